@@ -1,0 +1,8 @@
+//! Response and request shapes of the public API, field for field as in the frontend guide.
+//! Money leaves as JSON numbers in dollars; timestamps as RFC 3339 UTC strings.
+
+pub mod account;
+pub mod config;
+
+pub use account::BillingAccountResponse;
+pub use config::StripeConfigResponse;

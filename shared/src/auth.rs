@@ -1,0 +1,138 @@
+//! Who is calling, from the claims API Gateway's JWT authorizer has already verified.
+//!
+//! API Gateway checks the token's signature, issuer, audience and expiry before the function
+//! runs and passes the claims in the request context. Handlers only decide what the caller
+//! may do: every organization-scoped route checks membership (object-level authorization),
+//! admin routes check the admin role.
+//!
+//! List claims arrive in several shapes: a JSON array string, API Gateway's flattened
+//! `[a b c]` form, or a comma/space separated string. All are accepted.
+
+use std::collections::{BTreeSet, HashMap};
+
+use lambda_http::request::RequestContext;
+use lambda_http::{Request, RequestExt};
+
+use crate::ApiError;
+use crate::domain::OrganizationId;
+
+/// Members of this group may act on every organization and use `/admin` routes.
+pub const ADMIN_GROUP: &str = "billing-admin";
+
+/// A caller authenticated by the JWT authorizer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub subject: Option<String>,
+    pub organizations: BTreeSet<String>,
+    pub groups: BTreeSet<String>,
+}
+
+impl Caller {
+    /// Reads the caller from the request context; no JWT claims means the request was not
+    /// authenticated (which API Gateway would already have refused).
+    pub fn from_request(req: &Request) -> Result<Self, ApiError> {
+        match req.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx
+                .authorizer
+                .as_ref()
+                .and_then(|a| a.jwt.as_ref())
+                .map(|jwt| Self::from_claims(&jwt.claims))
+                .ok_or(ApiError::Unauthenticated),
+            _ => Err(ApiError::Unauthenticated),
+        }
+    }
+
+    pub fn from_claims(claims: &HashMap<String, String>) -> Self {
+        let list = |names: &[&str]| -> BTreeSet<String> {
+            names.iter().filter_map(|n| claims.get(*n)).flat_map(|raw| parse_list_claim(raw)).collect()
+        };
+        Self {
+            subject: claims.get("sub").cloned(),
+            organizations: list(&["org_id", "org_ids"]),
+            groups: list(&["groups", "cognito:groups"]),
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.groups.contains(ADMIN_GROUP)
+    }
+
+    pub fn can_access(&self, org: &OrganizationId) -> bool {
+        self.is_admin() || self.organizations.contains(org.as_str())
+    }
+
+    /// Refuses with 403 unless the caller belongs to `org` (or is an admin).
+    pub fn require_org(&self, org: &OrganizationId) -> Result<(), ApiError> {
+        if self.can_access(org) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("organization_forbidden", "You do not have access to this organization's billing."))
+        }
+    }
+
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("admin_required", "This operation requires the billing-admin role."))
+        }
+    }
+}
+
+/// Splits a list-valued claim in any of the shapes it reaches us in.
+pub fn parse_list_claim(raw: &str) -> Vec<String> {
+    let trimmed = raw.trim();
+    if let Ok(values) = serde_json::from_str::<Vec<String>>(trimmed) {
+        return values.into_iter().filter(|v| !v.is_empty()).collect();
+    }
+    let inner = trimmed.strip_prefix('[').and_then(|s| s.strip_suffix(']')).unwrap_or(trimmed);
+    inner
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .map(|part| part.trim_matches('"'))
+        .filter(|part| !part.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn list_claims_are_read_in_every_shape_api_gateway_produces() {
+        assert_eq!(parse_list_claim("[a b c]"), ["a", "b", "c"]);
+        assert_eq!(parse_list_claim(r#"["a","b"]"#), ["a", "b"]);
+        assert_eq!(parse_list_claim("a, b"), ["a", "b"]);
+        assert_eq!(parse_list_claim("solo"), ["solo"]);
+        assert!(parse_list_claim("[]").is_empty());
+        assert!(parse_list_claim("").is_empty());
+    }
+
+    #[test]
+    fn membership_comes_from_org_id_or_org_ids() {
+        let one = Caller::from_claims(&claims(&[("sub", "u1"), ("org_id", "demo")]));
+        let many = Caller::from_claims(&claims(&[("org_ids", "[demo acme]")]));
+        let demo = OrganizationId::parse("demo").unwrap();
+        let acme = OrganizationId::parse("acme").unwrap();
+        assert!(one.require_org(&demo).is_ok());
+        assert!(one.require_org(&acme).is_err());
+        assert!(many.can_access(&demo) && many.can_access(&acme));
+        assert_eq!(one.subject.as_deref(), Some("u1"));
+    }
+
+    #[test]
+    fn admins_are_recognised_from_either_group_claim_and_reach_every_org() {
+        let member = Caller::from_claims(&claims(&[("org_id", "demo"), ("groups", "[users]")]));
+        let admin = Caller::from_claims(&claims(&[("cognito:groups", "[users billing-admin]")]));
+        assert_eq!(member.require_admin().unwrap_err().status().as_u16(), 403);
+        assert!(admin.require_admin().is_ok());
+        assert!(admin.can_access(&OrganizationId::parse("anyone").unwrap()));
+        // A group whose name merely contains the admin group's name is not the admin group.
+        let lookalike = Caller::from_claims(&claims(&[("groups", "not-billing-admin")]));
+        assert!(!lookalike.is_admin());
+    }
+}

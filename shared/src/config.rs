@@ -1,0 +1,159 @@
+//! Configuration from the environment, read once per process.
+//!
+//! Every setting has one environment variable; SAM sets them from template parameters and the
+//! local server from `.local/`. Secrets are wrapped in [`Secret`] so they never reach a log.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::domain::{Catalog, CatalogError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is required")]
+    Missing(&'static str),
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+}
+
+/// A value that must never be printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct StripeConfig {
+    pub secret_key: Option<Secret>,
+    pub publishable_key: Option<String>,
+    pub webhook_secret: Option<Secret>,
+    /// Overrides `https://api.stripe.com` (stripe-mock locally).
+    pub api_base: Option<String>,
+}
+
+impl StripeConfig {
+    /// The frontend can take payments only when both halves of the key pair are present.
+    pub fn is_configured(&self) -> bool {
+        self.secret_key.is_some() && self.publishable_key.is_some()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub table_name: String,
+    pub stripe: StripeConfig,
+    /// Base URL of the web app; default checkout return URLs hang off it.
+    pub frontend_url: String,
+    pub event_bus_name: Option<String>,
+    pub usage_queue_url: Option<String>,
+    /// How long a quota hold lives without a heartbeat.
+    pub hold_ttl: Duration,
+    pub catalog: Catalog,
+}
+
+impl Config {
+    pub const TABLE: &'static str = "BILLING_TABLE";
+
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests can supply their own environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let catalog = match get("PLAN_CATALOG_JSON") {
+            Some(json) => Catalog::from_json(&json)?,
+            None => Catalog::builtin(),
+        };
+        let hold_ttl = match get("HOLD_TTL_SECONDS") {
+            None => Duration::from_secs(30 * 60),
+            Some(raw) => match raw.parse::<u64>() {
+                Ok(secs) if (30..=24 * 3600).contains(&secs) => Duration::from_secs(secs),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: "HOLD_TTL_SECONDS",
+                        reason: format!("{raw:?} is not a whole number of seconds between 30 and 86400"),
+                    });
+                }
+            },
+        };
+        Ok(Self {
+            table_name: get(Self::TABLE).ok_or(ConfigError::Missing(Self::TABLE))?,
+            stripe: StripeConfig {
+                secret_key: get("STRIPE_SECRET_KEY").map(Secret::new),
+                publishable_key: get("STRIPE_PUBLISHABLE_KEY"),
+                webhook_secret: get("STRIPE_WEBHOOK_SECRET").map(Secret::new),
+                api_base: get("STRIPE_API_BASE"),
+            },
+            frontend_url: get("FRONTEND_URL").unwrap_or_else(|| "http://localhost:3000".to_owned()),
+            event_bus_name: get("EVENT_BUS_NAME"),
+            usage_queue_url: get("USAGE_QUEUE_URL"),
+            hold_ttl,
+            catalog,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let env: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| env.get(k).cloned())
+    }
+
+    #[test]
+    fn the_table_name_is_required() {
+        assert!(matches!(config(&[]), Err(ConfigError::Missing("BILLING_TABLE"))));
+    }
+
+    #[test]
+    fn stripe_counts_as_configured_only_with_both_keys() {
+        let without = config(&[("BILLING_TABLE", "t"), ("STRIPE_PUBLISHABLE_KEY", "pk_test_1")]).unwrap();
+        assert!(!without.stripe.is_configured());
+        let with = config(&[
+            ("BILLING_TABLE", "t"),
+            ("STRIPE_PUBLISHABLE_KEY", "pk_test_1"),
+            ("STRIPE_SECRET_KEY", "sk_test_1"),
+        ])
+        .unwrap();
+        assert!(with.stripe.is_configured());
+        assert!(!format!("{with:?}").contains("sk_test_1"), "secrets must not appear in Debug output");
+    }
+
+    #[test]
+    fn a_catalog_override_replaces_the_builtin_and_is_validated() {
+        let mut json: serde_json::Value = serde_json::to_value(Catalog::builtin()).unwrap();
+        json["run_prices"]["standard"] = serde_json::json!(12);
+        let ok = config(&[("BILLING_TABLE", "t"), ("PLAN_CATALOG_JSON", &json.to_string())]).unwrap();
+        assert_eq!(ok.catalog.run_prices.standard, rust_decimal::Decimal::from(12));
+
+        json["tiers"][1]["price_usd"] = serde_json::json!(-1);
+        let err = config(&[("BILLING_TABLE", "t"), ("PLAN_CATALOG_JSON", &json.to_string())]).unwrap_err();
+        assert!(matches!(err, ConfigError::Catalog(CatalogError::NegativePrice { .. })), "{err:?}");
+    }
+
+    #[test]
+    fn hold_ttl_defaults_to_thirty_minutes_and_rejects_nonsense() {
+        assert_eq!(config(&[("BILLING_TABLE", "t")]).unwrap().hold_ttl, Duration::from_secs(1800));
+        assert!(config(&[("BILLING_TABLE", "t"), ("HOLD_TTL_SECONDS", "soon")]).is_err());
+        assert!(config(&[("BILLING_TABLE", "t"), ("HOLD_TTL_SECONDS", "5")]).is_err());
+    }
+}

@@ -1,0 +1,10 @@
+//! Pure billing rules: no I/O, no clock of their own, no AWS types.
+
+pub mod ids;
+pub mod money;
+pub mod period;
+pub mod plans;
+
+pub use ids::{InvalidId, OrganizationId};
+pub use money::{Cents, MoneyError};
+pub use plans::{Catalog, CatalogError, Limit, TierId};

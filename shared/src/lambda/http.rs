@@ -1,0 +1,116 @@
+//! HTTP functions behind API Gateway (payload format 2.0).
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use lambda_http::http::StatusCode;
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response, service_fn};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+
+use crate::auth::Caller;
+use crate::domain::OrganizationId;
+use crate::{ApiError, App};
+
+pub type HttpResult = Result<Response<Body>, ApiError>;
+
+/// Anything that can serve a request: in practice an `async fn(App, Request) -> HttpResult`.
+pub trait HttpHandler: Send + Sync + 'static {
+    fn call(&self, app: App, req: Request) -> BoxFuture<'static, HttpResult>;
+}
+
+impl<F, Fut> HttpHandler for F
+where
+    F: Fn(App, Request) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = HttpResult> + Send + 'static,
+{
+    fn call(&self, app: App, req: Request) -> BoxFuture<'static, HttpResult> {
+        Box::pin(self(app, req))
+    }
+}
+
+/// Serves HTTP events until the Lambda environment shuts down.
+pub async fn run_http(handler: impl HttpHandler) -> Result<(), lambda_http::Error> {
+    let app = super::init().await?;
+    let handler = Arc::new(handler);
+    lambda_http::run(service_fn(move |req: Request| {
+        let (app, handler) = (app.clone(), handler.clone());
+        async move { Ok::<_, Infallible>(handle_http(handler.as_ref(), app, req).await) }
+    }))
+    .await
+}
+
+/// Runs one request through a handler inside a span carrying the request id; errors become
+/// `{"detail","code"}` responses here and nowhere else.
+pub async fn handle_http(handler: &dyn HttpHandler, app: App, req: Request) -> Response<Body> {
+    let request_id = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone(),
+        _ => None,
+    };
+    let span = tracing::info_span!(
+        "http",
+        request_id = request_id.as_deref().unwrap_or("-"),
+        method = %req.method(),
+        path = req.raw_http_path(),
+        org = tracing::field::Empty,
+    );
+    async move {
+        let response = handler.call(app, req).await.unwrap_or_else(ApiError::into_response);
+        tracing::info!(status = response.status().as_u16(), "responded");
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+/// The authenticated caller and the `{organization_id}` they may act on.
+///
+/// Order matters: no identity is 401, a malformed id is 400, someone else's organization is
+/// 403. The organization is recorded on the request span for every later log line.
+pub fn authorize_org(req: &Request) -> Result<(Caller, OrganizationId), ApiError> {
+    let caller = Caller::from_request(req)?;
+    let org = path_org(req)?;
+    caller.require_org(&org)?;
+    tracing::Span::current().record("org", org.as_str());
+    Ok((caller, org))
+}
+
+pub fn path_org(req: &Request) -> Result<OrganizationId, ApiError> {
+    let raw = path_param(req, "organization_id")?;
+    OrganizationId::parse(&raw).map_err(|e| ApiError::bad_request("invalid_organization_id", e.to_string()))
+}
+
+pub fn path_param(req: &Request, name: &str) -> Result<String, ApiError> {
+    req.path_parameters_ref()
+        .and_then(|params| params.first(name))
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError::bad_request("missing_path_parameter", format!("The path parameter {name} is required.")))
+}
+
+/// Parses a JSON body strictly: unknown fields, wrong types and missing fields are 400s that
+/// say which field is wrong.
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+    let bytes: &[u8] = req.body().as_ref();
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request("missing_body", "A JSON request body is required."));
+    }
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request("invalid_body", format!("The request body is invalid: {e}.")))
+}
+
+pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> HttpResult {
+    let body = serde_json::to_vec(value).map_err(|e| ApiError::Internal(e.into()))?;
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .map_err(|e| ApiError::Internal(e.into()))
+}
+
+pub fn ok_json<T: Serialize>(value: &T) -> HttpResult {
+    json_response(StatusCode::OK, value)
+}

@@ -1,0 +1,35 @@
+//! The `billing` crate: everything the Lambda functions share.
+//!
+//! # Layout
+//!
+//! - [`domain`] — pure types and rules with no I/O: money, billing periods, the plan
+//!   catalog. Everything here is testable without a store.
+//! - [`api`] — the JSON shapes the frontend and the workflow engine see. Field names follow
+//!   the frontend guide (snake_case).
+//! - [`store`] — DynamoDB access: the single-table key layout, item mapping with
+//!   `serde_dynamo`, and the conditional writes that make creation and money moves safe.
+//! - [`auth`] — who is calling: JWT-authorizer claims from the API Gateway request context,
+//!   organization membership and the admin role.
+//! - [`lambda`] — the runners (`run_http`, `run_sqs`, `run_schedule`) that do one-time setup
+//!   and turn handler results into Lambda responses; HTTP request and response helpers.
+//! - [`error`] — the one error type handlers return, and its mapping to HTTP.
+//! - [`app`] — the per-process context handed to handlers: config, store, clock, catalog.
+//! - [`config`], [`clock`], [`telemetry`] — environment configuration, injectable time and
+//!   tracing setup.
+//!
+//! A function package is a thin `main.rs` that calls a runner with the handler from its
+//! `lib.rs`; the local server and the tests call those same handlers.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod lambda;
+pub mod store;
+pub mod telemetry;
+
+pub use app::App;
+pub use error::ApiError;

@@ -1,0 +1,97 @@
+//! DynamoDB access for the single billing table.
+//!
+//! Items are mapped with `serde_dynamo`; every write that creates something or moves money is
+//! a conditional write, so retries and races resolve in DynamoDB rather than in our code.
+
+pub mod accounts;
+pub mod keys;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::AttributeValue;
+
+pub use accounts::AccountItem;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// DynamoDB could not be reached or throttled us; the client should retry.
+    #[error("DynamoDB {operation} could not be completed: {message}")]
+    Unavailable { operation: &'static str, message: String },
+    #[error("DynamoDB {operation} failed: {message}")]
+    Dynamo { operation: &'static str, message: String },
+    #[error("item {pk}/{sk} does not match its expected shape: {source}")]
+    Decode { pk: String, sk: String, source: serde_dynamo::Error },
+    #[error("could not encode an item: {0}")]
+    Encode(#[source] serde_dynamo::Error),
+}
+
+impl StoreError {
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable { .. })
+    }
+
+    /// Classifies an SDK failure: transport trouble and throttling are retryable outages,
+    /// anything else is a bug or a misconfiguration.
+    pub fn from_sdk<E, R>(operation: &'static str, err: SdkError<E, R>) -> Self
+    where
+        E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let throttled = err
+            .as_service_error()
+            .and_then(|e| e.code())
+            .is_some_and(|code| {
+                matches!(
+                    code,
+                    "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded"
+                )
+            });
+        let transport = matches!(err, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_));
+        let message = aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string();
+        if throttled || transport {
+            Self::Unavailable { operation, message }
+        } else {
+            Self::Dynamo { operation, message }
+        }
+    }
+}
+
+/// Handle to the billing table. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    client: aws_sdk_dynamodb::Client,
+    table: Arc<str>,
+}
+
+impl Store {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<Arc<str>>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    pub fn client(&self) -> &aws_sdk_dynamodb::Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+}
+
+pub(crate) fn key_item(key: &keys::Key) -> Item {
+    HashMap::from([
+        (keys::PK.to_owned(), AttributeValue::S(key.pk.clone())),
+        (keys::SK.to_owned(), AttributeValue::S(key.sk.clone())),
+    ])
+}
+
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(key: &keys::Key, item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(|source| StoreError::Decode { pk: key.pk.clone(), sk: key.sk.clone(), source })
+}
+
+pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(value).map_err(StoreError::Encode)
+}
