@@ -221,6 +221,16 @@ for s in socks:
 EOF
 }
 
+# Where stripe-mock's (unused) HTTPS listener goes: a Unix socket, kept short
+# enough for sun_path (108 bytes).
+stripe_https_socket() { # STATE_DIR
+  local sock="$1/pids/stripe-https.sock"
+  if [[ ${#sock} -gt 100 ]]; then
+    sock="${TMPDIR:-/tmp}/billing-stack-$(printf '%s' "$1" | sha256sum | cut -c1-16)-stripe-https.sock"
+  fi
+  printf '%s\n' "$sock"
+}
+
 launch() { # STATE_DIR NAME PORT
   local state=$1 name=$2 port=$3 cmd
   case "$name" in
@@ -235,8 +245,15 @@ launch() { # STATE_DIR NAME PORT
       cmd=("$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$port")
       ;;
     stripe)
-      # Only -http-addr: no HTTPS listener, and HTTP on loopback only.
-      cmd=("$STRIPE_MOCK_BIN" -http-addr "127.0.0.1:$port")
+      # HTTP on loopback via -http-addr. stripe-mock v0.197.0 still opens its
+      # default HTTPS listener on *:12112 when only -http-addr is given (its
+      # "HTTP explicitly requested" check ignores -http-addr, and -http/-port
+      # are rejected alongside -http-addr), so the HTTPS side is put on a Unix
+      # socket file instead: no TCP listener but 127.0.0.1:PORT.
+      local sock
+      sock=$(stripe_https_socket "$state")
+      rm -f "$sock"
+      cmd=("$STRIPE_MOCK_BIN" -http-addr "127.0.0.1:$port" -https-unix "$sock")
       ;;
   esac
   printf '%s\n' "$port" >"$state/pids/$name.port"
@@ -322,6 +339,7 @@ stop_services() { # STATE_DIR ; quiet when nothing runs
   for name in "${SERVICES[@]}"; do
     rm -f "$state/pids/$name.pid" "$state/pids/$name.port"
   done
+  rm -f "$(stripe_https_socket "$state")"
   rm -f "$state/stack.env"
 }
 

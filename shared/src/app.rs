@@ -27,8 +27,15 @@ impl App {
     }
 
     pub fn new(config: Config, aws: &aws_config::SdkConfig, clock: Arc<dyn Clock>) -> Self {
-        let store = Store::new(aws_sdk_dynamodb::Client::new(aws), config.table_name.as_str());
-        Self { config: Arc::new(config), store, clock }
+        let store = Store::new(
+            aws_sdk_dynamodb::Client::new(aws),
+            config.table_name.as_str(),
+        );
+        Self {
+            config: Arc::new(config),
+            store,
+            clock,
+        }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -41,5 +48,7 @@ impl App {
 }
 
 pub async fn load_aws_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await
 }

@@ -25,7 +25,11 @@ pub enum ApiError {
     #[error("{detail}")]
     PaymentRequired { code: &'static str, detail: String },
     #[error("{detail}")]
-    TooManyRequests { code: &'static str, detail: String, retry_after_secs: u64 },
+    TooManyRequests {
+        code: &'static str,
+        detail: String,
+        retry_after_secs: u64,
+    },
     #[error("payment provider failed: {0}")]
     PaymentProvider(String),
     #[error("a dependency is unavailable: {0}")]
@@ -42,13 +46,22 @@ pub struct ErrorBody<'a> {
 
 impl ApiError {
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::BadRequest { code, detail: detail.into() }
+        Self::BadRequest {
+            code,
+            detail: detail.into(),
+        }
     }
     pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Forbidden { code, detail: detail.into() }
+        Self::Forbidden {
+            code,
+            detail: detail.into(),
+        }
     }
     pub fn not_found(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::NotFound { code, detail: detail.into() }
+        Self::NotFound {
+            code,
+            detail: detail.into(),
+        }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -97,22 +110,40 @@ impl ApiError {
         if status.is_server_error() {
             tracing::error!(error = %self, code = self.code(), "request failed");
         } else {
-            tracing::info!(code = self.code(), status = status.as_u16(), "request refused");
+            tracing::info!(
+                code = self.code(),
+                status = status.as_u16(),
+                "request refused"
+            );
         }
         let detail = self.public_detail();
-        let body = serde_json::to_string(&ErrorBody { detail: &detail, code: self.code() })
-            .expect("an error body always serializes");
-        let mut builder = Response::builder().status(status).header("content-type", "application/json");
-        if let Self::TooManyRequests { retry_after_secs, .. } = &self {
+        let body = serde_json::to_string(&ErrorBody {
+            detail: &detail,
+            code: self.code(),
+        })
+        .expect("an error body always serializes");
+        let mut builder = Response::builder()
+            .status(status)
+            .header("content-type", "application/json");
+        if let Self::TooManyRequests {
+            retry_after_secs, ..
+        } = &self
+        {
             builder = builder.header("retry-after", retry_after_secs.to_string());
         }
-        builder.body(Body::from(body)).expect("static headers are valid")
+        builder
+            .body(Body::from(body))
+            .expect("static headers are valid")
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
-        if err.is_unavailable() { Self::Unavailable(err.to_string()) } else { Self::Internal(err.into()) }
+        if err.is_unavailable() {
+            Self::Unavailable(err.to_string())
+        } else {
+            Self::Internal(err.into())
+        }
     }
 }
 
@@ -122,21 +153,34 @@ mod tests {
 
     fn body_of(err: ApiError) -> (u16, serde_json::Value, Option<String>) {
         let resp = err.into_response();
-        let retry = resp.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+        let retry = resp
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
         let json = serde_json::from_slice(resp.body().as_ref()).unwrap();
         (resp.status().as_u16(), json, retry)
     }
 
     #[test]
     fn client_errors_keep_their_detail_and_code() {
-        let (status, json, _) = body_of(ApiError::bad_request("invalid_amount", "amount_usd must be above 0"));
+        let (status, json, _) = body_of(ApiError::bad_request(
+            "invalid_amount",
+            "amount_usd must be above 0",
+        ));
         assert_eq!(status, 400);
-        assert_eq!(json, serde_json::json!({"detail": "amount_usd must be above 0", "code": "invalid_amount"}));
+        assert_eq!(
+            json,
+            serde_json::json!({"detail": "amount_usd must be above 0", "code": "invalid_amount"})
+        );
     }
 
     #[test]
     fn concurrency_refusals_carry_retry_after() {
-        let err = ApiError::TooManyRequests { code: "concurrency_limit", detail: "all slots busy".into(), retry_after_secs: 7 };
+        let err = ApiError::TooManyRequests {
+            code: "concurrency_limit",
+            detail: "all slots busy".into(),
+            retry_after_secs: 7,
+        };
         let (status, json, retry) = body_of(err);
         assert_eq!((status, retry.as_deref()), (429, Some("7")));
         assert_eq!(json["code"], "concurrency_limit");
@@ -144,11 +188,17 @@ mod tests {
 
     #[test]
     fn server_errors_never_leak_their_cause() {
-        let (status, json, _) = body_of(ApiError::Internal(anyhow::anyhow!("table arn:aws:dynamodb:secret-table broke")));
+        let (status, json, _) = body_of(ApiError::Internal(anyhow::anyhow!(
+            "table arn:aws:dynamodb:secret-table broke"
+        )));
         assert_eq!(status, 500);
         assert!(!json["detail"].as_str().unwrap().contains("arn:"), "{json}");
-        let (status, json, _) = body_of(ApiError::Unavailable("connect to 10.0.0.1 refused".into()));
-        assert_eq!((status, json["code"].as_str()), (503, Some("service_unavailable")));
+        let (status, json, _) =
+            body_of(ApiError::Unavailable("connect to 10.0.0.1 refused".into()));
+        assert_eq!(
+            (status, json["code"].as_str()),
+            (503, Some("service_unavailable"))
+        );
         assert!(!json["detail"].as_str().unwrap().contains("10.0.0.1"));
     }
 }

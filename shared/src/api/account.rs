@@ -60,16 +60,38 @@ mod tests {
     #[test]
     fn the_response_has_exactly_the_frontend_guide_fields() {
         let now = Utc.with_ymd_and_hms(2026, 11, 23, 7, 0, 0).unwrap();
-        let account = AccountItem::new_free(&OrganizationId::parse("demo").unwrap(), now, 5, TierId::new("free"));
+        let account = AccountItem::new_free(
+            &OrganizationId::parse("demo").unwrap(),
+            now,
+            5,
+            TierId::new("free"),
+        );
         let json = serde_json::to_value(BillingAccountResponse::at(&account, now, 5)).unwrap();
-        let mut keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         keys.sort_unstable();
         assert_eq!(
             keys,
             [
-                "auto_billing_enabled", "billing_email", "created_at", "credit_balance", "free_workflows_remaining",
-                "free_workflows_reset_at", "has_payment_method", "id", "organization_id", "status",
-                "stripe_customer_id", "tax_exempt", "total_amount_spent", "total_workflows_completed", "updated_at",
+                "auto_billing_enabled",
+                "billing_email",
+                "created_at",
+                "credit_balance",
+                "free_workflows_remaining",
+                "free_workflows_reset_at",
+                "has_payment_method",
+                "id",
+                "organization_id",
+                "status",
+                "stripe_customer_id",
+                "tax_exempt",
+                "total_amount_spent",
+                "total_workflows_completed",
+                "updated_at",
             ]
         );
         assert_eq!(json["credit_balance"], serde_json::json!(0.0));
@@ -80,12 +102,23 @@ mod tests {
     #[test]
     fn last_months_free_quota_shows_as_reset_before_any_write() {
         let november = Utc.with_ymd_and_hms(2026, 11, 30, 23, 0, 0).unwrap();
-        let mut account = AccountItem::new_free(&OrganizationId::parse("demo").unwrap(), november, 5, TierId::new("free"));
+        let mut account = AccountItem::new_free(
+            &OrganizationId::parse("demo").unwrap(),
+            november,
+            5,
+            TierId::new("free"),
+        );
         account.free_remaining = 0;
-        assert_eq!(BillingAccountResponse::at(&account, november, 5).free_workflows_remaining, 0);
+        assert_eq!(
+            BillingAccountResponse::at(&account, november, 5).free_workflows_remaining,
+            0
+        );
         let december = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
         let view = BillingAccountResponse::at(&account, december, 5);
         assert_eq!(view.free_workflows_remaining, 5);
-        assert_eq!(view.free_workflows_reset_at, Some(Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap()));
+        assert_eq!(
+            view.free_workflows_reset_at,
+            Some(Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap())
+        );
     }
 }

@@ -21,7 +21,9 @@ impl OrganizationId {
         if is_safe_id(raw) {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(InvalidId { what: "organization_id" })
+            Err(InvalidId {
+                what: "organization_id",
+            })
         }
     }
 
@@ -52,7 +54,9 @@ impl fmt::Display for OrganizationId {
 /// Letters, digits, `-` and `_`, 1 to 64 characters.
 pub fn is_safe_id(raw: &str) -> bool {
     (1..=64).contains(&raw.len())
-        && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 #[cfg(test)]
@@ -66,7 +70,9 @@ mod tests {
         for bad in ["", "a b", "ORG#x", "../etc", "é", &"x".repeat(65)] {
             assert_eq!(
                 OrganizationId::parse(bad),
-                Err(InvalidId { what: "organization_id" }),
+                Err(InvalidId {
+                    what: "organization_id"
+                }),
                 "{bad:?} should be refused"
             );
         }

@@ -59,7 +59,10 @@ pub async fn handle_http(handler: &dyn HttpHandler, app: App, req: Request) -> R
         org = tracing::field::Empty,
     );
     async move {
-        let response = handler.call(app, req).await.unwrap_or_else(ApiError::into_response);
+        let response = handler
+            .call(app, req)
+            .await
+            .unwrap_or_else(ApiError::into_response);
         tracing::info!(status = response.status().as_u16(), "responded");
         response
     }
@@ -81,14 +84,20 @@ pub fn authorize_org(req: &Request) -> Result<(Caller, OrganizationId), ApiError
 
 pub fn path_org(req: &Request) -> Result<OrganizationId, ApiError> {
     let raw = path_param(req, "organization_id")?;
-    OrganizationId::parse(&raw).map_err(|e| ApiError::bad_request("invalid_organization_id", e.to_string()))
+    OrganizationId::parse(&raw)
+        .map_err(|e| ApiError::bad_request("invalid_organization_id", e.to_string()))
 }
 
 pub fn path_param(req: &Request, name: &str) -> Result<String, ApiError> {
     req.path_parameters_ref()
         .and_then(|params| params.first(name))
         .map(str::to_owned)
-        .ok_or_else(|| ApiError::bad_request("missing_path_parameter", format!("The path parameter {name} is required.")))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "missing_path_parameter",
+                format!("The path parameter {name} is required."),
+            )
+        })
 }
 
 /// Parses a JSON body strictly: unknown fields, wrong types and missing fields are 400s that
@@ -96,10 +105,14 @@ pub fn path_param(req: &Request, name: &str) -> Result<String, ApiError> {
 pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     let bytes: &[u8] = req.body().as_ref();
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request("missing_body", "A JSON request body is required."));
+        return Err(ApiError::bad_request(
+            "missing_body",
+            "A JSON request body is required.",
+        ));
     }
-    serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::bad_request("invalid_body", format!("The request body is invalid: {e}.")))
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::bad_request("invalid_body", format!("The request body is invalid: {e}."))
+    })
 }
 
 pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> HttpResult {

@@ -14,7 +14,11 @@ use crate::App;
 pub type ScheduleEvent = EventBridgeEvent<serde_json::Value>;
 
 pub trait ScheduleHandler: Send + Sync + 'static {
-    fn call(&self, app: App, event: ScheduleEvent) -> BoxFuture<'static, anyhow::Result<serde_json::Value>>;
+    fn call(
+        &self,
+        app: App,
+        event: ScheduleEvent,
+    ) -> BoxFuture<'static, anyhow::Result<serde_json::Value>>;
 }
 
 impl<F, Fut> ScheduleHandler for F
@@ -22,7 +26,11 @@ where
     F: Fn(App, ScheduleEvent) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = anyhow::Result<serde_json::Value>> + Send + 'static,
 {
-    fn call(&self, app: App, event: ScheduleEvent) -> BoxFuture<'static, anyhow::Result<serde_json::Value>> {
+    fn call(
+        &self,
+        app: App,
+        event: ScheduleEvent,
+    ) -> BoxFuture<'static, anyhow::Result<serde_json::Value>> {
         Box::pin(self(app, event))
     }
 }
@@ -32,13 +40,21 @@ pub async fn run_schedule(handler: impl ScheduleHandler) -> Result<(), lambda_ru
     let handler = Arc::new(handler);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<ScheduleEvent>| {
         let (app, handler) = (app.clone(), handler.clone());
-        async move { handle_schedule(handler.as_ref(), app, event.payload).await.map_err(lambda_runtime::Error::from) }
+        async move {
+            handle_schedule(handler.as_ref(), app, event.payload)
+                .await
+                .map_err(lambda_runtime::Error::from)
+        }
     }))
     .await
 }
 
 /// Runs one scheduled invocation; the returned JSON summarises what the job did.
-pub async fn handle_schedule(handler: &dyn ScheduleHandler, app: App, event: ScheduleEvent) -> anyhow::Result<serde_json::Value> {
+pub async fn handle_schedule(
+    handler: &dyn ScheduleHandler,
+    app: App,
+    event: ScheduleEvent,
+) -> anyhow::Result<serde_json::Value> {
     let span = tracing::info_span!("schedule", event_id = event.id.as_deref().unwrap_or("-"), detail_type = %event.detail_type);
     async move {
         let summary = handler.call(app, event).await;

@@ -62,7 +62,12 @@ pub struct AccountItem {
 
 impl AccountItem {
     /// A brand-new account on the free tier with this month's free quota.
-    pub fn new_free(org: &OrganizationId, now: DateTime<Utc>, free_workflows: u32, free_tier: TierId) -> Self {
+    pub fn new_free(
+        org: &OrganizationId,
+        now: DateTime<Utc>,
+        free_workflows: u32,
+        free_tier: TierId,
+    ) -> Self {
         let key = keys::account(org);
         Self {
             pk: key.pk,
@@ -91,12 +96,19 @@ impl AccountItem {
     /// Free workflows left at `now`: a stored count from an earlier month has been replaced by
     /// a full quota, even if no write has happened yet this month.
     pub fn free_remaining_at(&self, now: DateTime<Utc>, monthly_quota: u32) -> u32 {
-        if self.free_period == period::month_key(now) { self.free_remaining } else { monthly_quota }
+        if self.free_period == period::month_key(now) {
+            self.free_remaining
+        } else {
+            monthly_quota
+        }
     }
 }
 
 impl Store {
-    pub async fn get_account(&self, org: &OrganizationId) -> Result<Option<AccountItem>, StoreError> {
+    pub async fn get_account(
+        &self,
+        org: &OrganizationId,
+    ) -> Result<Option<AccountItem>, StoreError> {
         let key = keys::account(org);
         let out = self
             .client()
@@ -115,11 +127,17 @@ impl Store {
     /// The put is conditional on the key not existing; when another request created the
     /// account first, DynamoDB hands back the winner's item with the failure, so every caller
     /// returns the same account without a second read.
-    pub async fn get_or_create_account(&self, fresh: AccountItem) -> Result<AccountItem, StoreError> {
+    pub async fn get_or_create_account(
+        &self,
+        fresh: AccountItem,
+    ) -> Result<AccountItem, StoreError> {
         if let Some(existing) = self.get_account(&fresh.organization_id).await? {
             return Ok(existing);
         }
-        let key = keys::Key { pk: fresh.pk.clone(), sk: fresh.sk.clone() };
+        let key = keys::Key {
+            pk: fresh.pk.clone(),
+            sk: fresh.sk.clone(),
+        };
         let result = self
             .client()
             .put_item()
@@ -137,17 +155,24 @@ impl Store {
             }
             Err(err) => {
                 let lost_race = match err.as_service_error() {
-                    Some(PutItemError::ConditionalCheckFailedException(lost)) => Some(lost.item.clone()),
+                    Some(PutItemError::ConditionalCheckFailedException(lost)) => {
+                        Some(lost.item.clone())
+                    }
                     _ => None,
                 };
                 match lost_race {
                     None => Err(StoreError::from_sdk("PutItem", err)),
                     Some(Some(winner)) => decode(&key, winner),
                     // Emulators that ignore ReturnValuesOnConditionCheckFailure: read the winner.
-                    Some(None) => self.get_account(&fresh.organization_id).await?.ok_or_else(|| StoreError::Dynamo {
-                        operation: "PutItem",
-                        message: "account creation lost a race but no account exists".to_owned(),
-                    }),
+                    Some(None) => {
+                        self.get_account(&fresh.organization_id)
+                            .await?
+                            .ok_or_else(|| StoreError::Dynamo {
+                                operation: "PutItem",
+                                message: "account creation lost a race but no account exists"
+                                    .to_owned(),
+                            })
+                    }
                 }
             }
         }

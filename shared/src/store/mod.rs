@@ -20,11 +20,21 @@ pub type Item = HashMap<String, AttributeValue>;
 pub enum StoreError {
     /// DynamoDB could not be reached or throttled us; the client should retry.
     #[error("DynamoDB {operation} could not be completed: {message}")]
-    Unavailable { operation: &'static str, message: String },
+    Unavailable {
+        operation: &'static str,
+        message: String,
+    },
     #[error("DynamoDB {operation} failed: {message}")]
-    Dynamo { operation: &'static str, message: String },
+    Dynamo {
+        operation: &'static str,
+        message: String,
+    },
     #[error("item {pk}/{sk} does not match its expected shape: {source}")]
-    Decode { pk: String, sk: String, source: serde_dynamo::Error },
+    Decode {
+        pk: String,
+        sk: String,
+        source: serde_dynamo::Error,
+    },
     #[error("could not encode an item: {0}")]
     Encode(#[source] serde_dynamo::Error),
 }
@@ -47,10 +57,15 @@ impl StoreError {
             .is_some_and(|code| {
                 matches!(
                     code,
-                    "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded"
+                    "ProvisionedThroughputExceededException"
+                        | "ThrottlingException"
+                        | "RequestLimitExceeded"
                 )
             });
-        let transport = matches!(err, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_));
+        let transport = matches!(
+            err,
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_)
+        );
         let message = aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string();
         if throttled || transport {
             Self::Unavailable { operation, message }
@@ -69,7 +84,10 @@ pub struct Store {
 
 impl Store {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<Arc<str>>) -> Self {
-        Self { client, table: table.into() }
+        Self {
+            client,
+            table: table.into(),
+        }
     }
 
     pub fn client(&self) -> &aws_sdk_dynamodb::Client {
@@ -88,8 +106,15 @@ pub(crate) fn key_item(key: &keys::Key) -> Item {
     ])
 }
 
-pub(crate) fn decode<T: serde::de::DeserializeOwned>(key: &keys::Key, item: Item) -> Result<T, StoreError> {
-    serde_dynamo::from_item(item).map_err(|source| StoreError::Decode { pk: key.pk.clone(), sk: key.sk.clone(), source })
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+    key: &keys::Key,
+    item: Item,
+) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(|source| StoreError::Decode {
+        pk: key.pk.clone(),
+        sk: key.sk.clone(),
+        source,
+    })
 }
 
 pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Result<Item, StoreError> {

@@ -1,0 +1,14 @@
+//! The local stand-in for API Gateway and the deployment: read `template.yaml`, create its
+//! resources in the emulators, and serve its routes through the real handlers.
+//!
+//! - [`template`] — parse the template (functions, routes and their auth, table, queues, buses).
+//! - [`provision`] — create those resources in DynamoDB Local and moto.
+//! - [`tokens`] — sign and verify the dev JWTs that stand in for the identity provider.
+//! - [`registry`] — binary name → handler, for every function package.
+//! - [`server`] — the HTTP router that turns requests into API Gateway v2 events.
+
+pub mod provision;
+pub mod registry;
+pub mod server;
+pub mod template;
+pub mod tokens;

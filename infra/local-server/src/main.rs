@@ -1,0 +1,126 @@
+//! `local-server`: provisions the local stack from template.yaml and serves the billing API on
+//! 127.0.0.1. Expects the emulator endpoints in the environment (see `infra/local/stack.sh`).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use billing::App;
+use billing::clock::SystemClock;
+use billing::config::Config;
+use local_server::provision::provision_all;
+use local_server::template::Template;
+use local_server::tokens::DevTokens;
+use local_server::{server, tokens};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    billing::telemetry::init_tracing();
+    anyhow::ensure!(
+        std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some(),
+        "AWS_ENDPOINT_URL_DYNAMODB is not set: start the emulators first (`make dev` does both)"
+    );
+    let template = Template::load_default()?;
+    let aws = billing::app::load_aws_config().await;
+    let prefix = std::env::var("LOCAL_PREFIX").unwrap_or_else(|_| "local".to_owned());
+    let resources = provision_all(&aws, &template, &prefix)
+        .await
+        .context("provisioning from template.yaml")?;
+
+    // Locally Stripe is stripe-mock, so payments count as configured unless keys are given.
+    let mut env: HashMap<String, String> = std::env::vars().collect();
+    env.insert(Config::TABLE.to_owned(), resources.table_name.clone());
+    env.entry("STRIPE_SECRET_KEY".into())
+        .or_insert_with(|| "sk_test_local".into());
+    env.entry("STRIPE_PUBLISHABLE_KEY".into())
+        .or_insert_with(|| "pk_test_local".into());
+    if let Some(url) = resources.queue_urls.get("UsageQueue") {
+        env.insert("USAGE_QUEUE_URL".into(), url.clone());
+    }
+    if let Some(bus) = resources.bus_names.values().next() {
+        env.insert("EVENT_BUS_NAME".into(), bus.clone());
+    }
+    let config = Config::from_lookup(|k| env.get(k).cloned())?;
+    let app = App::new(config, &aws, Arc::new(SystemClock));
+
+    let tokens = std::env::var("DEV_JWT_SECRET")
+        .map(DevTokens::new)
+        .unwrap_or_else(|_| DevTokens::random());
+    let router = server::router(app, tokens.clone(), &template)?;
+    let port: u16 = std::env::var("LOCAL_API_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(8787);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .with_context(|| {
+            format!("binding 127.0.0.1:{port} (set LOCAL_API_PORT to use another port)")
+        })?;
+    let url = format!("http://{}", listener.local_addr()?);
+
+    let member = tokens.member("demo");
+    let admin = tokens.admin();
+    let service = tokens.mint(
+        "workflow-engine",
+        serde_json::json!({ "groups": [server::SERVICE_GROUP] }),
+    );
+    let mut lines = vec![
+        ("BILLING_URL", url.clone()),
+        ("DEV_JWT_SECRET", tokens.secret().to_owned()),
+        ("DEV_JWT_ISSUER", tokens::ISSUER.to_owned()),
+        ("DEV_JWT_AUDIENCE", tokens::AUDIENCE.to_owned()),
+        ("DEV_TOKEN_MEMBER", member.clone()),
+        ("DEV_TOKEN_ADMIN", admin),
+        ("DEV_TOKEN_SERVICE", service),
+        ("BILLING_TABLE", resources.table_name.clone()),
+    ];
+    for (logical, url) in &resources.queue_urls {
+        if logical == "UsageQueue" {
+            lines.push(("USAGE_QUEUE_URL", url.clone()));
+        }
+    }
+    for name in [
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "AWS_ENDPOINT_URL_SQS",
+        "AWS_ENDPOINT_URL_EVENTBRIDGE",
+        "AWS_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "STRIPE_API_BASE",
+    ] {
+        if let Ok(value) = std::env::var(name) {
+            lines.push((name, value));
+        }
+    }
+    let env_file = local_dir().join("dev.env");
+    std::fs::create_dir_all(local_dir())?;
+    let body: String = lines
+        .iter()
+        .map(|(k, v)| format!("export {k}='{v}'\n"))
+        .collect();
+    std::fs::write(&env_file, body).with_context(|| format!("writing {}", env_file.display()))?;
+
+    println!("\nBilling API listening on {url}");
+    println!(
+        "Try:  source {} && curl -H \"Authorization: Bearer $DEV_TOKEN_MEMBER\" $BILLING_URL/api/billing/account/demo",
+        env_file.display()
+    );
+    println!(
+        "Tokens and endpoints are in {} (any token signed with DEV_JWT_SECRET works).\n",
+        env_file.display()
+    );
+
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+fn local_dir() -> PathBuf {
+    std::env::var_os("BILLING_LOCAL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.local"))
+}

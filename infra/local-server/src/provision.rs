@@ -1,0 +1,167 @@
+//! Creates the template's resources in the local emulators: the table (with its GSIs and TTL)
+//! in DynamoDB Local, queues (with their redrive policies) and event buses in moto.
+//!
+//! Names get a prefix so the dev stack, the test run and each test can have their own copies.
+
+use std::collections::BTreeMap;
+
+use anyhow::Context;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+use aws_sdk_sqs::types::QueueAttributeName;
+
+use crate::template::{KeyDef, TableDef, Template};
+
+/// What was created, by logical id.
+#[derive(Debug, Clone, Default)]
+pub struct Provisioned {
+    pub table_name: String,
+    pub queue_urls: BTreeMap<String, String>,
+    pub queue_arns: BTreeMap<String, String>,
+    pub bus_names: BTreeMap<String, String>,
+}
+
+pub async fn create_table(
+    client: &aws_sdk_dynamodb::Client,
+    name: &str,
+    def: &TableDef,
+) -> anyhow::Result<()> {
+    let attributes = def
+        .attribute_definitions
+        .iter()
+        .map(|a| {
+            AttributeDefinition::builder()
+                .attribute_name(&a.attribute_name)
+                .attribute_type(ScalarAttributeType::from(a.attribute_type.as_str()))
+                .build()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let indexes = def
+        .global_secondary_indexes
+        .iter()
+        .map(|gsi| {
+            GlobalSecondaryIndex::builder()
+                .index_name(&gsi.index_name)
+                .set_key_schema(Some(key_schema(&gsi.key_schema)?))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .map_err(anyhow::Error::from)
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_attribute_definitions(Some(attributes))
+        .set_key_schema(Some(key_schema(&def.key_schema)?))
+        .set_global_secondary_indexes((!indexes.is_empty()).then_some(indexes))
+        .send()
+        .await
+        .with_context(|| format!("creating table {name}"))?;
+    if let Some(ttl) = def
+        .time_to_live_specification
+        .as_ref()
+        .filter(|t| t.enabled)
+    {
+        client
+            .update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name(&ttl.attribute_name)
+                    .enabled(true)
+                    .build()?,
+            )
+            .send()
+            .await
+            .with_context(|| format!("enabling TTL on {name}"))?;
+    }
+    Ok(())
+}
+
+fn key_schema(keys: &[KeyDef]) -> anyhow::Result<Vec<KeySchemaElement>> {
+    keys.iter()
+        .map(|k| {
+            KeySchemaElement::builder()
+                .attribute_name(&k.attribute_name)
+                .key_type(KeyType::from(k.key_type.as_str()))
+                .build()
+                .map_err(anyhow::Error::from)
+        })
+        .collect()
+}
+
+/// Creates everything in the template under `prefix`. Dead-letter queues are created before
+/// the queues that redrive into them.
+pub async fn provision_all(
+    aws: &aws_config::SdkConfig,
+    template: &Template,
+    prefix: &str,
+) -> anyhow::Result<Provisioned> {
+    let dynamo = aws_sdk_dynamodb::Client::new(aws);
+    let sqs = aws_sdk_sqs::Client::new(aws);
+    let events = aws_sdk_eventbridge::Client::new(aws);
+    let mut out = Provisioned::default();
+
+    let (table_id, table) = template.table()?;
+    out.table_name = format!("{prefix}-{table_id}");
+    create_table(&dynamo, &out.table_name, &table).await?;
+
+    let mut queues = template.queues();
+    queues.sort_by_key(|q| q.redrive.is_some());
+    for queue in queues {
+        let suffix = if queue.fifo { ".fifo" } else { "" };
+        let name = format!("{prefix}-{}{suffix}", queue.logical_id);
+        let mut request = sqs.create_queue().queue_name(&name);
+        if queue.fifo {
+            request = request.attributes(QueueAttributeName::FifoQueue, "true");
+        }
+        if let Some(timeout) = queue.visibility_timeout {
+            request =
+                request.attributes(QueueAttributeName::VisibilityTimeout, timeout.to_string());
+        }
+        if let Some((dlq, max_receive)) = &queue.redrive {
+            let dlq_arn = out
+                .queue_arns
+                .get(dlq)
+                .with_context(|| format!("{} redrives to unknown queue {dlq}", queue.logical_id))?;
+            let policy = serde_json::json!({ "deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive });
+            request = request.attributes(QueueAttributeName::RedrivePolicy, policy.to_string());
+        }
+        let url = request
+            .send()
+            .await
+            .with_context(|| format!("creating queue {name}"))?
+            .queue_url
+            .unwrap_or_default();
+        let arn = sqs
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await?
+            .attributes
+            .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
+            .with_context(|| format!("queue {name} has no ARN"))?;
+        out.queue_urls.insert(queue.logical_id.clone(), url);
+        out.queue_arns.insert(queue.logical_id, arn);
+    }
+
+    for bus in template.event_buses() {
+        let name = format!("{prefix}-{bus}");
+        events
+            .create_event_bus()
+            .name(&name)
+            .send()
+            .await
+            .with_context(|| format!("creating event bus {name}"))?;
+        out.bus_names.insert(bus, name);
+    }
+    Ok(out)
+}

@@ -1,0 +1,22 @@
+//! Every function package's handler, by binary name. The template names a function by its
+//! binary; this table is how the local server finds the code behind it. A test checks that
+//! this table, the template and `functions/` list the same functions.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use billing::lambda::HttpHandler;
+
+pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
+    let handlers: [(&'static str, Arc<dyn HttpHandler>); 3] = [
+        ("http-get-config", Arc::new(http_get_config::handle)),
+        ("http-get-plans", Arc::new(http_get_plans::handle)),
+        ("http-get-account", Arc::new(http_get_account::handle)),
+    ];
+    handlers.into_iter().collect()
+}
+
+/// Binary names of every function the local server can run, whatever its trigger.
+pub fn all_binaries() -> Vec<&'static str> {
+    http_handlers().into_keys().collect()
+}

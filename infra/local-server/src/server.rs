@@ -1,0 +1,224 @@
+//! The local HTTP API: each `HttpApi` route of the template, served by its function's handler
+//! with the request API Gateway would send (payload format 2.0), including the authorizer
+//! context built from a verified dev token.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawPathParams, Request};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter};
+use billing::App;
+use billing::lambda::HttpHandler;
+use serde_json::{Value, json};
+
+use crate::registry;
+use crate::template::{Route, RouteAuth, Template};
+use crate::tokens::DevTokens;
+
+/// Group a dev token must carry to call `AWS_IAM` routes (standing in for SigV4).
+pub const SERVICE_GROUP: &str = "billing-service";
+
+struct RouteTarget {
+    route: Route,
+    handler: Arc<dyn HttpHandler>,
+    app: App,
+    tokens: DevTokens,
+}
+
+/// Builds the router for every HttpApi route in `template`. Fails if a route names a binary
+/// that has no registered handler.
+pub fn router(app: App, tokens: DevTokens, template: &Template) -> anyhow::Result<Router> {
+    let handlers = registry::http_handlers();
+    let mut by_path: BTreeMap<String, MethodRouter> = BTreeMap::new();
+    for (route, binary) in template.routes()? {
+        let handler = handlers
+            .get(binary.as_str())
+            .with_context(|| format!("no handler registered for {binary}"))?
+            .clone();
+        let method = Method::from_bytes(route.method.as_bytes())
+            .with_context(|| format!("bad method {}", route.method))?;
+        let filter = MethodFilter::try_from(method).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let path = route.path.clone();
+        let target = Arc::new(RouteTarget {
+            route,
+            handler,
+            app: app.clone(),
+            tokens: tokens.clone(),
+        });
+        let entry = by_path.remove(&path).unwrap_or_default();
+        let method_router = entry.on(filter, move |params: RawPathParams, req: Request| {
+            invoke(target.clone(), params, req)
+        });
+        by_path.insert(path, method_router);
+    }
+    let mut router = Router::new();
+    for (path, method_router) in by_path {
+        router = router.route(&path, method_router);
+    }
+    Ok(router.fallback(|| async {
+        (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({ "message": "Not Found" })),
+        )
+    }))
+}
+
+async fn invoke(target: Arc<RouteTarget>, params: RawPathParams, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = match axum::body::to_bytes(body, 6 * 1024 * 1024).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                axum::Json(json!({ "message": "Request Entity Too Large" })),
+            )
+                .into_response();
+        }
+    };
+    let authorizer = match authorize(&target, &parts.headers) {
+        Ok(authorizer) => authorizer,
+        Err(()) => {
+            return (
+                StatusCode::UNAUTHORIZED,
+                axum::Json(json!({ "message": "Unauthorized" })),
+            )
+                .into_response();
+        }
+    };
+    let path_params: HashMap<String, String> = params
+        .iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let event = gateway_event(&target.route, &parts, &path_params, authorizer, &body);
+    let request = match lambda_http::request::from_str(&event.to_string()) {
+        Ok(request) => request,
+        Err(err) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                axum::Json(json!({ "message": format!("local server: {err}") })),
+            )
+                .into_response();
+        }
+    };
+    let response =
+        billing::lambda::http::handle_http(target.handler.as_ref(), target.app.clone(), request)
+            .await;
+    let (parts, body) = response.into_parts();
+    let bytes: Vec<u8> = body.as_ref().to_vec();
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+/// What API Gateway's authorizer would produce for this route, or `Err` for a 401.
+fn authorize(target: &RouteTarget, headers: &HeaderMap) -> Result<Option<Value>, ()> {
+    let bearer = || {
+        headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .ok_or(())
+            .and_then(|token| target.tokens.verify(token.trim()).map_err(|_| ()))
+    };
+    match &target.route.auth {
+        RouteAuth::None => Ok(None),
+        RouteAuth::Jwt(_) => {
+            let claims = bearer()?;
+            Ok(Some(json!({ "jwt": { "claims": claims, "scopes": null } })))
+        }
+        RouteAuth::Iam => {
+            let claims = bearer()?;
+            let groups = claims
+                .get("groups")
+                .map(|g| billing::auth::parse_list_claim(g))
+                .unwrap_or_default();
+            if !groups.iter().any(|g| g == SERVICE_GROUP) {
+                return Err(());
+            }
+            let caller = claims
+                .get("sub")
+                .cloned()
+                .unwrap_or_else(|| "workflow-engine".to_owned());
+            Ok(Some(json!({ "iam": {
+                "accountId": "000000000000",
+                "callerId": caller,
+                "userArn": format!("arn:aws:sts::000000000000:assumed-role/{caller}/local"),
+                "userId": caller,
+            }})))
+        }
+    }
+}
+
+fn gateway_event(
+    route: &Route,
+    parts: &axum::http::request::Parts,
+    path_params: &HashMap<String, String>,
+    authorizer: Option<Value>,
+    body: &Bytes,
+) -> Value {
+    let mut headers: BTreeMap<String, String> = BTreeMap::new();
+    for (name, value) in &parts.headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        headers
+            .entry(name.as_str().to_owned())
+            .and_modify(|v| {
+                v.push(',');
+                v.push_str(&value);
+            })
+            .or_insert(value);
+    }
+    let raw_query = parts.uri.query().unwrap_or("");
+    let mut query: BTreeMap<String, String> = BTreeMap::new();
+    // API Gateway joins repeated parameters with commas.
+    for (k, v) in serde_urlencoded::from_str::<Vec<(String, String)>>(raw_query).unwrap_or_default()
+    {
+        query
+            .entry(k)
+            .and_modify(|existing| {
+                existing.push(',');
+                existing.push_str(&v);
+            })
+            .or_insert(v);
+    }
+    let now = chrono::Utc::now();
+    let route_key = format!("{} {}", route.method, route.path);
+    let mut context = json!({
+        "accountId": "000000000000",
+        "apiId": "local",
+        "domainName": "127.0.0.1",
+        "domainPrefix": "local",
+        "http": {
+            "method": parts.method.as_str(),
+            "path": parts.uri.path(),
+            "protocol": "HTTP/1.1",
+            "sourceIp": "127.0.0.1",
+            "userAgent": headers.get("user-agent").cloned().unwrap_or_default(),
+        },
+        "requestId": uuid::Uuid::new_v4().to_string(),
+        "routeKey": route_key,
+        "stage": "$default",
+        "time": now.format("%d/%b/%Y:%H:%M:%S %z").to_string(),
+        "timeEpoch": now.timestamp_millis(),
+    });
+    if let Some(authorizer) = authorizer {
+        context["authorizer"] = authorizer;
+    }
+    json!({
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": parts.uri.path(),
+        "rawQueryString": raw_query,
+        "headers": headers,
+        "queryStringParameters": if query.is_empty() { Value::Null } else { json!(query) },
+        "pathParameters": if path_params.is_empty() { Value::Null } else { json!(path_params) },
+        "requestContext": context,
+        "body": if body.is_empty() { Value::Null } else { Value::String(String::from_utf8_lossy(body).into_owned()) },
+        "isBase64Encoded": false,
+    })
+}
