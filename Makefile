@@ -1,0 +1,27 @@
+# The two commands: `make dev` runs the system locally, `make test` runs every test.
+# Both install what is missing (pinned, into .cache/) on first use.
+SHELL := /bin/bash
+
+.PHONY: dev test lint validate build bench clean-local
+
+dev: ## Start the emulators and the local API in the foreground; Ctrl-C stops everything.
+	@bash infra/local/dev.sh
+
+test: ## Start a private emulator stack, run the whole test suite, stop the stack.
+	@bash infra/local/test.sh
+
+lint: ## Formatting and clippy, as CI runs them.
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+validate: ## sam validate --lint with the pinned SAM CLI.
+	@bash infra/local/stack.sh install tools
+	@.cache/venv-tools/bin/sam validate --lint --region us-east-1
+
+build: ## Release arm64 build of every function, as `sam build` does it.
+	@bash infra/local/stack.sh install tools
+	@PATH="$(CURDIR)/.cache/venv-tools/bin:$$PATH" sam build --beta-features
+
+clean-local: ## Stop any local stacks and forget local state.
+	@for d in .local/dev .local/test; do [ -d $$d ] && bash infra/local/stack.sh stop $$d || true; done
+	rm -rf .local

@@ -1,0 +1,6 @@
+//! Integration tests against the local stack. One binary, one module per area.
+
+mod access;
+mod accounts;
+mod config_and_plans;
+mod template_contract;
