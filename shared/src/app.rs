@@ -27,19 +27,22 @@ impl App {
     }
 
     pub fn new(config: Config, aws: &aws_config::SdkConfig, clock: Arc<dyn Clock>) -> Self {
-        let store = Store::new(
-            aws_sdk_dynamodb::Client::new(aws),
-            config.table_name.as_str(),
-        );
-        Self {
-            config: Arc::new(config),
-            store,
-            clock,
-        }
+        Self::with_dynamo(config, aws_sdk_dynamodb::Client::new(aws), clock)
+    }
+
+    /// Wiring with a given DynamoDB client (e.g. one with a call-counting interceptor).
+    pub fn with_dynamo(config: Config, dynamo: aws_sdk_dynamodb::Client, clock: Arc<dyn Clock>) -> Self {
+        let store = Store::new(dynamo, config.table_name.as_str());
+        Self { config: Arc::new(config), store, clock }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// How long a hold lives without a heartbeat.
+    pub fn hold_ttl(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.config.hold_ttl).unwrap_or(chrono::Duration::minutes(30))
     }
 
     pub fn catalog(&self) -> &Catalog {

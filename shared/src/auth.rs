@@ -152,3 +152,25 @@ mod tests {
         assert!(!lookalike.is_admin());
     }
 }
+
+/// A trusted AWS caller (the workflow engine) on an `AWS_IAM` route: API Gateway has checked
+/// its SigV4 signature and IAM policy, and passes its identity in the request context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceCaller {
+    pub arn: String,
+}
+
+impl ServiceCaller {
+    pub fn from_request(req: &Request) -> Result<Self, ApiError> {
+        match req.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx
+                .authorizer
+                .as_ref()
+                .and_then(|a| a.iam.as_ref())
+                .and_then(|iam| iam.user_arn.clone().or_else(|| iam.caller_id.clone()))
+                .map(|arn| Self { arn })
+                .ok_or(ApiError::Unauthenticated),
+            _ => Err(ApiError::Unauthenticated),
+        }
+    }
+}

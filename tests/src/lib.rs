@@ -9,7 +9,10 @@ use std::sync::{Arc, OnceLock};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use billing::App;
-use billing::clock::ManualClock;
+use billing::clock::{Clock, ManualClock};
+use billing::domain::OrganizationId;
+use billing::store::AccountItem;
+use billing::store::calls::CallCounter;
 use billing::config::Config;
 use chrono::{DateTime, TimeZone, Utc};
 use local_server::template::Template;
@@ -42,6 +45,8 @@ pub struct TestContext {
     pub app: App,
     pub clock: ManualClock,
     pub dynamo: aws_sdk_dynamodb::Client,
+    /// Requests the App's DynamoDB client has sent, by operation.
+    pub calls: CallCounter,
 }
 
 impl TestContext {
@@ -66,8 +71,12 @@ impl TestContext {
         env.insert(Config::TABLE.to_owned(), table);
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config is valid");
         let clock = ManualClock::starting_at(default_now());
-        let app = App::new(config, &aws, Arc::new(clock.clone()));
-        Self { app, clock, dynamo }
+        let calls = CallCounter::default();
+        let counted = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&aws).interceptor(calls.clone()).build(),
+        );
+        let app = App::with_dynamo(config, counted, Arc::new(clock.clone()));
+        Self { app, clock, dynamo, calls }
     }
 
     /// Every item in this test's table, for assertions about what was (not) written.
@@ -90,6 +99,46 @@ impl TestContext {
                 return items;
             }
         }
+    }
+
+    /// Creates (or returns) the organization's account, as a first visit would.
+    pub async fn account(&self, org: &str) -> AccountItem {
+        let org = OrganizationId::parse(org).expect("valid org id");
+        let catalog = self.app.catalog();
+        let fresh = AccountItem::new_free(&org, self.clock.now(), catalog.free_workflows_per_month(), catalog.free_tier.clone());
+        self.app.store.get_or_create_account(fresh).await.expect("account")
+    }
+
+    /// Reads the account as stored right now.
+    pub async fn stored_account(&self, org: &str) -> AccountItem {
+        let org = OrganizationId::parse(org).expect("valid org id");
+        self.app.store.get_account(&org).await.expect("read account").expect("account exists")
+    }
+
+    /// Changes the stored account directly, the way an admin action or webhook would (tier,
+    /// balances, limits, status), bypassing every handler.
+    pub async fn update_account(&self, org: &str, set: &str, values: &[(&str, AttributeValue)]) {
+        self.account(org).await;
+        let mut request = self
+            .dynamo
+            .update_item()
+            .table_name(self.app.store.table())
+            .key("PK", AttributeValue::S(format!("ORG#{org}")))
+            .key("SK", AttributeValue::S("ACCOUNT".into()))
+            .update_expression(set);
+        for (name, value) in values {
+            request = request.expression_attribute_values(*name, value.clone());
+        }
+        request.send().await.expect("update account");
+    }
+
+    /// Items of this test's table whose sort key starts with `prefix`.
+    pub async fn items_with_prefix(&self, prefix: &str) -> Vec<HashMap<String, AttributeValue>> {
+        self.all_items()
+            .await
+            .into_iter()
+            .filter(|item| item.get("SK").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk.starts_with(prefix)))
+            .collect()
     }
 
     /// Serves this context's App over HTTP on a free loopback port, like `make dev` does.
@@ -156,6 +205,11 @@ impl TestServer {
             json,
             headers,
         }
+    }
+
+    /// A token for the internal (IAM) routes, standing in for the workflow engine's SigV4.
+    pub fn service_token(&self) -> String {
+        self.tokens.mint("workflow-engine", serde_json::json!({ "groups": [local_server::server::SERVICE_GROUP] }))
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {

@@ -60,12 +60,30 @@ pub fn router(app: App, tokens: DevTokens, template: &Template) -> anyhow::Resul
     for (path, method_router) in by_path {
         router = router.route(&path, method_router);
     }
+    // Schedules never fire locally (moto stores them but does not run them): trigger one by
+    // hand with `POST /_local/schedules/<binary>`. Loopback-only, like the whole server.
+    let schedule_app = app.clone();
+    router = router.route(
+        "/_local/schedules/{name}",
+        axum::routing::post(move |axum::extract::Path(name): axum::extract::Path<String>| run_schedule(schedule_app.clone(), name)),
+    );
     Ok(router.fallback(|| async {
         (
             StatusCode::NOT_FOUND,
             axum::Json(json!({ "message": "Not Found" })),
         )
     }))
+}
+
+async fn run_schedule(app: App, name: String) -> Response {
+    let Some(handler) = registry::schedule_handlers().remove(name.as_str()) else {
+        return (StatusCode::NOT_FOUND, axum::Json(json!({ "message": format!("no scheduled function {name}") }))).into_response();
+    };
+    let event = json!({ "job": name, "source": "local-server" });
+    match billing::lambda::schedule::handle_schedule(handler.as_ref(), app, event).await {
+        Ok(summary) => (StatusCode::OK, axum::Json(summary)).into_response(),
+        Err(err) => (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(json!({ "message": format!("{err:#}") }))).into_response(),
+    }
 }
 
 async fn invoke(target: Arc<RouteTarget>, params: RawPathParams, req: Request) -> Response {

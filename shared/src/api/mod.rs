@@ -3,6 +3,8 @@
 
 pub mod account;
 pub mod config;
+pub mod quota;
+pub mod usd;
 
 pub use account::BillingAccountResponse;
 pub use config::StripeConfigResponse;

@@ -1,9 +1,12 @@
 //! Pure billing rules: no I/O, no clock of their own, no AWS types.
 
+pub mod account;
 pub mod ids;
 pub mod money;
 pub mod period;
 pub mod plans;
+pub mod quota;
+pub mod usage;
 
 pub use ids::{InvalidId, OrganizationId};
 pub use money::{Cents, MoneyError};

@@ -127,3 +127,37 @@ pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> HttpResult 
 pub fn ok_json<T: Serialize>(value: &T) -> HttpResult {
     json_response(StatusCode::OK, value)
 }
+
+/// The service caller of an internal (`AWS_IAM`) route and the organization it acts for.
+/// The workflow engine is trusted for every organization; the id must still be well formed.
+pub fn authorize_service_org(req: &Request) -> Result<(crate::auth::ServiceCaller, OrganizationId), ApiError> {
+    let caller = crate::auth::ServiceCaller::from_request(req)?;
+    let org = path_org(req)?;
+    tracing::Span::current().record("org", org.as_str());
+    Ok((caller, org))
+}
+
+/// The `{run_id}` path parameter, validated like other ids.
+pub fn path_run_id(req: &Request) -> Result<String, ApiError> {
+    let raw = path_param(req, "run_id")?;
+    validate_run_id(&raw)?;
+    Ok(raw)
+}
+
+pub fn validate_run_id(raw: &str) -> Result<(), ApiError> {
+    if crate::domain::ids::is_safe_id(raw) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request("invalid_run_id", "run_id must be 1 to 64 characters of letters, digits, '-' or '_'."))
+    }
+}
+
+/// A boolean query flag such as `?dry_run=true`.
+pub fn query_flag(req: &Request, name: &str) -> Result<bool, ApiError> {
+    match req.query_string_parameters_ref().and_then(|q| q.first(name)) {
+        None => Ok(false),
+        Some("true") | Some("1") => Ok(true),
+        Some("false") | Some("0") => Ok(false),
+        Some(other) => Err(ApiError::bad_request("invalid_query", format!("{name} must be true or false, not {other:?}."))),
+    }
+}

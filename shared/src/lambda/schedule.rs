@@ -4,14 +4,15 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use aws_lambda_events::eventbridge::EventBridgeEvent;
 use futures::future::BoxFuture;
 use lambda_runtime::{LambdaEvent, service_fn};
 use tracing::Instrument;
 
 use crate::App;
 
-pub type ScheduleEvent = EventBridgeEvent<serde_json::Value>;
+/// Whatever the schedule sends: EventBridge Scheduler passes its `Input` verbatim (an
+/// EventBridge-shaped event from rules), so jobs take plain JSON and read what they need.
+pub type ScheduleEvent = serde_json::Value;
 
 pub trait ScheduleHandler: Send + Sync + 'static {
     fn call(
@@ -55,7 +56,8 @@ pub async fn handle_schedule(
     app: App,
     event: ScheduleEvent,
 ) -> anyhow::Result<serde_json::Value> {
-    let span = tracing::info_span!("schedule", event_id = event.id.as_deref().unwrap_or("-"), detail_type = %event.detail_type);
+    let job = event.get("job").and_then(|j| j.as_str()).unwrap_or("-").to_owned();
+    let span = tracing::info_span!("schedule", job);
     async move {
         let summary = handler.call(app, event).await;
         match &summary {

@@ -4,10 +4,13 @@
 //! a conditional write, so retries and races resolve in DynamoDB rather than in our code.
 
 pub mod accounts;
+pub mod calls;
+pub mod expr;
 pub mod keys;
+pub mod quota;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -80,6 +83,9 @@ impl StoreError {
 pub struct Store {
     client: aws_sdk_dynamodb::Client,
     table: Arc<str>,
+    /// Last account state seen per organization: the first guess for the next reservation,
+    /// never trusted without a conditional write.
+    hints: Arc<Mutex<HashMap<String, crate::domain::account::Account>>>,
 }
 
 impl Store {
@@ -87,6 +93,7 @@ impl Store {
         Self {
             client,
             table: table.into(),
+            hints: Arc::default(),
         }
     }
 
