@@ -262,6 +262,8 @@ launch() { # STATE_DIR NAME PORT
   # signals the whole group). In this non-interactive shell the subshell is not
   # a group leader, so setsid execs in place and $! is the service's own pid.
   (
+    # The services must not inherit (and so keep holding) the state-dir lock.
+    if [[ -n "$STATE_LOCK_FD" ]]; then exec {STATE_LOCK_FD}>&-; fi
     cd "$state"
     export "$(service_tag "$state" "$name")"
     exec setsid "${cmd[@]}"
@@ -343,13 +345,15 @@ stop_services() { # STATE_DIR ; quiet when nothing runs
   rm -f "$state/stack.env"
 }
 
+STATE_LOCK_FD=
 with_state_lock() { # STATE_DIR CMD...
-  local state=$1 lockfd
+  local state=$1
   shift
-  exec {lockfd}>"$state/.lock"
-  flock -w 180 "$lockfd" || die "another stack.sh holds $state/.lock"
+  exec {STATE_LOCK_FD}>"$state/.lock"
+  flock -w 180 "$STATE_LOCK_FD" || die "another stack.sh holds $state/.lock"
   "$@"
-  exec {lockfd}>&-
+  exec {STATE_LOCK_FD}>&-
+  STATE_LOCK_FD=
 }
 
 do_start() { # STATE_DIR
