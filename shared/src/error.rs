@@ -151,6 +151,52 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::store::quota::QuotaError> for ApiError {
+    fn from(err: crate::store::quota::QuotaError) -> Self {
+        use crate::domain::quota::{Outcome, Refusal};
+        use crate::store::quota::QuotaError;
+        match err {
+            QuotaError::Refused(Refusal::Suspended) => {
+                Self::forbidden("account_suspended", "The billing account is suspended; no new runs can start.")
+            }
+            QuotaError::Refused(Refusal::Exhausted) => Self::PaymentRequired {
+                code: "quota_exhausted",
+                detail: "No free workflows, credits, subscription quota or overage allowance is left for this run.".into(),
+            },
+            QuotaError::Refused(Refusal::ConcurrencyFull { limit, retry_after_secs }) => Self::TooManyRequests {
+                code: "concurrency_limit",
+                detail: format!("All {limit} concurrent run slots of this plan are in use."),
+                retry_after_secs,
+            },
+            QuotaError::AlreadySettled { run_id, settlement } => match settlement.outcome {
+                Outcome::Expired => Self::Gone {
+                    code: "reservation_expired",
+                    detail: format!("The reservation for run {run_id} expired and its quota was returned."),
+                },
+                outcome => Self::Conflict {
+                    code: "reservation_settled",
+                    detail: format!("The reservation for run {run_id} was already {}.", outcome.as_str()),
+                },
+            },
+            QuotaError::NotFound(run_id) => Self::not_found("reservation_not_found", format!("There is no reservation for run {run_id}.")),
+            QuotaError::ExceedsHold(e) => Self::Conflict {
+                code: "exceeds_hold",
+                detail: format!(
+                    "The actual cost ${} is above the ${} held; set overage_approved to bill the difference.",
+                    crate::domain::money::dollars(e.actual_cents),
+                    crate::domain::money::dollars(e.held_cents)
+                ),
+            },
+            QuotaError::Contended => Self::TooManyRequests {
+                code: "account_busy",
+                detail: "Too many simultaneous changes to this account; retry shortly.".into(),
+                retry_after_secs: 1,
+            },
+            QuotaError::Store(e) => e.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,51 +250,5 @@ mod tests {
             (503, Some("service_unavailable"))
         );
         assert!(!json["detail"].as_str().unwrap().contains("10.0.0.1"));
-    }
-}
-
-impl From<crate::store::quota::QuotaError> for ApiError {
-    fn from(err: crate::store::quota::QuotaError) -> Self {
-        use crate::domain::quota::{Outcome, Refusal};
-        use crate::store::quota::QuotaError;
-        match err {
-            QuotaError::Refused(Refusal::Suspended) => {
-                Self::forbidden("account_suspended", "The billing account is suspended; no new runs can start.")
-            }
-            QuotaError::Refused(Refusal::Exhausted) => Self::PaymentRequired {
-                code: "quota_exhausted",
-                detail: "No free workflows, credits, subscription quota or overage allowance is left for this run.".into(),
-            },
-            QuotaError::Refused(Refusal::ConcurrencyFull { limit, retry_after_secs }) => Self::TooManyRequests {
-                code: "concurrency_limit",
-                detail: format!("All {limit} concurrent run slots of this plan are in use."),
-                retry_after_secs,
-            },
-            QuotaError::AlreadySettled { run_id, settlement } => match settlement.outcome {
-                Outcome::Expired => Self::Gone {
-                    code: "reservation_expired",
-                    detail: format!("The reservation for run {run_id} expired and its quota was returned."),
-                },
-                outcome => Self::Conflict {
-                    code: "reservation_settled",
-                    detail: format!("The reservation for run {run_id} was already {}.", outcome.as_str()),
-                },
-            },
-            QuotaError::NotFound(run_id) => Self::not_found("reservation_not_found", format!("There is no reservation for run {run_id}.")),
-            QuotaError::ExceedsHold(e) => Self::Conflict {
-                code: "exceeds_hold",
-                detail: format!(
-                    "The actual cost ${} is above the ${} held; set overage_approved to bill the difference.",
-                    crate::domain::money::dollars(e.actual_cents),
-                    crate::domain::money::dollars(e.held_cents)
-                ),
-            },
-            QuotaError::Contended => Self::TooManyRequests {
-                code: "account_busy",
-                detail: "Too many simultaneous changes to this account; retry shortly.".into(),
-                retry_after_secs: 1,
-            },
-            QuotaError::Store(e) => e.into(),
-        }
     }
 }

@@ -10,10 +10,10 @@ use std::sync::{Arc, OnceLock};
 use aws_sdk_dynamodb::types::AttributeValue;
 use billing::App;
 use billing::clock::{Clock, ManualClock};
+use billing::config::Config;
 use billing::domain::OrganizationId;
 use billing::store::AccountItem;
 use billing::store::calls::CallCounter;
-use billing::config::Config;
 use chrono::{DateTime, TimeZone, Utc};
 use local_server::template::Template;
 use local_server::tokens::DevTokens;
@@ -73,10 +73,17 @@ impl TestContext {
         let clock = ManualClock::starting_at(default_now());
         let calls = CallCounter::default();
         let counted = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(&aws).interceptor(calls.clone()).build(),
+            aws_sdk_dynamodb::config::Builder::from(&aws)
+                .interceptor(calls.clone())
+                .build(),
         );
         let app = App::with_dynamo(config, counted, Arc::new(clock.clone()));
-        Self { app, clock, dynamo, calls }
+        Self {
+            app,
+            clock,
+            dynamo,
+            calls,
+        }
     }
 
     /// Every item in this test's table, for assertions about what was (not) written.
@@ -105,14 +112,28 @@ impl TestContext {
     pub async fn account(&self, org: &str) -> AccountItem {
         let org = OrganizationId::parse(org).expect("valid org id");
         let catalog = self.app.catalog();
-        let fresh = AccountItem::new_free(&org, self.clock.now(), catalog.free_workflows_per_month(), catalog.free_tier.clone());
-        self.app.store.get_or_create_account(fresh).await.expect("account")
+        let fresh = AccountItem::new_free(
+            &org,
+            self.clock.now(),
+            catalog.free_workflows_per_month(),
+            catalog.free_tier.clone(),
+        );
+        self.app
+            .store
+            .get_or_create_account(fresh)
+            .await
+            .expect("account")
     }
 
     /// Reads the account as stored right now.
     pub async fn stored_account(&self, org: &str) -> AccountItem {
         let org = OrganizationId::parse(org).expect("valid org id");
-        self.app.store.get_account(&org).await.expect("read account").expect("account exists")
+        self.app
+            .store
+            .get_account(&org)
+            .await
+            .expect("read account")
+            .expect("account exists")
     }
 
     /// Changes the stored account directly, the way an admin action or webhook would (tier,
@@ -129,6 +150,13 @@ impl TestContext {
         for (name, value) in values {
             request = request.expression_attribute_values(*name, value.clone());
         }
+        // `#word` in the expression stands for the attribute `word` (for reserved words like status).
+        for word in set
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '#' || c == '_'))
+            .filter(|w| w.starts_with('#'))
+        {
+            request = request.expression_attribute_names(word, &word[1..]);
+        }
         request.send().await.expect("update account");
     }
 
@@ -137,7 +165,11 @@ impl TestContext {
         self.all_items()
             .await
             .into_iter()
-            .filter(|item| item.get("SK").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk.starts_with(prefix)))
+            .filter(|item| {
+                item.get("SK")
+                    .and_then(|v| v.as_s().ok())
+                    .is_some_and(|sk| sk.starts_with(prefix))
+            })
             .collect()
     }
 
@@ -209,7 +241,10 @@ impl TestServer {
 
     /// A token for the internal (IAM) routes, standing in for the workflow engine's SigV4.
     pub fn service_token(&self) -> String {
-        self.tokens.mint("workflow-engine", serde_json::json!({ "groups": [local_server::server::SERVICE_GROUP] }))
+        self.tokens.mint(
+            "workflow-engine",
+            serde_json::json!({ "groups": [local_server::server::SERVICE_GROUP] }),
+        )
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {

@@ -17,7 +17,11 @@ pub async fn handle(app: App, _event: ScheduleEvent) -> anyhow::Result<serde_jso
             Ok(_) => skipped += 1,
             // Committed, released or renewed between the scan and the write: nothing to do.
             Err(QuotaError::NotFound(_) | QuotaError::AlreadySettled { .. }) => skipped += 1,
-            Err(err) => return Err(anyhow::Error::new(err).context(format!("expiring run {run_id} of {org}"))),
+            Err(err) => {
+                return Err(
+                    anyhow::Error::new(err).context(format!("expiring run {run_id} of {org}"))
+                );
+            }
         }
     }
     Ok(json!({ "found": expired.len(), "released": released, "skipped": skipped }))

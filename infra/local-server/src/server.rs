@@ -65,7 +65,11 @@ pub fn router(app: App, tokens: DevTokens, template: &Template) -> anyhow::Resul
     let schedule_app = app.clone();
     router = router.route(
         "/_local/schedules/{name}",
-        axum::routing::post(move |axum::extract::Path(name): axum::extract::Path<String>| run_schedule(schedule_app.clone(), name)),
+        axum::routing::post(
+            move |axum::extract::Path(name): axum::extract::Path<String>| {
+                run_schedule(schedule_app.clone(), name)
+            },
+        ),
     );
     Ok(router.fallback(|| async {
         (
@@ -77,12 +81,20 @@ pub fn router(app: App, tokens: DevTokens, template: &Template) -> anyhow::Resul
 
 async fn run_schedule(app: App, name: String) -> Response {
     let Some(handler) = registry::schedule_handlers().remove(name.as_str()) else {
-        return (StatusCode::NOT_FOUND, axum::Json(json!({ "message": format!("no scheduled function {name}") }))).into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({ "message": format!("no scheduled function {name}") })),
+        )
+            .into_response();
     };
     let event = json!({ "job": name, "source": "local-server" });
     match billing::lambda::schedule::handle_schedule(handler.as_ref(), app, event).await {
         Ok(summary) => (StatusCode::OK, axum::Json(summary)).into_response(),
-        Err(err) => (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(json!({ "message": format!("{err:#}") }))).into_response(),
+        Err(err) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            axum::Json(json!({ "message": format!("{err:#}") })),
+        )
+            .into_response(),
     }
 }
 

@@ -74,7 +74,12 @@ pub struct Account {
 
 impl Account {
     /// A brand-new account on the free tier with this month's free quota.
-    pub fn new_free(org: &OrganizationId, now: DateTime<Utc>, free_workflows: u32, free_tier: TierId) -> Self {
+    pub fn new_free(
+        org: &OrganizationId,
+        now: DateTime<Utc>,
+        free_workflows: u32,
+        free_tier: TierId,
+    ) -> Self {
         let month = period::month_key(now);
         Self {
             pk: format!("ORG#{org}"),
@@ -106,6 +111,10 @@ impl Account {
 
     /// Free workflows left at `now`: a count from an earlier month reads as a full quota.
     pub fn free_remaining_at(&self, now: DateTime<Utc>, monthly_quota: u32) -> u32 {
-        if self.free_period == period::month_key(now) { self.free_remaining } else { monthly_quota }
+        if self.free_period == period::month_key(now) {
+            self.free_remaining
+        } else {
+            monthly_quota
+        }
     }
 }

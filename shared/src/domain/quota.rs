@@ -117,7 +117,10 @@ pub enum Take {
     /// One free workflow from the current month (`free_period = period`, `free_remaining >= 1`).
     Free { period: String },
     /// First free workflow of a new month: the write starts the month at `quota - 1`.
-    FreeNewMonth { period: String, remaining_after: u32 },
+    FreeNewMonth {
+        period: String,
+        remaining_after: u32,
+    },
     /// Prepaid credits (`credit_balance_cents >= amount`).
     Credits { amount: Cents },
     /// One workflow of the subscription quota (`period_used < limit` in `period`).
@@ -134,7 +137,10 @@ pub enum Take {
 pub enum Refusal {
     Suspended,
     /// Every concurrent slot is held; the earliest hold frees (or expires) in `retry_after`.
-    ConcurrencyFull { limit: u32, retry_after_secs: u64 },
+    ConcurrencyFull {
+        limit: u32,
+        retry_after_secs: u64,
+    },
     Exhausted,
 }
 
@@ -156,22 +162,39 @@ pub struct Limits {
 }
 
 pub fn limits_for(tier: &Tier) -> Limits {
-    Limits { agents: tier.concurrent_agents.finite(), workflows_per_period: tier.workflows_per_month.finite() }
+    Limits {
+        agents: tier.concurrent_agents.finite(),
+        workflows_per_period: tier.workflows_per_month.finite(),
+    }
 }
 
 /// The subscription period key in force at `now` for a tier. Lifetime plans count calendar
 /// months; Stripe subscriptions count the period the last invoice opened (set by webhooks).
 pub fn current_usage_period(account: &Account, tier: &Tier, now: DateTime<Utc>) -> String {
-    if tier.billing == TierBilling::OneTime { period::month_key(now) } else { account.usage_period.clone() }
+    if tier.billing == TierBilling::OneTime {
+        period::month_key(now)
+    } else {
+        account.usage_period.clone()
+    }
 }
 
-pub fn hold_amount(kind: RunKind, prices: &RunPrices, estimate: Option<Cents>) -> Result<Cents, MoneyError> {
+pub fn hold_amount(
+    kind: RunKind,
+    prices: &RunPrices,
+    estimate: Option<Cents>,
+) -> Result<Cents, MoneyError> {
     let price = rounded_cents(kind.price(prices))?;
     Ok(estimate.map_or(price, |e| e.max(price)))
 }
 
 /// Decides what reserving `request` against `account` would do at `now`.
-pub fn decide(account: &Account, request: &ReserveRequest, catalog: &Catalog, now: DateTime<Utc>, ttl: Duration) -> Decision {
+pub fn decide(
+    account: &Account,
+    request: &ReserveRequest,
+    catalog: &Catalog,
+    now: DateTime<Utc>,
+    ttl: Duration,
+) -> Decision {
     if let Some(hold) = account.holds.get(&request.run_id) {
         return Decision::Existing(hold.clone());
     }
@@ -183,14 +206,26 @@ pub fn decide(account: &Account, request: &ReserveRequest, catalog: &Catalog, no
     }
     // An unknown tier (catalog changed under a live account) falls back to the free tier's
     // limits rather than granting unlimited use.
-    let tier = catalog.tier(account.tier.as_str()).unwrap_or_else(|| catalog.free_tier());
+    let tier = catalog
+        .tier(account.tier.as_str())
+        .unwrap_or_else(|| catalog.free_tier());
     let limits = limits_for(tier);
-    if let Some(limit) = limits.agents {
-        if account.holds.len() >= limit as usize {
-            let earliest = account.holds.values().map(|h| h.expires_at).min().unwrap_or(now.timestamp());
-            let retry_after_secs = u64::try_from(earliest - now.timestamp()).unwrap_or(0).clamp(1, 60);
-            return Decision::Refuse(Refusal::ConcurrencyFull { limit, retry_after_secs });
-        }
+    if let Some(limit) = limits.agents
+        && account.holds.len() >= limit as usize
+    {
+        let earliest = account
+            .holds
+            .values()
+            .map(|h| h.expires_at)
+            .min()
+            .unwrap_or(now.timestamp());
+        let retry_after_secs = u64::try_from(earliest - now.timestamp())
+            .unwrap_or(0)
+            .clamp(1, 60);
+        return Decision::Refuse(Refusal::ConcurrencyFull {
+            limit,
+            retry_after_secs,
+        });
     }
     let make = |bucket: Bucket, amount_cents: Cents, period: String, take: Take| {
         Decision::Grant(Grant {
@@ -215,17 +250,29 @@ pub fn decide(account: &Account, request: &ReserveRequest, catalog: &Catalog, no
     let free_quota = catalog.free_workflows_per_month();
     if account.free_period != month {
         if free_quota > 0 {
-            let take = Take::FreeNewMonth { period: month.clone(), remaining_after: free_quota - 1 };
+            let take = Take::FreeNewMonth {
+                period: month.clone(),
+                remaining_after: free_quota - 1,
+            };
             return make(Bucket::Free, 0, month, take);
         }
     } else if account.free_remaining > 0 {
         return make(Bucket::Free, 0, month.clone(), Take::Free { period: month });
     }
 
-    if let Ok(amount) = hold_amount(request.kind, &catalog.run_prices, request.estimated_cost_cents) {
-        if amount > 0 && account.credit_balance_cents >= amount {
-            return make(Bucket::Credits, amount, String::new(), Take::Credits { amount });
-        }
+    if let Ok(amount) = hold_amount(
+        request.kind,
+        &catalog.run_prices,
+        request.estimated_cost_cents,
+    ) && amount > 0
+        && account.credit_balance_cents >= amount
+    {
+        return make(
+            Bucket::Credits,
+            amount,
+            String::new(),
+            Take::Credits { amount },
+        );
     }
 
     let paid = tier.billing != TierBilling::Free;
@@ -233,17 +280,37 @@ pub fn decide(account: &Account, request: &ReserveRequest, catalog: &Catalog, no
         let usage_period = current_usage_period(account, tier, now);
         if usage_period != account.usage_period {
             if limit > 0 {
-                return make(Bucket::Subscription, 0, usage_period.clone(), Take::SubscriptionNewMonth { period: usage_period });
+                return make(
+                    Bucket::Subscription,
+                    0,
+                    usage_period.clone(),
+                    Take::SubscriptionNewMonth {
+                        period: usage_period,
+                    },
+                );
             }
         } else if account.period_used < limit {
-            return make(Bucket::Subscription, 0, usage_period.clone(), Take::Subscription { period: usage_period, limit });
+            return make(
+                Bucket::Subscription,
+                0,
+                usage_period.clone(),
+                Take::Subscription {
+                    period: usage_period,
+                    limit,
+                },
+            );
         }
     }
 
-    if paid && account.has_payment_method {
-        if let Ok(amount) = hold_amount(request.kind, &catalog.overage_prices, request.estimated_cost_cents) {
-            return make(Bucket::Overage, amount, String::new(), Take::Overage);
-        }
+    if paid
+        && account.has_payment_method
+        && let Ok(amount) = hold_amount(
+            request.kind,
+            &catalog.overage_prices,
+            request.estimated_cost_cents,
+        )
+    {
+        return make(Bucket::Overage, amount, String::new(), Take::Overage);
     }
     Decision::Refuse(Refusal::Exhausted)
 }
@@ -268,20 +335,39 @@ pub struct ExceedsHold {
 /// Settles `hold` at `actual` (the hold's amount when the caller reports none). Settling
 /// above the hold needs `overage_approved`; the excess is then invoiced, never silently
 /// taken from credits.
-pub fn settle(hold: &Hold, actual: Option<Cents>, overage_approved: bool) -> Result<Settle, ExceedsHold> {
+pub fn settle(
+    hold: &Hold,
+    actual: Option<Cents>,
+    overage_approved: bool,
+) -> Result<Settle, ExceedsHold> {
     let held = hold.amount_cents;
     let actual = actual.unwrap_or(held);
     match hold.bucket {
         Bucket::Credits | Bucket::Overage => {
             if actual > held && !overage_approved {
-                return Err(ExceedsHold { held_cents: held, actual_cents: actual });
+                return Err(ExceedsHold {
+                    held_cents: held,
+                    actual_cents: actual,
+                });
             }
             let charged = actual.min(held);
-            let refund = if hold.bucket == Bucket::Credits { held - charged } else { 0 };
-            Ok(Settle { charged_cents: charged, refund_cents: refund, excess_cents: (actual - held).max(0) })
+            let refund = if hold.bucket == Bucket::Credits {
+                held - charged
+            } else {
+                0
+            };
+            Ok(Settle {
+                charged_cents: charged,
+                refund_cents: refund,
+                excess_cents: (actual - held).max(0),
+            })
         }
         // A workflow from an included quota is the unit itself; its cost is recorded, not charged.
-        Bucket::Free | Bucket::Subscription | Bucket::Unlimited => Ok(Settle { charged_cents: 0, refund_cents: 0, excess_cents: 0 }),
+        Bucket::Free | Bucket::Subscription | Bucket::Unlimited => Ok(Settle {
+            charged_cents: 0,
+            refund_cents: 0,
+            excess_cents: 0,
+        }),
     }
 }
 
@@ -296,13 +382,22 @@ mod tests {
     }
 
     fn account(tier: &str) -> Account {
-        let mut a = Account::new_free(&OrganizationId::parse("o").unwrap(), now(), 5, TierId::new("free"));
+        let mut a = Account::new_free(
+            &OrganizationId::parse("o").unwrap(),
+            now(),
+            5,
+            TierId::new("free"),
+        );
         a.tier = TierId::new(tier);
         a
     }
 
     fn request(run: &str) -> ReserveRequest {
-        ReserveRequest { run_id: run.into(), kind: RunKind::Standard, estimated_cost_cents: None }
+        ReserveRequest {
+            run_id: run.into(),
+            kind: RunKind::Standard,
+            estimated_cost_cents: None,
+        }
     }
 
     fn bucket(decision: &Decision) -> Option<Bucket> {
@@ -322,15 +417,30 @@ mod tests {
         let mut a = account("pro");
         a.credit_balance_cents = 1_000;
         a.has_payment_method = true;
-        assert_eq!(bucket(&decide(&a, &request("r"), &catalog, now(), ttl())), Some(Bucket::Free));
+        assert_eq!(
+            bucket(&decide(&a, &request("r"), &catalog, now(), ttl())),
+            Some(Bucket::Free)
+        );
         a.free_remaining = 0;
-        assert_eq!(bucket(&decide(&a, &request("r"), &catalog, now(), ttl())), Some(Bucket::Credits));
+        assert_eq!(
+            bucket(&decide(&a, &request("r"), &catalog, now(), ttl())),
+            Some(Bucket::Credits)
+        );
         a.credit_balance_cents = 999;
-        assert_eq!(bucket(&decide(&a, &request("r"), &catalog, now(), ttl())), Some(Bucket::Subscription));
+        assert_eq!(
+            bucket(&decide(&a, &request("r"), &catalog, now(), ttl())),
+            Some(Bucket::Subscription)
+        );
         a.period_used = 100;
-        assert_eq!(bucket(&decide(&a, &request("r"), &catalog, now(), ttl())), Some(Bucket::Overage));
+        assert_eq!(
+            bucket(&decide(&a, &request("r"), &catalog, now(), ttl())),
+            Some(Bucket::Overage)
+        );
         a.has_payment_method = false;
-        assert_eq!(decide(&a, &request("r"), &catalog, now(), ttl()), Decision::Refuse(Refusal::Exhausted));
+        assert_eq!(
+            decide(&a, &request("r"), &catalog, now(), ttl()),
+            Decision::Refuse(Refusal::Exhausted)
+        );
     }
 
     #[test]
@@ -339,7 +449,10 @@ mod tests {
         let mut a = account("free");
         a.free_remaining = 0;
         a.has_payment_method = true;
-        assert_eq!(decide(&a, &request("r"), &catalog, now(), ttl()), Decision::Refuse(Refusal::Exhausted));
+        assert_eq!(
+            decide(&a, &request("r"), &catalog, now(), ttl()),
+            Decision::Refuse(Refusal::Exhausted)
+        );
     }
 
     #[test]
@@ -350,7 +463,13 @@ mod tests {
         let december = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
         match decide(&a, &request("r"), &catalog, december, ttl()) {
             Decision::Grant(g) => {
-                assert_eq!(g.take, Take::FreeNewMonth { period: "2026-12".into(), remaining_after: 4 });
+                assert_eq!(
+                    g.take,
+                    Take::FreeNewMonth {
+                        period: "2026-12".into(),
+                        remaining_after: 4
+                    }
+                );
                 assert_eq!(g.hold.period, "2026-12");
             }
             other => panic!("expected a grant, got {other:?}"),
@@ -365,22 +484,39 @@ mod tests {
         let d = decide(&a, &request("r"), &catalog, now(), ttl());
         assert_eq!(bucket(&d), Some(Bucket::Unlimited));
         let enterprise = account("enterprise");
-        assert!(matches!(decide(&enterprise, &request("r"), &catalog, now(), ttl()), Decision::Grant(Grant { agents_limit: None, .. })));
+        assert!(matches!(
+            decide(&enterprise, &request("r"), &catalog, now(), ttl()),
+            Decision::Grant(Grant {
+                agents_limit: None,
+                ..
+            })
+        ));
     }
 
     #[test]
     fn a_full_set_of_slots_refuses_with_a_retry_hint_and_suspension_refuses_first() {
         let catalog = Catalog::builtin();
         let mut a = account("free");
-        let Decision::Grant(g) = decide(&a, &request("r1"), &catalog, now(), ttl()) else { panic!() };
+        let Decision::Grant(g) = decide(&a, &request("r1"), &catalog, now(), ttl()) else {
+            panic!()
+        };
         a.holds.insert("r1".into(), g.hold);
         match decide(&a, &request("r2"), &catalog, now(), ttl()) {
-            Decision::Refuse(Refusal::ConcurrencyFull { limit: 1, retry_after_secs }) => assert!((1..=60).contains(&retry_after_secs)),
+            Decision::Refuse(Refusal::ConcurrencyFull {
+                limit: 1,
+                retry_after_secs,
+            }) => assert!((1..=60).contains(&retry_after_secs)),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(decide(&a, &request("r1"), &catalog, now(), ttl()), Decision::Existing(_)));
+        assert!(matches!(
+            decide(&a, &request("r1"), &catalog, now(), ttl()),
+            Decision::Existing(_)
+        ));
         a.status = AccountStatus::Suspended;
-        assert_eq!(decide(&a, &request("r3"), &catalog, now(), ttl()), Decision::Refuse(Refusal::Suspended));
+        assert_eq!(
+            decide(&a, &request("r3"), &catalog, now(), ttl()),
+            Decision::Refuse(Refusal::Suspended)
+        );
     }
 
     #[test]
@@ -388,17 +524,65 @@ mod tests {
         let prices = Catalog::builtin().run_prices;
         assert_eq!(hold_amount(RunKind::Standard, &prices, None), Ok(1_000));
         assert_eq!(hold_amount(RunKind::Complex, &prices, Some(200)), Ok(1_500));
-        assert_eq!(hold_amount(RunKind::Complex, &prices, Some(2_000)), Ok(2_000));
+        assert_eq!(
+            hold_amount(RunKind::Complex, &prices, Some(2_000)),
+            Ok(2_000)
+        );
     }
 
     #[test]
     fn settling_refunds_the_unused_hold_and_refuses_unapproved_excess() {
-        let hold = Hold { kind: RunKind::Standard, bucket: Bucket::Credits, amount_cents: 1_000, period: String::new(), created_at: now(), expires_at: 0 };
-        assert_eq!(settle(&hold, None, false), Ok(Settle { charged_cents: 1_000, refund_cents: 0, excess_cents: 0 }));
-        assert_eq!(settle(&hold, Some(600), false), Ok(Settle { charged_cents: 600, refund_cents: 400, excess_cents: 0 }));
-        assert_eq!(settle(&hold, Some(1_200), false), Err(ExceedsHold { held_cents: 1_000, actual_cents: 1_200 }));
-        assert_eq!(settle(&hold, Some(1_200), true), Ok(Settle { charged_cents: 1_000, refund_cents: 0, excess_cents: 200 }));
-        let free = Hold { bucket: Bucket::Free, amount_cents: 0, ..hold };
-        assert_eq!(settle(&free, Some(5_000), false), Ok(Settle { charged_cents: 0, refund_cents: 0, excess_cents: 0 }));
+        let hold = Hold {
+            kind: RunKind::Standard,
+            bucket: Bucket::Credits,
+            amount_cents: 1_000,
+            period: String::new(),
+            created_at: now(),
+            expires_at: 0,
+        };
+        assert_eq!(
+            settle(&hold, None, false),
+            Ok(Settle {
+                charged_cents: 1_000,
+                refund_cents: 0,
+                excess_cents: 0
+            })
+        );
+        assert_eq!(
+            settle(&hold, Some(600), false),
+            Ok(Settle {
+                charged_cents: 600,
+                refund_cents: 400,
+                excess_cents: 0
+            })
+        );
+        assert_eq!(
+            settle(&hold, Some(1_200), false),
+            Err(ExceedsHold {
+                held_cents: 1_000,
+                actual_cents: 1_200
+            })
+        );
+        assert_eq!(
+            settle(&hold, Some(1_200), true),
+            Ok(Settle {
+                charged_cents: 1_000,
+                refund_cents: 0,
+                excess_cents: 200
+            })
+        );
+        let free = Hold {
+            bucket: Bucket::Free,
+            amount_cents: 0,
+            ..hold
+        };
+        assert_eq!(
+            settle(&free, Some(5_000), false),
+            Ok(Settle {
+                charged_cents: 0,
+                refund_cents: 0,
+                excess_cents: 0
+            })
+        );
     }
 }

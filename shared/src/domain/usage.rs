@@ -44,7 +44,10 @@ pub struct UsageRecord {
 
 impl UsageRecord {
     pub fn sort_key(hold: &Hold, run_id: &str) -> String {
-        format!("USAGE#{}#{run_id}", hold.created_at.format("%Y-%m-%dT%H:%M:%S%.3fZ"))
+        format!(
+            "USAGE#{}#{run_id}",
+            hold.created_at.format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -132,7 +135,10 @@ impl LedgerEntry {
     ) -> Self {
         Self {
             pk: format!("ORG#{org}"),
-            sk: format!("LEDGER#{}#{idempotency_key}", now.format("%Y-%m-%dT%H:%M:%S%.3fZ")),
+            sk: format!(
+                "LEDGER#{}#{idempotency_key}",
+                now.format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            ),
             id: uuid::Uuid::now_v7().to_string(),
             organization_id: org.clone(),
             kind,

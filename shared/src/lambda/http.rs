@@ -130,7 +130,9 @@ pub fn ok_json<T: Serialize>(value: &T) -> HttpResult {
 
 /// The service caller of an internal (`AWS_IAM`) route and the organization it acts for.
 /// The workflow engine is trusted for every organization; the id must still be well formed.
-pub fn authorize_service_org(req: &Request) -> Result<(crate::auth::ServiceCaller, OrganizationId), ApiError> {
+pub fn authorize_service_org(
+    req: &Request,
+) -> Result<(crate::auth::ServiceCaller, OrganizationId), ApiError> {
     let caller = crate::auth::ServiceCaller::from_request(req)?;
     let org = path_org(req)?;
     tracing::Span::current().record("org", org.as_str());
@@ -148,16 +150,25 @@ pub fn validate_run_id(raw: &str) -> Result<(), ApiError> {
     if crate::domain::ids::is_safe_id(raw) {
         Ok(())
     } else {
-        Err(ApiError::bad_request("invalid_run_id", "run_id must be 1 to 64 characters of letters, digits, '-' or '_'."))
+        Err(ApiError::bad_request(
+            "invalid_run_id",
+            "run_id must be 1 to 64 characters of letters, digits, '-' or '_'.",
+        ))
     }
 }
 
 /// A boolean query flag such as `?dry_run=true`.
 pub fn query_flag(req: &Request, name: &str) -> Result<bool, ApiError> {
-    match req.query_string_parameters_ref().and_then(|q| q.first(name)) {
+    match req
+        .query_string_parameters_ref()
+        .and_then(|q| q.first(name))
+    {
         None => Ok(false),
         Some("true") | Some("1") => Ok(true),
         Some("false") | Some("0") => Ok(false),
-        Some(other) => Err(ApiError::bad_request("invalid_query", format!("{name} must be true or false, not {other:?}."))),
+        Some(other) => Err(ApiError::bad_request(
+            "invalid_query",
+            format!("{name} must be true or false, not {other:?}."),
+        )),
     }
 }

@@ -56,7 +56,11 @@ pub async fn handle_schedule(
     app: App,
     event: ScheduleEvent,
 ) -> anyhow::Result<serde_json::Value> {
-    let job = event.get("job").and_then(|j| j.as_str()).unwrap_or("-").to_owned();
+    let job = event
+        .get("job")
+        .and_then(|j| j.as_str())
+        .unwrap_or("-")
+        .to_owned();
     let span = tracing::info_span!("schedule", job);
     async move {
         let summary = handler.call(app, event).await;

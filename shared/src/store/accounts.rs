@@ -1,11 +1,11 @@
 //! The billing account item (`ORG#<org>` / `ACCOUNT`): one per organization, created on first
 //! need by a conditional put so simultaneous first visits agree on a single account.
 
+use super::{Store, StoreError, decode, encode, key_item, keys};
+use crate::domain::OrganizationId;
+pub use crate::domain::account::{Account as AccountItem, AccountStatus};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
-use super::{Store, StoreError, decode, encode, key_item, keys};
-pub use crate::domain::account::{Account as AccountItem, AccountStatus};
-use crate::domain::OrganizationId;
 
 impl Store {
     pub async fn get_account(

@@ -3,4 +3,6 @@
 mod access;
 mod accounts;
 mod config_and_plans;
+mod quota;
+mod quota_http;
 mod template_contract;
