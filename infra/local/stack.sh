@@ -349,8 +349,8 @@ STATE_LOCK_FD=
 with_state_lock() { # STATE_DIR CMD...
   local state=$1
   shift
-  exec {STATE_LOCK_FD}>"$state/.lock"
-  flock -w 180 "$STATE_LOCK_FD" || die "another stack.sh holds $state/.lock"
+  exec {STATE_LOCK_FD}>"$state/.stack.lock"
+  flock -w 180 "$STATE_LOCK_FD" || die "another stack.sh holds $state/.stack.lock"
   "$@"
   exec {STATE_LOCK_FD}>&-
   STATE_LOCK_FD=
@@ -480,6 +480,7 @@ cmd_status() {
 }
 
 cmd_tools_env() {
+  # shellcheck disable=SC2016 # $PATH is for the shell that evals this
   printf 'export PATH=%q:%q:"$PATH"\n' "$TOOLS_VENV/bin" "$CACHE/bin"
   printf 'export SAM_CLI_TELEMETRY=0\n'
 }
@@ -490,9 +491,9 @@ usage() {
 }
 
 main() {
-  local cmd=${1:-}
+  local sub=${1:-}
   [[ $# -gt 0 ]] && shift
-  case "$cmd" in
+  case "$sub" in
     install) cmd_install "$@" ;;
     start) cmd_start "$@" ;;
     stop) cmd_stop "$@" ;;
@@ -500,7 +501,7 @@ main() {
     tools-env) cmd_tools_env ;;
     -h | --help | help | "") usage ;;
     *)
-      log "unknown command '$cmd'"
+      log "unknown command '$sub'"
       usage
       ;;
   esac

@@ -10,4 +10,8 @@ bash infra/local/stack.sh start "$state"
 trap 'bash infra/local/stack.sh stop "$state"' EXIT
 # shellcheck disable=SC1091
 source "$state/stack.env"
-cargo test --workspace --all-targets "$@"
+if [ "${1:-}" = "--bench-only" ]; then
+  cargo bench -p billing-tests --bench reserve
+else
+  cargo test --workspace --all-targets "$@"
+fi
