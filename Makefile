@@ -18,6 +18,9 @@ validate: ## sam validate --lint with the pinned SAM CLI.
 	@bash infra/local/stack.sh install tools
 	@.cache/venv-tools/bin/sam validate --lint --region us-east-1
 
+bench: ## Reservation throughput/latency against DynamoDB Local (prints a Markdown table).
+	@bash infra/local/test.sh --bench-only
+
 build: ## Release arm64 build of every function, as `sam build` does it.
 	@bash infra/local/stack.sh install tools
 	@PATH="$(CURDIR)/.cache/venv-tools/bin:$$PATH" sam build --beta-features
