@@ -16,14 +16,14 @@ lint: ## Formatting and clippy, as CI runs them.
 
 validate: ## sam validate --lint with the pinned SAM CLI.
 	@bash infra/local/stack.sh install tools
-	@.cache/venv-tools/bin/sam validate --lint --region us-east-1
+	@SAM_CLI_TELEMETRY=0 .cache/venv-tools/bin/sam validate --lint --region us-east-1
 
 bench: ## Reservation throughput/latency against DynamoDB Local (prints a Markdown table).
 	@bash infra/local/test.sh --bench-only
 
 build: ## Release arm64 build of every function, as `sam build` does it.
 	@bash infra/local/stack.sh install tools
-	@PATH="$(CURDIR)/.cache/venv-tools/bin:$$PATH" sam build --beta-features
+	@SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/.cache/venv-tools/bin:$$PATH" sam build --beta-features
 
 clean-local: ## Stop any local stacks and forget local state.
 	@for d in .local/dev .local/test; do [ -d $$d ] && bash infra/local/stack.sh stop $$d || true; done

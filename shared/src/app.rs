@@ -31,17 +31,9 @@ impl App {
     }
 
     /// Wiring with a given DynamoDB client (e.g. one with a call-counting interceptor).
-    pub fn with_dynamo(
-        config: Config,
-        dynamo: aws_sdk_dynamodb::Client,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    pub fn with_dynamo(config: Config, dynamo: aws_sdk_dynamodb::Client, clock: Arc<dyn Clock>) -> Self {
         let store = Store::new(dynamo, config.table_name.as_str());
-        Self {
-            config: Arc::new(config),
-            store,
-            clock,
-        }
+        Self { config: Arc::new(config), store, clock }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -59,7 +51,5 @@ impl App {
 }
 
 pub async fn load_aws_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
 }

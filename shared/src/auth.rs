@@ -44,11 +44,7 @@ impl Caller {
 
     pub fn from_claims(claims: &HashMap<String, String>) -> Self {
         let list = |names: &[&str]| -> BTreeSet<String> {
-            names
-                .iter()
-                .filter_map(|n| claims.get(*n))
-                .flat_map(|raw| parse_list_claim(raw))
-                .collect()
+            names.iter().filter_map(|n| claims.get(*n)).flat_map(|raw| parse_list_claim(raw)).collect()
         };
         Self {
             subject: claims.get("sub").cloned(),
@@ -70,10 +66,7 @@ impl Caller {
         if self.can_access(org) {
             Ok(())
         } else {
-            Err(ApiError::forbidden(
-                "organization_forbidden",
-                "You do not have access to this organization's billing.",
-            ))
+            Err(ApiError::forbidden("organization_forbidden", "You do not have access to this organization's billing."))
         }
     }
 
@@ -81,10 +74,7 @@ impl Caller {
         if self.is_admin() {
             Ok(())
         } else {
-            Err(ApiError::forbidden(
-                "admin_required",
-                "This operation requires the billing-admin role.",
-            ))
+            Err(ApiError::forbidden("admin_required", "This operation requires the billing-admin role."))
         }
     }
 }
@@ -95,10 +85,7 @@ pub fn parse_list_claim(raw: &str) -> Vec<String> {
     if let Ok(values) = serde_json::from_str::<Vec<String>>(trimmed) {
         return values.into_iter().filter(|v| !v.is_empty()).collect();
     }
-    let inner = trimmed
-        .strip_prefix('[')
-        .and_then(|s| s.strip_suffix(']'))
-        .unwrap_or(trimmed);
+    let inner = trimmed.strip_prefix('[').and_then(|s| s.strip_suffix(']')).unwrap_or(trimmed);
     inner
         .split(|c: char| c == ',' || c.is_whitespace())
         .map(|part| part.trim_matches('"'))
@@ -112,10 +99,7 @@ mod tests {
     use super::*;
 
     fn claims(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]

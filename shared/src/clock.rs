@@ -28,9 +28,7 @@ pub struct ManualClock {
 
 impl ManualClock {
     pub fn starting_at(now: DateTime<Utc>) -> Self {
-        Self {
-            now: Arc::new(Mutex::new(now)),
-        }
+        Self { now: Arc::new(Mutex::new(now)) }
     }
 
     pub fn set(&self, now: DateTime<Utc>) {
@@ -44,9 +42,7 @@ impl ManualClock {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, DateTime<Utc>> {
         // A poisoned clock only means another test thread panicked; the instant is still valid.
-        self.now
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.now.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -68,9 +64,6 @@ mod tests {
         let shared = clock.clone();
         assert_eq!(clock.now(), start);
         shared.advance(Duration::minutes(2));
-        assert_eq!(
-            clock.now(),
-            Utc.with_ymd_and_hms(2026, 2, 1, 0, 1, 0).unwrap()
-        );
+        assert_eq!(clock.now(), Utc.with_ymd_and_hms(2026, 2, 1, 0, 1, 0).unwrap());
     }
 }

@@ -75,11 +75,7 @@ impl Config {
 
     /// Reads settings through `lookup`, so tests can supply their own environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         let catalog = match get("PLAN_CATALOG_JSON") {
             Some(json) => Catalog::from_json(&json)?,
             None => Catalog::builtin(),
@@ -91,9 +87,7 @@ impl Config {
                 _ => {
                     return Err(ConfigError::Invalid {
                         name: "HOLD_TTL_SECONDS",
-                        reason: format!(
-                            "{raw:?} is not a whole number of seconds between 30 and 86400"
-                        ),
+                        reason: format!("{raw:?} is not a whole number of seconds between 30 and 86400"),
                     });
                 }
             },
@@ -121,28 +115,18 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let env: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let env: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|k| env.get(k).cloned())
     }
 
     #[test]
     fn the_table_name_is_required() {
-        assert!(matches!(
-            config(&[]),
-            Err(ConfigError::Missing("BILLING_TABLE"))
-        ));
+        assert!(matches!(config(&[]), Err(ConfigError::Missing("BILLING_TABLE"))));
     }
 
     #[test]
     fn stripe_counts_as_configured_only_with_both_keys() {
-        let without = config(&[
-            ("BILLING_TABLE", "t"),
-            ("STRIPE_PUBLISHABLE_KEY", "pk_test_1"),
-        ])
-        .unwrap();
+        let without = config(&[("BILLING_TABLE", "t"), ("STRIPE_PUBLISHABLE_KEY", "pk_test_1")]).unwrap();
         assert!(!without.stripe.is_configured());
         let with = config(&[
             ("BILLING_TABLE", "t"),
@@ -151,47 +135,24 @@ mod tests {
         ])
         .unwrap();
         assert!(with.stripe.is_configured());
-        assert!(
-            !format!("{with:?}").contains("sk_test_1"),
-            "secrets must not appear in Debug output"
-        );
+        assert!(!format!("{with:?}").contains("sk_test_1"), "secrets must not appear in Debug output");
     }
 
     #[test]
     fn a_catalog_override_replaces_the_builtin_and_is_validated() {
         let mut json: serde_json::Value = serde_json::to_value(Catalog::builtin()).unwrap();
         json["run_prices"]["standard"] = serde_json::json!(12);
-        let ok = config(&[
-            ("BILLING_TABLE", "t"),
-            ("PLAN_CATALOG_JSON", &json.to_string()),
-        ])
-        .unwrap();
-        assert_eq!(
-            ok.catalog.run_prices.standard,
-            rust_decimal::Decimal::from(12)
-        );
+        let ok = config(&[("BILLING_TABLE", "t"), ("PLAN_CATALOG_JSON", &json.to_string())]).unwrap();
+        assert_eq!(ok.catalog.run_prices.standard, rust_decimal::Decimal::from(12));
 
         json["tiers"][1]["price_usd"] = serde_json::json!(-1);
-        let err = config(&[
-            ("BILLING_TABLE", "t"),
-            ("PLAN_CATALOG_JSON", &json.to_string()),
-        ])
-        .unwrap_err();
-        assert!(
-            matches!(
-                err,
-                ConfigError::Catalog(CatalogError::NegativePrice { .. })
-            ),
-            "{err:?}"
-        );
+        let err = config(&[("BILLING_TABLE", "t"), ("PLAN_CATALOG_JSON", &json.to_string())]).unwrap_err();
+        assert!(matches!(err, ConfigError::Catalog(CatalogError::NegativePrice { .. })), "{err:?}");
     }
 
     #[test]
     fn hold_ttl_defaults_to_thirty_minutes_and_rejects_nonsense() {
-        assert_eq!(
-            config(&[("BILLING_TABLE", "t")]).unwrap().hold_ttl,
-            Duration::from_secs(1800)
-        );
+        assert_eq!(config(&[("BILLING_TABLE", "t")]).unwrap().hold_ttl, Duration::from_secs(1800));
         assert!(config(&[("BILLING_TABLE", "t"), ("HOLD_TTL_SECONDS", "soon")]).is_err());
         assert!(config(&[("BILLING_TABLE", "t"), ("HOLD_TTL_SECONDS", "5")]).is_err());
     }

@@ -27,11 +27,7 @@ pub enum ApiError {
     #[error("{detail}")]
     PaymentRequired { code: &'static str, detail: String },
     #[error("{detail}")]
-    TooManyRequests {
-        code: &'static str,
-        detail: String,
-        retry_after_secs: u64,
-    },
+    TooManyRequests { code: &'static str, detail: String, retry_after_secs: u64 },
     #[error("payment provider failed: {0}")]
     PaymentProvider(String),
     #[error("a dependency is unavailable: {0}")]
@@ -48,22 +44,13 @@ pub struct ErrorBody<'a> {
 
 impl ApiError {
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::BadRequest {
-            code,
-            detail: detail.into(),
-        }
+        Self::BadRequest { code, detail: detail.into() }
     }
     pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Forbidden {
-            code,
-            detail: detail.into(),
-        }
+        Self::Forbidden { code, detail: detail.into() }
     }
     pub fn not_found(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::NotFound {
-            code,
-            detail: detail.into(),
-        }
+        Self::NotFound { code, detail: detail.into() }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -101,7 +88,9 @@ impl ApiError {
     /// The sentence the client sees. Server-side causes are replaced by a generic sentence.
     pub fn public_detail(&self) -> String {
         match self {
-            Self::PaymentProvider(_) => "The payment provider could not complete the request; nothing was charged. Please retry.".to_owned(),
+            Self::PaymentProvider(_) => {
+                "The payment provider could not complete the request; nothing was charged. Please retry.".to_owned()
+            }
             Self::Unavailable(_) => "The billing service is temporarily unavailable. Please retry shortly.".to_owned(),
             Self::Internal(_) => "The billing service hit an unexpected error.".to_owned(),
             Self::Unauthenticated => "A valid bearer token is required.".to_owned(),
@@ -114,40 +103,22 @@ impl ApiError {
         if status.is_server_error() {
             tracing::error!(error = %self, code = self.code(), "request failed");
         } else {
-            tracing::info!(
-                code = self.code(),
-                status = status.as_u16(),
-                "request refused"
-            );
+            tracing::info!(code = self.code(), status = status.as_u16(), "request refused");
         }
         let detail = self.public_detail();
-        let body = serde_json::to_string(&ErrorBody {
-            detail: &detail,
-            code: self.code(),
-        })
-        .expect("an error body always serializes");
-        let mut builder = Response::builder()
-            .status(status)
-            .header("content-type", "application/json");
-        if let Self::TooManyRequests {
-            retry_after_secs, ..
-        } = &self
-        {
+        let body = serde_json::to_string(&ErrorBody { detail: &detail, code: self.code() })
+            .expect("an error body always serializes");
+        let mut builder = Response::builder().status(status).header("content-type", "application/json");
+        if let Self::TooManyRequests { retry_after_secs, .. } = &self {
             builder = builder.header("retry-after", retry_after_secs.to_string());
         }
-        builder
-            .body(Body::from(body))
-            .expect("static headers are valid")
+        builder.body(Body::from(body)).expect("static headers are valid")
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
-        if err.is_unavailable() {
-            Self::Unavailable(err.to_string())
-        } else {
-            Self::Internal(err.into())
-        }
+        if err.is_unavailable() { Self::Unavailable(err.to_string()) } else { Self::Internal(err.into()) }
     }
 }
 
@@ -161,14 +132,15 @@ impl From<crate::store::quota::QuotaError> for ApiError {
             }
             QuotaError::Refused(Refusal::Exhausted) => Self::PaymentRequired {
                 code: "quota_exhausted",
-                detail: "No free workflows, credits, subscription quota or overage allowance is left for this run.".into(),
+                detail: "No free workflows, credits, subscription quota or overage allowance is left for this run."
+                    .into(),
             },
             QuotaError::Refused(Refusal::ConcurrencyFull { limit, retry_after_secs }) => Self::TooManyRequests {
                 code: "concurrency_limit",
                 detail: format!("All {limit} concurrent run slots of this plan are in use."),
                 retry_after_secs,
             },
-            QuotaError::AlreadySettled { run_id, settlement } => match settlement.outcome {
+            QuotaError::AlreadySettled { run_id, outcome } => match outcome {
                 Outcome::Expired => Self::Gone {
                     code: "reservation_expired",
                     detail: format!("The reservation for run {run_id} expired and its quota was returned."),
@@ -178,7 +150,9 @@ impl From<crate::store::quota::QuotaError> for ApiError {
                     detail: format!("The reservation for run {run_id} was already {}.", outcome.as_str()),
                 },
             },
-            QuotaError::NotFound(run_id) => Self::not_found("reservation_not_found", format!("There is no reservation for run {run_id}.")),
+            QuotaError::NotFound(run_id) => {
+                Self::not_found("reservation_not_found", format!("There is no reservation for run {run_id}."))
+            }
             QuotaError::ExceedsHold(e) => Self::Conflict {
                 code: "exceeds_hold",
                 detail: format!(
@@ -203,25 +177,16 @@ mod tests {
 
     fn body_of(err: ApiError) -> (u16, serde_json::Value, Option<String>) {
         let resp = err.into_response();
-        let retry = resp
-            .headers()
-            .get("retry-after")
-            .map(|v| v.to_str().unwrap().to_owned());
+        let retry = resp.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
         let json = serde_json::from_slice(resp.body().as_ref()).unwrap();
         (resp.status().as_u16(), json, retry)
     }
 
     #[test]
     fn client_errors_keep_their_detail_and_code() {
-        let (status, json, _) = body_of(ApiError::bad_request(
-            "invalid_amount",
-            "amount_usd must be above 0",
-        ));
+        let (status, json, _) = body_of(ApiError::bad_request("invalid_amount", "amount_usd must be above 0"));
         assert_eq!(status, 400);
-        assert_eq!(
-            json,
-            serde_json::json!({"detail": "amount_usd must be above 0", "code": "invalid_amount"})
-        );
+        assert_eq!(json, serde_json::json!({"detail": "amount_usd must be above 0", "code": "invalid_amount"}));
     }
 
     #[test]
@@ -238,17 +203,12 @@ mod tests {
 
     #[test]
     fn server_errors_never_leak_their_cause() {
-        let (status, json, _) = body_of(ApiError::Internal(anyhow::anyhow!(
-            "table arn:aws:dynamodb:secret-table broke"
-        )));
+        let (status, json, _) =
+            body_of(ApiError::Internal(anyhow::anyhow!("table arn:aws:dynamodb:secret-table broke")));
         assert_eq!(status, 500);
         assert!(!json["detail"].as_str().unwrap().contains("arn:"), "{json}");
-        let (status, json, _) =
-            body_of(ApiError::Unavailable("connect to 10.0.0.1 refused".into()));
-        assert_eq!(
-            (status, json["code"].as_str()),
-            (503, Some("service_unavailable"))
-        );
+        let (status, json, _) = body_of(ApiError::Unavailable("connect to 10.0.0.1 refused".into()));
+        assert_eq!((status, json["code"].as_str()), (503, Some("service_unavailable")));
         assert!(!json["detail"].as_str().unwrap().contains("10.0.0.1"));
     }
 }

@@ -9,17 +9,8 @@ use tracing_subscriber::EnvFilter;
 pub fn init_tracing() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let in_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
     // try_init: the local server and tests may call this more than once per process.
-    let _ = if in_lambda {
-        builder
-            .json()
-            .with_current_span(true)
-            .without_time()
-            .try_init()
-    } else {
-        builder.try_init()
-    };
+    let _ =
+        if in_lambda { builder.json().with_current_span(true).without_time().try_init() } else { builder.try_init() };
 }

@@ -50,7 +50,9 @@ async fn main() {
 
 async fn run(hot: bool, callers: usize, ops: usize) -> Result {
     let ctx = Arc::new(TestContext::new().await);
-    let org_of = |caller: usize| if hot { "hot".to_owned() } else { format!("org-{caller}") };
+    let org_of = |caller: usize| {
+        if hot { "hot".to_owned() } else { format!("org-{caller}") }
+    };
     for caller in 0..callers {
         // Enterprise: no quota or concurrency limit, so only write contention is measured.
         let set = "SET tier = :t";
@@ -68,9 +70,17 @@ async fn run(hot: bool, callers: usize, ops: usize) -> Result {
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(ops);
             for i in 0..ops {
-                let request = ReserveRequest { run_id: format!("c{caller}-{i}"), kind: RunKind::Standard, estimated_cost_cents: None };
+                let request = ReserveRequest {
+                    run_id: format!("c{caller}-{i}"),
+                    kind: RunKind::Standard,
+                    estimated_cost_cents: None,
+                };
                 let t = Instant::now();
-                ctx.app.store.reserve(&org, &request, ctx.app.catalog(), ctx.app.now(), ctx.app.hold_ttl()).await.expect("reserve");
+                ctx.app
+                    .store
+                    .reserve(&org, &request, ctx.app.catalog(), ctx.app.now(), ctx.app.hold_ttl())
+                    .await
+                    .expect("reserve");
                 latencies.push(t.elapsed());
                 ctx.app.store.release(&org, &request.run_id, ctx.app.now()).await.expect("release");
             }

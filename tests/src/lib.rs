@@ -60,30 +60,18 @@ impl TestContext {
         let dynamo = aws_sdk_dynamodb::Client::new(&aws);
         let table = format!("test-{}", uuid::Uuid::new_v4().simple());
         let (_, def) = template().table().expect("template has a table");
-        local_server::provision::create_table(&dynamo, &table, &def)
-            .await
-            .expect("create test table");
+        local_server::provision::create_table(&dynamo, &table, &def).await.expect("create test table");
 
-        let mut env: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let mut env: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         env.insert(Config::TABLE.to_owned(), table);
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config is valid");
         let clock = ManualClock::starting_at(default_now());
         let calls = CallCounter::default();
         let counted = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(&aws)
-                .interceptor(calls.clone())
-                .build(),
+            aws_sdk_dynamodb::config::Builder::from(&aws).interceptor(calls.clone()).build(),
         );
         let app = App::with_dynamo(config, counted, Arc::new(clock.clone()));
-        Self {
-            app,
-            clock,
-            dynamo,
-            calls,
-        }
+        Self { app, clock, dynamo, calls }
     }
 
     /// Every item in this test's table, for assertions about what was (not) written.
@@ -118,22 +106,13 @@ impl TestContext {
             catalog.free_workflows_per_month(),
             catalog.free_tier.clone(),
         );
-        self.app
-            .store
-            .get_or_create_account(fresh)
-            .await
-            .expect("account")
+        self.app.store.get_or_create_account(fresh).await.expect("account")
     }
 
     /// Reads the account as stored right now.
     pub async fn stored_account(&self, org: &str) -> AccountItem {
         let org = OrganizationId::parse(org).expect("valid org id");
-        self.app
-            .store
-            .get_account(&org)
-            .await
-            .expect("read account")
-            .expect("account exists")
+        self.app.store.get_account(&org).await.expect("read account").expect("account exists")
     }
 
     /// Changes the stored account directly, the way an admin action or webhook would (tier,
@@ -151,9 +130,8 @@ impl TestContext {
             request = request.expression_attribute_values(*name, value.clone());
         }
         // `#word` in the expression stands for the attribute `word` (for reserved words like status).
-        for word in set
-            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '#' || c == '_'))
-            .filter(|w| w.starts_with('#'))
+        for word in
+            set.split(|c: char| !(c.is_ascii_alphanumeric() || c == '#' || c == '_')).filter(|w| w.starts_with('#'))
         {
             request = request.expression_attribute_names(word, &word[1..]);
         }
@@ -165,29 +143,18 @@ impl TestContext {
         self.all_items()
             .await
             .into_iter()
-            .filter(|item| {
-                item.get("SK")
-                    .and_then(|v| v.as_s().ok())
-                    .is_some_and(|sk| sk.starts_with(prefix))
-            })
+            .filter(|item| item.get("SK").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk.starts_with(prefix)))
             .collect()
     }
 
     /// Serves this context's App over HTTP on a free loopback port, like `make dev` does.
     pub async fn serve(&self) -> TestServer {
         let tokens = DevTokens::random();
-        let router = local_server::server::router(self.app.clone(), tokens.clone(), template())
-            .expect("router builds");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind loopback");
+        let router = local_server::server::router(self.app.clone(), tokens.clone(), template()).expect("router builds");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let url = format!("http://{}", listener.local_addr().expect("local addr"));
         tokio::spawn(async move { axum::serve(listener, router).await });
-        TestServer {
-            url,
-            tokens,
-            http: reqwest::Client::new(),
-        }
+        TestServer { url, tokens, http: reqwest::Client::new() }
     }
 }
 
@@ -219,9 +186,7 @@ impl TestServer {
             request = request.bearer_auth(token);
         }
         if let Some(body) = body {
-            request = request
-                .header("content-type", "application/json")
-                .body(body.to_string());
+            request = request.header("content-type", "application/json").body(body.to_string());
         }
         let response = request.send().await.expect("local server answers");
         let status = response.status().as_u16();
@@ -232,19 +197,12 @@ impl TestServer {
         } else {
             serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
         };
-        Reply {
-            status,
-            json,
-            headers,
-        }
+        Reply { status, json, headers }
     }
 
     /// A token for the internal (IAM) routes, standing in for the workflow engine's SigV4.
     pub fn service_token(&self) -> String {
-        self.tokens.mint(
-            "workflow-engine",
-            serde_json::json!({ "groups": [local_server::server::SERVICE_GROUP] }),
-        )
+        self.tokens.mint("workflow-engine", serde_json::json!({ "groups": [local_server::server::SERVICE_GROUP] }))
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {

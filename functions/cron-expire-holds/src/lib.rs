@@ -18,9 +18,7 @@ pub async fn handle(app: App, _event: ScheduleEvent) -> anyhow::Result<serde_jso
             // Committed, released or renewed between the scan and the write: nothing to do.
             Err(QuotaError::NotFound(_) | QuotaError::AlreadySettled { .. }) => skipped += 1,
             Err(err) => {
-                return Err(
-                    anyhow::Error::new(err).context(format!("expiring run {run_id} of {org}"))
-                );
+                return Err(anyhow::Error::new(err).context(format!("expiring run {run_id} of {org}")));
             }
         }
     }

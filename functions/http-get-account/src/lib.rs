@@ -12,16 +12,7 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
     let (_caller, org) = authorize_org(&req)?;
     let now = app.now();
     let catalog = app.catalog();
-    let fresh = AccountItem::new_free(
-        &org,
-        now,
-        catalog.free_workflows_per_month(),
-        catalog.free_tier.clone(),
-    );
+    let fresh = AccountItem::new_free(&org, now, catalog.free_workflows_per_month(), catalog.free_tier.clone());
     let account = app.store.get_or_create_account(fresh).await?;
-    ok_json(&BillingAccountResponse::at(
-        &account,
-        now,
-        catalog.free_workflows_per_month(),
-    ))
+    ok_json(&BillingAccountResponse::at(&account, now, catalog.free_workflows_per_month()))
 }

@@ -12,12 +12,7 @@ use lambda_http::Request;
 pub async fn handle(app: App, req: Request) -> HttpResult {
     let (_caller, org) = authorize_org(&req)?;
     let (now, catalog) = (app.now(), app.catalog());
-    let fresh = AccountItem::new_free(
-        &org,
-        now,
-        catalog.free_workflows_per_month(),
-        catalog.free_tier.clone(),
-    );
+    let fresh = AccountItem::new_free(&org, now, catalog.free_workflows_per_month(), catalog.free_tier.clone());
     let account = app.store.get_or_create_account(fresh).await?;
     ok_json(&QuotaStandingResponse::at(&account, catalog, now))
 }

@@ -16,38 +16,16 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
     let (_service, org) = authorize_service_org(&req)?;
     let run_id = path_run_id(&req)?;
     // An empty body commits at the held amount.
-    let body: CommitRequest = if req.body().is_empty() {
-        CommitRequest::default()
-    } else {
-        json_body(&req)?
-    };
+    let body: CommitRequest = if req.body().is_empty() { CommitRequest::default() } else { json_body(&req)? };
     let actual = body
         .actual_cost_usd
         .map(|usd| amount_to_cents("actual_cost_usd", usd))
         .transpose()
         .map_err(|detail| ApiError::bad_request("invalid_amount", detail))?;
-    let committed = app
-        .store
-        .commit(
-            &org,
-            &run_id,
-            actual,
-            body.overage_approved,
-            body.details,
-            app.now(),
-        )
-        .await?;
-    let status = if committed.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    let committed = app.store.commit(&org, &run_id, actual, body.overage_approved, body.details, app.now()).await?;
+    let status = if committed.created { StatusCode::CREATED } else { StatusCode::OK };
     json_response(
         status,
-        &CommitResponse {
-            run_id,
-            outcome: Outcome::Committed,
-            usage: UsageRecordResponse::from(&committed.usage),
-        },
+        &CommitResponse { run_id, outcome: Outcome::Committed, usage: UsageRecordResponse::from(&committed.usage) },
     )
 }

@@ -4,14 +4,10 @@
 //! run id was seen before, `402`/`429`/`403` when refused. With `?dry_run=true` it answers
 //! what it would do (`200`, `{"allowed", "bucket", "code", "detail"}`) and writes nothing.
 
-use billing::api::quota::{
-    ReservationCheckResponse, ReservationRequest, ReservationResponse, amount_to_cents,
-};
+use billing::api::quota::{ReservationCheckResponse, ReservationRequest, ReservationResponse, amount_to_cents};
 use billing::domain::quota::{Decision, ReserveRequest};
 use billing::lambda::HttpResult;
-use billing::lambda::http::{
-    authorize_service_org, json_body, json_response, ok_json, query_flag, validate_run_id,
-};
+use billing::lambda::http::{authorize_service_org, json_body, json_response, ok_json, query_flag, validate_run_id};
 use billing::store::quota::QuotaError;
 use billing::{ApiError, App};
 use lambda_http::Request;
@@ -26,36 +22,19 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
         .map(|usd| amount_to_cents("estimated_cost_usd", usd))
         .transpose()
         .map_err(|detail| ApiError::bad_request("invalid_amount", detail))?;
-    let request = ReserveRequest {
-        run_id: body.run_id.clone(),
-        kind: body.kind,
-        estimated_cost_cents,
-    };
+    let request = ReserveRequest { run_id: body.run_id.clone(), kind: body.kind, estimated_cost_cents };
     let (now, ttl) = (app.now(), app.hold_ttl());
 
     if query_flag(&req, "dry_run")? {
-        let decision = app
-            .store
-            .check_reserve(&org, &request, app.catalog(), now, ttl)
-            .await?;
-        return ok_json(&check_response(decision));
+        let decision = app.store.check_reserve(&org, &request, app.catalog(), now, ttl).await?;
+        return ok_json(&check_response(&body.run_id, decision));
     }
-    let reserved = app
-        .store
-        .reserve(&org, &request, app.catalog(), now, ttl)
-        .await?;
-    let status = if reserved.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    json_response(
-        status,
-        &ReservationResponse::new(org.as_str(), &body.run_id, &reserved.hold),
-    )
+    let reserved = app.store.reserve(&org, &request, app.catalog(), now, ttl).await?;
+    let status = if reserved.created { StatusCode::CREATED } else { StatusCode::OK };
+    json_response(status, &ReservationResponse::new(org.as_str(), &body.run_id, &reserved.hold))
 }
 
-fn check_response(decision: Decision) -> ReservationCheckResponse {
+fn check_response(run_id: &str, decision: Decision) -> ReservationCheckResponse {
     let refusal = |err: QuotaError| {
         let err = ApiError::from(err);
         ReservationCheckResponse {
@@ -66,22 +45,13 @@ fn check_response(decision: Decision) -> ReservationCheckResponse {
         }
     };
     match decision {
-        Decision::Grant(grant) => ReservationCheckResponse {
-            allowed: true,
-            bucket: Some(grant.hold.bucket),
-            code: None,
-            detail: None,
-        },
-        Decision::Existing(hold) => ReservationCheckResponse {
-            allowed: true,
-            bucket: Some(hold.bucket),
-            code: None,
-            detail: None,
-        },
-        Decision::Settled(settlement) => refusal(QuotaError::AlreadySettled {
-            run_id: String::new(),
-            settlement,
-        }),
+        Decision::Grant(grant) => {
+            ReservationCheckResponse { allowed: true, bucket: Some(grant.hold.bucket), code: None, detail: None }
+        }
+        Decision::Existing(hold) => {
+            ReservationCheckResponse { allowed: true, bucket: Some(hold.bucket), code: None, detail: None }
+        }
+        Decision::Settled(outcome) => refusal(QuotaError::AlreadySettled { run_id: run_id.to_owned(), outcome }),
         Decision::Refuse(refusal_reason) => refusal(QuotaError::Refused(refusal_reason)),
     }
 }

@@ -24,17 +24,13 @@ async fn main() -> anyhow::Result<()> {
     let template = Template::load_default()?;
     let aws = billing::app::load_aws_config().await;
     let prefix = std::env::var("LOCAL_PREFIX").unwrap_or_else(|_| "local".to_owned());
-    let resources = provision_all(&aws, &template, &prefix)
-        .await
-        .context("provisioning from template.yaml")?;
+    let resources = provision_all(&aws, &template, &prefix).await.context("provisioning from template.yaml")?;
 
     // Locally Stripe is stripe-mock, so payments count as configured unless keys are given.
     let mut env: HashMap<String, String> = std::env::vars().collect();
     env.insert(Config::TABLE.to_owned(), resources.table_name.clone());
-    env.entry("STRIPE_SECRET_KEY".into())
-        .or_insert_with(|| "sk_test_local".into());
-    env.entry("STRIPE_PUBLISHABLE_KEY".into())
-        .or_insert_with(|| "pk_test_local".into());
+    env.entry("STRIPE_SECRET_KEY".into()).or_insert_with(|| "sk_test_local".into());
+    env.entry("STRIPE_PUBLISHABLE_KEY".into()).or_insert_with(|| "pk_test_local".into());
     if let Some(url) = resources.queue_urls.get("UsageQueue") {
         env.insert("USAGE_QUEUE_URL".into(), url.clone());
     }
@@ -44,27 +40,17 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::from_lookup(|k| env.get(k).cloned())?;
     let app = App::new(config, &aws, Arc::new(SystemClock));
 
-    let tokens = std::env::var("DEV_JWT_SECRET")
-        .map(DevTokens::new)
-        .unwrap_or_else(|_| DevTokens::random());
+    let tokens = std::env::var("DEV_JWT_SECRET").map(DevTokens::new).unwrap_or_else(|_| DevTokens::random());
     let router = server::router(app, tokens.clone(), &template)?;
-    let port: u16 = std::env::var("LOCAL_API_PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(8787);
+    let port: u16 = std::env::var("LOCAL_API_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(8787);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
-        .with_context(|| {
-            format!("binding 127.0.0.1:{port} (set LOCAL_API_PORT to use another port)")
-        })?;
+        .with_context(|| format!("binding 127.0.0.1:{port} (set LOCAL_API_PORT to use another port)"))?;
     let url = format!("http://{}", listener.local_addr()?);
 
     let member = tokens.member("demo");
     let admin = tokens.admin();
-    let service = tokens.mint(
-        "workflow-engine",
-        serde_json::json!({ "groups": [server::SERVICE_GROUP] }),
-    );
+    let service = tokens.mint("workflow-engine", serde_json::json!({ "groups": [server::SERVICE_GROUP] }));
     let mut lines = vec![
         ("BILLING_URL", url.clone()),
         ("DEV_JWT_SECRET", tokens.secret().to_owned()),
@@ -95,10 +81,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let env_file = local_dir().join("dev.env");
     std::fs::create_dir_all(local_dir())?;
-    let body: String = lines
-        .iter()
-        .map(|(k, v)| format!("export {k}='{v}'\n"))
-        .collect();
+    let body: String = lines.iter().map(|(k, v)| format!("export {k}='{v}'\n")).collect();
     std::fs::write(&env_file, body).with_context(|| format!("writing {}", env_file.display()))?;
 
     println!("\nBilling API listening on {url}");
@@ -106,10 +89,7 @@ async fn main() -> anyhow::Result<()> {
         "Try:  source {} && curl -H \"Authorization: Bearer $DEV_TOKEN_MEMBER\" $BILLING_URL/api/billing/account/demo",
         env_file.display()
     );
-    println!(
-        "Tokens and endpoints are in {} (any token signed with DEV_JWT_SECRET works).\n",
-        env_file.display()
-    );
+    println!("Tokens and endpoints are in {} (any token signed with DEV_JWT_SECRET works).\n", env_file.display());
 
     axum::serve(listener, router)
         .with_graceful_shutdown(async {

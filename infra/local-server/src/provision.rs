@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use anyhow::Context;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 
@@ -23,11 +23,7 @@ pub struct Provisioned {
     pub bus_names: BTreeMap<String, String>,
 }
 
-pub async fn create_table(
-    client: &aws_sdk_dynamodb::Client,
-    name: &str,
-    def: &TableDef,
-) -> anyhow::Result<()> {
+pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str, def: &TableDef) -> anyhow::Result<()> {
     let attributes = def
         .attribute_definitions
         .iter()
@@ -45,11 +41,7 @@ pub async fn create_table(
             GlobalSecondaryIndex::builder()
                 .index_name(&gsi.index_name)
                 .set_key_schema(Some(key_schema(&gsi.key_schema)?))
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::All)
-                        .build(),
-                )
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
                 .build()
                 .map_err(anyhow::Error::from)
         })
@@ -64,19 +56,12 @@ pub async fn create_table(
         .send()
         .await
         .with_context(|| format!("creating table {name}"))?;
-    if let Some(ttl) = def
-        .time_to_live_specification
-        .as_ref()
-        .filter(|t| t.enabled)
-    {
+    if let Some(ttl) = def.time_to_live_specification.as_ref().filter(|t| t.enabled) {
         client
             .update_time_to_live()
             .table_name(name)
             .time_to_live_specification(
-                TimeToLiveSpecification::builder()
-                    .attribute_name(&ttl.attribute_name)
-                    .enabled(true)
-                    .build()?,
+                TimeToLiveSpecification::builder().attribute_name(&ttl.attribute_name).enabled(true).build()?,
             )
             .send()
             .await
@@ -123,8 +108,7 @@ pub async fn provision_all(
             request = request.attributes(QueueAttributeName::FifoQueue, "true");
         }
         if let Some(timeout) = queue.visibility_timeout {
-            request =
-                request.attributes(QueueAttributeName::VisibilityTimeout, timeout.to_string());
+            request = request.attributes(QueueAttributeName::VisibilityTimeout, timeout.to_string());
         }
         if let Some((dlq, max_receive)) = &queue.redrive {
             let dlq_arn = out
@@ -134,12 +118,7 @@ pub async fn provision_all(
             let policy = serde_json::json!({ "deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive });
             request = request.attributes(QueueAttributeName::RedrivePolicy, policy.to_string());
         }
-        let url = request
-            .send()
-            .await
-            .with_context(|| format!("creating queue {name}"))?
-            .queue_url
-            .unwrap_or_default();
+        let url = request.send().await.with_context(|| format!("creating queue {name}"))?.queue_url.unwrap_or_default();
         let arn = sqs
             .get_queue_attributes()
             .queue_url(&url)
@@ -155,12 +134,7 @@ pub async fn provision_all(
 
     for bus in template.event_buses() {
         let name = format!("{prefix}-{bus}");
-        events
-            .create_event_bus()
-            .name(&name)
-            .send()
-            .await
-            .with_context(|| format!("creating event bus {name}"))?;
+        events.create_event_bus().name(&name).send().await.with_context(|| format!("creating event bus {name}"))?;
         out.bus_names.insert(bus, name);
     }
     Ok(out)

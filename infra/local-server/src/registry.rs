@@ -13,22 +13,10 @@ pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
         ("http-get-plans", Arc::new(http_get_plans::handle)),
         ("http-get-account", Arc::new(http_get_account::handle)),
         ("http-get-quota", Arc::new(http_get_quota::handle)),
-        (
-            "http-post-reservation",
-            Arc::new(http_post_reservation::handle),
-        ),
-        (
-            "http-post-reservation-heartbeat",
-            Arc::new(http_post_reservation_heartbeat::handle),
-        ),
-        (
-            "http-post-reservation-commit",
-            Arc::new(http_post_reservation_commit::handle),
-        ),
-        (
-            "http-post-reservation-release",
-            Arc::new(http_post_reservation_release::handle),
-        ),
+        ("http-post-reservation", Arc::new(http_post_reservation::handle)),
+        ("http-post-reservation-heartbeat", Arc::new(http_post_reservation_heartbeat::handle)),
+        ("http-post-reservation-commit", Arc::new(http_post_reservation_commit::handle)),
+        ("http-post-reservation-release", Arc::new(http_post_reservation_release::handle)),
     ];
     handlers.into_iter().collect()
 }
@@ -41,8 +29,5 @@ pub fn schedule_handlers() -> BTreeMap<&'static str, Arc<dyn ScheduleHandler>> {
 
 /// Binary names of every function the local server can run, whatever its trigger.
 pub fn all_binaries() -> Vec<&'static str> {
-    http_handlers()
-        .into_keys()
-        .chain(schedule_handlers().into_keys())
-        .collect()
+    http_handlers().into_keys().chain(schedule_handlers().into_keys()).collect()
 }

@@ -36,24 +36,16 @@ pub fn router(app: App, tokens: DevTokens, template: &Template) -> anyhow::Resul
     let handlers = registry::http_handlers();
     let mut by_path: BTreeMap<String, MethodRouter> = BTreeMap::new();
     for (route, binary) in template.routes()? {
-        let handler = handlers
-            .get(binary.as_str())
-            .with_context(|| format!("no handler registered for {binary}"))?
-            .clone();
-        let method = Method::from_bytes(route.method.as_bytes())
-            .with_context(|| format!("bad method {}", route.method))?;
+        let handler =
+            handlers.get(binary.as_str()).with_context(|| format!("no handler registered for {binary}"))?.clone();
+        let method =
+            Method::from_bytes(route.method.as_bytes()).with_context(|| format!("bad method {}", route.method))?;
         let filter = MethodFilter::try_from(method).map_err(|e| anyhow::anyhow!("{e}"))?;
         let path = route.path.clone();
-        let target = Arc::new(RouteTarget {
-            route,
-            handler,
-            app: app.clone(),
-            tokens: tokens.clone(),
-        });
+        let target = Arc::new(RouteTarget { route, handler, app: app.clone(), tokens: tokens.clone() });
         let entry = by_path.remove(&path).unwrap_or_default();
-        let method_router = entry.on(filter, move |params: RawPathParams, req: Request| {
-            invoke(target.clone(), params, req)
-        });
+        let method_router =
+            entry.on(filter, move |params: RawPathParams, req: Request| invoke(target.clone(), params, req));
         by_path.insert(path, method_router);
     }
     let mut router = Router::new();
@@ -65,36 +57,24 @@ pub fn router(app: App, tokens: DevTokens, template: &Template) -> anyhow::Resul
     let schedule_app = app.clone();
     router = router.route(
         "/_local/schedules/{name}",
-        axum::routing::post(
-            move |axum::extract::Path(name): axum::extract::Path<String>| {
-                run_schedule(schedule_app.clone(), name)
-            },
-        ),
+        axum::routing::post(move |axum::extract::Path(name): axum::extract::Path<String>| {
+            run_schedule(schedule_app.clone(), name)
+        }),
     );
-    Ok(router.fallback(|| async {
-        (
-            StatusCode::NOT_FOUND,
-            axum::Json(json!({ "message": "Not Found" })),
-        )
-    }))
+    Ok(router.fallback(|| async { (StatusCode::NOT_FOUND, axum::Json(json!({ "message": "Not Found" }))) }))
 }
 
 async fn run_schedule(app: App, name: String) -> Response {
     let Some(handler) = registry::schedule_handlers().remove(name.as_str()) else {
-        return (
-            StatusCode::NOT_FOUND,
-            axum::Json(json!({ "message": format!("no scheduled function {name}") })),
-        )
+        return (StatusCode::NOT_FOUND, axum::Json(json!({ "message": format!("no scheduled function {name}") })))
             .into_response();
     };
     let event = json!({ "job": name, "source": "local-server" });
     match billing::lambda::schedule::handle_schedule(handler.as_ref(), app, event).await {
         Ok(summary) => (StatusCode::OK, axum::Json(summary)).into_response(),
-        Err(err) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            axum::Json(json!({ "message": format!("{err:#}") })),
-        )
-            .into_response(),
+        Err(err) => {
+            (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(json!({ "message": format!("{err:#}") }))).into_response()
+        }
     }
 }
 
@@ -103,41 +83,26 @@ async fn invoke(target: Arc<RouteTarget>, params: RawPathParams, req: Request) -
     let body = match axum::body::to_bytes(body, 6 * 1024 * 1024).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            return (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                axum::Json(json!({ "message": "Request Entity Too Large" })),
-            )
+            return (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(json!({ "message": "Request Entity Too Large" })))
                 .into_response();
         }
     };
     let authorizer = match authorize(&target, &parts.headers) {
         Ok(authorizer) => authorizer,
         Err(()) => {
-            return (
-                StatusCode::UNAUTHORIZED,
-                axum::Json(json!({ "message": "Unauthorized" })),
-            )
-                .into_response();
+            return (StatusCode::UNAUTHORIZED, axum::Json(json!({ "message": "Unauthorized" }))).into_response();
         }
     };
-    let path_params: HashMap<String, String> = params
-        .iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
+    let path_params: HashMap<String, String> = params.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
     let event = gateway_event(&target.route, &parts, &path_params, authorizer, &body);
     let request = match lambda_http::request::from_str(&event.to_string()) {
         Ok(request) => request,
         Err(err) => {
-            return (
-                StatusCode::BAD_REQUEST,
-                axum::Json(json!({ "message": format!("local server: {err}") })),
-            )
+            return (StatusCode::BAD_REQUEST, axum::Json(json!({ "message": format!("local server: {err}") })))
                 .into_response();
         }
     };
-    let response =
-        billing::lambda::http::handle_http(target.handler.as_ref(), target.app.clone(), request)
-            .await;
+    let response = billing::lambda::http::handle_http(target.handler.as_ref(), target.app.clone(), request).await;
     let (parts, body) = response.into_parts();
     let bytes: Vec<u8> = body.as_ref().to_vec();
     Response::from_parts(parts, axum::body::Body::from(bytes))
@@ -149,10 +114,7 @@ fn authorize(target: &RouteTarget, headers: &HeaderMap) -> Result<Option<Value>,
         headers
             .get("authorization")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .ok_or(())
             .and_then(|token| target.tokens.verify(token.trim()).map_err(|_| ()))
     };
@@ -164,17 +126,11 @@ fn authorize(target: &RouteTarget, headers: &HeaderMap) -> Result<Option<Value>,
         }
         RouteAuth::Iam => {
             let claims = bearer()?;
-            let groups = claims
-                .get("groups")
-                .map(|g| billing::auth::parse_list_claim(g))
-                .unwrap_or_default();
+            let groups = claims.get("groups").map(|g| billing::auth::parse_list_claim(g)).unwrap_or_default();
             if !groups.iter().any(|g| g == SERVICE_GROUP) {
                 return Err(());
             }
-            let caller = claims
-                .get("sub")
-                .cloned()
-                .unwrap_or_else(|| "workflow-engine".to_owned());
+            let caller = claims.get("sub").cloned().unwrap_or_else(|| "workflow-engine".to_owned());
             Ok(Some(json!({ "iam": {
                 "accountId": "000000000000",
                 "callerId": caller,
@@ -206,8 +162,7 @@ fn gateway_event(
     let raw_query = parts.uri.query().unwrap_or("");
     let mut query: BTreeMap<String, String> = BTreeMap::new();
     // API Gateway joins repeated parameters with commas.
-    for (k, v) in serde_urlencoded::from_str::<Vec<(String, String)>>(raw_query).unwrap_or_default()
-    {
+    for (k, v) in serde_urlencoded::from_str::<Vec<(String, String)>>(raw_query).unwrap_or_default() {
         query
             .entry(k)
             .and_modify(|existing| {

@@ -13,10 +13,7 @@ use serde_yaml::Value;
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("template.yaml is not valid YAML: {0}")]
     Yaml(#[from] serde_yaml::Error),
     #[error("template.yaml: {0}")]
@@ -127,36 +124,24 @@ impl Template {
     }
 
     pub fn load(path: &Path) -> Result<Self, TemplateError> {
-        let text = std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| TemplateError::Read { path: path.to_owned(), source })?;
         Self::parse(&text)
     }
 
     pub fn parse(text: &str) -> Result<Self, TemplateError> {
         let raw: RawTemplate = serde_yaml::from_str(text)?;
-        Ok(Self {
-            resources: raw.resources,
-        })
+        Ok(Self { resources: raw.resources })
     }
 
-    fn of_type<'a>(
-        &'a self,
-        kind: &'a str,
-    ) -> impl Iterator<Item = (&'a String, &'a RawResource)> + 'a {
+    fn of_type<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a String, &'a RawResource)> + 'a {
         self.resources.iter().filter(move |(_, r)| r.kind == kind)
     }
 
     /// The HTTP API's default authorizer name, if any.
     pub fn default_authorizer(&self) -> Option<String> {
-        self.of_type("AWS::Serverless::HttpApi").find_map(|(_, r)| {
-            r.properties
-                .get("Auth")?
-                .get("DefaultAuthorizer")?
-                .as_str()
-                .map(str::to_owned)
-        })
+        self.of_type("AWS::Serverless::HttpApi")
+            .find_map(|(_, r)| r.properties.get("Auth")?.get("DefaultAuthorizer")?.as_str().map(str::to_owned))
     }
 
     pub fn functions(&self) -> Result<Vec<FunctionDef>, TemplateError> {
@@ -168,9 +153,7 @@ impl Template {
                     .get("BuildProperties")
                     .and_then(|b| b.get("Binary"))
                     .and_then(Value::as_str)
-                    .ok_or_else(|| {
-                        TemplateError::Shape(format!("{id} has no Metadata.BuildProperties.Binary"))
-                    })?
+                    .ok_or_else(|| TemplateError::Shape(format!("{id} has no Metadata.BuildProperties.Binary")))?
                     .to_owned();
                 let mut routes = Vec::new();
                 let mut queues = Vec::new();
@@ -178,29 +161,17 @@ impl Template {
                     for event in events.values() {
                         let props = event.get("Properties").cloned().unwrap_or(Value::Null);
                         match event.get("Type").and_then(Value::as_str) {
-                            Some("HttpApi") => {
-                                routes.push(route(id, &props, default_auth.as_deref())?)
+                            Some("HttpApi") => routes.push(route(id, &props, default_auth.as_deref())?),
+                            Some("SQS") => {
+                                queues.push(props.get("Queue").and_then(get_att_resource).ok_or_else(|| {
+                                    TemplateError::Shape(format!("{id}: SQS event needs Queue: !GetAtt <Queue>.Arn"))
+                                })?)
                             }
-                            Some("SQS") => queues.push(
-                                props
-                                    .get("Queue")
-                                    .and_then(get_att_resource)
-                                    .ok_or_else(|| {
-                                        TemplateError::Shape(format!(
-                                            "{id}: SQS event needs Queue: !GetAtt <Queue>.Arn"
-                                        ))
-                                    })?,
-                            ),
                             _ => {}
                         }
                     }
                 }
-                Ok(FunctionDef {
-                    logical_id: id.clone(),
-                    binary,
-                    routes,
-                    queues,
-                })
+                Ok(FunctionDef { logical_id: id.clone(), binary, routes, queues })
             })
             .collect()
     }
@@ -216,13 +187,9 @@ impl Template {
     /// The one DynamoDB table.
     pub fn table(&self) -> Result<(String, TableDef), TemplateError> {
         let mut tables = self.of_type("AWS::DynamoDB::Table");
-        let (id, r) = tables
-            .next()
-            .ok_or_else(|| TemplateError::Shape("no AWS::DynamoDB::Table".into()))?;
+        let (id, r) = tables.next().ok_or_else(|| TemplateError::Shape("no AWS::DynamoDB::Table".into()))?;
         if tables.next().is_some() {
-            return Err(TemplateError::Shape(
-                "more than one table; the design has exactly one".into(),
-            ));
+            return Err(TemplateError::Shape("more than one table; the design has exactly one".into()));
         }
         Ok((id.clone(), serde_yaml::from_value(r.properties.clone())?))
     }
@@ -233,10 +200,7 @@ impl Template {
                 let p = &r.properties;
                 let redrive = p.get("RedrivePolicy").and_then(|rp| {
                     let target = rp.get("deadLetterTargetArn").and_then(get_att_resource)?;
-                    let count = rp
-                        .get("maxReceiveCount")
-                        .and_then(Value::as_u64)
-                        .unwrap_or(5);
+                    let count = rp.get("maxReceiveCount").and_then(Value::as_u64).unwrap_or(5);
                     Some((target, u32::try_from(count).unwrap_or(u32::MAX)))
                 });
                 QueueDef {
@@ -253,9 +217,7 @@ impl Template {
     }
 
     pub fn event_buses(&self) -> Vec<String> {
-        self.of_type("AWS::Events::EventBus")
-            .map(|(id, _)| id.clone())
-            .collect()
+        self.of_type("AWS::Events::EventBus").map(|(id, _)| id.clone()).collect()
     }
 }
 
@@ -265,11 +227,7 @@ pub fn default_path() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml"))
 }
 
-fn route(
-    function: &str,
-    props: &Value,
-    default_auth: Option<&str>,
-) -> Result<Route, TemplateError> {
+fn route(function: &str, props: &Value, default_auth: Option<&str>) -> Result<Route, TemplateError> {
     let field = |name: &str| {
         props
             .get(name)
@@ -277,11 +235,7 @@ fn route(
             .map(str::to_owned)
             .ok_or_else(|| TemplateError::Shape(format!("{function}: HttpApi event needs {name}")))
     };
-    let auth = match props
-        .get("Auth")
-        .and_then(|a| a.get("Authorizer"))
-        .and_then(Value::as_str)
-    {
+    let auth = match props.get("Auth").and_then(|a| a.get("Authorizer")).and_then(Value::as_str) {
         Some("NONE") => RouteAuth::None,
         Some("AWS_IAM") => RouteAuth::Iam,
         Some(name) => RouteAuth::Jwt(name.to_owned()),
@@ -290,21 +244,15 @@ fn route(
             None => RouteAuth::None,
         },
     };
-    Ok(Route {
-        method: field("Method")?.to_uppercase(),
-        path: field("Path")?,
-        auth,
-    })
+    Ok(Route { method: field("Method")?.to_uppercase(), path: field("Path")?, auth })
 }
 
 /// `!GetAtt Name.Arn` or `{"Fn::GetAtt": [Name, Arn]}` → `Name`.
 fn get_att_resource(value: &Value) -> Option<String> {
     match value {
-        Value::Tagged(tagged) if tagged.tag == "GetAtt" => tagged
-            .value
-            .as_str()
-            .and_then(|s| s.split('.').next())
-            .map(str::to_owned),
+        Value::Tagged(tagged) if tagged.tag == "GetAtt" => {
+            tagged.value.as_str().and_then(|s| s.split('.').next()).map(str::to_owned)
+        }
         Value::Mapping(m) => m
             .get("Fn::GetAtt")
             .and_then(Value::as_sequence)
@@ -323,10 +271,7 @@ mod tests {
     fn the_repository_template_parses_into_functions_routes_and_resources() {
         let template = Template::load_default().unwrap();
         let functions = template.functions().unwrap();
-        let account = functions
-            .iter()
-            .find(|f| f.binary == "http-get-account")
-            .unwrap();
+        let account = functions.iter().find(|f| f.binary == "http-get-account").unwrap();
         assert_eq!(
             account.routes,
             [Route {
@@ -337,15 +282,8 @@ mod tests {
         );
         let (_, table) = template.table().unwrap();
         assert_eq!(table.key_schema.len(), 2);
-        assert_eq!(
-            table.time_to_live_specification.unwrap().attribute_name,
-            "expires_at"
-        );
-        let usage = template
-            .queues()
-            .into_iter()
-            .find(|q| q.logical_id == "UsageQueue")
-            .unwrap();
+        assert_eq!(table.time_to_live_specification.unwrap().attribute_name, "expires_at");
+        let usage = template.queues().into_iter().find(|q| q.logical_id == "UsageQueue").unwrap();
         assert_eq!(usage.redrive, Some(("UsageDeadLetterQueue".into(), 5)));
     }
 
@@ -365,11 +303,7 @@ Resources:
         B: { Type: HttpApi, Properties: { Path: /internal, Method: GET, Auth: { Authorizer: AWS_IAM } } }
         C: { Type: SQS, Properties: { Queue: !GetAtt Jobs.Arn } }
 "#;
-        let f = Template::parse(yaml)
-            .unwrap()
-            .functions()
-            .unwrap()
-            .remove(0);
+        let f = Template::parse(yaml).unwrap().functions().unwrap().remove(0);
         assert_eq!(f.routes[0].auth, RouteAuth::None);
         assert_eq!(f.routes[0].method, "POST");
         assert_eq!(f.routes[1].auth, RouteAuth::Iam);

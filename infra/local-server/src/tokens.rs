@@ -23,18 +23,12 @@ impl std::fmt::Debug for DevTokens {
 
 impl DevTokens {
     pub fn new(secret: impl Into<String>) -> Self {
-        Self {
-            secret: secret.into(),
-        }
+        Self { secret: secret.into() }
     }
 
     /// A fresh random secret, for a server run or a test.
     pub fn random() -> Self {
-        Self::new(format!(
-            "{}{}",
-            uuid::Uuid::new_v4().simple(),
-            uuid::Uuid::new_v4().simple()
-        ))
+        Self::new(format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple()))
     }
 
     pub fn secret(&self) -> &str {
@@ -48,12 +42,8 @@ impl DevTokens {
         if let (Some(base), Value::Object(more)) = (claims.as_object_mut(), extra) {
             base.extend(more);
         }
-        jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &EncodingKey::from_secret(self.secret.as_bytes()),
-        )
-        .expect("HS256 signing with an in-memory key cannot fail")
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(self.secret.as_bytes()))
+            .expect("HS256 signing with an in-memory key cannot fail")
     }
 
     pub fn member(&self, org: &str) -> String {
@@ -65,10 +55,7 @@ impl DevTokens {
     }
 
     /// Verifies a bearer token and returns its claims as API Gateway hands them to a function.
-    pub fn verify(
-        &self,
-        token: &str,
-    ) -> Result<HashMap<String, String>, jsonwebtoken::errors::Error> {
+    pub fn verify(&self, token: &str) -> Result<HashMap<String, String>, jsonwebtoken::errors::Error> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
@@ -77,11 +64,7 @@ impl DevTokens {
             &DecodingKey::from_secret(self.secret.as_bytes()),
             &validation,
         )?;
-        Ok(data
-            .claims
-            .into_iter()
-            .map(|(k, v)| (k, flatten_claim(&v)))
-            .collect())
+        Ok(data.claims.into_iter().map(|(k, v)| (k, flatten_claim(&v))).collect())
     }
 }
 
@@ -104,9 +87,7 @@ mod tests {
     #[test]
     fn a_minted_token_verifies_and_list_claims_are_flattened_like_api_gateway() {
         let tokens = DevTokens::random();
-        let claims = tokens
-            .verify(&tokens.mint("u", json!({ "org_ids": ["a", "b"] })))
-            .unwrap();
+        let claims = tokens.verify(&tokens.mint("u", json!({ "org_ids": ["a", "b"] }))).unwrap();
         assert_eq!(claims["org_ids"], "[a b]");
         assert_eq!(claims["sub"], "u");
     }

@@ -60,19 +60,9 @@ mod tests {
     #[test]
     fn the_response_has_exactly_the_frontend_guide_fields() {
         let now = Utc.with_ymd_and_hms(2026, 11, 23, 7, 0, 0).unwrap();
-        let account = AccountItem::new_free(
-            &OrganizationId::parse("demo").unwrap(),
-            now,
-            5,
-            TierId::new("free"),
-        );
+        let account = AccountItem::new_free(&OrganizationId::parse("demo").unwrap(), now, 5, TierId::new("free"));
         let json = serde_json::to_value(BillingAccountResponse::at(&account, now, 5)).unwrap();
-        let mut keys: Vec<&str> = json
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let mut keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
         keys.sort_unstable();
         assert_eq!(
             keys,
@@ -102,23 +92,13 @@ mod tests {
     #[test]
     fn last_months_free_quota_shows_as_reset_before_any_write() {
         let november = Utc.with_ymd_and_hms(2026, 11, 30, 23, 0, 0).unwrap();
-        let mut account = AccountItem::new_free(
-            &OrganizationId::parse("demo").unwrap(),
-            november,
-            5,
-            TierId::new("free"),
-        );
+        let mut account =
+            AccountItem::new_free(&OrganizationId::parse("demo").unwrap(), november, 5, TierId::new("free"));
         account.free_remaining = 0;
-        assert_eq!(
-            BillingAccountResponse::at(&account, november, 5).free_workflows_remaining,
-            0
-        );
+        assert_eq!(BillingAccountResponse::at(&account, november, 5).free_workflows_remaining, 0);
         let december = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
         let view = BillingAccountResponse::at(&account, december, 5);
         assert_eq!(view.free_workflows_remaining, 5);
-        assert_eq!(
-            view.free_workflows_reset_at,
-            Some(Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap())
-        );
+        assert_eq!(view.free_workflows_reset_at, Some(Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap()));
     }
 }

@@ -11,9 +11,6 @@ pub struct StripeConfigResponse {
 
 impl From<&StripeConfig> for StripeConfigResponse {
     fn from(stripe: &StripeConfig) -> Self {
-        Self {
-            publishable_key: stripe.publishable_key.clone(),
-            is_configured: stripe.is_configured(),
-        }
+        Self { publishable_key: stripe.publishable_key.clone(), is_configured: stripe.is_configured() }
     }
 }

@@ -63,16 +63,9 @@ impl ReservationResponse {
             kind: hold.kind,
             bucket: hold.bucket,
             workflows_held: u32::from(matches!(hold.bucket, Bucket::Free | Bucket::Subscription)),
-            amount_held_usd: if hold.bucket == Bucket::Credits {
-                dollars(hold.amount_cents)
-            } else {
-                Decimal::ZERO
-            },
+            amount_held_usd: if hold.bucket == Bucket::Credits { dollars(hold.amount_cents) } else { Decimal::ZERO },
             created_at: hold.created_at,
-            expires_at: Utc
-                .timestamp_opt(hold.expires_at, 0)
-                .single()
-                .unwrap_or(hold.created_at),
+            expires_at: Utc.timestamp_opt(hold.expires_at, 0).single().unwrap_or(hold.created_at),
         }
     }
 }
@@ -103,10 +96,7 @@ impl ReleaseResponse {
             run_id: run_id.to_owned(),
             outcome: settlement.outcome,
             bucket: hold.bucket,
-            workflows_returned: u32::from(matches!(
-                hold.bucket,
-                Bucket::Free | Bucket::Subscription
-            )),
+            workflows_returned: u32::from(matches!(hold.bucket, Bucket::Free | Bucket::Subscription)),
             amount_returned_usd: if hold.bucket == Bucket::Credits {
                 dollars(hold.amount_cents)
             } else {
@@ -160,9 +150,7 @@ pub struct QuotaStandingResponse {
 
 impl QuotaStandingResponse {
     pub fn at(account: &Account, catalog: &Catalog, now: DateTime<Utc>) -> Self {
-        let tier = catalog
-            .tier(account.tier.as_str())
-            .unwrap_or_else(|| catalog.free_tier());
+        let tier = catalog.tier(account.tier.as_str()).unwrap_or_else(|| catalog.free_tier());
         let limits = quota::limits_for(tier);
         let free_limit = catalog.free_workflows_per_month();
         let paid = tier.billing != crate::domain::plans::TierBilling::Free;
@@ -186,16 +174,9 @@ impl QuotaStandingResponse {
             },
             subscription: SubscriptionStanding {
                 used: if paid { used } else { 0 },
-                limit: if paid {
-                    limits.workflows_per_period
-                } else {
-                    Some(0)
-                },
+                limit: if paid { limits.workflows_per_period } else { Some(0) },
             },
-            runs: RunStanding {
-                active: u32::try_from(account.holds.len()).unwrap_or(u32::MAX),
-                limit: limits.agents,
-            },
+            runs: RunStanding { active: u32::try_from(account.holds.len()).unwrap_or(u32::MAX), limit: limits.agents },
             overage_allowed: paid && account.has_payment_method,
         }
     }

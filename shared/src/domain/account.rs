@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::money::Cents;
-use super::quota::{Hold, Settlement};
+use super::quota::{Hold, SettledMark};
 use super::{OrganizationId, TierId, period};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,9 +63,10 @@ pub struct Account {
     /// Open reservations by run id. Bounded by the concurrency limit.
     #[serde(default)]
     pub holds: BTreeMap<String, Hold>,
-    /// Runs settled recently, by run id, so a late retry is answered instead of re-granted.
+    /// Runs settled in the last few minutes, by run id, so a retried reserve is refused
+    /// instead of granted again. Bounded (see `quota::SETTLED_MARK_LIMIT`).
     #[serde(default)]
-    pub settled: BTreeMap<String, Settlement>,
+    pub settled: BTreeMap<String, SettledMark>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Bumped by every write.
@@ -74,12 +75,7 @@ pub struct Account {
 
 impl Account {
     /// A brand-new account on the free tier with this month's free quota.
-    pub fn new_free(
-        org: &OrganizationId,
-        now: DateTime<Utc>,
-        free_workflows: u32,
-        free_tier: TierId,
-    ) -> Self {
+    pub fn new_free(org: &OrganizationId, now: DateTime<Utc>, free_workflows: u32, free_tier: TierId) -> Self {
         let month = period::month_key(now);
         Self {
             pk: format!("ORG#{org}"),
@@ -111,10 +107,6 @@ impl Account {
 
     /// Free workflows left at `now`: a count from an earlier month reads as a full quota.
     pub fn free_remaining_at(&self, now: DateTime<Utc>, monthly_quota: u32) -> u32 {
-        if self.free_period == period::month_key(now) {
-            self.free_remaining
-        } else {
-            monthly_quota
-        }
+        if self.free_period == period::month_key(now) { self.free_remaining } else { monthly_quota }
     }
 }

@@ -18,13 +18,7 @@ pub struct OrganizationId(String);
 
 impl OrganizationId {
     pub fn parse(raw: &str) -> Result<Self, InvalidId> {
-        if is_safe_id(raw) {
-            Ok(Self(raw.to_owned()))
-        } else {
-            Err(InvalidId {
-                what: "organization_id",
-            })
-        }
+        if is_safe_id(raw) { Ok(Self(raw.to_owned())) } else { Err(InvalidId { what: "organization_id" }) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -53,10 +47,7 @@ impl fmt::Display for OrganizationId {
 
 /// Letters, digits, `-` and `_`, 1 to 64 characters.
 pub fn is_safe_id(raw: &str) -> bool {
-    (1..=64).contains(&raw.len())
-        && raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    (1..=64).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 #[cfg(test)]
@@ -70,9 +61,7 @@ mod tests {
         for bad in ["", "a b", "ORG#x", "../etc", "é", &"x".repeat(65)] {
             assert_eq!(
                 OrganizationId::parse(bad),
-                Err(InvalidId {
-                    what: "organization_id"
-                }),
+                Err(InvalidId { what: "organization_id" }),
                 "{bad:?} should be refused"
             );
         }

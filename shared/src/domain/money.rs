@@ -17,9 +17,7 @@ pub enum MoneyError {
 /// Exact conversion for amounts a person typed: refuses fractions of a cent instead of
 /// silently rounding them.
 pub fn exact_cents(usd: Decimal) -> Result<Cents, MoneyError> {
-    let scaled = usd
-        .checked_mul(Decimal::ONE_HUNDRED)
-        .ok_or(MoneyError::Overflow(usd))?;
+    let scaled = usd.checked_mul(Decimal::ONE_HUNDRED).ok_or(MoneyError::Overflow(usd))?;
     if !scaled.fract().is_zero() {
         return Err(MoneyError::SubCent(usd));
     }
@@ -53,10 +51,7 @@ mod tests {
 
     #[test]
     fn fractions_of_a_cent_are_refused_unless_rounding_is_asked_for() {
-        assert_eq!(
-            exact_cents(dec!(0.005)),
-            Err(MoneyError::SubCent(dec!(0.005)))
-        );
+        assert_eq!(exact_cents(dec!(0.005)), Err(MoneyError::SubCent(dec!(0.005))));
         assert_eq!(rounded_cents(dec!(0.005)), Ok(1));
         assert_eq!(rounded_cents(dec!(0.0049)), Ok(0));
         assert_eq!(rounded_cents(dec!(-0.005)), Ok(-1));
@@ -64,9 +59,6 @@ mod tests {
 
     #[test]
     fn absurd_amounts_overflow_instead_of_wrapping() {
-        assert_eq!(
-            exact_cents(Decimal::MAX),
-            Err(MoneyError::Overflow(Decimal::MAX))
-        );
+        assert_eq!(exact_cents(Decimal::MAX), Err(MoneyError::Overflow(Decimal::MAX)));
     }
 }

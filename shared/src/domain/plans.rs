@@ -169,16 +169,12 @@ impl Catalog {
     }
 
     pub fn free_tier(&self) -> &Tier {
-        self.tier(self.free_tier.as_str())
-            .expect("validated: free_tier names a tier")
+        self.tier(self.free_tier.as_str()).expect("validated: free_tier names a tier")
     }
 
     /// Workflows every account gets free each calendar month.
     pub fn free_workflows_per_month(&self) -> u32 {
-        self.free_tier()
-            .workflows_per_month
-            .finite()
-            .expect("validated: the free tier is finite")
+        self.free_tier().workflows_per_month.finite().expect("validated: the free tier is finite")
     }
 
     pub fn pack(&self, id: &str) -> Option<&WorkflowPack> {
@@ -199,10 +195,7 @@ impl Catalog {
                 (_, Some(price)) => non_negative(&format!("price_usd of tier {id:?}"), price)?,
                 (TierBilling::Custom, None) => {}
                 (billing, None) => {
-                    return Err(CatalogError::MissingPrice {
-                        tier: id.to_owned(),
-                        billing,
-                    });
+                    return Err(CatalogError::MissingPrice { tier: id.to_owned(), billing });
                 }
             }
         }
@@ -215,10 +208,7 @@ impl Catalog {
         if free.workflows_per_month.is_unlimited() {
             return Err(CatalogError::UnlimitedFreeTier);
         }
-        for (what, prices) in [
-            ("run_prices", &self.run_prices),
-            ("overage_prices", &self.overage_prices),
-        ] {
+        for (what, prices) in [("run_prices", &self.run_prices), ("overage_prices", &self.overage_prices)] {
             positive(&format!("{what}.standard"), prices.standard)?;
             positive(&format!("{what}.complex"), prices.complex)?;
         }
@@ -227,14 +217,9 @@ impl Catalog {
             if !packs.insert(pack.id.as_str()) {
                 return Err(CatalogError::DuplicatePack(pack.id.clone()));
             }
-            positive(
-                &format!("price_usd of workflow pack {:?}", pack.id),
-                pack.price_usd,
-            )?;
+            positive(&format!("price_usd of workflow pack {:?}", pack.id), pack.price_usd)?;
             if pack.workflows == 0 {
-                return Err(CatalogError::NotPositive {
-                    what: format!("workflows of pack {:?}", pack.id),
-                });
+                return Err(CatalogError::NotPositive { what: format!("workflows of pack {:?}", pack.id) });
             }
         }
         positive("credit_purchase.max_usd", self.credit_purchase.max_usd)
@@ -243,10 +228,7 @@ impl Catalog {
 
 fn non_negative(what: &str, value: Decimal) -> Result<(), CatalogError> {
     if value.is_sign_negative() && !value.is_zero() {
-        return Err(CatalogError::NegativePrice {
-            what: what.to_owned(),
-            value,
-        });
+        return Err(CatalogError::NegativePrice { what: what.to_owned(), value });
     }
     Ok(())
 }
@@ -254,9 +236,7 @@ fn non_negative(what: &str, value: Decimal) -> Result<(), CatalogError> {
 fn positive(what: &str, value: Decimal) -> Result<(), CatalogError> {
     non_negative(what, value)?;
     if value.is_zero() {
-        return Err(CatalogError::NotPositive {
-            what: what.to_owned(),
-        });
+        return Err(CatalogError::NotPositive { what: what.to_owned() });
     }
     Ok(())
 }
@@ -279,45 +259,19 @@ mod tests {
         let catalog = Catalog::builtin();
         let row = |id: &str| {
             let t = catalog.tier(id).unwrap();
-            (
-                t.price_usd,
-                t.workflows_per_month.finite(),
-                t.concurrent_agents.finite(),
-                t.storage_gb.finite(),
-            )
+            (t.price_usd, t.workflows_per_month.finite(), t.concurrent_agents.finite(), t.storage_gb.finite())
         };
         assert_eq!(row("free"), (Some(dec!(0)), Some(5), Some(1), Some(2)));
-        assert_eq!(
-            row("starter"),
-            (Some(dec!(29)), Some(20), Some(2), Some(10))
-        );
+        assert_eq!(row("starter"), (Some(dec!(29)), Some(20), Some(2), Some(10)));
         assert_eq!(row("pro"), (Some(dec!(79)), Some(100), Some(5), Some(50)));
-        assert_eq!(
-            row("team"),
-            (Some(dec!(199)), Some(500), Some(15), Some(200))
-        );
+        assert_eq!(row("team"), (Some(dec!(199)), Some(500), Some(15), Some(200)));
         assert_eq!(row("enterprise"), (None, None, None, None));
-        assert_eq!(
-            row("lifetime"),
-            (Some(dec!(499)), Some(50), Some(5), Some(100))
-        );
+        assert_eq!(row("lifetime"), (Some(dec!(499)), Some(50), Some(5), Some(100)));
         assert_eq!(row("byo"), (Some(dec!(19)), None, None, Some(50)));
         assert_eq!(catalog.free_workflows_per_month(), 5);
-        assert_eq!(
-            catalog.run_prices,
-            RunPrices {
-                standard: dec!(10),
-                complex: dec!(15)
-            }
-        );
-        assert_eq!(
-            catalog.pack("10").map(|p| (p.workflows, p.price_usd)),
-            Some((10, dec!(100)))
-        );
-        assert_eq!(
-            catalog.pack("50").map(|p| (p.workflows, p.price_usd)),
-            Some((50, dec!(400)))
-        );
+        assert_eq!(catalog.run_prices, RunPrices { standard: dec!(10), complex: dec!(15) });
+        assert_eq!(catalog.pack("10").map(|p| (p.workflows, p.price_usd)), Some((10, dec!(100))));
+        assert_eq!(catalog.pack("50").map(|p| (p.workflows, p.price_usd)), Some((50, dec!(400))));
         assert!(catalog.tier("pro").unwrap().is_subscribable());
         assert!(catalog.tier("lifetime").unwrap().is_lifetime());
         assert!(!catalog.tier("enterprise").unwrap().is_subscribable());
@@ -329,52 +283,22 @@ mod tests {
         json["tiers"][2]["price_usd"] = serde_json::json!(-79);
         let err = load(json).unwrap_err();
         assert!(matches!(err, CatalogError::NegativePrice { .. }), "{err:?}");
-        assert_eq!(
-            err.to_string(),
-            "plan catalog: price_usd of tier \"pro\" must not be negative (got -79)"
-        );
+        assert_eq!(err.to_string(), "plan catalog: price_usd of tier \"pro\" must not be negative (got -79)");
     }
 
     #[test]
     fn structural_mistakes_are_refused() {
         type Mutation = Box<dyn Fn(&mut serde_json::Value)>;
         let cases: Vec<(&str, Mutation)> = vec![
-            (
-                "duplicate tier",
-                Box::new(|j| j["tiers"][1]["id"] = "free".into()),
-            ),
-            (
-                "unknown free tier",
-                Box::new(|j| j["free_tier"] = "gratis".into()),
-            ),
-            (
-                "paid free tier",
-                Box::new(|j| j["tiers"][0]["price_usd"] = 5.into()),
-            ),
-            (
-                "monthly tier without price",
-                Box::new(|j| j["tiers"][1]["price_usd"] = serde_json::Value::Null),
-            ),
-            (
-                "zero run price",
-                Box::new(|j| j["run_prices"]["complex"] = 0.into()),
-            ),
-            (
-                "empty pack",
-                Box::new(|j| j["workflow_packs"][0]["workflows"] = 0.into()),
-            ),
-            (
-                "unknown field",
-                Box::new(|j| j["tiers"][0]["discount"] = 1.into()),
-            ),
-            (
-                "string limit",
-                Box::new(|j| j["tiers"][0]["workflows_per_month"] = "five".into()),
-            ),
-            (
-                "negative max purchase",
-                Box::new(|j| j["credit_purchase"]["max_usd"] = (-1).into()),
-            ),
+            ("duplicate tier", Box::new(|j| j["tiers"][1]["id"] = "free".into())),
+            ("unknown free tier", Box::new(|j| j["free_tier"] = "gratis".into())),
+            ("paid free tier", Box::new(|j| j["tiers"][0]["price_usd"] = 5.into())),
+            ("monthly tier without price", Box::new(|j| j["tiers"][1]["price_usd"] = serde_json::Value::Null)),
+            ("zero run price", Box::new(|j| j["run_prices"]["complex"] = 0.into())),
+            ("empty pack", Box::new(|j| j["workflow_packs"][0]["workflows"] = 0.into())),
+            ("unknown field", Box::new(|j| j["tiers"][0]["discount"] = 1.into())),
+            ("string limit", Box::new(|j| j["tiers"][0]["workflows_per_month"] = "five".into())),
+            ("negative max purchase", Box::new(|j| j["credit_purchase"]["max_usd"] = (-1).into())),
         ];
         for (name, mutate) in cases {
             let mut json = builtin_json();
@@ -387,13 +311,7 @@ mod tests {
     fn the_catalog_serializes_prices_as_json_numbers_and_unlimited_as_null() {
         let json = serde_json::to_value(Catalog::builtin()).unwrap();
         assert_eq!(json["tiers"][1]["price_usd"], serde_json::json!(29.0));
-        assert_eq!(
-            json["tiers"][4]["workflows_per_month"],
-            serde_json::Value::Null
-        );
-        assert_eq!(
-            Catalog::from_json(&json.to_string()).unwrap(),
-            Catalog::builtin()
-        );
+        assert_eq!(json["tiers"][4]["workflows_per_month"], serde_json::Value::Null);
+        assert_eq!(Catalog::from_json(&json.to_string()).unwrap(), Catalog::builtin());
     }
 }

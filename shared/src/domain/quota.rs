@@ -77,8 +77,8 @@ impl Outcome {
     }
 }
 
-/// A run that has been settled, kept on the account for a while so retries get the same
-/// answer and a settled run id can never be reserved again.
+/// How a run was settled: kept durably in its run record, so late retries of commit or
+/// release get the first answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Settlement {
     pub outcome: Outcome,
@@ -90,8 +90,34 @@ pub struct Settlement {
     pub excess_cents: Cents,
 }
 
-/// How long settled runs are remembered.
-pub const SETTLED_RETENTION_HOURS: i64 = 24;
+/// A small marker left on the account for a recently settled run, so a reserve retried in
+/// that window cannot start the run again. Marks are few and short-lived because every byte
+/// of the account item is paid for on every write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettledMark {
+    pub outcome: Outcome,
+    /// Unix seconds.
+    pub at: i64,
+}
+
+/// Marks older than this are pruned by the next settling write.
+pub const SETTLED_MARK_RETENTION_SECS: i64 = 600;
+/// At most this many marks are kept (the newest).
+pub const SETTLED_MARK_LIMIT: usize = 32;
+
+/// Run ids whose marks a settling write at `now` should remove: expired ones, and the oldest
+/// beyond the limit once the new mark is added.
+pub fn marks_to_prune(marks: &std::collections::BTreeMap<String, SettledMark>, now: DateTime<Utc>) -> Vec<String> {
+    let cutoff = now.timestamp() - SETTLED_MARK_RETENTION_SECS;
+    let mut by_age: Vec<(&String, &SettledMark)> = marks.iter().collect();
+    by_age.sort_by_key(|(_, m)| std::cmp::Reverse(m.at));
+    by_age
+        .into_iter()
+        .enumerate()
+        .filter(|(rank, (_, mark))| mark.at < cutoff || *rank + 1 >= SETTLED_MARK_LIMIT)
+        .map(|(_, (run, _))| run.clone())
+        .collect()
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReserveRequest {
@@ -117,10 +143,7 @@ pub enum Take {
     /// One free workflow from the current month (`free_period = period`, `free_remaining >= 1`).
     Free { period: String },
     /// First free workflow of a new month: the write starts the month at `quota - 1`.
-    FreeNewMonth {
-        period: String,
-        remaining_after: u32,
-    },
+    FreeNewMonth { period: String, remaining_after: u32 },
     /// Prepaid credits (`credit_balance_cents >= amount`).
     Credits { amount: Cents },
     /// One workflow of the subscription quota (`period_used < limit` in `period`).
@@ -148,8 +171,8 @@ pub enum Refusal {
 pub enum Decision {
     /// The run already holds a reservation: answer with it, take nothing.
     Existing(Hold),
-    /// The run was already settled; it cannot be reserved again.
-    Settled(Settlement),
+    /// The run was settled moments ago; it cannot be reserved again.
+    Settled(Outcome),
     Grant(Grant),
     Refuse(Refusal),
 }
@@ -162,27 +185,16 @@ pub struct Limits {
 }
 
 pub fn limits_for(tier: &Tier) -> Limits {
-    Limits {
-        agents: tier.concurrent_agents.finite(),
-        workflows_per_period: tier.workflows_per_month.finite(),
-    }
+    Limits { agents: tier.concurrent_agents.finite(), workflows_per_period: tier.workflows_per_month.finite() }
 }
 
 /// The subscription period key in force at `now` for a tier. Lifetime plans count calendar
 /// months; Stripe subscriptions count the period the last invoice opened (set by webhooks).
 pub fn current_usage_period(account: &Account, tier: &Tier, now: DateTime<Utc>) -> String {
-    if tier.billing == TierBilling::OneTime {
-        period::month_key(now)
-    } else {
-        account.usage_period.clone()
-    }
+    if tier.billing == TierBilling::OneTime { period::month_key(now) } else { account.usage_period.clone() }
 }
 
-pub fn hold_amount(
-    kind: RunKind,
-    prices: &RunPrices,
-    estimate: Option<Cents>,
-) -> Result<Cents, MoneyError> {
+pub fn hold_amount(kind: RunKind, prices: &RunPrices, estimate: Option<Cents>) -> Result<Cents, MoneyError> {
     let price = rounded_cents(kind.price(prices))?;
     Ok(estimate.map_or(price, |e| e.max(price)))
 }
@@ -198,34 +210,22 @@ pub fn decide(
     if let Some(hold) = account.holds.get(&request.run_id) {
         return Decision::Existing(hold.clone());
     }
-    if let Some(settled) = account.settled.get(&request.run_id) {
-        return Decision::Settled(settled.clone());
+    if let Some(mark) = account.settled.get(&request.run_id) {
+        return Decision::Settled(mark.outcome);
     }
     if account.status != AccountStatus::Active {
         return Decision::Refuse(Refusal::Suspended);
     }
     // An unknown tier (catalog changed under a live account) falls back to the free tier's
     // limits rather than granting unlimited use.
-    let tier = catalog
-        .tier(account.tier.as_str())
-        .unwrap_or_else(|| catalog.free_tier());
+    let tier = catalog.tier(account.tier.as_str()).unwrap_or_else(|| catalog.free_tier());
     let limits = limits_for(tier);
     if let Some(limit) = limits.agents
         && account.holds.len() >= limit as usize
     {
-        let earliest = account
-            .holds
-            .values()
-            .map(|h| h.expires_at)
-            .min()
-            .unwrap_or(now.timestamp());
-        let retry_after_secs = u64::try_from(earliest - now.timestamp())
-            .unwrap_or(0)
-            .clamp(1, 60);
-        return Decision::Refuse(Refusal::ConcurrencyFull {
-            limit,
-            retry_after_secs,
-        });
+        let earliest = account.holds.values().map(|h| h.expires_at).min().unwrap_or(now.timestamp());
+        let retry_after_secs = u64::try_from(earliest - now.timestamp()).unwrap_or(0).clamp(1, 60);
+        return Decision::Refuse(Refusal::ConcurrencyFull { limit, retry_after_secs });
     }
     let make = |bucket: Bucket, amount_cents: Cents, period: String, take: Take| {
         Decision::Grant(Grant {
@@ -250,29 +250,18 @@ pub fn decide(
     let free_quota = catalog.free_workflows_per_month();
     if account.free_period != month {
         if free_quota > 0 {
-            let take = Take::FreeNewMonth {
-                period: month.clone(),
-                remaining_after: free_quota - 1,
-            };
+            let take = Take::FreeNewMonth { period: month.clone(), remaining_after: free_quota - 1 };
             return make(Bucket::Free, 0, month, take);
         }
     } else if account.free_remaining > 0 {
         return make(Bucket::Free, 0, month.clone(), Take::Free { period: month });
     }
 
-    if let Ok(amount) = hold_amount(
-        request.kind,
-        &catalog.run_prices,
-        request.estimated_cost_cents,
-    ) && amount > 0
+    if let Ok(amount) = hold_amount(request.kind, &catalog.run_prices, request.estimated_cost_cents)
+        && amount > 0
         && account.credit_balance_cents >= amount
     {
-        return make(
-            Bucket::Credits,
-            amount,
-            String::new(),
-            Take::Credits { amount },
-        );
+        return make(Bucket::Credits, amount, String::new(), Take::Credits { amount });
     }
 
     let paid = tier.billing != TierBilling::Free;
@@ -284,9 +273,7 @@ pub fn decide(
                     Bucket::Subscription,
                     0,
                     usage_period.clone(),
-                    Take::SubscriptionNewMonth {
-                        period: usage_period,
-                    },
+                    Take::SubscriptionNewMonth { period: usage_period },
                 );
             }
         } else if account.period_used < limit {
@@ -294,21 +281,14 @@ pub fn decide(
                 Bucket::Subscription,
                 0,
                 usage_period.clone(),
-                Take::Subscription {
-                    period: usage_period,
-                    limit,
-                },
+                Take::Subscription { period: usage_period, limit },
             );
         }
     }
 
     if paid
         && account.has_payment_method
-        && let Ok(amount) = hold_amount(
-            request.kind,
-            &catalog.overage_prices,
-            request.estimated_cost_cents,
-        )
+        && let Ok(amount) = hold_amount(request.kind, &catalog.overage_prices, request.estimated_cost_cents)
     {
         return make(Bucket::Overage, amount, String::new(), Take::Overage);
     }
@@ -335,39 +315,22 @@ pub struct ExceedsHold {
 /// Settles `hold` at `actual` (the hold's amount when the caller reports none). Settling
 /// above the hold needs `overage_approved`; the excess is then invoiced, never silently
 /// taken from credits.
-pub fn settle(
-    hold: &Hold,
-    actual: Option<Cents>,
-    overage_approved: bool,
-) -> Result<Settle, ExceedsHold> {
+pub fn settle(hold: &Hold, actual: Option<Cents>, overage_approved: bool) -> Result<Settle, ExceedsHold> {
     let held = hold.amount_cents;
     let actual = actual.unwrap_or(held);
     match hold.bucket {
         Bucket::Credits | Bucket::Overage => {
             if actual > held && !overage_approved {
-                return Err(ExceedsHold {
-                    held_cents: held,
-                    actual_cents: actual,
-                });
+                return Err(ExceedsHold { held_cents: held, actual_cents: actual });
             }
             let charged = actual.min(held);
-            let refund = if hold.bucket == Bucket::Credits {
-                held - charged
-            } else {
-                0
-            };
-            Ok(Settle {
-                charged_cents: charged,
-                refund_cents: refund,
-                excess_cents: (actual - held).max(0),
-            })
+            let refund = if hold.bucket == Bucket::Credits { held - charged } else { 0 };
+            Ok(Settle { charged_cents: charged, refund_cents: refund, excess_cents: (actual - held).max(0) })
         }
         // A workflow from an included quota is the unit itself; its cost is recorded, not charged.
-        Bucket::Free | Bucket::Subscription | Bucket::Unlimited => Ok(Settle {
-            charged_cents: 0,
-            refund_cents: 0,
-            excess_cents: 0,
-        }),
+        Bucket::Free | Bucket::Subscription | Bucket::Unlimited => {
+            Ok(Settle { charged_cents: 0, refund_cents: 0, excess_cents: 0 })
+        }
     }
 }
 
@@ -382,22 +345,13 @@ mod tests {
     }
 
     fn account(tier: &str) -> Account {
-        let mut a = Account::new_free(
-            &OrganizationId::parse("o").unwrap(),
-            now(),
-            5,
-            TierId::new("free"),
-        );
+        let mut a = Account::new_free(&OrganizationId::parse("o").unwrap(), now(), 5, TierId::new("free"));
         a.tier = TierId::new(tier);
         a
     }
 
     fn request(run: &str) -> ReserveRequest {
-        ReserveRequest {
-            run_id: run.into(),
-            kind: RunKind::Standard,
-            estimated_cost_cents: None,
-        }
+        ReserveRequest { run_id: run.into(), kind: RunKind::Standard, estimated_cost_cents: None }
     }
 
     fn bucket(decision: &Decision) -> Option<Bucket> {
@@ -417,30 +371,15 @@ mod tests {
         let mut a = account("pro");
         a.credit_balance_cents = 1_000;
         a.has_payment_method = true;
-        assert_eq!(
-            bucket(&decide(&a, &request("r"), &catalog, now(), ttl())),
-            Some(Bucket::Free)
-        );
+        assert_eq!(bucket(&decide(&a, &request("r"), &catalog, now(), ttl())), Some(Bucket::Free));
         a.free_remaining = 0;
-        assert_eq!(
-            bucket(&decide(&a, &request("r"), &catalog, now(), ttl())),
-            Some(Bucket::Credits)
-        );
+        assert_eq!(bucket(&decide(&a, &request("r"), &catalog, now(), ttl())), Some(Bucket::Credits));
         a.credit_balance_cents = 999;
-        assert_eq!(
-            bucket(&decide(&a, &request("r"), &catalog, now(), ttl())),
-            Some(Bucket::Subscription)
-        );
+        assert_eq!(bucket(&decide(&a, &request("r"), &catalog, now(), ttl())), Some(Bucket::Subscription));
         a.period_used = 100;
-        assert_eq!(
-            bucket(&decide(&a, &request("r"), &catalog, now(), ttl())),
-            Some(Bucket::Overage)
-        );
+        assert_eq!(bucket(&decide(&a, &request("r"), &catalog, now(), ttl())), Some(Bucket::Overage));
         a.has_payment_method = false;
-        assert_eq!(
-            decide(&a, &request("r"), &catalog, now(), ttl()),
-            Decision::Refuse(Refusal::Exhausted)
-        );
+        assert_eq!(decide(&a, &request("r"), &catalog, now(), ttl()), Decision::Refuse(Refusal::Exhausted));
     }
 
     #[test]
@@ -449,10 +388,7 @@ mod tests {
         let mut a = account("free");
         a.free_remaining = 0;
         a.has_payment_method = true;
-        assert_eq!(
-            decide(&a, &request("r"), &catalog, now(), ttl()),
-            Decision::Refuse(Refusal::Exhausted)
-        );
+        assert_eq!(decide(&a, &request("r"), &catalog, now(), ttl()), Decision::Refuse(Refusal::Exhausted));
     }
 
     #[test]
@@ -463,13 +399,7 @@ mod tests {
         let december = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
         match decide(&a, &request("r"), &catalog, december, ttl()) {
             Decision::Grant(g) => {
-                assert_eq!(
-                    g.take,
-                    Take::FreeNewMonth {
-                        period: "2026-12".into(),
-                        remaining_after: 4
-                    }
-                );
+                assert_eq!(g.take, Take::FreeNewMonth { period: "2026-12".into(), remaining_after: 4 });
                 assert_eq!(g.hold.period, "2026-12");
             }
             other => panic!("expected a grant, got {other:?}"),
@@ -486,10 +416,7 @@ mod tests {
         let enterprise = account("enterprise");
         assert!(matches!(
             decide(&enterprise, &request("r"), &catalog, now(), ttl()),
-            Decision::Grant(Grant {
-                agents_limit: None,
-                ..
-            })
+            Decision::Grant(Grant { agents_limit: None, .. })
         ));
     }
 
@@ -497,26 +424,29 @@ mod tests {
     fn a_full_set_of_slots_refuses_with_a_retry_hint_and_suspension_refuses_first() {
         let catalog = Catalog::builtin();
         let mut a = account("free");
-        let Decision::Grant(g) = decide(&a, &request("r1"), &catalog, now(), ttl()) else {
-            panic!()
-        };
+        let Decision::Grant(g) = decide(&a, &request("r1"), &catalog, now(), ttl()) else { panic!() };
         a.holds.insert("r1".into(), g.hold);
         match decide(&a, &request("r2"), &catalog, now(), ttl()) {
-            Decision::Refuse(Refusal::ConcurrencyFull {
-                limit: 1,
-                retry_after_secs,
-            }) => assert!((1..=60).contains(&retry_after_secs)),
+            Decision::Refuse(Refusal::ConcurrencyFull { limit: 1, retry_after_secs }) => {
+                assert!((1..=60).contains(&retry_after_secs))
+            }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(
-            decide(&a, &request("r1"), &catalog, now(), ttl()),
-            Decision::Existing(_)
-        ));
+        assert!(matches!(decide(&a, &request("r1"), &catalog, now(), ttl()), Decision::Existing(_)));
         a.status = AccountStatus::Suspended;
-        assert_eq!(
-            decide(&a, &request("r3"), &catalog, now(), ttl()),
-            Decision::Refuse(Refusal::Suspended)
-        );
+        assert_eq!(decide(&a, &request("r3"), &catalog, now(), ttl()), Decision::Refuse(Refusal::Suspended));
+    }
+
+    #[test]
+    fn settled_marks_are_pruned_by_age_and_by_count() {
+        let mark = |age: i64| SettledMark { outcome: Outcome::Committed, at: now().timestamp() - age };
+        let mut marks: std::collections::BTreeMap<String, SettledMark> =
+            (0..SETTLED_MARK_LIMIT as i64).map(|i| (format!("r{i:02}"), mark(i))).collect();
+        marks.insert("ancient".into(), mark(SETTLED_MARK_RETENTION_SECS + 1));
+        let mut pruned = marks_to_prune(&marks, now());
+        pruned.sort();
+        // The expired one, and the oldest of the rest so that the new mark fits the limit.
+        assert_eq!(pruned, ["ancient", "r31"]);
     }
 
     #[test]
@@ -524,10 +454,7 @@ mod tests {
         let prices = Catalog::builtin().run_prices;
         assert_eq!(hold_amount(RunKind::Standard, &prices, None), Ok(1_000));
         assert_eq!(hold_amount(RunKind::Complex, &prices, Some(200)), Ok(1_500));
-        assert_eq!(
-            hold_amount(RunKind::Complex, &prices, Some(2_000)),
-            Ok(2_000)
-        );
+        assert_eq!(hold_amount(RunKind::Complex, &prices, Some(2_000)), Ok(2_000));
     }
 
     #[test]
@@ -540,49 +467,20 @@ mod tests {
             created_at: now(),
             expires_at: 0,
         };
-        assert_eq!(
-            settle(&hold, None, false),
-            Ok(Settle {
-                charged_cents: 1_000,
-                refund_cents: 0,
-                excess_cents: 0
-            })
-        );
+        assert_eq!(settle(&hold, None, false), Ok(Settle { charged_cents: 1_000, refund_cents: 0, excess_cents: 0 }));
         assert_eq!(
             settle(&hold, Some(600), false),
-            Ok(Settle {
-                charged_cents: 600,
-                refund_cents: 400,
-                excess_cents: 0
-            })
+            Ok(Settle { charged_cents: 600, refund_cents: 400, excess_cents: 0 })
         );
-        assert_eq!(
-            settle(&hold, Some(1_200), false),
-            Err(ExceedsHold {
-                held_cents: 1_000,
-                actual_cents: 1_200
-            })
-        );
+        assert_eq!(settle(&hold, Some(1_200), false), Err(ExceedsHold { held_cents: 1_000, actual_cents: 1_200 }));
         assert_eq!(
             settle(&hold, Some(1_200), true),
-            Ok(Settle {
-                charged_cents: 1_000,
-                refund_cents: 0,
-                excess_cents: 200
-            })
+            Ok(Settle { charged_cents: 1_000, refund_cents: 0, excess_cents: 200 })
         );
-        let free = Hold {
-            bucket: Bucket::Free,
-            amount_cents: 0,
-            ..hold
-        };
+        let free = Hold { bucket: Bucket::Free, amount_cents: 0, ..hold };
         assert_eq!(
             settle(&free, Some(5_000), false),
-            Ok(Settle {
-                charged_cents: 0,
-                refund_cents: 0,
-                excess_cents: 0
-            })
+            Ok(Settle { charged_cents: 0, refund_cents: 0, excess_cents: 0 })
         );
     }
 }

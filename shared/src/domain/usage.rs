@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::OrganizationId;
 use super::money::Cents;
-use super::quota::{Bucket, Hold, RunKind, Settle};
+use super::quota::{Bucket, Hold, RunKind, Settle, Settlement};
 
 /// `ORG#<org>` / `USAGE#<hold created_at>#<run_id>`: the key is derived from the hold, so
 /// the same run can never produce two records.
@@ -44,10 +44,7 @@ pub struct UsageRecord {
 
 impl UsageRecord {
     pub fn sort_key(hold: &Hold, run_id: &str) -> String {
-        format!(
-            "USAGE#{}#{run_id}",
-            hold.created_at.format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        )
+        format!("USAGE#{}#{run_id}", hold.created_at.format("%Y-%m-%dT%H:%M:%S%.3fZ"))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -135,10 +132,7 @@ impl LedgerEntry {
     ) -> Self {
         Self {
             pk: format!("ORG#{org}"),
-            sk: format!(
-                "LEDGER#{}#{idempotency_key}",
-                now.format("%Y-%m-%dT%H:%M:%S%.3fZ")
-            ),
+            sk: format!("LEDGER#{}#{idempotency_key}", now.format("%Y-%m-%dT%H:%M:%S%.3fZ")),
             id: uuid::Uuid::now_v7().to_string(),
             organization_id: org.clone(),
             kind,
@@ -149,5 +143,33 @@ impl LedgerEntry {
             actor: actor.into(),
             created_at: now,
         }
+    }
+}
+
+/// `ORG#<org>` / `RUN#<run_id>`: how a run was settled, written in the same transaction as
+/// the settlement, so late commit/release retries get the first answer. Expires by TTL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub run_id: String,
+    pub settlement: Settlement,
+    /// Unix seconds; DynamoDB's TTL removes the record after this.
+    pub expires_at: i64,
+}
+
+/// How long run records answer retries.
+pub const RUN_RECORD_DAYS: i64 = 90;
+
+impl RunRecord {
+    pub fn sort_key(run_id: &str) -> String {
+        format!("RUN#{run_id}")
+    }
+
+    pub fn new(org: &OrganizationId, run_id: &str, settlement: Settlement) -> Self {
+        let expires_at = (settlement.at + chrono::Duration::days(RUN_RECORD_DAYS)).timestamp();
+        Self { pk: format!("ORG#{org}"), sk: Self::sort_key(run_id), run_id: run_id.to_owned(), settlement, expires_at }
     }
 }

@@ -59,10 +59,7 @@ pub async fn handle_http(handler: &dyn HttpHandler, app: App, req: Request) -> R
         org = tracing::field::Empty,
     );
     async move {
-        let response = handler
-            .call(app, req)
-            .await
-            .unwrap_or_else(ApiError::into_response);
+        let response = handler.call(app, req).await.unwrap_or_else(ApiError::into_response);
         tracing::info!(status = response.status().as_u16(), "responded");
         response
     }
@@ -84,20 +81,13 @@ pub fn authorize_org(req: &Request) -> Result<(Caller, OrganizationId), ApiError
 
 pub fn path_org(req: &Request) -> Result<OrganizationId, ApiError> {
     let raw = path_param(req, "organization_id")?;
-    OrganizationId::parse(&raw)
-        .map_err(|e| ApiError::bad_request("invalid_organization_id", e.to_string()))
+    OrganizationId::parse(&raw).map_err(|e| ApiError::bad_request("invalid_organization_id", e.to_string()))
 }
 
 pub fn path_param(req: &Request, name: &str) -> Result<String, ApiError> {
-    req.path_parameters_ref()
-        .and_then(|params| params.first(name))
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "missing_path_parameter",
-                format!("The path parameter {name} is required."),
-            )
-        })
+    req.path_parameters_ref().and_then(|params| params.first(name)).map(str::to_owned).ok_or_else(|| {
+        ApiError::bad_request("missing_path_parameter", format!("The path parameter {name} is required."))
+    })
 }
 
 /// Parses a JSON body strictly: unknown fields, wrong types and missing fields are 400s that
@@ -105,14 +95,10 @@ pub fn path_param(req: &Request, name: &str) -> Result<String, ApiError> {
 pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     let bytes: &[u8] = req.body().as_ref();
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request(
-            "missing_body",
-            "A JSON request body is required.",
-        ));
+        return Err(ApiError::bad_request("missing_body", "A JSON request body is required."));
     }
-    serde_json::from_slice(bytes).map_err(|e| {
-        ApiError::bad_request("invalid_body", format!("The request body is invalid: {e}."))
-    })
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request("invalid_body", format!("The request body is invalid: {e}.")))
 }
 
 pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> HttpResult {
@@ -130,9 +116,7 @@ pub fn ok_json<T: Serialize>(value: &T) -> HttpResult {
 
 /// The service caller of an internal (`AWS_IAM`) route and the organization it acts for.
 /// The workflow engine is trusted for every organization; the id must still be well formed.
-pub fn authorize_service_org(
-    req: &Request,
-) -> Result<(crate::auth::ServiceCaller, OrganizationId), ApiError> {
+pub fn authorize_service_org(req: &Request) -> Result<(crate::auth::ServiceCaller, OrganizationId), ApiError> {
     let caller = crate::auth::ServiceCaller::from_request(req)?;
     let org = path_org(req)?;
     tracing::Span::current().record("org", org.as_str());
@@ -159,16 +143,12 @@ pub fn validate_run_id(raw: &str) -> Result<(), ApiError> {
 
 /// A boolean query flag such as `?dry_run=true`.
 pub fn query_flag(req: &Request, name: &str) -> Result<bool, ApiError> {
-    match req
-        .query_string_parameters_ref()
-        .and_then(|q| q.first(name))
-    {
+    match req.query_string_parameters_ref().and_then(|q| q.first(name)) {
         None => Ok(false),
         Some("true") | Some("1") => Ok(true),
         Some("false") | Some("0") => Ok(false),
-        Some(other) => Err(ApiError::bad_request(
-            "invalid_query",
-            format!("{name} must be true or false, not {other:?}."),
-        )),
+        Some(other) => {
+            Err(ApiError::bad_request("invalid_query", format!("{name} must be true or false, not {other:?}.")))
+        }
     }
 }

@@ -15,11 +15,7 @@ use crate::App;
 pub type ScheduleEvent = serde_json::Value;
 
 pub trait ScheduleHandler: Send + Sync + 'static {
-    fn call(
-        &self,
-        app: App,
-        event: ScheduleEvent,
-    ) -> BoxFuture<'static, anyhow::Result<serde_json::Value>>;
+    fn call(&self, app: App, event: ScheduleEvent) -> BoxFuture<'static, anyhow::Result<serde_json::Value>>;
 }
 
 impl<F, Fut> ScheduleHandler for F
@@ -27,11 +23,7 @@ where
     F: Fn(App, ScheduleEvent) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = anyhow::Result<serde_json::Value>> + Send + 'static,
 {
-    fn call(
-        &self,
-        app: App,
-        event: ScheduleEvent,
-    ) -> BoxFuture<'static, anyhow::Result<serde_json::Value>> {
+    fn call(&self, app: App, event: ScheduleEvent) -> BoxFuture<'static, anyhow::Result<serde_json::Value>> {
         Box::pin(self(app, event))
     }
 }
@@ -41,11 +33,7 @@ pub async fn run_schedule(handler: impl ScheduleHandler) -> Result<(), lambda_ru
     let handler = Arc::new(handler);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<ScheduleEvent>| {
         let (app, handler) = (app.clone(), handler.clone());
-        async move {
-            handle_schedule(handler.as_ref(), app, event.payload)
-                .await
-                .map_err(lambda_runtime::Error::from)
-        }
+        async move { handle_schedule(handler.as_ref(), app, event.payload).await.map_err(lambda_runtime::Error::from) }
     }))
     .await
 }
@@ -56,11 +44,7 @@ pub async fn handle_schedule(
     app: App,
     event: ScheduleEvent,
 ) -> anyhow::Result<serde_json::Value> {
-    let job = event
-        .get("job")
-        .and_then(|j| j.as_str())
-        .unwrap_or("-")
-        .to_owned();
+    let job = event.get("job").and_then(|j| j.as_str()).unwrap_or("-").to_owned();
     let span = tracing::info_span!("schedule", job);
     async move {
         let summary = handler.call(app, event).await;

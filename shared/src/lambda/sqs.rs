@@ -34,21 +34,14 @@ pub async fn run_sqs(handler: impl SqsHandler) -> Result<(), lambda_runtime::Err
     let handler = Arc::new(handler);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let (app, handler) = (app.clone(), handler.clone());
-        async move {
-            Ok::<_, std::convert::Infallible>(
-                handle_batch(handler.as_ref(), app, event.payload).await,
-            )
-        }
+        async move { Ok::<_, std::convert::Infallible>(handle_batch(handler.as_ref(), app, event.payload).await) }
     }))
     .await
 }
 
 pub async fn handle_batch(handler: &dyn SqsHandler, app: App, event: SqsEvent) -> SqsBatchResponse {
-    let fifo = event
-        .records
-        .first()
-        .and_then(|m| m.event_source_arn.as_deref())
-        .is_some_and(|arn| arn.ends_with(".fifo"));
+    let fifo =
+        event.records.first().and_then(|m| m.event_source_arn.as_deref()).is_some_and(|arn| arn.ends_with(".fifo"));
     let mut failed: Vec<String> = Vec::new();
     if fifo {
         let mut blocked = false;
@@ -90,10 +83,7 @@ async fn handle_one(handler: &dyn SqsHandler, app: App, message: SqsMessage) -> 
         match handler.call(app, message).await {
             Ok(()) => true,
             Err(err) => {
-                tracing::warn!(
-                    error = format!("{err:#}"),
-                    "message failed; SQS will redeliver it"
-                );
+                tracing::warn!(error = format!("{err:#}"), "message failed; SQS will redeliver it");
                 false
             }
         }

@@ -8,10 +8,7 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 
 impl Store {
-    pub async fn get_account(
-        &self,
-        org: &OrganizationId,
-    ) -> Result<Option<AccountItem>, StoreError> {
+    pub async fn get_account(&self, org: &OrganizationId) -> Result<Option<AccountItem>, StoreError> {
         let key = keys::account(org);
         let out = self
             .client()
@@ -30,17 +27,11 @@ impl Store {
     /// The put is conditional on the key not existing; when another request created the
     /// account first, DynamoDB hands back the winner's item with the failure, so every caller
     /// returns the same account without a second read.
-    pub async fn get_or_create_account(
-        &self,
-        fresh: AccountItem,
-    ) -> Result<AccountItem, StoreError> {
+    pub async fn get_or_create_account(&self, fresh: AccountItem) -> Result<AccountItem, StoreError> {
         if let Some(existing) = self.get_account(&fresh.organization_id).await? {
             return Ok(existing);
         }
-        let key = keys::Key {
-            pk: fresh.pk.clone(),
-            sk: fresh.sk.clone(),
-        };
+        let key = keys::Key { pk: fresh.pk.clone(), sk: fresh.sk.clone() };
         let result = self
             .client()
             .put_item()
@@ -58,24 +49,17 @@ impl Store {
             }
             Err(err) => {
                 let lost_race = match err.as_service_error() {
-                    Some(PutItemError::ConditionalCheckFailedException(lost)) => {
-                        Some(lost.item.clone())
-                    }
+                    Some(PutItemError::ConditionalCheckFailedException(lost)) => Some(lost.item.clone()),
                     _ => None,
                 };
                 match lost_race {
                     None => Err(StoreError::from_sdk("PutItem", err)),
                     Some(Some(winner)) => decode(&key, winner),
                     // Emulators that ignore ReturnValuesOnConditionCheckFailure: read the winner.
-                    Some(None) => {
-                        self.get_account(&fresh.organization_id)
-                            .await?
-                            .ok_or_else(|| StoreError::Dynamo {
-                                operation: "PutItem",
-                                message: "account creation lost a race but no account exists"
-                                    .to_owned(),
-                            })
-                    }
+                    Some(None) => self.get_account(&fresh.organization_id).await?.ok_or_else(|| StoreError::Dynamo {
+                        operation: "PutItem",
+                        message: "account creation lost a race but no account exists".to_owned(),
+                    }),
                 }
             }
         }

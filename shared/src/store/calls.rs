@@ -34,16 +34,8 @@ impl Intercept for CallCounter {
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let operation = cfg
-            .load::<Metadata>()
-            .map_or("unknown", |m| m.name())
-            .to_owned();
-        *self
-            .counts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(operation)
-            .or_default() += 1;
+        let operation = cfg.load::<Metadata>().map_or("unknown", |m| m.name()).to_owned();
+        *self.counts.lock().unwrap_or_else(|p| p.into_inner()).entry(operation).or_default() += 1;
         Ok(())
     }
 }

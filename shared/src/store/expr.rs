@@ -80,34 +80,21 @@ impl UpdateExpr {
     }
 
     pub fn condition_expression(&self) -> Option<String> {
-        (!self.conditions.is_empty()).then(|| {
-            self.conditions
-                .iter()
-                .map(|c| format!("({c})"))
-                .collect::<Vec<_>>()
-                .join(" AND ")
-        })
+        (!self.conditions.is_empty())
+            .then(|| self.conditions.iter().map(|c| format!("({c})")).collect::<Vec<_>>().join(" AND "))
     }
 
     /// Names the expressions use. DynamoDB rejects unused placeholders, and builders often
     /// prepare one for a branch that ends up not needing it.
     pub fn names(&self) -> Option<HashMap<String, String>> {
-        let used: HashMap<String, String> = self
-            .names
-            .iter()
-            .filter(|(p, _)| self.references(p))
-            .map(|(p, n)| (p.clone(), n.clone()))
-            .collect();
+        let used: HashMap<String, String> =
+            self.names.iter().filter(|(p, _)| self.references(p)).map(|(p, n)| (p.clone(), n.clone())).collect();
         (!used.is_empty()).then_some(used)
     }
 
     pub fn values(&self) -> Option<HashMap<String, AttributeValue>> {
-        let used: HashMap<String, AttributeValue> = self
-            .values
-            .iter()
-            .filter(|(p, _)| self.references(p))
-            .map(|(p, v)| (p.clone(), v.clone()))
-            .collect();
+        let used: HashMap<String, AttributeValue> =
+            self.values.iter().filter(|(p, _)| self.references(p)).map(|(p, v)| (p.clone(), v.clone())).collect();
         (!used.is_empty()).then_some(used)
     }
 
@@ -115,9 +102,8 @@ impl UpdateExpr {
     fn references(&self, placeholder: &str) -> bool {
         let condition = self.condition_expression().unwrap_or_default();
         [self.update_expression(), condition].iter().any(|expr| {
-            expr.match_indices(placeholder).any(|(at, _)| {
-                !expr[at + placeholder.len()..].starts_with(|c: char| c.is_ascii_alphanumeric())
-            })
+            expr.match_indices(placeholder)
+                .any(|(at, _)| !expr[at + placeholder.len()..].starts_with(|c: char| c.is_ascii_alphanumeric()))
         })
     }
 }
@@ -133,28 +119,13 @@ mod tests {
         let run = u.name("run-1");
         let one = u.num(1);
         let old = u.name("old");
-        u.set(format!("{holds}.{run} = {one}"))
-            .remove(old)
-            .add(format!("version {one}"));
+        u.set(format!("{holds}.{run} = {one}")).remove(old).add(format!("version {one}"));
         u.require(format!("attribute_not_exists({holds}.{run})"));
-        assert_eq!(
-            u.update_expression(),
-            "SET #n0.#n1 = :v0 REMOVE #n2 ADD version :v0"
-        );
-        assert_eq!(
-            u.condition_expression().as_deref(),
-            Some("(attribute_not_exists(#n0.#n1))")
-        );
-        assert_eq!(
-            u.name("holds"),
-            "#n0",
-            "a repeated name reuses its placeholder"
-        );
+        assert_eq!(u.update_expression(), "SET #n0.#n1 = :v0 REMOVE #n2 ADD version :v0");
+        assert_eq!(u.condition_expression().as_deref(), Some("(attribute_not_exists(#n0.#n1))"));
+        assert_eq!(u.name("holds"), "#n0", "a repeated name reuses its placeholder");
         let unused = u.num(99);
-        assert!(
-            !u.values().unwrap().contains_key(&unused),
-            "unused placeholders are not sent"
-        );
+        assert!(!u.values().unwrap().contains_key(&unused), "unused placeholders are not sent");
         assert_eq!(u.values().unwrap().len(), 1);
         assert_eq!(u.names().unwrap().len(), 3);
     }

@@ -23,10 +23,7 @@ pub fn org_partition(org: &OrganizationId) -> String {
 }
 
 pub fn account(org: &OrganizationId) -> Key {
-    Key {
-        pk: org_partition(org),
-        sk: "ACCOUNT".to_owned(),
-    }
+    Key { pk: org_partition(org), sk: "ACCOUNT".to_owned() }
 }
 
 #[cfg(test)]
@@ -36,12 +33,6 @@ mod tests {
     #[test]
     fn an_account_lives_in_its_organization_partition() {
         let org = OrganizationId::parse("demo").unwrap();
-        assert_eq!(
-            account(&org),
-            Key {
-                pk: "ORG#demo".into(),
-                sk: "ACCOUNT".into()
-            }
-        );
+        assert_eq!(account(&org), Key { pk: "ORG#demo".into(), sk: "ACCOUNT".into() });
     }
 }

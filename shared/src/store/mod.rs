@@ -23,21 +23,11 @@ pub type Item = HashMap<String, AttributeValue>;
 pub enum StoreError {
     /// DynamoDB could not be reached or throttled us; the client should retry.
     #[error("DynamoDB {operation} could not be completed: {message}")]
-    Unavailable {
-        operation: &'static str,
-        message: String,
-    },
+    Unavailable { operation: &'static str, message: String },
     #[error("DynamoDB {operation} failed: {message}")]
-    Dynamo {
-        operation: &'static str,
-        message: String,
-    },
+    Dynamo { operation: &'static str, message: String },
     #[error("item {pk}/{sk} does not match its expected shape: {source}")]
-    Decode {
-        pk: String,
-        sk: String,
-        source: serde_dynamo::Error,
-    },
+    Decode { pk: String, sk: String, source: serde_dynamo::Error },
     #[error("could not encode an item: {0}")]
     Encode(#[source] serde_dynamo::Error),
 }
@@ -54,21 +44,11 @@ impl StoreError {
         E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug,
     {
-        let throttled = err
-            .as_service_error()
-            .and_then(|e| e.code())
-            .is_some_and(|code| {
-                matches!(
-                    code,
-                    "ProvisionedThroughputExceededException"
-                        | "ThrottlingException"
-                        | "RequestLimitExceeded"
-                )
-            });
-        let transport = matches!(
-            err,
-            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_)
-        );
+        let throttled = err.as_service_error().and_then(|e| e.code()).is_some_and(|code| {
+            matches!(code, "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded")
+        });
+        let transport =
+            matches!(err, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_));
         let message = aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string();
         if throttled || transport {
             Self::Unavailable { operation, message }
@@ -90,11 +70,7 @@ pub struct Store {
 
 impl Store {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<Arc<str>>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-            hints: Arc::default(),
-        }
+        Self { client, table: table.into(), hints: Arc::default() }
     }
 
     pub fn client(&self) -> &aws_sdk_dynamodb::Client {
@@ -113,10 +89,7 @@ pub(crate) fn key_item(key: &keys::Key) -> Item {
     ])
 }
 
-pub(crate) fn decode<T: serde::de::DeserializeOwned>(
-    key: &keys::Key,
-    item: Item,
-) -> Result<T, StoreError> {
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(key: &keys::Key, item: Item) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(|source| StoreError::Decode {
         pk: key.pk.clone(),
         sk: key.sk.clone(),

@@ -9,14 +9,14 @@
 //! Commit is one transaction (account update + usage record + ledger entry) so a settled
 //! run and its records exist together or not at all. Release and expiry are one update.
 
+use std::collections::HashMap;
 use std::time::Duration as StdDuration;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
-    Update,
+    AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use chrono::{DateTime, Duration, Utc};
 
@@ -25,10 +25,9 @@ use super::{Item, Store, StoreError, decode, encode, key_item, keys};
 use crate::domain::account::Account;
 use crate::domain::money::Cents;
 use crate::domain::quota::{
-    self, Bucket, Decision, ExceedsHold, Grant, Hold, Outcome, Refusal, ReserveRequest,
-    SETTLED_RETENTION_HOURS, Settlement, Take,
+    self, Bucket, Decision, ExceedsHold, Grant, Hold, Outcome, Refusal, ReserveRequest, Settlement, Take,
 };
-use crate::domain::usage::{LedgerEntry, LedgerKind, UsageRecord};
+use crate::domain::usage::{LedgerEntry, LedgerKind, RunRecord, UsageRecord};
 use crate::domain::{Catalog, OrganizationId};
 
 /// Attempts before a contended operation gives up and asks the caller to retry.
@@ -40,11 +39,8 @@ pub const HOLDS_INDEX_PK: &str = "ACCOUNTS_WITH_HOLDS";
 pub enum QuotaError {
     #[error("reservation refused: {0:?}")]
     Refused(Refusal),
-    #[error("run {run_id} was already {}", settlement.outcome.as_str())]
-    AlreadySettled {
-        run_id: String,
-        settlement: Settlement,
-    },
+    #[error("run {run_id} was already {}", outcome.as_str())]
+    AlreadySettled { run_id: String, outcome: Outcome },
     #[error("no reservation for run {0}")]
     NotFound(String),
     #[error("the actual cost {} exceeds the hold {}", .0.actual_cents, .0.held_cents)]
@@ -98,62 +94,41 @@ impl Store {
         let mut known = self.recall(org);
         let mut guessing = true;
         for attempt in 0..MAX_ATTEMPTS {
-            let account = known
-                .clone()
-                .unwrap_or_else(|| fresh_account(org, catalog, now));
+            let account = known.clone().unwrap_or_else(|| fresh_account(org, catalog, now));
             match quota::decide(&account, request, catalog, now, ttl) {
-                Decision::Grant(grant) => {
-                    match self.write_grant(org, &request.run_id, &grant, now).await? {
-                        Written::Done(_) => {
-                            return Ok(Reserved {
-                                hold: grant.hold,
-                                created: true,
-                            });
-                        }
-                        Written::ConditionFailed(Some(current)) => {
-                            if !guessing {
-                                backoff(attempt).await;
-                            }
-                            known = Some(current);
-                            guessing = false;
-                        }
-                        Written::ConditionFailed(None) => {
-                            let created = self
-                                .get_or_create_account(fresh_account(org, catalog, now))
-                                .await?;
-                            known = Some(created);
-                            guessing = false;
-                        }
+                Decision::Grant(grant) => match self.write_grant(org, &request.run_id, &grant, now).await? {
+                    Written::Done(_) => {
+                        return Ok(Reserved { hold: grant.hold, created: true });
                     }
-                }
+                    Written::ConditionFailed(Some(current)) => {
+                        if !guessing {
+                            backoff(attempt).await;
+                        }
+                        known = Some(current);
+                        guessing = false;
+                    }
+                    Written::ConditionFailed(None) => {
+                        let created = self.get_or_create_account(fresh_account(org, catalog, now)).await?;
+                        known = Some(created);
+                        guessing = false;
+                    }
+                },
                 // Decisions other than a grant are only trusted on a state DynamoDB returned.
                 _ if guessing => {
                     guessing = false;
                     let current = self.get_account(org).await?;
                     known = Some(match current {
                         Some(a) => a,
-                        None => {
-                            self.get_or_create_account(fresh_account(org, catalog, now))
-                                .await?
-                        }
+                        None => self.get_or_create_account(fresh_account(org, catalog, now)).await?,
                     });
                 }
                 Decision::Existing(hold) => {
-                    return Ok(Reserved {
-                        hold,
-                        created: false,
-                    });
+                    return Ok(Reserved { hold, created: false });
                 }
-                Decision::Settled(settlement) => {
-                    return Err(QuotaError::AlreadySettled {
-                        run_id: request.run_id.clone(),
-                        settlement,
-                    });
+                Decision::Settled(outcome) => {
+                    return Err(QuotaError::AlreadySettled { run_id: request.run_id.clone(), outcome });
                 }
-                Decision::Refuse(Refusal::ConcurrencyFull {
-                    limit,
-                    retry_after_secs,
-                }) => {
+                Decision::Refuse(Refusal::ConcurrencyFull { limit, retry_after_secs }) => {
                     // A crashed worker's hold must not block a slot past its expiry.
                     let expired: Vec<String> = account
                         .holds
@@ -162,19 +137,11 @@ impl Store {
                         .map(|(r, _)| r.clone())
                         .collect();
                     if expired.is_empty() {
-                        return Err(QuotaError::Refused(Refusal::ConcurrencyFull {
-                            limit,
-                            retry_after_secs,
-                        }));
+                        return Err(QuotaError::Refused(Refusal::ConcurrencyFull { limit, retry_after_secs }));
                     }
                     for run_id in expired {
-                        match self
-                            .finish_release(org, &run_id, Outcome::Expired, now)
-                            .await
-                        {
-                            Ok(_)
-                            | Err(QuotaError::NotFound(_))
-                            | Err(QuotaError::AlreadySettled { .. }) => {}
+                        match self.finish_release(org, &run_id, Outcome::Expired, now).await {
+                            Ok(_) | Err(QuotaError::NotFound(_)) | Err(QuotaError::AlreadySettled { .. }) => {}
                             Err(other) => return Err(other),
                         }
                     }
@@ -195,10 +162,7 @@ impl Store {
         now: DateTime<Utc>,
         ttl: Duration,
     ) -> Result<Decision, StoreError> {
-        let account = self
-            .get_account(org)
-            .await?
-            .unwrap_or_else(|| fresh_account(org, catalog, now));
+        let account = self.get_account(org).await?.unwrap_or_else(|| fresh_account(org, catalog, now));
         Ok(quota::decide(&account, request, catalog, now, ttl))
     }
 
@@ -211,20 +175,11 @@ impl Store {
     ) -> Result<Written<Account>, StoreError> {
         let mut u = UpdateExpr::new();
         let (holds, settled, run) = (u.name("holds"), u.name("settled"), u.name(run_id));
-        let hold =
-            u.value(serde_dynamo::to_attribute_value(&grant.hold).map_err(StoreError::Encode)?);
-        let (status, tier, updated, version) = (
-            u.name("status"),
-            u.name("tier"),
-            u.name("updated_at"),
-            u.name("version"),
-        );
-        let (active, tier_value, now_value, one) = (
-            u.str("active"),
-            u.str(grant.tier.as_str()),
-            u.str(timestamp(now)),
-            u.num(1),
-        );
+        let hold = u.value(serde_dynamo::to_attribute_value(&grant.hold).map_err(StoreError::Encode)?);
+        let (status, tier, updated, version) =
+            (u.name("status"), u.name("tier"), u.name("updated_at"), u.name("version"));
+        let (active, tier_value, now_value, one) =
+            (u.str("active"), u.str(grant.tier.as_str()), u.str(timestamp(now)), u.num(1));
         let (index_pk, index_sk) = (u.name("GSI2PK"), u.name("GSI2SK"));
         let (index_pk_value, index_sk_value) = (u.str(HOLDS_INDEX_PK), u.str(org.as_str()));
         u.set(format!("{holds}.{run} = {hold}"))
@@ -243,61 +198,32 @@ impl Store {
         }
         match &grant.take {
             Take::Free { period } => {
-                let (fp, fr, p) = (
-                    u.name("free_period"),
-                    u.name("free_remaining"),
-                    u.str(period),
-                );
-                u.set(format!("{fr} = {fr} - {one}"))
-                    .require(format!("{fp} = {p}"))
-                    .require(format!("{fr} >= {one}"));
+                let (fp, fr, p) = (u.name("free_period"), u.name("free_remaining"), u.str(period));
+                u.set(format!("{fr} = {fr} - {one}")).require(format!("{fp} = {p}")).require(format!("{fr} >= {one}"));
             }
-            Take::FreeNewMonth {
-                period,
-                remaining_after,
-            } => {
-                let (fp, fr, p, rem) = (
-                    u.name("free_period"),
-                    u.name("free_remaining"),
-                    u.str(period),
-                    u.num(remaining_after),
-                );
-                u.set(format!("{fp} = {p}"))
-                    .set(format!("{fr} = {rem}"))
-                    .require(format!("{fp} <> {p}"));
+            Take::FreeNewMonth { period, remaining_after } => {
+                let (fp, fr, p, rem) =
+                    (u.name("free_period"), u.name("free_remaining"), u.str(period), u.num(remaining_after));
+                u.set(format!("{fp} = {p}")).set(format!("{fr} = {rem}")).require(format!("{fp} <> {p}"));
             }
             Take::Credits { amount } => {
-                let (bal, held, amt) = (
-                    u.name("credit_balance_cents"),
-                    u.name("credit_held_cents"),
-                    u.num(amount),
-                );
+                let (bal, held, amt) = (u.name("credit_balance_cents"), u.name("credit_held_cents"), u.num(amount));
                 u.set(format!("{bal} = {bal} - {amt}"))
                     .set(format!("{held} = {held} + {amt}"))
                     .require(format!("{bal} >= {amt}"));
             }
             Take::Subscription { period, limit } => {
-                let (up, used, p, lim) = (
-                    u.name("usage_period"),
-                    u.name("period_used"),
-                    u.str(period),
-                    u.num(limit),
-                );
+                let (up, used, p, lim) = (u.name("usage_period"), u.name("period_used"), u.str(period), u.num(limit));
                 u.set(format!("{used} = {used} + {one}"))
                     .require(format!("{up} = {p}"))
                     .require(format!("{used} < {lim}"));
             }
             Take::SubscriptionNewMonth { period } => {
                 let (up, used, p) = (u.name("usage_period"), u.name("period_used"), u.str(period));
-                u.set(format!("{up} = {p}"))
-                    .set(format!("{used} = {one}"))
-                    .require(format!("{up} <> {p}"));
+                u.set(format!("{up} = {p}")).set(format!("{used} = {one}")).require(format!("{up} <> {p}"));
             }
             Take::Overage => {
-                let (pm, yes) = (
-                    u.name("has_payment_method"),
-                    u.value(AttributeValue::Bool(true)),
-                );
+                let (pm, yes) = (u.name("has_payment_method"), u.value(AttributeValue::Bool(true)));
                 u.require(format!("{pm} = {yes}"));
             }
             Take::Nothing => {}
@@ -316,21 +242,18 @@ impl Store {
         let mut u = UpdateExpr::new();
         let (holds, run, expires) = (u.name("holds"), u.name(run_id), u.name("expires_at"));
         let new_expiry = u.num((now + ttl).timestamp());
-        u.set(format!("{holds}.{run}.{expires} = {new_expiry}"))
-            .require(format!("attribute_exists({holds}.{run})"));
+        u.set(format!("{holds}.{run}.{expires} = {new_expiry}")).require(format!("attribute_exists({holds}.{run})"));
         match self.conditional_update(org, &u).await? {
-            Written::Done(account) => account
-                .holds
-                .get(run_id)
-                .cloned()
-                .ok_or_else(|| QuotaError::NotFound(run_id.to_owned())),
-            Written::ConditionFailed(account) => Err(settled_or_missing(account.as_ref(), run_id)),
+            Written::Done(account) => {
+                account.holds.get(run_id).cloned().ok_or_else(|| QuotaError::NotFound(run_id.to_owned()))
+            }
+            Written::ConditionFailed(_) => Err(self.no_open_hold(org, run_id).await?),
         }
     }
 
-    /// Settles a hold with the run's actual cost, writing its usage record (and a ledger entry
-    /// when credits were spent) in the same transaction. A repeat returns the first result.
-    #[allow(clippy::too_many_arguments)]
+    /// Settles a hold with the run's actual cost. The account update, the usage record, the
+    /// run record and (when credits were spent) the ledger entry are one transaction. A repeat
+    /// returns the first result.
     pub async fn commit(
         &self,
         org: &OrganizationId,
@@ -341,27 +264,24 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Committed, QuotaError> {
         for attempt in 0..MAX_ATTEMPTS {
-            let account = self
-                .get_account(org)
-                .await?
-                .ok_or_else(|| QuotaError::NotFound(run_id.to_owned()))?;
+            let account = self.get_account(org).await?.ok_or_else(|| QuotaError::NotFound(run_id.to_owned()))?;
             let Some(hold) = account.holds.get(run_id).cloned() else {
-                return match account.settled.get(run_id) {
-                    Some(s) if s.outcome == Outcome::Committed => {
+                return match self.run_record(org, run_id).await? {
+                    Some(record) if record.settlement.outcome == Outcome::Committed => {
                         let usage = self
-                            .usage_record(org, &s.hold, run_id)
+                            .usage_record(org, &record.settlement.hold, run_id)
                             .await?
                             .ok_or_else(|| QuotaError::NotFound(run_id.to_owned()))?;
-                        Ok(Committed {
-                            usage,
-                            created: false,
-                        })
+                        Ok(Committed { usage, created: false })
                     }
-                    _ => Err(settled_or_missing(Some(&account), run_id)),
+                    Some(record) => Err(QuotaError::AlreadySettled {
+                        run_id: run_id.to_owned(),
+                        outcome: record.settlement.outcome,
+                    }),
+                    None => Err(QuotaError::NotFound(run_id.to_owned())),
                 };
             };
-            let settle = quota::settle(&hold, actual_cost, overage_approved)
-                .map_err(QuotaError::ExceedsHold)?;
+            let settle = quota::settle(&hold, actual_cost, overage_approved).map_err(QuotaError::ExceedsHold)?;
             let settlement = Settlement {
                 outcome: Outcome::Committed,
                 at: now,
@@ -369,44 +289,24 @@ impl Store {
                 charged_cents: settle.charged_cents,
                 excess_cents: settle.excess_cents,
             };
-            let usage = UsageRecord::for_commit(
-                org,
-                &account.id,
-                run_id,
-                &hold,
-                settle,
-                actual_cost,
-                details.clone(),
-                now,
-            );
+            let usage =
+                UsageRecord::for_commit(org, &account.id, run_id, &hold, settle, actual_cost, details.clone(), now);
 
-            let mut u = settle_update(&account, run_id, &settlement, now)?;
+            let mut u = settle_update(&account, run_id, &settlement, now);
             let one = u.num(1);
             let completed = u.name("total_workflows_completed");
             u.set(format!("{completed} = {completed} + {one}"));
             if hold.bucket == Bucket::Credits {
-                let (bal, held, spent) = (
-                    u.name("credit_balance_cents"),
-                    u.name("credit_held_cents"),
-                    u.name("total_spent_cents"),
-                );
-                let (held_amount, refund, charged) = (
-                    u.num(hold.amount_cents),
-                    u.num(settle.refund_cents),
-                    u.num(settle.charged_cents),
-                );
+                let (bal, held, spent) =
+                    (u.name("credit_balance_cents"), u.name("credit_held_cents"), u.name("total_spent_cents"));
+                let (held_amount, refund, charged) =
+                    (u.num(hold.amount_cents), u.num(settle.refund_cents), u.num(settle.charged_cents));
                 u.set(format!("{held} = {held} - {held_amount}"))
                     .set(format!("{bal} = {bal} + {refund}"))
                     .set(format!("{spent} = {spent} + {charged}"));
             }
-            let mut items = vec![
-                TransactWriteItem::builder()
-                    .update(self.update_item(org, &u)?)
-                    .build(),
-                TransactWriteItem::builder()
-                    .put(self.put_new(encode(&usage)?)?)
-                    .build(),
-            ];
+            let record = encode(&RunRecord::new(org, run_id, settlement.clone()))?;
+            let mut puts = vec![encode(&usage)?];
             if hold.bucket == Bucket::Credits && settle.charged_cents > 0 {
                 let mut entry = LedgerEntry::new(
                     org,
@@ -418,29 +318,14 @@ impl Store {
                     now,
                 );
                 entry.run_id = Some(run_id.to_owned());
-                items.push(
-                    TransactWriteItem::builder()
-                        .put(self.put_new(encode(&entry)?)?)
-                        .build(),
-                );
+                puts.push(encode(&entry)?);
             }
-            match self
-                .client()
-                .transact_write_items()
-                .set_transact_items(Some(items))
-                .send()
-                .await
-            {
-                Ok(_) => {
-                    tracing::info!(org = %org, run_id, bucket = ?hold.bucket, charged_cents = settle.charged_cents, "run committed");
-                    return Ok(Committed {
-                        usage,
-                        created: true,
-                    });
-                }
-                Err(err) if is_transaction_race(&err) => backoff(attempt).await,
-                Err(err) => return Err(StoreError::from_sdk("TransactWriteItems", err).into()),
+            if self.settle_transaction(org, &u, puts, record).await? {
+                self.remember(&applied(&account, run_id, &settlement, settle.refund_cents));
+                tracing::info!(org = %org, run_id, bucket = ?hold.bucket, charged_cents = settle.charged_cents, "run committed");
+                return Ok(Committed { usage, created: true });
             }
+            backoff(attempt).await;
         }
         Err(QuotaError::Contended)
     }
@@ -452,8 +337,7 @@ impl Store {
         run_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Released, QuotaError> {
-        self.finish_release(org, run_id, Outcome::Released, now)
-            .await
+        self.finish_release(org, run_id, Outcome::Released, now).await
     }
 
     /// Releases one expired hold (the sweeper's step). A hold renewed by a heartbeat in the
@@ -464,8 +348,7 @@ impl Store {
         run_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Released, QuotaError> {
-        self.finish_release(org, run_id, Outcome::Expired, now)
-            .await
+        self.finish_release(org, run_id, Outcome::Expired, now).await
     }
 
     async fn finish_release(
@@ -476,103 +359,117 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Released, QuotaError> {
         for attempt in 0..MAX_ATTEMPTS {
-            let account = self
-                .get_account(org)
-                .await?
-                .ok_or_else(|| QuotaError::NotFound(run_id.to_owned()))?;
+            let account = self.get_account(org).await?.ok_or_else(|| QuotaError::NotFound(run_id.to_owned()))?;
             let Some(hold) = account.holds.get(run_id).cloned() else {
-                return match account.settled.get(run_id) {
-                    Some(s)
-                        if s.outcome == outcome
-                            || (outcome == Outcome::Released && s.outcome == Outcome::Expired) =>
+                return match self.run_record(org, run_id).await? {
+                    // Releasing what already expired has the effect asked for: say how it ended.
+                    Some(record)
+                        if record.settlement.outcome == outcome
+                            || (outcome == Outcome::Released && record.settlement.outcome == Outcome::Expired) =>
                     {
-                        Ok(Released {
-                            settlement: s.clone(),
-                            created: false,
-                        })
+                        Ok(Released { settlement: record.settlement, created: false })
                     }
-                    _ => Err(settled_or_missing(Some(&account), run_id)),
+                    Some(record) => Err(QuotaError::AlreadySettled {
+                        run_id: run_id.to_owned(),
+                        outcome: record.settlement.outcome,
+                    }),
+                    None => Err(QuotaError::NotFound(run_id.to_owned())),
                 };
             };
             if outcome == Outcome::Expired && hold.expires_at > now.timestamp() {
                 return Err(QuotaError::NotFound(run_id.to_owned()));
             }
-            let settlement = Settlement {
-                outcome,
-                at: now,
-                hold: hold.clone(),
-                charged_cents: 0,
-                excess_cents: 0,
-            };
-            let mut u = settle_update(&account, run_id, &settlement, now)?;
-            let one = u.num(1);
+            let settlement = Settlement { outcome, at: now, hold: hold.clone(), charged_cents: 0, excess_cents: 0 };
+            let mut u = settle_update(&account, run_id, &settlement, now);
             match hold.bucket {
                 Bucket::Free => {
-                    let (fp, fr, p) = (
-                        u.name("free_period"),
-                        u.name("free_remaining"),
-                        u.str(&hold.period),
-                    );
+                    let (fp, fr, p, one) =
+                        (u.name("free_period"), u.name("free_remaining"), u.str(&hold.period), u.num(1));
                     // A unit from a month that has ended is not returned into the new month.
                     if account.free_period == hold.period {
-                        u.set(format!("{fr} = {fr} + {one}"))
-                            .require(format!("{fp} = {p}"));
+                        u.set(format!("{fr} = {fr} + {one}")).require(format!("{fp} = {p}"));
                     } else {
                         u.require(format!("{fp} <> {p}"));
                     }
                 }
                 Bucket::Subscription => {
-                    let (up, used, p) = (
-                        u.name("usage_period"),
-                        u.name("period_used"),
-                        u.str(&hold.period),
-                    );
+                    let (up, used, p, one) =
+                        (u.name("usage_period"), u.name("period_used"), u.str(&hold.period), u.num(1));
                     if account.usage_period == hold.period {
-                        u.set(format!("{used} = {used} - {one}"))
-                            .require(format!("{up} = {p}"));
+                        u.set(format!("{used} = {used} - {one}")).require(format!("{up} = {p}"));
                     } else {
                         u.require(format!("{up} <> {p}"));
                     }
                 }
                 Bucket::Credits => {
-                    let (bal, held, amt) = (
-                        u.name("credit_balance_cents"),
-                        u.name("credit_held_cents"),
-                        u.num(hold.amount_cents),
-                    );
-                    u.set(format!("{bal} = {bal} + {amt}"))
-                        .set(format!("{held} = {held} - {amt}"));
+                    let (bal, held, amt) =
+                        (u.name("credit_balance_cents"), u.name("credit_held_cents"), u.num(hold.amount_cents));
+                    u.set(format!("{bal} = {bal} + {amt}")).set(format!("{held} = {held} - {amt}"));
                 }
                 Bucket::Overage | Bucket::Unlimited => {}
             }
             if outcome == Outcome::Expired {
-                let (holds, run, expires, now_secs) = (
-                    u.name("holds"),
-                    u.name(run_id),
-                    u.name("expires_at"),
-                    u.num(now.timestamp()),
-                );
+                let (holds, run, expires, now_secs) =
+                    (u.name("holds"), u.name(run_id), u.name("expires_at"), u.num(now.timestamp()));
                 u.require(format!("{holds}.{run}.{expires} <= {now_secs}"));
             }
-            match self.conditional_update(org, &u).await? {
-                Written::Done(_) => {
-                    tracing::info!(org = %org, run_id, outcome = outcome.as_str(), bucket = ?hold.bucket, "hold released");
-                    return Ok(Released {
-                        settlement,
-                        created: true,
-                    });
-                }
-                Written::ConditionFailed(_) => backoff(attempt).await,
+            let record = encode(&RunRecord::new(org, run_id, settlement.clone()))?;
+            if self.settle_transaction(org, &u, Vec::new(), record).await? {
+                self.remember(&applied(&account, run_id, &settlement, hold.amount_cents));
+                tracing::info!(org = %org, run_id, outcome = outcome.as_str(), bucket = ?hold.bucket, "hold released");
+                return Ok(Released { settlement, created: true });
             }
+            backoff(attempt).await;
         }
         Err(QuotaError::Contended)
     }
 
-    /// Organizations with at least one hold that expired at or before `now`, and those holds.
-    pub async fn expired_holds(
+    /// Writes a settlement: the account update plus new items, all or nothing. `false` when
+    /// the account changed since it was read (the caller re-reads and decides again).
+    ///
+    /// The run record is written unconditionally: a run id reused after its settled mark
+    /// expired is a new run, and its record replaces the old one. Everything else must be new;
+    /// the update's condition already makes the whole settlement happen once per hold.
+    async fn settle_transaction(
         &self,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<(OrganizationId, String)>, StoreError> {
+        org: &OrganizationId,
+        u: &UpdateExpr,
+        new_items: Vec<Item>,
+        run_record: Item,
+    ) -> Result<bool, QuotaError> {
+        let mut items = vec![TransactWriteItem::builder().update(self.update_item(org, u)?).build()];
+        for item in new_items {
+            items.push(TransactWriteItem::builder().put(self.put_new(item)?).build());
+        }
+        let record = Put::builder()
+            .table_name(self.table())
+            .set_item(Some(run_record))
+            .build()
+            .map_err(|e| StoreError::Dynamo { operation: "TransactWriteItems", message: e.to_string() })?;
+        items.push(TransactWriteItem::builder().put(record).build());
+        match self.client().transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(true),
+            Err(err) if is_transaction_race(&err) => Ok(false),
+            Err(err) => Err(StoreError::from_sdk("TransactWriteItems", err).into()),
+        }
+    }
+
+    /// Why a run has no open hold: how it was settled, or that it was never reserved.
+    async fn no_open_hold(&self, org: &OrganizationId, run_id: &str) -> Result<QuotaError, StoreError> {
+        Ok(match self.run_record(org, run_id).await? {
+            Some(record) => {
+                QuotaError::AlreadySettled { run_id: run_id.to_owned(), outcome: record.settlement.outcome }
+            }
+            None => QuotaError::NotFound(run_id.to_owned()),
+        })
+    }
+
+    pub async fn run_record(&self, org: &OrganizationId, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
+        self.get_item(keys::Key { pk: keys::org_partition(org), sk: RunRecord::sort_key(run_id) }).await
+    }
+
+    /// Organizations with at least one hold that expired at or before `now`, and those holds.
+    pub async fn expired_holds(&self, now: DateTime<Utc>) -> Result<Vec<(OrganizationId, String)>, StoreError> {
         let mut found = Vec::new();
         let mut start: Option<Item> = None;
         loop {
@@ -590,10 +487,7 @@ impl Store {
                 .await
                 .map_err(|e| StoreError::from_sdk("Query", e))?;
             for item in page.items.unwrap_or_default() {
-                let key = keys::Key {
-                    pk: "GSI2".into(),
-                    sk: HOLDS_INDEX_PK.into(),
-                };
+                let key = keys::Key { pk: "GSI2".into(), sk: HOLDS_INDEX_PK.into() };
                 let account: Account = decode(&key, item)?;
                 for (run_id, hold) in &account.holds {
                     if hold.expires_at <= now.timestamp() {
@@ -614,10 +508,10 @@ impl Store {
         hold: &Hold,
         run_id: &str,
     ) -> Result<Option<UsageRecord>, StoreError> {
-        let key = keys::Key {
-            pk: keys::org_partition(org),
-            sk: UsageRecord::sort_key(hold, run_id),
-        };
+        self.get_item(keys::Key { pk: keys::org_partition(org), sk: UsageRecord::sort_key(hold, run_id) }).await
+    }
+
+    async fn get_item<T: serde::de::DeserializeOwned>(&self, key: keys::Key) -> Result<Option<T>, StoreError> {
         let out = self
             .client()
             .get_item()
@@ -630,11 +524,7 @@ impl Store {
         out.item.map(|item| decode(&key, item)).transpose()
     }
 
-    async fn conditional_update(
-        &self,
-        org: &OrganizationId,
-        u: &UpdateExpr,
-    ) -> Result<Written<Account>, StoreError> {
+    async fn conditional_update(&self, org: &OrganizationId, u: &UpdateExpr) -> Result<Written<Account>, StoreError> {
         let key = keys::account(org);
         let result = self
             .client()
@@ -656,17 +546,12 @@ impl Store {
                 Ok(Written::Done(account))
             }
             Err(SdkError::ServiceError(service))
-                if matches!(
-                    service.err(),
-                    UpdateItemError::ConditionalCheckFailedException(_)
-                ) =>
+                if matches!(service.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
             {
-                let UpdateItemError::ConditionalCheckFailedException(failed) = service.into_err()
-                else {
+                let UpdateItemError::ConditionalCheckFailedException(failed) = service.into_err() else {
                     unreachable!()
                 };
-                let current: Option<Account> =
-                    failed.item.map(|item| decode(&key, item)).transpose()?;
+                let current: Option<Account> = failed.item.map(|item| decode(&key, item)).transpose()?;
                 if let Some(account) = &current {
                     self.remember(account);
                 }
@@ -685,10 +570,7 @@ impl Store {
             .set_expression_attribute_names(u.names())
             .set_expression_attribute_values(u.values())
             .build()
-            .map_err(|e| StoreError::Dynamo {
-                operation: "TransactWriteItems",
-                message: e.to_string(),
-            })
+            .map_err(|e| StoreError::Dynamo { operation: "TransactWriteItems", message: e.to_string() })
     }
 
     fn put_new(&self, item: Item) -> Result<Put, StoreError> {
@@ -697,18 +579,11 @@ impl Store {
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(PK)")
             .build()
-            .map_err(|e| StoreError::Dynamo {
-                operation: "TransactWriteItems",
-                message: e.to_string(),
-            })
+            .map_err(|e| StoreError::Dynamo { operation: "TransactWriteItems", message: e.to_string() })
     }
 
     fn recall(&self, org: &OrganizationId) -> Option<Account> {
-        self.hints
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(org.as_str())
-            .cloned()
+        self.hints.lock().unwrap_or_else(|p| p.into_inner()).get(org.as_str()).cloned()
     }
 
     fn remember(&self, account: &Account) {
@@ -721,69 +596,59 @@ impl Store {
     }
 }
 
-/// The common part of settling a hold: remove it, remember the settlement, prune settlements
-/// past retention, and require that the hold is still the one that was read.
-fn settle_update(
-    account: &Account,
-    run_id: &str,
-    settlement: &Settlement,
-    now: DateTime<Utc>,
-) -> Result<UpdateExpr, StoreError> {
+/// The common part of settling a hold: remove it, leave a settled mark (pruning old ones),
+/// and require that the hold is still the one that was read.
+fn settle_update(account: &Account, run_id: &str, settlement: &Settlement, now: DateTime<Utc>) -> UpdateExpr {
     let mut u = UpdateExpr::new();
-    let (holds, settled, run, created) = (
-        u.name("holds"),
-        u.name("settled"),
-        u.name(run_id),
-        u.name("created_at"),
-    );
-    let record = u.value(serde_dynamo::to_attribute_value(settlement).map_err(StoreError::Encode)?);
+    let (holds, settled, run, created) = (u.name("holds"), u.name("settled"), u.name(run_id), u.name("created_at"));
+    let mut mark = HashMap::new();
+    mark.insert("outcome".to_owned(), AttributeValue::S(settlement.outcome.as_str().to_owned()));
+    mark.insert("at".to_owned(), AttributeValue::N(now.timestamp().to_string()));
+    let mark = u.value(AttributeValue::M(mark));
     let created_value = u.str(timestamp(settlement.hold.created_at));
-    let (updated, version, now_value, one) = (
-        u.name("updated_at"),
-        u.name("version"),
-        u.str(timestamp(now)),
-        u.num(1),
-    );
+    let (updated, version, now_value, one) = (u.name("updated_at"), u.name("version"), u.str(timestamp(now)), u.num(1));
     u.remove(format!("{holds}.{run}"))
-        .set(format!("{settled}.{run} = {record}"))
+        .set(format!("{settled}.{run} = {mark}"))
         .set(format!("{updated} = {now_value}"))
         .add(format!("{version} {one}"));
-    let cutoff = now - Duration::hours(SETTLED_RETENTION_HOURS);
-    for (old_run, _) in account
-        .settled
-        .iter()
-        .filter(|(r, s)| s.at < cutoff && r.as_str() != run_id)
-    {
+    for old_run in quota::marks_to_prune(&account.settled, now).iter().filter(|r| r.as_str() != run_id) {
         let old = u.name(old_run);
         u.remove(format!("{settled}.{old}"));
     }
     u.require(format!("{holds}.{run}.{created} = {created_value}"));
-    Ok(u)
+    u
 }
 
-/// The error for a run that has no open hold: settled (how), or never reserved.
-fn settled_or_missing(account: Option<&Account>, run_id: &str) -> QuotaError {
-    match account.and_then(|a| a.settled.get(run_id)) {
-        Some(settlement) => QuotaError::AlreadySettled {
-            run_id: run_id.to_owned(),
-            settlement: settlement.clone(),
-        },
-        None => QuotaError::NotFound(run_id.to_owned()),
-    }
-}
-
-fn is_transaction_race(
-    err: &SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
-) -> bool {
-    match err.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
-            cancelled.cancellation_reasons().iter().any(|r| {
-                matches!(
-                    r.code(),
-                    Some("ConditionalCheckFailed") | Some("TransactionConflict")
-                )
-            })
+/// The account as a settlement leaves it, worked out locally: only a first guess for the
+/// next reservation in this process, which DynamoDB's conditions correct if it is wrong.
+fn applied(account: &Account, run_id: &str, settlement: &Settlement, credit_back: Cents) -> Account {
+    let mut next = account.clone();
+    let hold = &settlement.hold;
+    next.holds.remove(run_id);
+    next.settled
+        .insert(run_id.to_owned(), quota::SettledMark { outcome: settlement.outcome, at: settlement.at.timestamp() });
+    match (settlement.outcome, hold.bucket) {
+        (_, Bucket::Credits) => {
+            next.credit_held_cents -= hold.amount_cents;
+            next.credit_balance_cents += credit_back;
         }
+        (Outcome::Released | Outcome::Expired, Bucket::Free) if next.free_period == hold.period => {
+            next.free_remaining += 1
+        }
+        (Outcome::Released | Outcome::Expired, Bucket::Subscription) if next.usage_period == hold.period => {
+            next.period_used = next.period_used.saturating_sub(1)
+        }
+        _ => {}
+    }
+    next
+}
+
+fn is_transaction_race(err: &SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>) -> bool {
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
+            .cancellation_reasons()
+            .iter()
+            .any(|r| matches!(r.code(), Some("ConditionalCheckFailed") | Some("TransactionConflict"))),
         Some(TransactWriteItemsError::TransactionInProgressException(_)) => true,
         _ => false,
     }
@@ -791,12 +656,7 @@ fn is_transaction_race(
 
 /// What an account the store has never seen looks like; used as the first guess.
 fn fresh_account(org: &OrganizationId, catalog: &Catalog, now: DateTime<Utc>) -> Account {
-    Account::new_free(
-        org,
-        now,
-        catalog.free_workflows_per_month(),
-        catalog.free_tier.clone(),
-    )
+    Account::new_free(org, now, catalog.free_workflows_per_month(), catalog.free_tier.clone())
 }
 
 /// Jittered exponential backoff: up to 2, 4, 8 … 64 ms, so racing writers spread out.
@@ -807,8 +667,5 @@ async fn backoff(attempt: u32) {
 
 /// Timestamps exactly as `chrono`'s serde writes them, so conditions compare equal.
 fn timestamp(at: DateTime<Utc>) -> String {
-    serde_json::to_value(at)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| at.to_rfc3339())
+    serde_json::to_value(at).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_else(|| at.to_rfc3339())
 }

@@ -23,16 +23,10 @@ async fn every_jwt_route_refuses_a_missing_or_forged_token_with_401() {
     for (method, path) in jwt_routes("demo") {
         for token in [None, Some(forged.as_str()), Some("garbage")] {
             let reply = server.request(&method, &path, token, None).await;
-            assert_eq!(
-                reply.status, 401,
-                "{method} {path} with {token:?}: {reply:?}"
-            );
+            assert_eq!(reply.status, 401, "{method} {path} with {token:?}: {reply:?}");
         }
     }
-    assert!(
-        ctx.all_items().await.is_empty(),
-        "refused requests write nothing"
-    );
+    assert!(ctx.all_items().await.is_empty(), "refused requests write nothing");
 }
 
 #[tokio::test]
@@ -41,10 +35,7 @@ async fn a_member_of_another_organization_is_refused_with_403_on_every_org_route
     let server = ctx.serve().await;
     let outsider = server.tokens.member("other");
 
-    let org_routes: Vec<_> = jwt_routes("demo")
-        .into_iter()
-        .filter(|(_, path)| path.contains("/demo"))
-        .collect();
+    let org_routes: Vec<_> = jwt_routes("demo").into_iter().filter(|(_, path)| path.contains("/demo")).collect();
     assert!(!org_routes.is_empty());
     for (method, path) in org_routes {
         let reply = server.request(&method, &path, Some(&outsider), None).await;
@@ -52,10 +43,7 @@ async fn a_member_of_another_organization_is_refused_with_403_on_every_org_route
         assert_eq!(reply.json["code"], "organization_forbidden");
         assert!(reply.json["detail"].is_string());
     }
-    assert!(
-        ctx.all_items().await.is_empty(),
-        "refused requests write nothing"
-    );
+    assert!(ctx.all_items().await.is_empty(), "refused requests write nothing");
 }
 
 #[tokio::test]
@@ -65,9 +53,7 @@ async fn a_malformed_organization_id_is_a_400_that_writes_nothing() {
     let admin = server.tokens.admin();
 
     for bad in ["bad%20id", "x%23y", &"a".repeat(65)] {
-        let reply = server
-            .get(&format!("/api/billing/account/{bad}"), Some(&admin))
-            .await;
+        let reply = server.get(&format!("/api/billing/account/{bad}"), Some(&admin)).await;
         assert_eq!(reply.status, 400, "{bad}: {reply:?}");
         assert_eq!(reply.json["code"], "invalid_organization_id");
     }
@@ -78,46 +64,18 @@ async fn a_malformed_organization_id_is_a_400_that_writes_nothing() {
 async fn a_token_listing_several_organizations_reaches_each_of_them_and_admins_reach_all() {
     let ctx = TestContext::new().await;
     let server = ctx.serve().await;
-    let multi = server
-        .tokens
-        .mint("u", serde_json::json!({ "org_ids": ["alpha", "beta"] }));
+    let multi = server.tokens.mint("u", serde_json::json!({ "org_ids": ["alpha", "beta"] }));
 
-    assert_eq!(
-        server
-            .get("/api/billing/account/alpha", Some(&multi))
-            .await
-            .status,
-        200
-    );
-    assert_eq!(
-        server
-            .get("/api/billing/account/beta", Some(&multi))
-            .await
-            .status,
-        200
-    );
-    assert_eq!(
-        server
-            .get("/api/billing/account/gamma", Some(&multi))
-            .await
-            .status,
-        403
-    );
-    assert_eq!(
-        server
-            .get("/api/billing/account/gamma", Some(&server.tokens.admin()))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(server.get("/api/billing/account/alpha", Some(&multi)).await.status, 200);
+    assert_eq!(server.get("/api/billing/account/beta", Some(&multi)).await.status, 200);
+    assert_eq!(server.get("/api/billing/account/gamma", Some(&multi)).await.status, 403);
+    assert_eq!(server.get("/api/billing/account/gamma", Some(&server.tokens.admin())).await.status, 200);
 }
 
 #[tokio::test]
 async fn unknown_paths_are_404_like_api_gateway() {
     let ctx = TestContext::new().await;
     let server = ctx.serve().await;
-    let reply = server
-        .get("/api/billing/nope", Some(&server.tokens.member("demo")))
-        .await;
+    let reply = server.get("/api/billing/nope", Some(&server.tokens.member("demo"))).await;
     assert_eq!(reply.status, 404);
 }

