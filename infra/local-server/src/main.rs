@@ -57,8 +57,8 @@ async fn main() -> anyhow::Result<()> {
         ("DEV_JWT_ISSUER", tokens::ISSUER.to_owned()),
         ("DEV_JWT_AUDIENCE", tokens::AUDIENCE.to_owned()),
         ("DEV_TOKEN_MEMBER", member.clone()),
-        ("DEV_TOKEN_ADMIN", admin),
-        ("DEV_TOKEN_SERVICE", service),
+        ("DEV_TOKEN_ADMIN", admin.clone()),
+        ("DEV_TOKEN_SERVICE", service.clone()),
         ("BILLING_TABLE", resources.table_name.clone()),
     ];
     for (logical, url) in &resources.queue_urls {
@@ -84,7 +84,11 @@ async fn main() -> anyhow::Result<()> {
     let body: String = lines.iter().map(|(k, v)| format!("export {k}='{v}'\n")).collect();
     std::fs::write(&env_file, body).with_context(|| format!("writing {}", env_file.display()))?;
 
+    let env_file = env_file.canonicalize().unwrap_or(env_file);
     println!("\nBilling API listening on {url}");
+    println!("  DEV_TOKEN_MEMBER  (member of org demo): {member}");
+    println!("  DEV_TOKEN_ADMIN   (billing-admin):      {admin}");
+    println!("  DEV_TOKEN_SERVICE (workflow engine):    {service}");
     println!(
         "Try:  source {} && curl -H \"Authorization: Bearer $DEV_TOKEN_MEMBER\" $BILLING_URL/api/billing/account/demo",
         env_file.display()

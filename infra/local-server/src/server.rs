@@ -61,7 +61,34 @@ pub fn router(app: App, tokens: DevTokens, template: &Template) -> anyhow::Resul
             run_schedule(schedule_app.clone(), name)
         }),
     );
-    Ok(router.fallback(|| async { (StatusCode::NOT_FOUND, axum::Json(json!({ "message": "Not Found" }))) }))
+    let origin = app.config.frontend_url.trim_end_matches('/').to_owned();
+    let origin = Arc::new(
+        axum::http::HeaderValue::from_str(&origin)
+            .with_context(|| format!("FRONTEND_URL {origin:?} is not a valid origin"))?,
+    );
+    Ok(router
+        .fallback(|| async { (StatusCode::NOT_FOUND, axum::Json(json!({ "message": "Not Found" }))) })
+        .layer(axum::middleware::from_fn(move |req, next| cors(origin.clone(), req, next))))
+}
+
+/// CORS as the template's `CorsConfiguration` makes API Gateway answer it: preflights for the
+/// frontend origin are answered without authentication, and responses carry the allow-origin.
+async fn cors(origin: Arc<axum::http::HeaderValue>, req: Request, next: axum::middleware::Next) -> Response {
+    let allowed = req.headers().get("origin") == Some(origin.as_ref());
+    let preflight = req.method() == Method::OPTIONS && req.headers().contains_key("access-control-request-method");
+    let mut response = if preflight { StatusCode::NO_CONTENT.into_response() } else { next.run(req).await };
+    if allowed {
+        let headers = response.headers_mut();
+        let fixed = axum::http::HeaderValue::from_static;
+        headers.insert("access-control-allow-origin", origin.as_ref().clone());
+        headers.insert("vary", fixed("origin"));
+        if preflight {
+            headers.insert("access-control-allow-methods", fixed("GET, POST, PUT, DELETE, OPTIONS"));
+            headers.insert("access-control-allow-headers", fixed("authorization, content-type, idempotency-key"));
+            headers.insert("access-control-max-age", fixed("600"));
+        }
+    }
+    response
 }
 
 async fn run_schedule(app: App, name: String) -> Response {

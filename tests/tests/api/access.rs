@@ -79,3 +79,33 @@ async fn unknown_paths_are_404_like_api_gateway() {
     let reply = server.get("/api/billing/nope", Some(&server.tokens.member("demo"))).await;
     assert_eq!(reply.status, 404);
 }
+
+#[tokio::test]
+async fn cors_preflights_from_the_frontend_origin_are_answered_like_api_gateway() {
+    let ctx = TestContext::with_env(&[("FRONTEND_URL", "https://app.example.com")]).await;
+    let server = ctx.serve().await;
+    let preflight = |origin: &'static str| {
+        server
+            .http
+            .request(reqwest::Method::OPTIONS, format!("{}/api/billing/account/demo", server.url))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .send()
+    };
+
+    let ours = preflight("https://app.example.com").await.unwrap();
+    assert_eq!(ours.status(), 204);
+    assert_eq!(ours.headers()["access-control-allow-origin"], "https://app.example.com");
+    let theirs = preflight("https://evil.example").await.unwrap();
+    assert!(theirs.headers().get("access-control-allow-origin").is_none());
+
+    let reply = server
+        .http
+        .get(format!("{}/api/billing/plans", server.url))
+        .bearer_auth(server.tokens.member("demo"))
+        .header("origin", "https://app.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.headers()["access-control-allow-origin"], "https://app.example.com");
+}
