@@ -1,7 +1,7 @@
 //! The billing account item (`ORG#<org>` / `ACCOUNT`): one per organization, created on first
 //! need by a conditional put so simultaneous first visits agree on a single account.
 
-use super::{Store, StoreError, decode, encode, key_item, keys};
+use super::{Store, StoreError, decode, encode, keys};
 use crate::domain::OrganizationId;
 pub use crate::domain::account::{Account as AccountItem, AccountStatus};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
@@ -9,17 +9,7 @@ use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 
 impl Store {
     pub async fn get_account(&self, org: &OrganizationId) -> Result<Option<AccountItem>, StoreError> {
-        let key = keys::account(org);
-        let out = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(key_item(&key)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::from_sdk("GetItem", e))?;
-        out.item.map(|item| decode(&key, item)).transpose()
+        self.get_item(keys::account(org)).await
     }
 
     /// Returns the organization's account, creating `fresh` if there is none yet.

@@ -82,6 +82,25 @@ impl Store {
     }
 }
 
+impl Store {
+    /// A strongly consistent read of one item.
+    pub(crate) async fn get_item<T: serde::de::DeserializeOwned>(
+        &self,
+        key: keys::Key,
+    ) -> Result<Option<T>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(key_item(&key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::from_sdk("GetItem", e))?;
+        out.item.map(|item| decode(&key, item)).transpose()
+    }
+}
+
 pub(crate) fn key_item(key: &keys::Key) -> Item {
     HashMap::from([
         (keys::PK.to_owned(), AttributeValue::S(key.pk.clone())),

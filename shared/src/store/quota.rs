@@ -383,23 +383,10 @@ impl Store {
             let mut u = settle_update(&account, run_id, &settlement, now);
             match hold.bucket {
                 Bucket::Free => {
-                    let (fp, fr, p, one) =
-                        (u.name("free_period"), u.name("free_remaining"), u.str(&hold.period), u.num(1));
-                    // A unit from a month that has ended is not returned into the new month.
-                    if account.free_period == hold.period {
-                        u.set(format!("{fr} = {fr} + {one}")).require(format!("{fp} = {p}"));
-                    } else {
-                        u.require(format!("{fp} <> {p}"));
-                    }
+                    return_unit(&mut u, ("free_period", &account.free_period), "free_remaining", "+", &hold.period)
                 }
                 Bucket::Subscription => {
-                    let (up, used, p, one) =
-                        (u.name("usage_period"), u.name("period_used"), u.str(&hold.period), u.num(1));
-                    if account.usage_period == hold.period {
-                        u.set(format!("{used} = {used} - {one}")).require(format!("{up} = {p}"));
-                    } else {
-                        u.require(format!("{up} <> {p}"));
-                    }
+                    return_unit(&mut u, ("usage_period", &account.usage_period), "period_used", "-", &hold.period)
                 }
                 Bucket::Credits => {
                     let (bal, held, amt) =
@@ -511,19 +498,6 @@ impl Store {
         self.get_item(keys::Key { pk: keys::org_partition(org), sk: UsageRecord::sort_key(hold, run_id) }).await
     }
 
-    async fn get_item<T: serde::de::DeserializeOwned>(&self, key: keys::Key) -> Result<Option<T>, StoreError> {
-        let out = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(key_item(&key)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::from_sdk("GetItem", e))?;
-        out.item.map(|item| decode(&key, item)).transpose()
-    }
-
     async fn conditional_update(&self, org: &OrganizationId, u: &UpdateExpr) -> Result<Written<Account>, StoreError> {
         let key = keys::account(org);
         let result = self
@@ -617,6 +591,19 @@ fn settle_update(account: &Account, run_id: &str, settlement: &Settlement, now: 
     }
     u.require(format!("{holds}.{run}.{created} = {created_value}"));
     u
+}
+
+/// Gives one unit back to a per-period counter (`+` for a remaining count, `-` for a used
+/// count), but only into the period it was taken from: a unit from a month that has ended is
+/// not returned into the new one. The condition pins the period the decision was made on.
+fn return_unit(u: &mut UpdateExpr, (period_attr, current): (&str, &str), counter: &str, op: &str, taken_in: &str) {
+    let (period, count, taken) = (u.name(period_attr), u.name(counter), u.str(taken_in));
+    if current == taken_in {
+        let one = u.num(1);
+        u.set(format!("{count} = {count} {op} {one}")).require(format!("{period} = {taken}"));
+    } else {
+        u.require(format!("{period} <> {taken}"));
+    }
 }
 
 /// The account as a settlement leaves it, worked out locally: only a first guess for the
