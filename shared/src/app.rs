@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError};
 use crate::domain::Catalog;
+use crate::events::Publisher;
 use crate::store::Store;
 
 #[derive(Debug, Clone)]
@@ -15,6 +16,8 @@ pub struct App {
     pub config: Arc<Config>,
     pub store: Store,
     pub clock: Arc<dyn Clock>,
+    pub events: Publisher,
+    pub sqs: aws_sdk_sqs::Client,
 }
 
 impl App {
@@ -27,13 +30,20 @@ impl App {
     }
 
     pub fn new(config: Config, aws: &aws_config::SdkConfig, clock: Arc<dyn Clock>) -> Self {
-        Self::with_dynamo(config, aws_sdk_dynamodb::Client::new(aws), clock)
+        Self::with_dynamo(config, aws, aws_sdk_dynamodb::Client::new(aws), clock)
     }
 
     /// Wiring with a given DynamoDB client (e.g. one with a call-counting interceptor).
-    pub fn with_dynamo(config: Config, dynamo: aws_sdk_dynamodb::Client, clock: Arc<dyn Clock>) -> Self {
+    pub fn with_dynamo(
+        config: Config,
+        aws: &aws_config::SdkConfig,
+        dynamo: aws_sdk_dynamodb::Client,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         let store = Store::new(dynamo, config.table_name.as_str());
-        Self { config: Arc::new(config), store, clock }
+        let events = Publisher::new(aws_sdk_eventbridge::Client::new(aws), config.event_bus_name.clone());
+        let sqs = aws_sdk_sqs::Client::new(aws);
+        Self { config: Arc::new(config), store, clock, events, sqs }
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -6,6 +6,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::domain::costs::{ModelPrices, PriceTableError};
 use crate::domain::{Catalog, CatalogError};
 
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +17,8 @@ pub enum ConfigError {
     Invalid { name: &'static str, reason: String },
     #[error(transparent)]
     Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Prices(#[from] PriceTableError),
 }
 
 /// A value that must never be printed.
@@ -64,6 +67,12 @@ pub struct Config {
     /// How long a quota hold lives without a heartbeat.
     pub hold_ttl: Duration,
     pub catalog: Catalog,
+    /// Prices LLM calls that arrive without costs.
+    pub model_prices: ModelPrices,
+    /// Added to platform-paid LLM costs when they are passed through to the customer.
+    pub margin_percent: u32,
+    /// Where a queue consumer sets aside messages it can never process.
+    pub dead_letter_queue_url: Option<String>,
 }
 
 impl Config {
@@ -105,6 +114,18 @@ impl Config {
             usage_queue_url: get("USAGE_QUEUE_URL"),
             hold_ttl,
             catalog,
+            model_prices: match get("MODEL_PRICES_JSON") {
+                Some(json) => ModelPrices::from_json(&json)?,
+                None => ModelPrices::builtin(),
+            },
+            margin_percent: match get("PASS_THROUGH_MARGIN_PERCENT") {
+                None => 20,
+                Some(raw) => raw.parse::<u32>().ok().filter(|m| *m <= 1000).ok_or_else(|| ConfigError::Invalid {
+                    name: "PASS_THROUGH_MARGIN_PERCENT",
+                    reason: format!("{raw:?} is not a whole percentage between 0 and 1000"),
+                })?,
+            },
+            dead_letter_queue_url: get("DEAD_LETTER_QUEUE_URL"),
         })
     }
 }

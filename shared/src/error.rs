@@ -135,6 +135,10 @@ impl From<crate::store::quota::QuotaError> for ApiError {
                 detail: "No free workflows, credits, subscription quota or overage allowance is left for this run."
                     .into(),
             },
+            QuotaError::Refused(Refusal::BudgetExceeded) => Self::PaymentRequired {
+                code: "budget_exceeded",
+                detail: "This month's budget is spent and capped; raise the budget or wait for next month.".into(),
+            },
             QuotaError::Refused(Refusal::ConcurrencyFull { limit, retry_after_secs }) => Self::TooManyRequests {
                 code: "concurrency_limit",
                 detail: format!("All {limit} concurrent run slots of this plan are in use."),

@@ -13,6 +13,7 @@
 //! - [`lambda`] — the runners (`run_http`, `run_sqs`, `run_schedule`) that do one-time setup
 //!   and turn handler results into Lambda responses; HTTP request and response helpers.
 //! - [`error`] — the one error type handlers return, and its mapping to HTTP.
+//! - [`events`] — domain events (versioned envelope) and their EventBridge publisher.
 //! - [`app`] — the per-process context handed to handlers: config, store, clock, catalog.
 //! - [`config`], [`clock`], [`telemetry`] — environment configuration, injectable time and
 //!   tracing setup.
@@ -27,6 +28,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod lambda;
 pub mod store;
 pub mod telemetry;

@@ -70,7 +70,7 @@ impl TestContext {
         let counted = aws_sdk_dynamodb::Client::from_conf(
             aws_sdk_dynamodb::config::Builder::from(&aws).interceptor(calls.clone()).build(),
         );
-        let app = App::with_dynamo(config, counted, Arc::new(clock.clone()));
+        let app = App::with_dynamo(config, &aws, counted, Arc::new(clock.clone()));
         Self { app, clock, dynamo, calls }
     }
 

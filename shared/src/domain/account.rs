@@ -67,6 +67,9 @@ pub struct Account {
     /// instead of granted again. Bounded (see `quota::SETTLED_MARK_LIMIT`).
     #[serde(default)]
     pub settled: BTreeMap<String, SettledMark>,
+    /// `YYYY-MM` in which a hard-capped budget was exceeded: no new runs that month.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_blocked_period: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Bumped by every write.
@@ -99,6 +102,7 @@ impl Account {
             total_spent_cents: 0,
             holds: BTreeMap::new(),
             settled: BTreeMap::new(),
+            budget_blocked_period: None,
             created_at: now,
             updated_at: now,
             version: 1,

@@ -1,6 +1,8 @@
 //! Pure billing rules: no I/O, no clock of their own, no AWS types.
 
 pub mod account;
+pub mod budget;
+pub mod costs;
 pub mod ids;
 pub mod money;
 pub mod period;

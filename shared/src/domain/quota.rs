@@ -135,6 +135,8 @@ pub struct Grant {
     /// Concurrency limit enforced by the write (`size(holds) < limit`); `None` = unlimited.
     pub agents_limit: Option<u32>,
     pub take: Take,
+    /// The month the decision was made in; the write refuses if the budget blocked it.
+    pub month: String,
 }
 
 /// The counter change a grant makes, with what the write must find to be allowed to.
@@ -165,6 +167,8 @@ pub enum Refusal {
         retry_after_secs: u64,
     },
     Exhausted,
+    /// A hard-capped budget was exceeded this month.
+    BudgetExceeded,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -218,6 +222,10 @@ pub fn decide(
     }
     // An unknown tier (catalog changed under a live account) falls back to the free tier's
     // limits rather than granting unlimited use.
+    let month = period::month_key(now);
+    if account.budget_blocked_period.as_deref() == Some(month.as_str()) {
+        return Decision::Refuse(Refusal::BudgetExceeded);
+    }
     let tier = catalog.tier(account.tier.as_str()).unwrap_or_else(|| catalog.free_tier());
     let limits = limits_for(tier);
     if let Some(limit) = limits.agents
@@ -227,6 +235,7 @@ pub fn decide(
         let retry_after_secs = u64::try_from(earliest - now.timestamp()).unwrap_or(0).clamp(1, 60);
         return Decision::Refuse(Refusal::ConcurrencyFull { limit, retry_after_secs });
     }
+    let this_month = month.clone();
     let make = |bucket: Bucket, amount_cents: Cents, period: String, take: Take| {
         Decision::Grant(Grant {
             hold: Hold {
@@ -240,13 +249,13 @@ pub fn decide(
             tier: account.tier.clone(),
             agents_limit: limits.agents,
             take,
+            month: this_month.clone(),
         })
     };
     if limits.workflows_per_period.is_none() {
         return make(Bucket::Unlimited, 0, String::new(), Take::Nothing);
     }
 
-    let month = period::month_key(now);
     let free_quota = catalog.free_workflows_per_month();
     if account.free_period != month {
         if free_quota > 0 {

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod calls;
+pub mod costs;
 pub mod expr;
 pub mod keys;
 pub mod quota;

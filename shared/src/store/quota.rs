@@ -192,6 +192,8 @@ impl Store {
             .require(format!("attribute_not_exists({settled}.{run})"))
             .require(format!("{status} = {active}"))
             .require(format!("{tier} = {tier_value}"));
+        let (blocked, month) = (u.name("budget_blocked_period"), u.str(&grant.month));
+        u.require(format!("attribute_not_exists({blocked}) OR {blocked} <> {month}"));
         if let Some(limit) = grant.agents_limit {
             let limit = u.num(limit);
             u.require(format!("size({holds}) < {limit}"));

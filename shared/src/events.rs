@@ -1,0 +1,163 @@
+//! Domain events on the EventBridge bus.
+//!
+//! Every event is published with `source = "billing"`, `detail-type` = the event name, and a
+//! versioned envelope as `detail`:
+//!
+//! ```json
+//! { "version": 1, "id": "…", "organization_id": "acme", "occurred_at": "2026-11-23T09:30:00Z",
+//!   "type": "BudgetWarning", "data": { … } }
+//! ```
+//!
+//! `id` is derived from what caused the event, so a retried publish carries the same id and
+//! subscribers can deduplicate. Adding fields to `data` keeps the version; renaming or
+//! removing one bumps it.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::OrganizationId;
+
+pub const SOURCE: &str = "billing";
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum DomainEvent {
+    /// An LLM call's cost was recorded.
+    CostRecorded {
+        cost_record_id: String,
+        run_id: Option<String>,
+        provider: String,
+        model: String,
+        #[serde(with = "rust_decimal::serde::float")]
+        total_cost_usd: Decimal,
+        #[serde(with = "rust_decimal::serde::float")]
+        billable_usd: Decimal,
+        payer: String,
+    },
+    /// A reservation was refused because nothing was left to pay for the run.
+    QuotaExhausted { run_id: String, kind: String },
+    /// Month-to-date spend crossed the budget's warning threshold.
+    BudgetWarning {
+        month: String,
+        #[serde(with = "rust_decimal::serde::float")]
+        spent_usd: Decimal,
+        #[serde(with = "rust_decimal::serde::float")]
+        limit_usd: Decimal,
+        warn_at_percent: u32,
+    },
+    /// Month-to-date spend reached the budget.
+    BudgetExceeded {
+        month: String,
+        #[serde(with = "rust_decimal::serde::float")]
+        spent_usd: Decimal,
+        #[serde(with = "rust_decimal::serde::float")]
+        limit_usd: Decimal,
+        hard_cap: bool,
+    },
+}
+
+impl DomainEvent {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::CostRecorded { .. } => "CostRecorded",
+            Self::QuotaExhausted { .. } => "QuotaExhausted",
+            Self::BudgetWarning { .. } => "BudgetWarning",
+            Self::BudgetExceeded { .. } => "BudgetExceeded",
+        }
+    }
+
+    /// Every event type, for checks that each has a subscriber.
+    pub const NAMES: [&'static str; 4] = ["CostRecorded", "QuotaExhausted", "BudgetWarning", "BudgetExceeded"];
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub version: u32,
+    pub id: String,
+    pub organization_id: OrganizationId,
+    pub occurred_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub event: DomainEvent,
+}
+
+impl Envelope {
+    pub fn new(id: impl Into<String>, org: &OrganizationId, occurred_at: DateTime<Utc>, event: DomainEvent) -> Self {
+        Self { version: SCHEMA_VERSION, id: id.into(), organization_id: org.clone(), occurred_at, event }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("EventBridge PutEvents failed: {0}")]
+    Send(String),
+    #[error("EventBridge rejected the event: {0}")]
+    Rejected(String),
+}
+
+/// Publishes to the configured bus. Without a bus (a function that does not emit), publishing
+/// is an error rather than a silent drop.
+#[derive(Debug, Clone)]
+pub struct Publisher {
+    client: aws_sdk_eventbridge::Client,
+    bus: Option<String>,
+}
+
+impl Publisher {
+    pub fn new(client: aws_sdk_eventbridge::Client, bus: Option<String>) -> Self {
+        Self { client, bus }
+    }
+
+    pub async fn publish(&self, envelope: &Envelope) -> Result<(), PublishError> {
+        let bus = self.bus.as_deref().ok_or_else(|| PublishError::Send("EVENT_BUS_NAME is not configured".into()))?;
+        let detail = serde_json::to_string(envelope).map_err(|e| PublishError::Send(e.to_string()))?;
+        let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+            .event_bus_name(bus)
+            .source(SOURCE)
+            .detail_type(envelope.event.name())
+            .detail(detail)
+            .build();
+        let out = self
+            .client
+            .put_events()
+            .entries(entry)
+            .send()
+            .await
+            .map_err(|e| PublishError::Send(aws_sdk_eventbridge::error::DisplayErrorContext(&e).to_string()))?;
+        if out.failed_entry_count() > 0 {
+            let reason = out.entries().iter().filter_map(|e| e.error_message()).collect::<Vec<_>>().join("; ");
+            return Err(PublishError::Rejected(reason));
+        }
+        tracing::info!(event = envelope.event.name(), event_id = %envelope.id, org = %envelope.organization_id, "domain event published");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_envelope_carries_version_type_and_data() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 23, 9, 30, 0).unwrap();
+        let event = DomainEvent::BudgetWarning {
+            month: "2026-11".into(),
+            spent_usd: Decimal::new(8050, 2),
+            limit_usd: Decimal::from(100),
+            warn_at_percent: 80,
+        };
+        let json = serde_json::to_value(Envelope::new("w-1", &OrganizationId::parse("acme").unwrap(), at, event)).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "version": 1, "id": "w-1", "organization_id": "acme", "occurred_at": "2026-11-23T09:30:00Z",
+                "type": "BudgetWarning",
+                "data": { "month": "2026-11", "spent_usd": 80.5, "limit_usd": 100.0, "warn_at_percent": 80 }
+            })
+        );
+        let back: Envelope = serde_json::from_value(json).unwrap();
+        assert_eq!(back.event.name(), "BudgetWarning");
+    }
+}
