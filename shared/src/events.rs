@@ -148,7 +148,8 @@ mod tests {
             limit_usd: Decimal::from(100),
             warn_at_percent: 80,
         };
-        let json = serde_json::to_value(Envelope::new("w-1", &OrganizationId::parse("acme").unwrap(), at, event)).unwrap();
+        let json =
+            serde_json::to_value(Envelope::new("w-1", &OrganizationId::parse("acme").unwrap(), at, event)).unwrap();
         assert_eq!(
             json,
             serde_json::json!({

@@ -14,6 +14,7 @@
 //!   and turn handler results into Lambda responses; HTTP request and response helpers.
 //! - [`error`] — the one error type handlers return, and its mapping to HTTP.
 //! - [`events`] — domain events (versioned envelope) and their EventBridge publisher.
+//! - [`flows`] — work that spans store, rules and events, shared by the functions that start it.
 //! - [`app`] — the per-process context handed to handlers: config, store, clock, catalog.
 //! - [`config`], [`clock`], [`telemetry`] — environment configuration, injectable time and
 //!   tracing setup.
@@ -29,6 +30,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod events;
+pub mod flows;
 pub mod lambda;
 pub mod store;
 pub mod telemetry;

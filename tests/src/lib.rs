@@ -15,6 +15,7 @@ use billing::domain::OrganizationId;
 use billing::store::AccountItem;
 use billing::store::calls::CallCounter;
 use chrono::{DateTime, TimeZone, Utc};
+use local_server::provision::Provisioned;
 use local_server::template::Template;
 use local_server::tokens::DevTokens;
 
@@ -47,6 +48,10 @@ pub struct TestContext {
     pub dynamo: aws_sdk_dynamodb::Client,
     /// Requests the App's DynamoDB client has sent, by operation.
     pub calls: CallCounter,
+    /// Queues and bus, when the context was made [`with_messaging`](Self::with_messaging).
+    pub resources: Option<Provisioned>,
+    pub aws: aws_config::SdkConfig,
+    prefix: String,
 }
 
 impl TestContext {
@@ -71,7 +76,52 @@ impl TestContext {
             aws_sdk_dynamodb::config::Builder::from(&aws).interceptor(calls.clone()).build(),
         );
         let app = App::with_dynamo(config, &aws, counted, Arc::new(clock.clone()));
-        Self { app, clock, dynamo, calls }
+        Self { app, clock, dynamo, calls, resources: None, aws, prefix: String::new() }
+    }
+
+    /// A context with every template resource (table, usage queue and its DLQ, event bus)
+    /// under a prefix of its own, wired into the App's configuration.
+    pub async fn with_messaging(vars: &[(&str, &str)]) -> Self {
+        let aws = aws().await;
+        let prefix = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let resources = local_server::provision::provision_all(&aws, template(), &prefix).await.expect("provision");
+        let mut env: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        env.push(("EVENT_BUS_NAME".into(), resources.bus_names.values().next().cloned().expect("bus")));
+        env.push(("USAGE_QUEUE_URL".into(), resources.queue_urls["UsageQueue"].clone()));
+        env.push(("DEAD_LETTER_QUEUE_URL".into(), resources.queue_urls["UsageDeadLetterQueue"].clone()));
+        let env: HashMap<String, String> = env.into_iter().collect();
+        let mut env = env;
+        env.insert(Config::TABLE.to_owned(), resources.table_name.clone());
+        let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config is valid");
+        let clock = ManualClock::starting_at(default_now());
+        let calls = CallCounter::default();
+        let dynamo = aws_sdk_dynamodb::Client::new(&aws);
+        let counted = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&aws).interceptor(calls.clone()).build(),
+        );
+        let app = App::with_dynamo(config, &aws, counted, Arc::new(clock.clone()));
+        Self { app, clock, dynamo, calls, resources: Some(resources), aws, prefix }
+    }
+
+    /// A queue receiving every billing event published on this context's bus.
+    pub async fn event_spy(&self) -> EventSpy {
+        let resources = self.resources.as_ref().expect("use TestContext::with_messaging");
+        let bus = resources.bus_names.values().next().expect("bus");
+        let url = local_server::pump::route_rule_to_queue(
+            &self.aws,
+            bus,
+            &format!("{}-spy", self.prefix),
+            &serde_json::json!({ "source": ["billing"] }),
+        )
+        .await
+        .expect("spy rule");
+        EventSpy { url, sqs: aws_sdk_sqs::Client::new(&self.aws) }
+    }
+
+    /// Every message waiting on one of this context's queues (by logical id), removed.
+    pub async fn drain_queue(&self, logical_id: &str) -> Vec<aws_sdk_sqs::types::Message> {
+        let url = &self.resources.as_ref().expect("use TestContext::with_messaging").queue_urls[logical_id];
+        drain(&aws_sdk_sqs::Client::new(&self.aws), url).await
     }
 
     /// Every item in this test's table, for assertions about what was (not) written.
@@ -155,6 +205,55 @@ impl TestContext {
         let url = format!("http://{}", listener.local_addr().expect("local addr"));
         tokio::spawn(async move { axum::serve(listener, router).await });
         TestServer { url, tokens, http: reqwest::Client::new() }
+    }
+}
+
+/// Collects the domain events published during a test.
+pub struct EventSpy {
+    url: String,
+    sqs: aws_sdk_sqs::Client,
+}
+
+impl EventSpy {
+    /// Every event delivered so far, as envelopes (the EventBridge event's `detail`).
+    pub async fn events(&self) -> Vec<billing::events::Envelope> {
+        drain(&self.sqs, &self.url)
+            .await
+            .into_iter()
+            .map(|m| {
+                let event: serde_json::Value =
+                    serde_json::from_str(m.body.as_deref().unwrap_or("null")).expect("event JSON");
+                serde_json::from_value(event["detail"].clone()).expect("a billing envelope")
+            })
+            .collect()
+    }
+}
+
+async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<aws_sdk_sqs::types::Message> {
+    let mut all = Vec::new();
+    loop {
+        let out = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .message_attribute_names("All")
+            .send()
+            .await
+            .expect("receive");
+        let batch = out.messages.unwrap_or_default();
+        if batch.is_empty() {
+            return all;
+        }
+        for m in &batch {
+            sqs.delete_message()
+                .queue_url(url)
+                .set_receipt_handle(m.receipt_handle.clone())
+                .send()
+                .await
+                .expect("delete");
+        }
+        all.extend(batch);
     }
 }
 

@@ -5,7 +5,9 @@
 //! what it would do (`200`, `{"allowed", "bucket", "code", "detail"}`) and writes nothing.
 
 use billing::api::quota::{ReservationCheckResponse, ReservationRequest, ReservationResponse, amount_to_cents};
-use billing::domain::quota::{Decision, ReserveRequest};
+use billing::domain::OrganizationId;
+use billing::domain::quota::{Decision, Refusal, ReserveRequest};
+use billing::events::{DomainEvent, Envelope};
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_service_org, json_body, json_response, ok_json, query_flag, validate_run_id};
 use billing::store::quota::QuotaError;
@@ -29,7 +31,14 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
         let decision = app.store.check_reserve(&org, &request, app.catalog(), now, ttl).await?;
         return ok_json(&check_response(&body.run_id, decision));
     }
-    let reserved = app.store.reserve(&org, &request, app.catalog(), now, ttl).await?;
+    let reserved = match app.store.reserve(&org, &request, app.catalog(), now, ttl).await {
+        Ok(reserved) => reserved,
+        Err(err @ QuotaError::Refused(Refusal::Exhausted)) => {
+            announce_exhausted(&app, &org, &request).await;
+            return Err(err.into());
+        }
+        Err(err) => return Err(err.into()),
+    };
     let status = if reserved.created { StatusCode::CREATED } else { StatusCode::OK };
     json_response(status, &ReservationResponse::new(org.as_str(), &body.run_id, &reserved.hold))
 }
@@ -53,5 +62,16 @@ fn check_response(run_id: &str, decision: Decision) -> ReservationCheckResponse 
         }
         Decision::Settled(outcome) => refusal(QuotaError::AlreadySettled { run_id: run_id.to_owned(), outcome }),
         Decision::Refuse(refusal_reason) => refusal(QuotaError::Refused(refusal_reason)),
+    }
+}
+
+/// Tells subscribers a run was refused for lack of quota. The refusal stands either way; a
+/// failed publish is logged, not turned into a 5xx.
+async fn announce_exhausted(app: &App, org: &OrganizationId, request: &ReserveRequest) {
+    let kind = serde_json::to_value(request.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let event = DomainEvent::QuotaExhausted { run_id: request.run_id.clone(), kind };
+    let envelope = Envelope::new(format!("quota-exhausted-{org}-{}", request.run_id), org, app.now(), event);
+    if let Err(err) = app.events.publish(&envelope).await {
+        tracing::error!(error = %err, "could not publish QuotaExhausted");
     }
 }

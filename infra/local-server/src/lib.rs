@@ -4,10 +4,12 @@
 //! - [`template`] — parse the template (functions, routes and their auth, table, queues, buses).
 //! - [`provision`] — create those resources in DynamoDB Local and moto.
 //! - [`tokens`] — sign and verify the dev JWTs that stand in for the identity provider.
+//! - [`pump`] — SQS event source mappings and EventBridge rule targets, done locally.
 //! - [`registry`] — binary name → handler, for every function package.
 //! - [`server`] — the HTTP router that turns requests into API Gateway v2 events.
 
 pub mod provision;
+pub mod pump;
 pub mod registry;
 pub mod server;
 pub mod template;

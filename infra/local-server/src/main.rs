@@ -34,12 +34,18 @@ async fn main() -> anyhow::Result<()> {
     if let Some(url) = resources.queue_urls.get("UsageQueue") {
         env.insert("USAGE_QUEUE_URL".into(), url.clone());
     }
+    if let Some(url) = resources.queue_urls.get("UsageDeadLetterQueue") {
+        env.insert("DEAD_LETTER_QUEUE_URL".into(), url.clone());
+    }
     if let Some(bus) = resources.bus_names.values().next() {
         env.insert("EVENT_BUS_NAME".into(), bus.clone());
     }
     let config = Config::from_lookup(|k| env.get(k).cloned())?;
     let app = App::new(config, &aws, Arc::new(SystemClock));
 
+    local_server::pump::start_all(&app, &aws, &template, &resources, &prefix)
+        .await
+        .context("starting queue and event delivery")?;
     let tokens = std::env::var("DEV_JWT_SECRET").map(DevTokens::new).unwrap_or_else(|_| DevTokens::random());
     let router = server::router(app, tokens.clone(), &template)?;
     let port: u16 = std::env::var("LOCAL_API_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(8787);

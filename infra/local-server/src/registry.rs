@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use billing::lambda::{HttpHandler, ScheduleHandler};
+use billing::lambda::{HttpHandler, ScheduleHandler, SqsHandler};
 
 pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
-    let handlers: [(&'static str, Arc<dyn HttpHandler>); 8] = [
+    let handlers: [(&'static str, Arc<dyn HttpHandler>); 13] = [
         ("http-get-config", Arc::new(http_get_config::handle)),
         ("http-get-plans", Arc::new(http_get_plans::handle)),
         ("http-get-account", Arc::new(http_get_account::handle)),
@@ -17,6 +17,11 @@ pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
         ("http-post-reservation-heartbeat", Arc::new(http_post_reservation_heartbeat::handle)),
         ("http-post-reservation-commit", Arc::new(http_post_reservation_commit::handle)),
         ("http-post-reservation-release", Arc::new(http_post_reservation_release::handle)),
+        ("http-get-usage", Arc::new(http_get_usage::handle)),
+        ("http-get-costs", Arc::new(http_get_costs::handle)),
+        ("http-get-cost-summary", Arc::new(http_get_cost_summary::handle)),
+        ("http-get-budget", Arc::new(http_get_budget::handle)),
+        ("http-put-budget", Arc::new(http_put_budget::handle)),
     ];
     handlers.into_iter().collect()
 }
@@ -27,7 +32,24 @@ pub fn schedule_handlers() -> BTreeMap<&'static str, Arc<dyn ScheduleHandler>> {
     handlers.into_iter().collect()
 }
 
+pub fn sqs_handlers() -> BTreeMap<&'static str, Arc<dyn SqsHandler>> {
+    let handlers: [(&'static str, Arc<dyn SqsHandler>); 1] = [("sqs-usage-events", Arc::new(sqs_usage_events::handle))];
+    handlers.into_iter().collect()
+}
+
+/// Subscribers of domain events (EventBridge rule targets).
+pub fn event_handlers() -> BTreeMap<&'static str, Arc<dyn ScheduleHandler>> {
+    let handlers: [(&'static str, Arc<dyn ScheduleHandler>); 1] =
+        [("event-notifier", Arc::new(event_notifier::handle))];
+    handlers.into_iter().collect()
+}
+
 /// Binary names of every function the local server can run, whatever its trigger.
 pub fn all_binaries() -> Vec<&'static str> {
-    http_handlers().into_keys().chain(schedule_handlers().into_keys()).collect()
+    http_handlers()
+        .into_keys()
+        .chain(schedule_handlers().into_keys())
+        .chain(sqs_handlers().into_keys())
+        .chain(event_handlers().into_keys())
+        .collect()
 }

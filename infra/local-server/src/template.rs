@@ -62,6 +62,8 @@ pub struct FunctionDef {
     pub routes: Vec<Route>,
     /// Logical ids of queues this function consumes.
     pub queues: Vec<String>,
+    /// Event patterns (as JSON) of the EventBridge rules that target this function.
+    pub event_patterns: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -157,6 +159,7 @@ impl Template {
                     .to_owned();
                 let mut routes = Vec::new();
                 let mut queues = Vec::new();
+                let mut event_patterns = Vec::new();
                 if let Some(events) = r.properties.get("Events").and_then(Value::as_mapping) {
                     for event in events.values() {
                         let props = event.get("Properties").cloned().unwrap_or(Value::Null);
@@ -167,11 +170,21 @@ impl Template {
                                     TemplateError::Shape(format!("{id}: SQS event needs Queue: !GetAtt <Queue>.Arn"))
                                 })?)
                             }
+                            Some("EventBridgeRule") => event_patterns.push(
+                                props
+                                    .get("Pattern")
+                                    .map(serde_json::to_value)
+                                    .transpose()
+                                    .map_err(|e| TemplateError::Shape(format!("{id}: rule pattern: {e}")))?
+                                    .ok_or_else(|| {
+                                        TemplateError::Shape(format!("{id}: EventBridgeRule needs a Pattern"))
+                                    })?,
+                            ),
                             _ => {}
                         }
                     }
                 }
-                Ok(FunctionDef { logical_id: id.clone(), binary, routes, queues })
+                Ok(FunctionDef { logical_id: id.clone(), binary, routes, queues, event_patterns })
             })
             .collect()
     }

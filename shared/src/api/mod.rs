@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod config;
+pub mod costs;
 pub mod quota;
 pub mod usd;
 

@@ -46,7 +46,11 @@ impl ModelPrices {
 
     pub fn from_json(json: &str) -> Result<Self, PriceTableError> {
         let table: ModelPrices = serde_json::from_str(json)?;
-        if let Some(bad) = table.models.iter().find(|m| m.prompt_per_million_usd.is_sign_negative() || m.completion_per_million_usd.is_sign_negative()) {
+        if let Some(bad) = table
+            .models
+            .iter()
+            .find(|m| m.prompt_per_million_usd.is_sign_negative() || m.completion_per_million_usd.is_sign_negative())
+        {
             return Err(PriceTableError::Negative { provider: bad.provider.clone(), model: bad.model.clone() });
         }
         Ok(table)
@@ -57,9 +61,18 @@ impl ModelPrices {
     }
 
     /// Prompt and completion cost of a call, or `None` for a model not in the table.
-    pub fn price(&self, provider: &str, model: &str, prompt_tokens: u64, completion_tokens: u64) -> Option<(Micros, Micros)> {
+    pub fn price(
+        &self,
+        provider: &str,
+        model: &str,
+        prompt_tokens: u64,
+        completion_tokens: u64,
+    ) -> Option<(Micros, Micros)> {
         let price = self.find(provider, model)?;
-        Some((micros(price.prompt_per_million_usd * Decimal::from(prompt_tokens)), micros(price.completion_per_million_usd * Decimal::from(completion_tokens))))
+        Some((
+            micros(price.prompt_per_million_usd * Decimal::from(prompt_tokens)),
+            micros(price.completion_per_million_usd * Decimal::from(completion_tokens)),
+        ))
     }
 }
 
@@ -90,7 +103,9 @@ pub enum Payer {
 pub fn billable(cost: Micros, payer: Payer, margin_percent: u32) -> Micros {
     match payer {
         Payer::CustomerKey => 0,
-        Payer::Platform => micros(Decimal::from(cost) * (Decimal::ONE_HUNDRED + Decimal::from(margin_percent)) / Decimal::ONE_HUNDRED),
+        Payer::Platform => {
+            micros(Decimal::from(cost) * (Decimal::ONE_HUNDRED + Decimal::from(margin_percent)) / Decimal::ONE_HUNDRED)
+        }
     }
 }
 

@@ -14,6 +14,13 @@ pub fn next_month_start(at: DateTime<Utc>) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(year, month, 1, 0, 0, 0).single().expect("the first of a month at midnight UTC always exists")
 }
 
+/// Midnight UTC on the 1st of the month containing `at`.
+pub fn month_start(at: DateTime<Utc>) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(at.year(), at.month(), 1, 0, 0, 0)
+        .single()
+        .expect("the first of a month at midnight UTC always exists")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -26,5 +33,6 @@ mod tests {
         let first = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
         assert_eq!(month_key(first), "2027-01");
         assert_eq!(next_month_start(first), Utc.with_ymd_and_hms(2027, 2, 1, 0, 0, 0).unwrap());
+        assert_eq!(month_start(last_second), Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap());
     }
 }

@@ -12,7 +12,7 @@ pub mod sqs;
 
 pub use http::{HttpHandler, HttpResult, run_http};
 pub use schedule::{ScheduleHandler, run_schedule};
-pub use sqs::{SqsHandler, run_sqs};
+pub use sqs::{MessageError, SqsHandler, run_sqs};
 
 use crate::App;
 

@@ -57,7 +57,7 @@ pub fn encode_cursor(sort_key: &str) -> String {
 }
 
 pub fn decode_cursor(cursor: &str) -> Option<String> {
-    if cursor.len() % 2 != 0 {
+    if !cursor.len().is_multiple_of(2) {
         return None;
     }
     let bytes: Option<Vec<u8>> =
@@ -144,7 +144,12 @@ impl Store {
     }
 
     /// Daily aggregates for `from..=to` (UTC days).
-    pub async fn cost_aggregates(&self, org: &OrganizationId, from: NaiveDate, to: NaiveDate) -> Result<Vec<CostAggregate>, StoreError> {
+    pub async fn cost_aggregates(
+        &self,
+        org: &OrganizationId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<CostAggregate>, StoreError> {
         let low = format!("COSTAGG#{}", from.format("%Y-%m-%d"));
         let high = format!("COSTAGG#{}~", to.format("%Y-%m-%d"));
         let items = self.query_range(org, &low, &high, None, None, usize::MAX).await?.items;
@@ -206,7 +211,12 @@ impl Store {
 
     /// Sets the budget. A budget raised above this month's spend lifts a hard-cap block and
     /// forgets thresholds no longer reached, so crossing the new limit notifies again.
-    pub async fn put_budget(&self, org: &OrganizationId, budget: &Budget, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn put_budget(
+        &self,
+        org: &OrganizationId,
+        budget: &Budget,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let key = budget_key(org);
         let mut item = encode(budget)?;
         item.extend(key_item(&key));
@@ -238,7 +248,12 @@ impl Store {
 
     /// Marks a threshold as notified for the month; `true` only for the one caller that
     /// marked it first.
-    pub async fn mark_threshold(&self, org: &OrganizationId, month: &str, threshold: Threshold) -> Result<bool, StoreError> {
+    pub async fn mark_threshold(
+        &self,
+        org: &OrganizationId,
+        month: &str,
+        threshold: Threshold,
+    ) -> Result<bool, StoreError> {
         let result = self
             .client()
             .put_item()
@@ -255,7 +270,12 @@ impl Store {
     }
 
     /// Forgets a mark whose notification could not be sent, so a retry sends it.
-    pub async fn unmark_threshold(&self, org: &OrganizationId, month: &str, threshold: Threshold) -> Result<(), StoreError> {
+    pub async fn unmark_threshold(
+        &self,
+        org: &OrganizationId,
+        month: &str,
+        threshold: Threshold,
+    ) -> Result<(), StoreError> {
         self.client()
             .delete_item()
             .table_name(self.table())
@@ -299,5 +319,54 @@ mod tests {
         assert_eq!(decode_cursor(&encode_cursor(sk)).as_deref(), Some(sk));
         assert_eq!(decode_cursor("zz"), None);
         assert_eq!(decode_cursor("abc"), None);
+    }
+}
+
+/// Listing bounds: records from `from` to `to` (inclusive), `limit` per page, after `cursor`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listing {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub limit: usize,
+    pub after: Option<String>,
+}
+
+impl Listing {
+    fn bounds(&self, prefix: &str) -> (String, String) {
+        let stamp = |at: DateTime<Utc>| at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        let low = format!("{prefix}{}", self.from.map(stamp).unwrap_or_default());
+        let high = format!("{prefix}{}~", self.to.map(stamp).unwrap_or_else(|| "9999".to_owned()));
+        (low, high)
+    }
+}
+
+impl Store {
+    pub async fn list_usage(
+        &self,
+        org: &OrganizationId,
+        billed: Option<bool>,
+        listing: &Listing,
+    ) -> Result<Page<crate::domain::usage::UsageRecord>, StoreError> {
+        let (low, high) = listing.bounds("USAGE#");
+        let filter = billed.map(|b| ("billed", ":billed", AttributeValue::Bool(b)));
+        self.decoded_page(org, &low, &high, filter, listing).await
+    }
+
+    pub async fn list_costs(&self, org: &OrganizationId, listing: &Listing) -> Result<Page<CostRecord>, StoreError> {
+        let (low, high) = listing.bounds("COST#");
+        self.decoded_page(org, &low, &high, None, listing).await
+    }
+
+    async fn decoded_page<T: serde::de::DeserializeOwned>(
+        &self,
+        org: &OrganizationId,
+        low: &str,
+        high: &str,
+        filter: Option<(&str, &str, AttributeValue)>,
+        listing: &Listing,
+    ) -> Result<Page<T>, StoreError> {
+        let page = self.query_range(org, low, high, filter, listing.after.clone(), listing.limit).await?;
+        let items = page.items.into_iter().map(|(key, item)| decode(&key, item)).collect::<Result<Vec<T>, _>>()?;
+        Ok(Page { items, next_cursor: page.next_cursor })
     }
 }

@@ -6,3 +6,4 @@ mod config_and_plans;
 mod quota;
 mod quota_http;
 mod template_contract;
+mod usage;

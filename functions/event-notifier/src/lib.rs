@@ -1,0 +1,38 @@
+//! `event-notifier` — subscribed to every billing domain event on the bus. Turns each into a
+//! notification: always a structured log line (searchable by event type and organization).
+
+use billing::App;
+use billing::events::Envelope;
+
+/// EventBridge delivers the event with the envelope in `detail`.
+pub async fn handle(_app: App, event: serde_json::Value) -> anyhow::Result<serde_json::Value> {
+    let detail = event.get("detail").cloned().unwrap_or(serde_json::Value::Null);
+    let envelope: Envelope = serde_json::from_value(detail).map_err(|e| anyhow::anyhow!("not a billing event: {e}"))?;
+    let summary = notification_text(&envelope);
+    tracing::warn!(
+        notification = %summary,
+        event = envelope.event.name(),
+        event_id = %envelope.id,
+        org = %envelope.organization_id,
+        "billing notification"
+    );
+    Ok(serde_json::json!({ "notified": envelope.event.name(), "event_id": envelope.id, "text": summary }))
+}
+
+pub fn notification_text(envelope: &Envelope) -> String {
+    use billing::events::DomainEvent::*;
+    let org = &envelope.organization_id;
+    match &envelope.event {
+        CostRecorded { provider, model, total_cost_usd, .. } => {
+            format!("{org}: LLM call on {provider}/{model} cost ${total_cost_usd}")
+        }
+        QuotaExhausted { run_id, .. } => format!("{org}: run {run_id} was refused, no quota or credits left"),
+        BudgetWarning { month, spent_usd, limit_usd, warn_at_percent } => {
+            format!("{org}: {month} spend ${spent_usd} passed {warn_at_percent}% of the ${limit_usd} budget")
+        }
+        BudgetExceeded { month, spent_usd, limit_usd, hard_cap } => format!(
+            "{org}: {month} spend ${spent_usd} reached the ${limit_usd} budget{}",
+            if *hard_cap { "; new runs are blocked" } else { "" }
+        ),
+    }
+}

@@ -1,0 +1,17 @@
+//! `GET /api/billing/account/{organization_id}/costs?from&to&limit&cursor` — LLM cost records,
+//! oldest first, as the frontend guide's `CostRecordResponse`.
+
+use billing::App;
+use billing::api::costs::CostRecordResponse;
+use billing::lambda::HttpResult;
+use billing::lambda::http::{ListResponse, authorize_org, listing, ok_json};
+use lambda_http::Request;
+
+pub async fn handle(app: App, req: Request) -> HttpResult {
+    let (_caller, org) = authorize_org(&req)?;
+    let page = app.store.list_costs(&org, &listing(&req)?).await?;
+    ok_json(&ListResponse {
+        items: page.items.iter().map(CostRecordResponse::from).collect(),
+        next_cursor: page.next_cursor,
+    })
+}

@@ -1,0 +1,4 @@
+//! Flows that span the store, the domain rules and the event bus, shared by the functions
+//! that start them (an HTTP route and a queue consumer run the same flow).
+
+pub mod usage;
