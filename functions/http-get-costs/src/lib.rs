@@ -4,14 +4,12 @@
 use billing::App;
 use billing::api::costs::CostRecordResponse;
 use billing::lambda::HttpResult;
-use billing::lambda::http::{ListResponse, authorize_org, listing, ok_json};
+use billing::lambda::http::{authorize_org, list_response, listing};
 use lambda_http::Request;
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
     let (_caller, org) = authorize_org(&req)?;
     let page = app.store.list_costs(&org, &listing(&req)?).await?;
-    ok_json(&ListResponse {
-        items: page.items.iter().map(CostRecordResponse::from).collect(),
-        next_cursor: page.next_cursor,
-    })
+    let items: Vec<CostRecordResponse> = page.items.iter().map(CostRecordResponse::from).collect();
+    list_response(&items, page.next_cursor)
 }

@@ -192,13 +192,19 @@ pub fn listing(req: &Request) -> Result<crate::store::costs::Listing, ApiError> 
     Ok(crate::store::costs::Listing { from, to, limit, after })
 }
 
-/// A list response: the items and the cursor of the next page (`null` on the last page).
-#[derive(Debug, Serialize)]
-pub struct ListResponse<T: Serialize> {
-    pub items: Vec<T>,
-    pub next_cursor: Option<String>,
-}
+/// Header carrying the cursor of the next page of a list (absent on the last page). Lists
+/// answer with a bare JSON array, as the frontend guide's list endpoints do.
+pub const NEXT_CURSOR_HEADER: &str = "x-next-cursor";
 
+/// A list response: the items as a JSON array, the next page's cursor in a header.
+pub fn list_response<T: Serialize>(items: &[T], next_cursor: Option<String>) -> HttpResult {
+    let mut response = ok_json(&items)?;
+    if let Some(cursor) = next_cursor {
+        let value = lambda_http::http::HeaderValue::from_str(&cursor).map_err(|e| ApiError::Internal(e.into()))?;
+        response.headers_mut().insert(NEXT_CURSOR_HEADER, value);
+    }
+    Ok(response)
+}
 /// An audit line for a state change made through the API: who, what, which organization.
 pub fn audit(org: &OrganizationId, action: &str, detail: &str) {
     tracing::info!(audit = true, org = %org, action, detail, "audit");
