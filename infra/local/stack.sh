@@ -435,6 +435,7 @@ export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:${port[dynamodb]}
 export AWS_ENDPOINT_URL_SQS=$m
 export AWS_ENDPOINT_URL_EVENTBRIDGE=$m
 export AWS_ENDPOINT_URL_SCHEDULER=$m
+export AWS_ENDPOINT_URL_SNS=$m
 export STRIPE_API_BASE=http://127.0.0.1:${port[stripe]}
 export BILLING_STACK_DIR=$state
 EOF

@@ -18,6 +18,7 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub events: Publisher,
     pub sqs: aws_sdk_sqs::Client,
+    pub sns: aws_sdk_sns::Client,
 }
 
 impl App {
@@ -42,8 +43,8 @@ impl App {
     ) -> Self {
         let store = Store::new(dynamo, config.table_name.as_str());
         let events = Publisher::new(aws_sdk_eventbridge::Client::new(aws), config.event_bus_name.clone());
-        let sqs = aws_sdk_sqs::Client::new(aws);
-        Self { config: Arc::new(config), store, clock, events, sqs }
+        let (sqs, sns) = (aws_sdk_sqs::Client::new(aws), aws_sdk_sns::Client::new(aws));
+        Self { config: Arc::new(config), store, clock, events, sqs, sns }
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -73,6 +73,8 @@ pub struct Config {
     pub margin_percent: u32,
     /// Where a queue consumer sets aside messages it can never process.
     pub dead_letter_queue_url: Option<String>,
+    /// SNS topic the notifier publishes to (with e-mail subscribers if configured).
+    pub notification_topic_arn: Option<String>,
 }
 
 impl Config {
@@ -126,6 +128,7 @@ impl Config {
                 })?,
             },
             dead_letter_queue_url: get("DEAD_LETTER_QUEUE_URL"),
+            notification_topic_arn: get("NOTIFICATION_TOPIC_ARN"),
         })
     }
 }

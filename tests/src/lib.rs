@@ -51,7 +51,7 @@ pub struct TestContext {
     /// Queues and bus, when the context was made [`with_messaging`](Self::with_messaging).
     pub resources: Option<Provisioned>,
     pub aws: aws_config::SdkConfig,
-    prefix: String,
+    pub prefix: String,
 }
 
 impl TestContext {
@@ -89,6 +89,7 @@ impl TestContext {
         env.push(("EVENT_BUS_NAME".into(), resources.bus_names.values().next().cloned().expect("bus")));
         env.push(("USAGE_QUEUE_URL".into(), resources.queue_urls["UsageQueue"].clone()));
         env.push(("DEAD_LETTER_QUEUE_URL".into(), resources.queue_urls["UsageDeadLetterQueue"].clone()));
+        env.push(("NOTIFICATION_TOPIC_ARN".into(), resources.topic_arns["NotificationTopic"].clone()));
         let env: HashMap<String, String> = env.into_iter().collect();
         let mut env = env;
         env.insert(Config::TABLE.to_owned(), resources.table_name.clone());

@@ -1,22 +1,33 @@
 //! `event-notifier` — subscribed to every billing domain event on the bus. Turns each into a
-//! notification: always a structured log line (searchable by event type and organization).
+//! notification: always a structured log line (searchable by event type and organization),
+//! and a message on the notification SNS topic when one is configured (the template creates
+//! it, with an e-mail subscription when `NotificationEmail` is set).
 
 use billing::App;
 use billing::events::Envelope;
 
 /// EventBridge delivers the event with the envelope in `detail`.
-pub async fn handle(_app: App, event: serde_json::Value) -> anyhow::Result<serde_json::Value> {
+pub async fn handle(app: App, event: serde_json::Value) -> anyhow::Result<serde_json::Value> {
     let detail = event.get("detail").cloned().unwrap_or(serde_json::Value::Null);
     let envelope: Envelope = serde_json::from_value(detail).map_err(|e| anyhow::anyhow!("not a billing event: {e}"))?;
-    let summary = notification_text(&envelope);
-    tracing::warn!(
-        notification = %summary,
-        event = envelope.event.name(),
-        event_id = %envelope.id,
-        org = %envelope.organization_id,
-        "billing notification"
-    );
-    Ok(serde_json::json!({ "notified": envelope.event.name(), "event_id": envelope.id, "text": summary }))
+    let text = notification_text(&envelope);
+    tracing::warn!(notification = %text, event = envelope.event.name(), event_id = %envelope.id, org = %envelope.organization_id, "billing notification");
+    let mut delivered_to = vec!["log"];
+    if let Some(topic) = app.config.notification_topic_arn.as_deref() {
+        let message = format!("{text}\n\n{}", serde_json::to_string_pretty(&envelope)?);
+        app.sns
+            .publish()
+            .topic_arn(topic)
+            .subject(format!("Billing: {}", envelope.event.name()))
+            .message(message)
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("SNS publish failed: {}", aws_sdk_sns::error::DisplayErrorContext(&e)))?;
+        delivered_to.push("sns");
+    }
+    Ok(
+        serde_json::json!({ "notified": envelope.event.name(), "event_id": envelope.id, "text": text, "delivered_to": delivered_to }),
+    )
 }
 
 pub fn notification_text(envelope: &Envelope) -> String {

@@ -34,6 +34,9 @@ async fn main() -> anyhow::Result<()> {
     if let Some(url) = resources.queue_urls.get("UsageQueue") {
         env.insert("USAGE_QUEUE_URL".into(), url.clone());
     }
+    if let Some(arn) = resources.topic_arns.get("NotificationTopic") {
+        env.insert("NOTIFICATION_TOPIC_ARN".into(), arn.clone());
+    }
     if let Some(url) = resources.queue_urls.get("UsageDeadLetterQueue") {
         env.insert("DEAD_LETTER_QUEUE_URL".into(), url.clone());
     }

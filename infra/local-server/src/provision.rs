@@ -21,6 +21,7 @@ pub struct Provisioned {
     pub queue_urls: BTreeMap<String, String>,
     pub queue_arns: BTreeMap<String, String>,
     pub bus_names: BTreeMap<String, String>,
+    pub topic_arns: BTreeMap<String, String>,
 }
 
 pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str, def: &TableDef) -> anyhow::Result<()> {
@@ -130,6 +131,14 @@ pub async fn provision_all(
             .with_context(|| format!("queue {name} has no ARN"))?;
         out.queue_urls.insert(queue.logical_id.clone(), url);
         out.queue_arns.insert(queue.logical_id, arn);
+    }
+
+    let sns = aws_sdk_sns::Client::new(aws);
+    for topic in template.topics() {
+        let name = format!("{prefix}-{topic}");
+        let arn =
+            sns.create_topic().name(&name).send().await.with_context(|| format!("creating topic {name}"))?.topic_arn;
+        out.topic_arns.insert(topic, arn.unwrap_or_default());
     }
 
     for bus in template.event_buses() {

@@ -229,6 +229,10 @@ impl Template {
             .collect()
     }
 
+    pub fn topics(&self) -> Vec<String> {
+        self.of_type("AWS::SNS::Topic").map(|(id, _)| id.clone()).collect()
+    }
+
     pub fn event_buses(&self) -> Vec<String> {
         self.of_type("AWS::Events::EventBus").map(|(id, _)| id.clone()).collect()
     }

@@ -3,6 +3,7 @@
 mod access;
 mod accounts;
 mod config_and_plans;
+mod local_delivery;
 mod quota;
 mod quota_http;
 mod template_contract;

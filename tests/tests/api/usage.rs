@@ -311,7 +311,8 @@ async fn usage_lists_page_with_a_cursor_and_filter_by_billed() {
     assert_eq!(first.json.as_array().unwrap().len(), 4);
     assert_eq!(second.json.as_array().unwrap().len(), 3);
     assert!(second.headers.get("x-next-cursor").is_none(), "the last page has no cursor");
-    let ids: std::collections::BTreeSet<&str> = first.json
+    let ids: std::collections::BTreeSet<&str> = first
+        .json
         .as_array()
         .unwrap()
         .iter()
