@@ -356,3 +356,29 @@ async fn budgets_validate_their_input() {
         json!({ "monthly_limit_usd": null, "warn_at_percent": 80, "hard_cap": false, "month_to_date_usd": 0.0, "blocked": false })
     );
 }
+
+#[tokio::test]
+async fn a_reservation_refused_for_lack_of_quota_announces_quota_exhausted() {
+    let ctx = TestContext::with_messaging(&[]).await;
+    let server = ctx.serve().await;
+    let spy = ctx.event_spy().await;
+    ctx.update_account("empty", "SET free_remaining = :z", &[(":z", AttributeValue::N("0".into()))]).await;
+
+    let refused = server
+        .request(
+            "POST",
+            "/api/billing/internal/quota/empty/reservations",
+            Some(&server.service_token()),
+            Some(json!({ "run_id": "r9", "kind": "complex" })),
+        )
+        .await;
+
+    assert_eq!(refused.status, 402);
+    let events = spy.events().await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].id, "quota-exhausted-empty-r9");
+    assert_eq!(
+        events[0].event,
+        billing::events::DomainEvent::QuotaExhausted { run_id: "r9".into(), kind: "complex".into() }
+    );
+}
