@@ -9,6 +9,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError};
 use crate::domain::Catalog;
 use crate::events::Publisher;
+use crate::payments::StripeApi;
 use crate::store::Store;
 
 #[derive(Debug, Clone)]
@@ -19,6 +20,8 @@ pub struct App {
     pub events: Publisher,
     pub sqs: aws_sdk_sqs::Client,
     pub sns: aws_sdk_sns::Client,
+    /// The Stripe API, when a secret key is configured.
+    pub stripe: Option<StripeApi>,
 }
 
 impl App {
@@ -44,7 +47,18 @@ impl App {
         let store = Store::new(dynamo, config.table_name.as_str());
         let events = Publisher::new(aws_sdk_eventbridge::Client::new(aws), config.event_bus_name.clone());
         let (sqs, sns) = (aws_sdk_sqs::Client::new(aws), aws_sdk_sns::Client::new(aws));
-        Self { config: Arc::new(config), store, clock, events, sqs, sns }
+        let stripe = StripeApi::from_config(&config.stripe).unwrap_or_else(|err| {
+            tracing::error!(error = %err, "the Stripe client could not be built; payments are off");
+            None
+        });
+        Self { config: Arc::new(config), store, clock, events, sqs, sns, stripe }
+    }
+
+    /// The same App for a function with its own dead-letter queue.
+    pub fn with_dead_letter_queue(&self, url: Option<String>) -> Self {
+        let mut config = (*self.config).clone();
+        config.dead_letter_queue_url = url;
+        Self { config: Arc::new(config), ..self.clone() }
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -47,6 +47,15 @@ pub struct StripeConfig {
     pub webhook_secret: Option<Secret>,
     /// Overrides `https://api.stripe.com` (stripe-mock locally).
     pub api_base: Option<String>,
+    /// Stripe price id of each subscribable tier (and `lifetime`), by tier id.
+    pub tier_prices: std::collections::BTreeMap<String, String>,
+}
+
+impl StripeConfig {
+    /// The tier a Stripe price id sells, if it is one of ours.
+    pub fn tier_for_price(&self, price_id: &str) -> Option<&str> {
+        self.tier_prices.iter().find(|(_, p)| p.as_str() == price_id).map(|(tier, _)| tier.as_str())
+    }
 }
 
 impl StripeConfig {
@@ -75,6 +84,10 @@ pub struct Config {
     pub dead_letter_queue_url: Option<String>,
     /// SNS topic the notifier publishes to (with e-mail subscribers if configured).
     pub notification_topic_arn: Option<String>,
+    /// FIFO queue between the Stripe webhook and its processor.
+    pub stripe_events_queue_url: Option<String>,
+    /// Failed payment attempts on one invoice before the account is suspended.
+    pub failed_payments_before_suspension: u32,
 }
 
 impl Config {
@@ -110,6 +123,23 @@ impl Config {
                 publishable_key: get("STRIPE_PUBLISHABLE_KEY"),
                 webhook_secret: get("STRIPE_WEBHOOK_SECRET").map(Secret::new),
                 api_base: get("STRIPE_API_BASE"),
+                // STRIPE_PRICE_PRO=price_123 sells tier `pro`, and so on for every tier.
+                tier_prices: catalog
+                    .tiers
+                    .iter()
+                    .filter_map(|t| {
+                        let name = format!("STRIPE_PRICE_{}", t.id.as_str().to_uppercase());
+                        get(&name).map(|price| (t.id.to_string(), price))
+                    })
+                    .collect(),
+            },
+            stripe_events_queue_url: get("STRIPE_EVENTS_QUEUE_URL"),
+            failed_payments_before_suspension: match get("SUSPEND_AFTER_FAILED_PAYMENTS") {
+                None => 3,
+                Some(raw) => raw.parse::<u32>().ok().filter(|n| *n >= 1).ok_or_else(|| ConfigError::Invalid {
+                    name: "SUSPEND_AFTER_FAILED_PAYMENTS",
+                    reason: format!("{raw:?} is not a whole number of at least 1"),
+                })?,
             },
             frontend_url: get("FRONTEND_URL").unwrap_or_else(|| "http://localhost:3000".to_owned()),
             event_bus_name: get("EVENT_BUS_NAME"),

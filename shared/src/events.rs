@@ -47,6 +47,17 @@ pub enum DomainEvent {
         limit_usd: Decimal,
         warn_at_percent: u32,
     },
+    /// A subscription invoice could not be paid.
+    PaymentFailed {
+        invoice_id: String,
+        attempt_count: u32,
+        #[serde(with = "rust_decimal::serde::float")]
+        amount_due_usd: Decimal,
+    },
+    /// The account was suspended: no new runs until it is reactivated.
+    AccountSuspended { reason: String },
+    /// A suspended account is active again.
+    AccountReactivated { reason: String },
     /// Month-to-date spend reached the budget.
     BudgetExceeded {
         month: String,
@@ -65,11 +76,22 @@ impl DomainEvent {
             Self::QuotaExhausted { .. } => "QuotaExhausted",
             Self::BudgetWarning { .. } => "BudgetWarning",
             Self::BudgetExceeded { .. } => "BudgetExceeded",
+            Self::PaymentFailed { .. } => "PaymentFailed",
+            Self::AccountSuspended { .. } => "AccountSuspended",
+            Self::AccountReactivated { .. } => "AccountReactivated",
         }
     }
 
     /// Every event type, for checks that each has a subscriber.
-    pub const NAMES: [&'static str; 4] = ["CostRecorded", "QuotaExhausted", "BudgetWarning", "BudgetExceeded"];
+    pub const NAMES: [&'static str; 7] = [
+        "CostRecorded",
+        "QuotaExhausted",
+        "BudgetWarning",
+        "BudgetExceeded",
+        "PaymentFailed",
+        "AccountSuspended",
+        "AccountReactivated",
+    ];
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -12,6 +12,7 @@
 //!   organization membership and the admin role.
 //! - [`lambda`] — the runners (`run_http`, `run_sqs`, `run_schedule`) that do one-time setup
 //!   and turn handler results into Lambda responses; HTTP request and response helpers.
+//! - [`payments`] — Stripe: the API client wrapper and webhook signature verification.
 //! - [`error`] — the one error type handlers return, and its mapping to HTTP.
 //! - [`events`] — domain events (versioned envelope) and their EventBridge publisher.
 //! - [`flows`] — work that spans store, rules and events, shared by the functions that start it.
@@ -32,6 +33,7 @@ pub mod error;
 pub mod events;
 pub mod flows;
 pub mod lambda;
+pub mod payments;
 pub mod store;
 pub mod telemetry;
 

@@ -85,13 +85,15 @@ impl TestContext {
         let aws = aws().await;
         let prefix = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
         let resources = local_server::provision::provision_all(&aws, template(), &prefix).await.expect("provision");
-        let mut env: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        env.push(("EVENT_BUS_NAME".into(), resources.bus_names.values().next().cloned().expect("bus")));
-        env.push(("USAGE_QUEUE_URL".into(), resources.queue_urls["UsageQueue"].clone()));
-        env.push(("DEAD_LETTER_QUEUE_URL".into(), resources.queue_urls["UsageDeadLetterQueue"].clone()));
-        env.push(("NOTIFICATION_TOPIC_ARN".into(), resources.topic_arns["NotificationTopic"].clone()));
-        let env: HashMap<String, String> = env.into_iter().collect();
-        let mut env = env;
+        // The context's own resources first; the test's variables override them.
+        let mut env: HashMap<String, String> = HashMap::from([
+            ("EVENT_BUS_NAME".to_owned(), resources.bus_names.values().next().cloned().expect("bus")),
+            ("USAGE_QUEUE_URL".to_owned(), resources.queue_urls["UsageQueue"].clone()),
+            ("DEAD_LETTER_QUEUE_URL".to_owned(), resources.queue_urls["UsageDeadLetterQueue"].clone()),
+            ("NOTIFICATION_TOPIC_ARN".to_owned(), resources.topic_arns["NotificationTopic"].clone()),
+            ("STRIPE_EVENTS_QUEUE_URL".to_owned(), resources.queue_urls["StripeEventsQueue"].clone()),
+        ]);
+        env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         env.insert(Config::TABLE.to_owned(), resources.table_name.clone());
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config is valid");
         let clock = ManualClock::starting_at(default_now());

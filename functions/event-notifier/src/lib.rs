@@ -41,6 +41,11 @@ pub fn notification_text(envelope: &Envelope) -> String {
         BudgetWarning { month, spent_usd, limit_usd, warn_at_percent } => {
             format!("{org}: {month} spend ${spent_usd} passed {warn_at_percent}% of the ${limit_usd} budget")
         }
+        PaymentFailed { invoice_id, attempt_count, amount_due_usd } => {
+            format!("{org}: payment of ${amount_due_usd} for invoice {invoice_id} failed (attempt {attempt_count})")
+        }
+        AccountSuspended { reason } => format!("{org}: account suspended ({reason})"),
+        AccountReactivated { reason } => format!("{org}: account reactivated ({reason})"),
         BudgetExceeded { month, spent_usd, limit_usd, hard_cap } => format!(
             "{org}: {month} spend ${spent_usd} reached the ${limit_usd} budget{}",
             if *hard_cap { "; new runs are blocked" } else { "" }

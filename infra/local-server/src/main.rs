@@ -34,6 +34,12 @@ async fn main() -> anyhow::Result<()> {
     if let Some(url) = resources.queue_urls.get("UsageQueue") {
         env.insert("USAGE_QUEUE_URL".into(), url.clone());
     }
+    if let Some(url) = resources.queue_urls.get("StripeEventsQueue") {
+        env.insert("STRIPE_EVENTS_QUEUE_URL".into(), url.clone());
+    }
+    // Anyone can sign test events with this secret, exactly as Stripe would.
+    env.entry("STRIPE_WEBHOOK_SECRET".into())
+        .or_insert_with(|| format!("whsec_local_{}", uuid::Uuid::new_v4().simple()));
     if let Some(arn) = resources.topic_arns.get("NotificationTopic") {
         env.insert("NOTIFICATION_TOPIC_ARN".into(), arn.clone());
     }
@@ -69,6 +75,7 @@ async fn main() -> anyhow::Result<()> {
         ("DEV_TOKEN_ADMIN", admin.clone()),
         ("DEV_TOKEN_SERVICE", service.clone()),
         ("BILLING_TABLE", resources.table_name.clone()),
+        ("STRIPE_WEBHOOK_SECRET", env["STRIPE_WEBHOOK_SECRET"].clone()),
     ];
     for (logical, url) in &resources.queue_urls {
         if logical == "UsageQueue" {

@@ -153,7 +153,10 @@ pub async fn start_all(
                 .with_context(|| format!("no SQS handler for {}", function.binary))?;
             let url = resources.queue_urls.get(queue).with_context(|| format!("queue {queue} was not created"))?;
             let arn = resources.queue_arns.get(queue).cloned().unwrap_or_default();
-            tokio::spawn(pump_queue(app.clone(), url.clone(), arn, handler.clone()));
+            // Each consumer sets rejects aside in the dead-letter queue its template names.
+            let dlq = function.env_refs.get("DEAD_LETTER_QUEUE_URL").and_then(|q| resources.queue_urls.get(q)).cloned();
+            let app = app.with_dead_letter_queue(dlq);
+            tokio::spawn(pump_queue(app, url.clone(), arn, handler.clone()));
         }
         for (i, pattern) in function.event_patterns.iter().enumerate() {
             let handler = subscribers

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use billing::lambda::{HttpHandler, ScheduleHandler, SqsHandler};
 
 pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
-    let handlers: [(&'static str, Arc<dyn HttpHandler>); 13] = [
+    let handlers: [(&'static str, Arc<dyn HttpHandler>); 14] = [
         ("http-get-config", Arc::new(http_get_config::handle)),
         ("http-get-plans", Arc::new(http_get_plans::handle)),
         ("http-get-account", Arc::new(http_get_account::handle)),
@@ -22,6 +22,7 @@ pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
         ("http-get-cost-summary", Arc::new(http_get_cost_summary::handle)),
         ("http-get-budget", Arc::new(http_get_budget::handle)),
         ("http-put-budget", Arc::new(http_put_budget::handle)),
+        ("webhook-stripe", Arc::new(webhook_stripe::handle)),
     ];
     handlers.into_iter().collect()
 }
@@ -33,7 +34,10 @@ pub fn schedule_handlers() -> BTreeMap<&'static str, Arc<dyn ScheduleHandler>> {
 }
 
 pub fn sqs_handlers() -> BTreeMap<&'static str, Arc<dyn SqsHandler>> {
-    let handlers: [(&'static str, Arc<dyn SqsHandler>); 1] = [("sqs-usage-events", Arc::new(sqs_usage_events::handle))];
+    let handlers: [(&'static str, Arc<dyn SqsHandler>); 2] = [
+        ("sqs-usage-events", Arc::new(sqs_usage_events::handle)),
+        ("sqs-stripe-events", Arc::new(sqs_stripe_events::handle)),
+    ];
     handlers.into_iter().collect()
 }
 

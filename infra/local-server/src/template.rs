@@ -64,6 +64,9 @@ pub struct FunctionDef {
     pub queues: Vec<String>,
     /// Event patterns (as JSON) of the EventBridge rules that target this function.
     pub event_patterns: Vec<serde_json::Value>,
+    /// The function's own environment variables that are `!Ref`s to other resources
+    /// (variable name → logical id).
+    pub env_refs: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -184,7 +187,23 @@ impl Template {
                         }
                     }
                 }
-                Ok(FunctionDef { logical_id: id.clone(), binary, routes, queues, event_patterns })
+                let env_refs = r
+                    .properties
+                    .get("Environment")
+                    .and_then(|e| e.get("Variables"))
+                    .and_then(Value::as_mapping)
+                    .map(|vars| {
+                        vars.iter()
+                            .filter_map(|(name, value)| match value {
+                                Value::Tagged(t) if t.tag == "Ref" => {
+                                    Some((name.as_str()?.to_owned(), t.value.as_str()?.to_owned()))
+                                }
+                                _ => None,
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Ok(FunctionDef { logical_id: id.clone(), binary, routes, queues, event_patterns, env_refs })
             })
             .collect()
     }

@@ -1,4 +1,5 @@
 //! Flows that span the store, the domain rules and the event bus, shared by the functions
 //! that start them (an HTTP route and a queue consumer run the same flow).
 
+pub mod stripe_events;
 pub mod usage;

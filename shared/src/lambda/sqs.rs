@@ -120,6 +120,10 @@ async fn set_aside(app: &App, message: &SqsMessage, reason: &str) -> bool {
         aws_sdk_sqs::types::MessageAttributeValue::builder().data_type("String").string_value(value).build()
     };
     let mut send = app.sqs.send_message().queue_url(dlq).message_body(message.body.clone().unwrap_or_default());
+    if dlq.ends_with(".fifo") {
+        let id = message.message_id.clone().unwrap_or_default();
+        send = send.message_group_id("rejected").message_deduplication_id(id);
+    }
     for (name, value) in
         [("rejection_reason", reason), ("original_message_id", message.message_id.as_deref().unwrap_or("-"))]
     {

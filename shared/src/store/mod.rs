@@ -9,6 +9,7 @@ pub mod costs;
 pub mod expr;
 pub mod keys;
 pub mod quota;
+pub mod stripe;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -100,6 +101,12 @@ impl Store {
             .map_err(|e| StoreError::from_sdk("GetItem", e))?;
         out.item.map(|item| decode(&key, item)).transpose()
     }
+}
+
+/// Timestamps exactly as `chrono`'s serde writes them into items, so expressions that
+/// compare a stored timestamp with a value compare equal strings.
+pub(crate) fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    serde_json::to_value(at).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_else(|| at.to_rfc3339())
 }
 
 pub(crate) fn key_item(key: &keys::Key) -> Item {

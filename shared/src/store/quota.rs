@@ -21,7 +21,7 @@ use aws_sdk_dynamodb::types::{
 use chrono::{DateTime, Duration, Utc};
 
 use super::expr::UpdateExpr;
-use super::{Item, Store, StoreError, decode, encode, key_item, keys};
+use super::{Item, Store, StoreError, decode, encode, key_item, keys, timestamp};
 use crate::domain::account::Account;
 use crate::domain::money::Cents;
 use crate::domain::quota::{
@@ -652,9 +652,4 @@ fn fresh_account(org: &OrganizationId, catalog: &Catalog, now: DateTime<Utc>) ->
 async fn backoff(attempt: u32) {
     let ceiling = 2u64 << attempt.min(5);
     tokio::time::sleep(StdDuration::from_millis(fastrand::u64(1..=ceiling))).await;
-}
-
-/// Timestamps exactly as `chrono`'s serde writes them, so conditions compare equal.
-fn timestamp(at: DateTime<Utc>) -> String {
-    serde_json::to_value(at).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_else(|| at.to_rfc3339())
 }

@@ -6,5 +6,6 @@ mod config_and_plans;
 mod local_delivery;
 mod quota;
 mod quota_http;
+mod stripe_webhook;
 mod template_contract;
 mod usage;

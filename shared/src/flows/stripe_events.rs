@@ -1,0 +1,296 @@
+//! Applies Stripe events taken from the FIFO queue (ordered per customer).
+//!
+//! Events are read as plain JSON. Every effect is idempotent on its own (purchases are keyed
+//! by payment, subscriptions only move forward in Stripe time, status changes are
+//! conditional), and the event's marker is set to `processed` last, so a redelivered or
+//! duplicated event changes nothing twice.
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::Value;
+
+use crate::App;
+use crate::domain::money::{Cents, rounded_cents};
+use crate::domain::usage::{LedgerEntry, LedgerKind};
+use crate::domain::{OrganizationId, period};
+use crate::events::{DomainEvent, Envelope};
+use crate::lambda::MessageError;
+use crate::store::stripe::{Purchase, SubscriptionItem, subscription_key};
+
+fn retry(err: impl Into<anyhow::Error>) -> MessageError {
+    MessageError::Retry(err.into())
+}
+
+fn reject(reason: impl Into<String>) -> MessageError {
+    MessageError::Reject(reason.into())
+}
+
+/// The Stripe customer an event concerns (the FIFO group that keeps its events in order).
+pub fn customer_of(event: &Value) -> Option<&str> {
+    id_of(&event["data"]["object"]["customer"]).or_else(|| id_of(&event["data"]["previous_attributes"]["customer"]))
+}
+
+/// The id of a field that Stripe sends either as an id or as an expanded object.
+fn id_of(value: &Value) -> Option<&str> {
+    value.as_str().or_else(|| value.get("id").and_then(Value::as_str))
+}
+
+fn at(seconds: Option<i64>) -> Option<DateTime<Utc>> {
+    seconds.and_then(|s| Utc.timestamp_opt(s, 0).single())
+}
+
+pub async fn process(app: &App, payload: &str) -> Result<(), MessageError> {
+    let event: Value = serde_json::from_str(payload).map_err(|e| reject(format!("not JSON: {e}")))?;
+    let id = event["id"].as_str().ok_or_else(|| reject("event without id"))?.to_owned();
+    let kind = event["type"].as_str().unwrap_or_default().to_owned();
+    let created = event["created"].as_i64().unwrap_or_default();
+    let object = &event["data"]["object"];
+    if app.store.stripe_event_status(&id).await.map_err(retry)?.as_deref() == Some("processed") {
+        tracing::info!(event_id = %id, "Stripe event already processed");
+        return Ok(());
+    }
+    tracing::info!(event_id = %id, event_type = %kind, "processing Stripe event");
+    match kind.as_str() {
+        "checkout.session.completed" => checkout_completed(app, object).await?,
+        "customer.subscription.created" | "customer.subscription.updated" => {
+            subscription_changed(app, object, created, false).await?
+        }
+        "customer.subscription.deleted" => subscription_changed(app, object, created, true).await?,
+        "invoice.paid" => invoice_paid(app, object).await?,
+        "invoice.payment_failed" => invoice_payment_failed(app, object).await?,
+        "charge.refunded" => charge_refunded(app, object).await?,
+        "payment_method.attached" | "payment_method.detached" => payment_methods_changed(app, &event).await?,
+        other => tracing::info!(event_type = other, "Stripe event type not used by billing; acknowledged"),
+    }
+    app.store.set_stripe_event_status(&id, "processed").await.map_err(retry)
+}
+
+/// The organization an object belongs to: our metadata first, then the customer map.
+async fn organization_of(app: &App, object: &Value) -> Result<Option<OrganizationId>, MessageError> {
+    if let Some(org) = object["metadata"]["organization_id"].as_str() {
+        return OrganizationId::parse(org).map(Some).map_err(|e| reject(e.to_string()));
+    }
+    match id_of(&object["customer"]) {
+        Some(customer) => app.store.org_for_customer(customer).await.map_err(retry),
+        None => Ok(None),
+    }
+}
+
+async fn checkout_completed(app: &App, session: &Value) -> Result<(), MessageError> {
+    let org = organization_of(app, session).await?.ok_or_else(|| reject("checkout session without organization"))?;
+    if !matches!(session["payment_status"].as_str(), Some("paid") | Some("no_payment_required")) {
+        tracing::info!(org = %org, "checkout completed without payment yet; waiting for the payment");
+        return Ok(());
+    }
+    if let Some(customer) = id_of(&session["customer"]) {
+        app.store.link_customer(&org, customer).await.map_err(retry)?;
+    }
+    let session_id = session["id"].as_str().unwrap_or_default();
+    let payment_ref = id_of(&session["payment_intent"]).unwrap_or(session_id);
+    let paid: Cents = session["amount_total"].as_i64().unwrap_or_default();
+    let now = app.now();
+    let purpose = session["metadata"]["purpose"].as_str().unwrap_or_default();
+    let credited = match purpose {
+        "credits" => paid,
+        "pack" => {
+            let pack_id = session["metadata"]["pack"].as_str().unwrap_or_default();
+            let pack =
+                app.catalog().pack(pack_id).ok_or_else(|| reject(format!("unknown workflow pack {pack_id:?}")))?;
+            // A pack is prepaid standard runs, worth the catalog's run price each.
+            rounded_cents(app.catalog().run_prices.standard * rust_decimal::Decimal::from(pack.workflows))
+                .map_err(|e| reject(e.to_string()))?
+        }
+        "lifetime" => {
+            let purchase = Purchase::new(&org, payment_ref, "lifetime", session_id, paid, 0, now);
+            app.store.grant_purchase(&purchase, &lifetime_ledger_note(&org, payment_ref, now)).await.map_err(retry)?;
+            app.store.set_account_tier(&org, "lifetime", Some(&period::month_key(now)), now).await.map_err(retry)?;
+            let state = SubscriptionItem {
+                pk: subscription_key(&org).pk,
+                sk: subscription_key(&org).sk,
+                organization_id: org.clone(),
+                stripe_subscription_id: None,
+                stripe_price_id: None,
+                tier: "lifetime".into(),
+                status: "active".into(),
+                current_period_start: None,
+                current_period_end: None,
+                cancel_at_period_end: false,
+                canceled_at: None,
+                trial_start: None,
+                trial_end: None,
+                is_lifetime: true,
+                lifetime_purchase_date: Some(now),
+                lifetime_purchase_amount_cents: Some(paid),
+                source_event_created: i64::MAX,
+                created_at: now,
+                updated_at: now,
+            };
+            app.store.put_subscription_if_newer(&state).await.map_err(retry)?;
+            return Ok(());
+        }
+        // The subscription's own events set the tier; the session only linked the customer.
+        "subscription" => return Ok(()),
+        other => return Err(reject(format!("checkout session with unknown purpose {other:?}"))),
+    };
+    let purchase = Purchase::new(&org, payment_ref, purpose, session_id, paid, credited, now);
+    let entry = LedgerEntry::new(
+        &org,
+        LedgerKind::Purchase,
+        credited,
+        format!("checkout-{session_id}"),
+        format!("{purpose} purchase"),
+        "stripe",
+        now,
+    );
+    let granted = app.store.grant_purchase(&purchase, &entry).await.map_err(retry)?;
+    tracing::info!(org = %org, credited_cents = credited, granted, "checkout purchase applied");
+    Ok(())
+}
+
+/// Lifetime purchases grant no credits; their ledger line (amount 0) records the sale.
+fn lifetime_ledger_note(org: &OrganizationId, payment_ref: &str, now: DateTime<Utc>) -> LedgerEntry {
+    LedgerEntry::new(
+        org,
+        LedgerKind::Purchase,
+        0,
+        format!("lifetime-{payment_ref}"),
+        "lifetime plan purchase",
+        "stripe",
+        now,
+    )
+}
+
+async fn subscription_changed(app: &App, sub: &Value, created: i64, deleted: bool) -> Result<(), MessageError> {
+    let Some(org) = organization_of(app, sub).await? else {
+        // The customer link may still be on its way (checkout completion): retry later.
+        return Err(retry(anyhow::anyhow!("subscription for an unknown customer")));
+    };
+    let item = &sub["items"]["data"][0];
+    let price = item["price"]["id"].as_str().unwrap_or_default();
+    let tier = app
+        .config
+        .stripe
+        .tier_for_price(price)
+        .ok_or_else(|| reject(format!("price {price:?} is not a configured tier")))?;
+    let status = sub["status"].as_str().unwrap_or("incomplete");
+    // Newer API versions keep the period on the item.
+    let period_start = at(sub["current_period_start"].as_i64().or(item["current_period_start"].as_i64()));
+    let period_end = at(sub["current_period_end"].as_i64().or(item["current_period_end"].as_i64()));
+    let now = app.now();
+    let existing = app.store.subscription(&org).await.map_err(retry)?;
+    let state = SubscriptionItem {
+        pk: subscription_key(&org).pk,
+        sk: subscription_key(&org).sk,
+        organization_id: org.clone(),
+        stripe_subscription_id: sub["id"].as_str().map(str::to_owned),
+        stripe_price_id: Some(price.to_owned()),
+        tier: tier.to_owned(),
+        status: if deleted { "canceled".into() } else { status.to_owned() },
+        current_period_start: period_start,
+        current_period_end: period_end,
+        cancel_at_period_end: sub["cancel_at_period_end"].as_bool().unwrap_or(false),
+        canceled_at: at(sub["canceled_at"].as_i64()),
+        trial_start: at(sub["trial_start"].as_i64()),
+        trial_end: at(sub["trial_end"].as_i64()),
+        is_lifetime: existing.as_ref().is_some_and(|e| e.is_lifetime),
+        lifetime_purchase_date: existing.as_ref().and_then(|e| e.lifetime_purchase_date),
+        lifetime_purchase_amount_cents: existing.as_ref().and_then(|e| e.lifetime_purchase_amount_cents),
+        source_event_created: created,
+        created_at: existing.as_ref().map_or(now, |e| e.created_at),
+        updated_at: now,
+    };
+    if existing.as_ref().is_some_and(|e| e.is_lifetime) {
+        tracing::info!(org = %org, "lifetime account: subscription changes do not move the tier");
+        return Ok(());
+    }
+    if !app.store.put_subscription_if_newer(&state).await.map_err(retry)? {
+        tracing::info!(org = %org, created, "older subscription event ignored; newer state already applied");
+        return Ok(());
+    }
+    let ended = deleted || matches!(status, "canceled" | "incomplete_expired" | "unpaid");
+    let starting = matches!(status, "incomplete");
+    let effective = if ended || starting { app.catalog().free_tier.to_string() } else { tier.to_owned() };
+    let period_key = period_start.map(|p| p.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+    let period = if ended { Some(period::month_key(now)) } else { period_key };
+    app.store.set_account_tier(&org, &effective, period.as_deref(), now).await.map_err(retry)
+}
+
+async fn invoice_paid(app: &App, invoice: &Value) -> Result<(), MessageError> {
+    let Some(org) = organization_of(app, invoice).await? else {
+        return Err(retry(anyhow::anyhow!("invoice for an unknown customer")));
+    };
+    if invoice["billing_reason"].as_str() == Some("subscription_cycle") {
+        // A new billing period: the subscription's workflow quota starts again.
+        let start = at(invoice["lines"]["data"][0]["period"]["start"].as_i64());
+        if let (Some(start), Some(account)) = (start, app.store.get_account(&org).await.map_err(retry)?) {
+            let key = start.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+            app.store.set_account_tier(&org, account.tier.as_str(), Some(&key), app.now()).await.map_err(retry)?;
+        }
+    }
+    if app.store.set_account_status(&org, "active").await.map_err(retry)? {
+        let reason = format!("invoice {} paid", invoice["id"].as_str().unwrap_or_default());
+        publish(
+            app,
+            &org,
+            format!("reactivated-{}", invoice["id"].as_str().unwrap_or_default()),
+            DomainEvent::AccountReactivated { reason },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn invoice_payment_failed(app: &App, invoice: &Value) -> Result<(), MessageError> {
+    let Some(org) = organization_of(app, invoice).await? else {
+        return Err(retry(anyhow::anyhow!("invoice for an unknown customer")));
+    };
+    let invoice_id = invoice["id"].as_str().unwrap_or_default().to_owned();
+    let attempts = u32::try_from(invoice["attempt_count"].as_u64().unwrap_or(1)).unwrap_or(u32::MAX);
+    if let Some(mut sub) = app.store.subscription(&org).await.map_err(retry)?
+        && !sub.is_lifetime
+    {
+        sub.status = "past_due".into();
+        sub.updated_at = app.now();
+        app.store.put_subscription_if_newer(&sub).await.map_err(retry)?;
+    }
+    let due = crate::domain::money::dollars(invoice["amount_due"].as_i64().unwrap_or_default());
+    let failed =
+        DomainEvent::PaymentFailed { invoice_id: invoice_id.clone(), attempt_count: attempts, amount_due_usd: due };
+    publish(app, &org, format!("payment-failed-{invoice_id}-{attempts}"), failed).await?;
+    if attempts >= app.config.failed_payments_before_suspension
+        && app.store.set_account_status(&org, "suspended").await.map_err(retry)?
+    {
+        let reason = format!("payment of invoice {invoice_id} failed {attempts} times");
+        publish(app, &org, format!("suspended-{invoice_id}"), DomainEvent::AccountSuspended { reason }).await?;
+    }
+    Ok(())
+}
+
+async fn charge_refunded(app: &App, charge: &Value) -> Result<(), MessageError> {
+    let payment_ref = id_of(&charge["payment_intent"]).unwrap_or_default();
+    let Some(purchase) = app.store.purchase(payment_ref).await.map_err(retry)? else {
+        tracing::info!(payment_ref, "refund of a payment that bought no credits; nothing to reverse");
+        return Ok(());
+    };
+    let refunded = charge["amount_refunded"].as_i64().unwrap_or_default();
+    let reversed = app.store.reverse_purchase(&purchase, refunded, app.now()).await.map_err(retry)?;
+    tracing::info!(org = %purchase.organization_id, reversed_cents = reversed, "refund reversed credits");
+    Ok(())
+}
+
+async fn payment_methods_changed(app: &App, event: &Value) -> Result<(), MessageError> {
+    // After a detach the method has no customer; Stripe names the old one in previous_attributes.
+    let Some(customer) = customer_of(event) else { return Ok(()) };
+    let Some(org) = app.store.org_for_customer(customer).await.map_err(retry)? else {
+        return Err(retry(anyhow::anyhow!("payment method of an unknown customer")));
+    };
+    let has = match &app.stripe {
+        // Ask Stripe what is left: events may arrive out of order.
+        Some(stripe) => !stripe.payment_methods(customer).await.map_err(retry)?.is_empty(),
+        None => event["type"].as_str() == Some("payment_method.attached"),
+    };
+    app.store.set_has_payment_method(&org, has).await.map_err(retry)
+}
+
+async fn publish(app: &App, org: &OrganizationId, id: String, event: DomainEvent) -> Result<(), MessageError> {
+    app.events.publish(&Envelope::new(id, org, app.now(), event)).await.map_err(retry)
+}

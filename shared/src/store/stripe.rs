@@ -1,0 +1,475 @@
+//! Stripe's side of the table: webhook event markers, the customer ↔ organization map,
+//! purchases (credits, packs, lifetime) and their refunds, and the subscription item.
+//!
+//! | Item | PK | SK |
+//! |---|---|---|
+//! | Stripe event marker | `STRIPE_EVENT#<evt>` | `EVENT` |
+//! | Customer map | `STRIPE#<cus>` | `CUSTOMER` |
+//! | Purchase | `STRIPE_PAYMENT#<payment intent or session>` | `PURCHASE` |
+//! | Subscription | `ORG#<org>` | `SUBSCRIPTION` |
+
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Store, StoreError, encode, key_item, keys, timestamp};
+use crate::domain::OrganizationId;
+use crate::domain::money::Cents;
+use crate::domain::usage::{LedgerEntry, LedgerKind};
+
+/// How long event markers are kept (Stripe retries for three days).
+const EVENT_MARKER_DAYS: i64 = 30;
+
+fn event_key(event_id: &str) -> keys::Key {
+    keys::Key { pk: format!("STRIPE_EVENT#{event_id}"), sk: "EVENT".into() }
+}
+
+fn customer_key(customer_id: &str) -> keys::Key {
+    keys::Key { pk: format!("STRIPE#{customer_id}"), sk: "CUSTOMER".into() }
+}
+
+fn purchase_key(payment_ref: &str) -> keys::Key {
+    keys::Key { pk: format!("STRIPE_PAYMENT#{payment_ref}"), sk: "PURCHASE".into() }
+}
+
+pub fn subscription_key(org: &OrganizationId) -> keys::Key {
+    keys::Key { pk: keys::org_partition(org), sk: "SUBSCRIPTION".into() }
+}
+
+fn build_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Dynamo { operation: "TransactWriteItems", message: e.to_string() }
+}
+
+/// What the webhook should do with an event it has just verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Receipt {
+    /// First time seen: hand it off.
+    New,
+    /// Seen, but an earlier attempt may have died before the hand-off: hand it off again (the
+    /// FIFO queue's deduplication id keeps it single).
+    Unconfirmed,
+    /// Already handed off or processed: acknowledge without doing anything.
+    Duplicate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct EventMarker {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    status: String,
+    event_type: String,
+    created: i64,
+    received_at: DateTime<Utc>,
+    expires_at: i64,
+}
+
+/// A purchase made through Checkout, kept to reverse it exactly when refunded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Purchase {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub organization_id: OrganizationId,
+    /// `credits`, `pack` or `lifetime`.
+    pub kind: String,
+    pub checkout_session_id: String,
+    pub paid_cents: Cents,
+    /// Credits granted for it (a pack may grant more than was paid).
+    pub credited_cents: Cents,
+    /// Part of `paid_cents` already refunded and reversed.
+    pub reversed_paid_cents: Cents,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Purchase {
+    pub fn new(
+        org: &OrganizationId,
+        payment_ref: &str,
+        kind: &str,
+        session: &str,
+        paid: Cents,
+        credited: Cents,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let key = purchase_key(payment_ref);
+        Self {
+            pk: key.pk,
+            sk: key.sk,
+            organization_id: org.clone(),
+            kind: kind.to_owned(),
+            checkout_session_id: session.to_owned(),
+            paid_cents: paid,
+            credited_cents: credited,
+            reversed_paid_cents: 0,
+            created_at: now,
+        }
+    }
+}
+
+/// The organization's subscription as Stripe last described it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub organization_id: OrganizationId,
+    pub stripe_subscription_id: Option<String>,
+    pub stripe_price_id: Option<String>,
+    pub tier: String,
+    pub status: String,
+    pub current_period_start: Option<DateTime<Utc>>,
+    pub current_period_end: Option<DateTime<Utc>>,
+    pub cancel_at_period_end: bool,
+    pub canceled_at: Option<DateTime<Utc>>,
+    pub trial_start: Option<DateTime<Utc>>,
+    pub trial_end: Option<DateTime<Utc>>,
+    pub is_lifetime: bool,
+    pub lifetime_purchase_date: Option<DateTime<Utc>>,
+    pub lifetime_purchase_amount_cents: Option<Cents>,
+    /// Stripe `created` time of the event this state came from; older events never overwrite it.
+    pub source_event_created: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Store {
+    pub async fn receive_stripe_event(
+        &self,
+        event_id: &str,
+        event_type: &str,
+        created: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Receipt, StoreError> {
+        let key = event_key(event_id);
+        let marker = EventMarker {
+            pk: key.pk.clone(),
+            sk: key.sk.clone(),
+            status: "received".into(),
+            event_type: event_type.to_owned(),
+            created,
+            received_at: now,
+            expires_at: (now + chrono::Duration::days(EVENT_MARKER_DAYS)).timestamp(),
+        };
+        let result = self
+            .client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(encode(&marker)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Receipt::New),
+            Err(err) => match err.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(seen)) => {
+                    let status = seen.item.as_ref().and_then(|i| i.get("status")).and_then(|s| s.as_s().ok()).cloned();
+                    Ok(if status.as_deref() == Some("received") { Receipt::Unconfirmed } else { Receipt::Duplicate })
+                }
+                _ => Err(StoreError::from_sdk("PutItem", err)),
+            },
+        }
+    }
+
+    /// Moves an event marker from one status to the next (`received` → `queued` → `processed`).
+    pub async fn set_stripe_event_status(&self, event_id: &str, status: &str) -> Result<(), StoreError> {
+        self.client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key_item(&event_key(event_id))))
+            .update_expression("SET #s = :s")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":s", AttributeValue::S(status.into()))
+            .send()
+            .await
+            .map_err(|e| StoreError::from_sdk("UpdateItem", e))?;
+        Ok(())
+    }
+
+    pub async fn stripe_event_status(&self, event_id: &str) -> Result<Option<String>, StoreError> {
+        #[derive(Deserialize)]
+        struct Status {
+            status: String,
+        }
+        Ok(self.get_item::<Status>(event_key(event_id)).await?.map(|s| s.status))
+    }
+
+    /// Removes the marker of an event whose hand-off failed, so Stripe's retry is not taken
+    /// for a duplicate. Only a marker still `received` is removed.
+    pub async fn forget_stripe_event(&self, event_id: &str) -> Result<(), StoreError> {
+        let result = self
+            .client()
+            .delete_item()
+            .table_name(self.table())
+            .set_key(Some(key_item(&event_key(event_id))))
+            .condition_expression("#s = :received")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":received", AttributeValue::S("received".into()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+            Err(err) => Err(StoreError::from_sdk("DeleteItem", err)),
+        }
+    }
+
+    /// Records that `customer_id` belongs to `org` (both directions).
+    pub async fn link_customer(&self, org: &OrganizationId, customer_id: &str) -> Result<(), StoreError> {
+        let mut map = key_item(&customer_key(customer_id));
+        map.insert("organization_id".into(), AttributeValue::S(org.to_string()));
+        self.client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(map))
+            .send()
+            .await
+            .map_err(|e| StoreError::from_sdk("PutItem", e))?;
+        self.client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key_item(&keys::account(org))))
+            .update_expression("SET stripe_customer_id = :c")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":c", AttributeValue::S(customer_id.into()))
+            .send()
+            .await
+            .map_err(|e| StoreError::from_sdk("UpdateItem", e))?;
+        Ok(())
+    }
+
+    pub async fn org_for_customer(&self, customer_id: &str) -> Result<Option<OrganizationId>, StoreError> {
+        #[derive(Deserialize)]
+        struct Map {
+            organization_id: OrganizationId,
+        }
+        Ok(self.get_item::<Map>(customer_key(customer_id)).await?.map(|m| m.organization_id))
+    }
+
+    /// Grants a purchase's credits with its ledger entry, once: `false` if already granted.
+    pub async fn grant_purchase(&self, purchase: &Purchase, entry: &LedgerEntry) -> Result<bool, StoreError> {
+        let org = &purchase.organization_id;
+        let put_new = |item| {
+            Put::builder()
+                .table_name(self.table())
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(PK)")
+                .build()
+                .map_err(build_err)
+        };
+        let credit = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(key_item(&keys::account(org))))
+            .update_expression("ADD credit_balance_cents :amount, version :one SET updated_at = :now")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":amount", AttributeValue::N(purchase.credited_cents.to_string()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":now", AttributeValue::S(timestamp(entry.created_at)))
+            .build()
+            .map_err(build_err)?;
+        let result = self
+            .client()
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put_new(encode(purchase)?)?).build())
+            .transact_items(TransactWriteItem::builder().update(credit).build())
+            .transact_items(TransactWriteItem::builder().put(put_new(encode(entry)?)?).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if first_condition_failed(&err) => Ok(false),
+            Err(err) => Err(StoreError::from_sdk("TransactWriteItems", err)),
+        }
+    }
+
+    pub async fn purchase(&self, payment_ref: &str) -> Result<Option<Purchase>, StoreError> {
+        self.get_item(purchase_key(payment_ref)).await
+    }
+
+    /// Reverses the credits of a refunded purchase up to `refunded_paid` (Stripe's cumulative
+    /// refunded amount), proportionally to what was credited. The balance may go negative:
+    /// credits already spent are owed, not hidden. Returns the credits taken back.
+    pub async fn reverse_purchase(
+        &self,
+        purchase: &Purchase,
+        refunded_paid: Cents,
+        now: DateTime<Utc>,
+    ) -> Result<Cents, StoreError> {
+        let delta_paid = refunded_paid.min(purchase.paid_cents) - purchase.reversed_paid_cents;
+        if delta_paid <= 0 || purchase.paid_cents == 0 {
+            return Ok(0);
+        }
+        // Reverse by cumulative totals so rounding never drifts across partial refunds.
+        let credited_at = |paid: Cents| {
+            (i128::from(purchase.credited_cents) * i128::from(paid) / i128::from(purchase.paid_cents)) as Cents
+        };
+        let reversed =
+            credited_at(purchase.reversed_paid_cents + delta_paid) - credited_at(purchase.reversed_paid_cents);
+        let org = &purchase.organization_id;
+        let payment_ref = purchase.pk.trim_start_matches("STRIPE_PAYMENT#");
+        let mut entry = LedgerEntry::new(
+            org,
+            LedgerKind::Refund,
+            -reversed,
+            format!("refund-{payment_ref}-{}", purchase.reversed_paid_cents + delta_paid),
+            format!("refund of {} purchase {}", purchase.kind, purchase.checkout_session_id),
+            "stripe",
+            now,
+        );
+        entry.run_id = None;
+        let mark = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(key_item(&purchase_key(payment_ref))))
+            .update_expression("SET reversed_paid_cents = :new")
+            .condition_expression("reversed_paid_cents = :old")
+            .expression_attribute_values(
+                ":new",
+                AttributeValue::N((purchase.reversed_paid_cents + delta_paid).to_string()),
+            )
+            .expression_attribute_values(":old", AttributeValue::N(purchase.reversed_paid_cents.to_string()))
+            .build()
+            .map_err(build_err)?;
+        let debit = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(key_item(&keys::account(org))))
+            .update_expression("ADD credit_balance_cents :amount, version :one")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":amount", AttributeValue::N((-reversed).to_string()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .build()
+            .map_err(build_err)?;
+        let ledger = Put::builder()
+            .table_name(self.table())
+            .set_item(Some(encode(&entry)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(build_err)?;
+        let result = self
+            .client()
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(mark).build())
+            .transact_items(TransactWriteItem::builder().update(debit).build())
+            .transact_items(TransactWriteItem::builder().put(ledger).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(reversed),
+            // Another delivery reversed it first.
+            Err(err) if first_condition_failed(&err) => Ok(0),
+            Err(err) => Err(StoreError::from_sdk("TransactWriteItems", err)),
+        }
+    }
+
+    pub async fn subscription(&self, org: &OrganizationId) -> Result<Option<SubscriptionItem>, StoreError> {
+        self.get_item(subscription_key(org)).await
+    }
+
+    /// Stores `state` unless a newer Stripe event already did: `false` when `state` is older.
+    pub async fn put_subscription_if_newer(&self, state: &SubscriptionItem) -> Result<bool, StoreError> {
+        let result = self
+            .client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(encode(state)?))
+            .condition_expression("attribute_not_exists(PK) OR source_event_created <= :created")
+            .expression_attribute_values(":created", AttributeValue::N(state.source_event_created.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(err) => Err(StoreError::from_sdk("PutItem", err)),
+        }
+    }
+
+    /// Puts the account on `tier`. When `usage_period` names a new subscription period, the
+    /// period's usage starts again at zero.
+    pub async fn set_account_tier(
+        &self,
+        org: &OrganizationId,
+        tier: &str,
+        usage_period: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut request = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key_item(&keys::account(org))))
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":tier", AttributeValue::S(tier.into()))
+            .expression_attribute_values(":now", AttributeValue::S(timestamp(now)))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()));
+        let mut set = "tier = :tier, updated_at = :now".to_owned();
+        if let Some(period) = usage_period {
+            // A different period resets usage; the same period keeps it (events repeat).
+            let account = self.get_account(org).await?;
+            if account.is_some_and(|a| a.usage_period != period) {
+                set.push_str(", usage_period = :period, period_used = :zero");
+                request = request
+                    .expression_attribute_values(":period", AttributeValue::S(period.into()))
+                    .expression_attribute_values(":zero", AttributeValue::N("0".into()));
+            }
+        }
+        request
+            .update_expression(format!("SET {set} ADD version :one"))
+            .send()
+            .await
+            .map_err(|e| StoreError::from_sdk("UpdateItem", e))?;
+        Ok(())
+    }
+
+    /// Sets `status` (active/suspended) if it is not already; `true` when it changed.
+    pub async fn set_account_status(&self, org: &OrganizationId, status: &str) -> Result<bool, StoreError> {
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key_item(&keys::account(org))))
+            .update_expression("SET #s = :s ADD version :one")
+            .condition_expression("attribute_exists(PK) AND #s <> :s")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":s", AttributeValue::S(status.into()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(err) => Err(StoreError::from_sdk("UpdateItem", err)),
+        }
+    }
+
+    pub async fn set_has_payment_method(&self, org: &OrganizationId, has: bool) -> Result<(), StoreError> {
+        self.client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key_item(&keys::account(org))))
+            .update_expression("SET has_payment_method = :h ADD version :one")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":h", AttributeValue::Bool(has))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .send()
+            .await
+            .map_err(|e| StoreError::from_sdk("UpdateItem", e))?;
+        Ok(())
+    }
+}
+
+fn first_condition_failed(
+    err: &aws_sdk_dynamodb::error::SdkError<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+        aws_sdk_dynamodb::config::http::HttpResponse,
+    >,
+) -> bool {
+    matches!(
+        err.as_service_error(),
+        Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c))
+            if c.cancellation_reasons().first().and_then(|r| r.code()) == Some("ConditionalCheckFailed")
+    )
+}

@@ -1,0 +1,329 @@
+//! The Stripe webhook pipeline: signature checks, deduplication, the FIFO hand-off and the
+//! processor's effects, with payloads signed here the way Stripe signs them.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use billing::domain::OrganizationId;
+use billing::domain::quota::{ReserveRequest, RunKind};
+use billing::payments::webhook::sign;
+use billing_tests::{TestContext, TestServer};
+use serde_json::{Value, json};
+
+const SECRET: &str = "whsec_test_pipeline";
+
+async fn context() -> TestContext {
+    let stripe_base = std::env::var("STRIPE_API_BASE").unwrap_or_default();
+    TestContext::with_messaging(&[
+        ("STRIPE_WEBHOOK_SECRET", SECRET),
+        ("STRIPE_SECRET_KEY", "sk_test_123"),
+        ("STRIPE_API_BASE", &stripe_base),
+        ("STRIPE_PRICE_STARTER", "price_starter"),
+        ("STRIPE_PRICE_PRO", "price_pro"),
+    ])
+    .await
+}
+
+fn now_ts(ctx: &TestContext) -> i64 {
+    ctx.app.now().timestamp()
+}
+
+async fn post(server: &TestServer, payload: &str, signature: Option<&str>) -> billing_tests::Reply {
+    let mut request = server.http.post(format!("{}/api/billing/webhook", server.url)).body(payload.to_owned());
+    if let Some(signature) = signature {
+        request = request.header("stripe-signature", signature);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let json = response.json().await.unwrap_or(Value::Null);
+    billing_tests::Reply { status, json, headers }
+}
+
+async fn deliver(ctx: &TestContext, server: &TestServer, event: &Value) -> billing_tests::Reply {
+    let payload = event.to_string();
+    post(server, &payload, Some(&sign(&payload, SECRET, now_ts(ctx)))).await
+}
+
+/// Runs the FIFO queue through the processor until it is empty, like the event source mapping.
+async fn process_queue(ctx: &TestContext) -> usize {
+    let resources = ctx.resources.as_ref().unwrap();
+    let (url, arn) = (&resources.queue_urls["StripeEventsQueue"], &resources.queue_arns["StripeEventsQueue"]);
+    let mut total = 0;
+    loop {
+        let n = local_server::pump::pump_once(&ctx.app, url, arn, &sqs_stripe_events::handle).await.unwrap();
+        if n == 0 {
+            return total;
+        }
+        total += n;
+    }
+}
+
+fn event(id: &str, kind: &str, created: i64, object: Value) -> Value {
+    json!({ "id": id, "object": "event", "type": kind, "created": created, "livemode": false, "pending_webhooks": 1,
+            "api_version": "2025-03-31.basil", "data": { "object": object } })
+}
+
+fn checkout(id: &str, org: &str, purpose: &str, amount: i64, extra: Value) -> Value {
+    let mut metadata = json!({ "organization_id": org, "purpose": purpose });
+    if let (Some(m), Value::Object(more)) = (metadata.as_object_mut(), extra) {
+        m.extend(more);
+    }
+    json!({ "id": id, "object": "checkout.session", "payment_status": "paid", "amount_total": amount,
+            "customer": format!("cus_{org}"), "payment_intent": format!("pi_{id}"), "metadata": metadata })
+}
+
+fn subscription(org: &str, price: &str, status: &str, period_start: i64) -> Value {
+    json!({ "id": format!("sub_{org}"), "object": "subscription", "customer": format!("cus_{org}"), "status": status,
+            "cancel_at_period_end": false, "metadata": { "organization_id": org },
+            "items": { "data": [{ "price": { "id": price }, "current_period_start": period_start, "current_period_end": period_start + 2_592_000 }] } })
+}
+
+#[tokio::test]
+async fn unsigned_forged_and_stale_deliveries_are_refused_and_leave_nothing_behind() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    let payload = event("evt_bad", "checkout.session.completed", 1, json!({})).to_string();
+    let now = now_ts(&ctx);
+
+    let cases = [
+        (None, "missing_signature"),
+        (Some(sign(&payload, "whsec_someone_else", now)), "invalid_signature"),
+        (Some(sign(&payload.replace("evt_bad", "evt_evil"), SECRET, now)), "invalid_signature"),
+        (Some(sign(&payload, SECRET, now - 301)), "stale_signature"),
+        (Some("t=not-a-time,v1=abc".to_owned()), "invalid_signature"),
+    ];
+    for (signature, code) in cases {
+        let reply = post(&server, &payload, signature.as_deref()).await;
+        assert_eq!((reply.status, reply.json["code"].as_str()), (400, Some(code)), "{signature:?}");
+    }
+    assert!(ctx.all_items().await.is_empty(), "nothing stored before the signature is verified");
+    assert_eq!(process_queue(&ctx).await, 0, "nothing queued");
+}
+
+#[tokio::test]
+async fn during_a_secret_roll_either_signature_is_accepted() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    let payload = event("evt_roll", "customer.created", 1, json!({})).to_string();
+    let v1 = |secret: &str| sign(&payload, secret, now_ts(&ctx)).split(",v1=").nth(1).unwrap().to_owned();
+    let header = format!("t={},v1={},v1={}", now_ts(&ctx), v1("whsec_retiring"), v1(SECRET));
+
+    let reply = post(&server, &payload, Some(&header)).await;
+
+    assert_eq!(reply.status, 200, "{reply:?}");
+}
+
+#[tokio::test]
+async fn a_duplicate_delivery_is_acknowledged_and_applied_once() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    ctx.account("dup").await;
+    let purchase =
+        event("evt_dup", "checkout.session.completed", 10, checkout("cs_dup", "dup", "credits", 2_500, json!({})));
+
+    let first = deliver(&ctx, &server, &purchase).await;
+    let second = deliver(&ctx, &server, &purchase).await;
+    assert_eq!((first.status, &first.json["duplicate"]), (200, &json!(false)));
+    assert_eq!((second.status, &second.json["duplicate"]), (200, &json!(true)));
+    assert_eq!(process_queue(&ctx).await, 1, "one message handed off");
+    // Even a redelivery of the queued message changes nothing twice.
+    let third = deliver(&ctx, &server, &purchase).await;
+    assert_eq!(third.json["duplicate"], json!(true));
+
+    let account = ctx.stored_account("dup").await;
+    assert_eq!((account.credit_balance_cents, account.stripe_customer_id.as_deref()), (2_500, Some("cus_dup")));
+    assert_eq!(ctx.items_with_prefix("LEDGER#").await.len(), 1);
+}
+
+#[tokio::test]
+async fn workflow_packs_and_lifetime_purchases_apply_the_catalog() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    ctx.account("packs").await;
+    deliver(
+        &ctx,
+        &server,
+        &event(
+            "evt_p10",
+            "checkout.session.completed",
+            1,
+            checkout("cs_p10", "packs", "pack", 10_000, json!({ "pack": "10" })),
+        ),
+    )
+    .await;
+    deliver(
+        &ctx,
+        &server,
+        &event(
+            "evt_p50",
+            "checkout.session.completed",
+            2,
+            checkout("cs_p50", "packs", "pack", 40_000, json!({ "pack": "50" })),
+        ),
+    )
+    .await;
+    deliver(
+        &ctx,
+        &server,
+        &event(
+            "evt_life",
+            "checkout.session.completed",
+            3,
+            checkout("cs_life", "packs", "lifetime", 49_900, json!({})),
+        ),
+    )
+    .await;
+    process_queue(&ctx).await;
+
+    let account = ctx.stored_account("packs").await;
+    // 10 and 50 standard runs at $10 each.
+    assert_eq!(account.credit_balance_cents, 60_000);
+    assert_eq!(account.tier.as_str(), "lifetime");
+
+    // A lifetime account is not downgraded by a subscription ending.
+    deliver(
+        &ctx,
+        &server,
+        &event("evt_del", "customer.subscription.deleted", 4, subscription("packs", "price_pro", "canceled", 1)),
+    )
+    .await;
+    process_queue(&ctx).await;
+    assert_eq!(ctx.stored_account("packs").await.tier.as_str(), "lifetime");
+}
+
+#[tokio::test]
+async fn an_older_subscription_event_never_overwrites_newer_state() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    ctx.update_account("subs", "SET period_used = :n", &[(":n", AttributeValue::N("7".into()))]).await;
+    let newer = event(
+        "evt_new",
+        "customer.subscription.updated",
+        2_000,
+        subscription("subs", "price_starter", "active", 1_000),
+    );
+    let older =
+        event("evt_old", "customer.subscription.updated", 1_000, subscription("subs", "price_pro", "active", 1_000));
+
+    deliver(&ctx, &server, &newer).await;
+    deliver(&ctx, &server, &older).await;
+    process_queue(&ctx).await;
+
+    let account = ctx.stored_account("subs").await;
+    assert_eq!(account.tier.as_str(), "starter");
+    assert_eq!(account.period_used, 0, "a new subscription period starts usage again");
+    let sub = ctx.app.store.subscription(&OrganizationId::parse("subs").unwrap()).await.unwrap().unwrap();
+    assert_eq!((sub.tier.as_str(), sub.source_event_created), ("starter", 2_000));
+
+    // Deletion sends the account back to the free tier.
+    deliver(
+        &ctx,
+        &server,
+        &event(
+            "evt_gone",
+            "customer.subscription.deleted",
+            3_000,
+            subscription("subs", "price_starter", "canceled", 1_000),
+        ),
+    )
+    .await;
+    process_queue(&ctx).await;
+    assert_eq!(ctx.stored_account("subs").await.tier.as_str(), "free");
+}
+
+#[tokio::test]
+async fn a_refund_after_partial_consumption_leaves_an_honest_negative_balance() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    ctx.update_account("refund", "SET free_remaining = :z", &[(":z", AttributeValue::N("0".into()))]).await;
+    deliver(
+        &ctx,
+        &server,
+        &event("evt_buy", "checkout.session.completed", 1, checkout("cs_buy", "refund", "credits", 5_000, json!({}))),
+    )
+    .await;
+    process_queue(&ctx).await;
+    let org = OrganizationId::parse("refund").unwrap();
+    for run in ["a", "b", "c"] {
+        let request = ReserveRequest { run_id: run.into(), kind: RunKind::Standard, estimated_cost_cents: None };
+        ctx.app.store.reserve(&org, &request, ctx.app.catalog(), ctx.app.now(), ctx.app.hold_ttl()).await.unwrap();
+        ctx.app.store.commit(&org, run, None, false, None, ctx.app.now()).await.unwrap();
+    }
+    assert_eq!(ctx.stored_account("refund").await.credit_balance_cents, 2_000);
+
+    let charge = |refunded: i64| json!({ "id": "ch_1", "object": "charge", "customer": "cus_refund", "payment_intent": "pi_cs_buy", "amount": 5_000, "amount_refunded": refunded });
+    deliver(&ctx, &server, &event("evt_r1", "charge.refunded", 2, charge(2_000))).await;
+    deliver(&ctx, &server, &event("evt_r2", "charge.refunded", 3, charge(5_000))).await;
+    deliver(&ctx, &server, &event("evt_r2b", "charge.refunded", 4, charge(5_000))).await;
+    process_queue(&ctx).await;
+
+    let account = ctx.stored_account("refund").await;
+    assert_eq!(account.credit_balance_cents, -3_000, "the $30 already spent is owed, not hidden");
+    let ledger: i64 = ctx
+        .items_with_prefix("LEDGER#")
+        .await
+        .iter()
+        .map(|e| e["amount_cents"].as_n().unwrap().parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(ledger, account.credit_balance_cents + account.credit_held_cents, "balance = sum of ledger");
+}
+
+#[tokio::test]
+async fn repeated_payment_failures_suspend_the_account_and_a_payment_reactivates_it() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    let spy = ctx.event_spy().await;
+    ctx.account("dunning").await;
+    ctx.app.store.link_customer(&OrganizationId::parse("dunning").unwrap(), "cus_dunning").await.unwrap();
+    let invoice = |attempts: i64| json!({ "id": "in_1", "object": "invoice", "customer": "cus_dunning", "attempt_count": attempts, "amount_due": 7_900, "billing_reason": "subscription_cycle" });
+    for attempt in 1..=3 {
+        deliver(
+            &ctx,
+            &server,
+            &event(&format!("evt_fail{attempt}"), "invoice.payment_failed", attempt, invoice(attempt)),
+        )
+        .await;
+    }
+    process_queue(&ctx).await;
+    assert_eq!(ctx.stored_account("dunning").await.status.as_str(), "suspended");
+    let refused = server
+        .request(
+            "POST",
+            "/api/billing/internal/quota/dunning/reservations",
+            Some(&server.service_token()),
+            Some(json!({ "run_id": "r", "kind": "standard" })),
+        )
+        .await;
+    assert_eq!((refused.status, refused.json["code"].as_str()), (403, Some("account_suspended")));
+
+    let mut paid = invoice(4);
+    paid["lines"] = json!({ "data": [{ "period": { "start": 1_800_000_000 } }] });
+    deliver(&ctx, &server, &event("evt_paid", "invoice.paid", 10, paid)).await;
+    process_queue(&ctx).await;
+
+    assert_eq!(ctx.stored_account("dunning").await.status.as_str(), "active");
+    let events = spy.events().await;
+    let names: Vec<&str> = events.iter().map(|e| e.event.name()).collect();
+    assert_eq!(names.iter().filter(|n| **n == "PaymentFailed").count(), 3);
+    assert_eq!(names.iter().filter(|n| **n == "AccountSuspended").count(), 1);
+    assert_eq!(names.iter().filter(|n| **n == "AccountReactivated").count(), 1);
+}
+
+#[tokio::test]
+async fn a_failed_hand_off_answers_5xx_and_leaves_no_duplicate_marker() {
+    let broken = TestContext::with_messaging(&[
+        ("STRIPE_WEBHOOK_SECRET", SECRET),
+        ("STRIPE_EVENTS_QUEUE_URL", "http://127.0.0.1:9/000000000000/missing.fifo"),
+    ])
+    .await;
+    let server = broken.serve().await;
+    let purchase =
+        event("evt_lost", "checkout.session.completed", 1, checkout("cs_lost", "x", "credits", 100, json!({})));
+
+    let reply = deliver(&broken, &server, &purchase).await;
+
+    assert_eq!(reply.status, 503, "{reply:?}");
+    assert!(
+        broken.app.store.stripe_event_status("evt_lost").await.unwrap().is_none(),
+        "Stripe's retry must not look like a duplicate"
+    );
+}
