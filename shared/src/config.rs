@@ -49,6 +49,8 @@ pub struct StripeConfig {
     pub api_base: Option<String>,
     /// Stripe price id of each subscribable tier (and `lifetime`), by tier id.
     pub tier_prices: std::collections::BTreeMap<String, String>,
+    /// Stripe price id of each workflow pack, by pack id (else the catalog price is charged).
+    pub pack_prices: std::collections::BTreeMap<String, String>,
 }
 
 impl StripeConfig {
@@ -130,6 +132,13 @@ impl Config {
                     .filter_map(|t| {
                         let name = format!("STRIPE_PRICE_{}", t.id.as_str().to_uppercase());
                         get(&name).map(|price| (t.id.to_string(), price))
+                    })
+                    .collect(),
+                pack_prices: catalog
+                    .workflow_packs
+                    .iter()
+                    .filter_map(|p| {
+                        get(&format!("STRIPE_PRICE_PACK_{}", p.id.to_uppercase())).map(|price| (p.id.clone(), price))
                     })
                     .collect(),
             },

@@ -31,6 +31,10 @@ async fn main() -> anyhow::Result<()> {
     env.insert(Config::TABLE.to_owned(), resources.table_name.clone());
     env.entry("STRIPE_SECRET_KEY".into()).or_insert_with(|| "sk_test_local".into());
     env.entry("STRIPE_PUBLISHABLE_KEY".into()).or_insert_with(|| "pk_test_local".into());
+    // stripe-mock accepts any price id; these let every subscription checkout run locally.
+    for tier in ["starter", "pro", "team", "byo"] {
+        env.entry(format!("STRIPE_PRICE_{}", tier.to_uppercase())).or_insert_with(|| format!("price_local_{tier}"));
+    }
     if let Some(url) = resources.queue_urls.get("UsageQueue") {
         env.insert("USAGE_QUEUE_URL".into(), url.clone());
     }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use billing::lambda::{HttpHandler, ScheduleHandler, SqsHandler};
 
 pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
-    let handlers: [(&'static str, Arc<dyn HttpHandler>); 14] = [
+    let handlers: [(&'static str, Arc<dyn HttpHandler>); 23] = [
         ("http-get-config", Arc::new(http_get_config::handle)),
         ("http-get-plans", Arc::new(http_get_plans::handle)),
         ("http-get-account", Arc::new(http_get_account::handle)),
@@ -23,6 +23,15 @@ pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
         ("http-get-budget", Arc::new(http_get_budget::handle)),
         ("http-put-budget", Arc::new(http_put_budget::handle)),
         ("webhook-stripe", Arc::new(webhook_stripe::handle)),
+        ("http-post-credits-checkout", Arc::new(http_post_credits_checkout::handle)),
+        ("http-post-pack-checkout", Arc::new(http_post_pack_checkout::handle)),
+        ("http-post-lifetime-checkout", Arc::new(http_post_lifetime_checkout::handle)),
+        ("http-post-subscription-checkout", Arc::new(http_post_subscription_checkout::handle)),
+        ("http-post-portal", Arc::new(http_post_portal::handle)),
+        ("http-get-credits", Arc::new(http_get_credits::handle)),
+        ("http-post-payment-method", Arc::new(http_post_payment_method::handle)),
+        ("http-get-payment-methods", Arc::new(http_get_payment_methods::handle)),
+        ("http-delete-payment-method", Arc::new(http_delete_payment_method::handle)),
     ];
     handlers.into_iter().collect()
 }

@@ -1,5 +1,7 @@
 //! Flows that span the store, the domain rules and the event bus, shared by the functions
 //! that start them (an HTTP route and a queue consumer run the same flow).
 
+pub mod checkout;
+pub mod payment_methods;
 pub mod stripe_events;
 pub mod usage;

@@ -4,8 +4,18 @@
 use std::collections::HashMap;
 
 use stripe::{ClientBuilder, IdempotencyKey, RequestStrategy, StripeRequest};
-use stripe_core::customer::CreateCustomer;
-use stripe_payment::payment_method::ListPaymentMethod;
+use stripe_billing::billing_portal_session::CreateBillingPortalSession;
+use stripe_checkout::checkout_session::{
+    CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
+    CreateCheckoutSessionPaymentIntentData, CreateCheckoutSessionSubscriptionData, ProductData,
+};
+use stripe_core::customer::{
+    CreateCustomer, RetrieveCustomer, RetrieveCustomerReturned, UpdateCustomer, UpdateCustomerInvoiceSettings,
+};
+use stripe_payment::payment_method::{
+    AttachPaymentMethod, DetachPaymentMethod, ListPaymentMethod, RetrievePaymentMethod,
+};
+use stripe_shared::CheckoutSessionMode;
 
 use crate::config::StripeConfig;
 use crate::domain::OrganizationId;
@@ -18,6 +28,18 @@ pub enum PaymentError {
     Stripe(#[from] stripe::StripeError),
     #[error("invalid idempotency key: {0}")]
     IdempotencyKey(String),
+    #[error("Stripe has no such {0}")]
+    NotFound(&'static str),
+}
+
+impl PaymentError {
+    /// Stripe's own "no such object" answer for a lookup, told apart from a failure.
+    fn or_not_found(err: stripe::StripeError, what: &'static str) -> Self {
+        match err {
+            stripe::StripeError::Stripe(_, 404) => Self::NotFound(what),
+            other => Self::Stripe(other),
+        }
+    }
 }
 
 impl From<PaymentError> for crate::ApiError {
@@ -26,9 +48,32 @@ impl From<PaymentError> for crate::ApiError {
             PaymentError::NotConfigured => {
                 crate::ApiError::Unavailable("payments are not configured on this deployment".into())
             }
+            PaymentError::NotFound(what) => crate::ApiError::not_found("not_found", format!("No such {what}.")),
             other => crate::ApiError::PaymentProvider(other.to_string()),
         }
     }
+}
+
+/// What a Checkout session sells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckoutItem {
+    /// A configured Stripe price (tiers, packs, lifetime).
+    Price(String),
+    /// An ad-hoc one-time amount in cents (credit purchases).
+    Amount { cents: i64, name: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckoutSpec {
+    pub customer: String,
+    pub subscription: bool,
+    pub item: CheckoutItem,
+    /// Copied to the session and to its payment or subscription, so webhooks know the org.
+    pub metadata: HashMap<String, String>,
+    pub success_url: String,
+    pub cancel_url: String,
+    pub allow_promotion_codes: bool,
+    pub idempotency_key: String,
 }
 
 /// A customer's saved payment method, as far as billing needs it.
@@ -86,18 +131,111 @@ impl StripeApi {
         Ok(customer.id.to_string())
     }
 
+    pub async fn create_checkout(&self, spec: CheckoutSpec) -> Result<(String, String), PaymentError> {
+        let line = match &spec.item {
+            CheckoutItem::Price(price) => {
+                let mut line = CreateCheckoutSessionLineItems::new();
+                line.price = Some(price.clone());
+                line.quantity = Some(1);
+                line
+            }
+            CheckoutItem::Amount { cents, name } => {
+                let mut price = CreateCheckoutSessionLineItemsPriceData::new(stripe_types::Currency::USD);
+                price.unit_amount = Some(*cents);
+                price.product_data = Some(ProductData::new(name.clone()));
+                let mut line = CreateCheckoutSessionLineItems::new();
+                line.price_data = Some(price);
+                line.quantity = Some(1);
+                line
+            }
+        };
+        let mut request = CreateCheckoutSession::new()
+            .customer(spec.customer)
+            .line_items(vec![line])
+            .metadata(spec.metadata.clone())
+            .success_url(spec.success_url)
+            .cancel_url(spec.cancel_url)
+            .allow_promotion_codes(spec.allow_promotion_codes);
+        if spec.subscription {
+            let mut data = CreateCheckoutSessionSubscriptionData::new();
+            data.metadata = Some(spec.metadata);
+            request = request.mode(CheckoutSessionMode::Subscription).subscription_data(data);
+        } else {
+            let mut data = CreateCheckoutSessionPaymentIntentData::new();
+            data.metadata = Some(spec.metadata);
+            request = request.mode(CheckoutSessionMode::Payment).payment_intent_data(data);
+        }
+        let key =
+            IdempotencyKey::new(&spec.idempotency_key).map_err(|e| PaymentError::IdempotencyKey(e.to_string()))?;
+        let session = request.customize().request_strategy(RequestStrategy::Idempotent(key)).send(&self.client).await?;
+        Ok((session.url.unwrap_or_default(), session.id.to_string()))
+    }
+
+    pub async fn create_portal(&self, customer: &str, return_url: &str) -> Result<String, PaymentError> {
+        let session =
+            CreateBillingPortalSession::new().customer(customer).return_url(return_url).send(&self.client).await?;
+        Ok(session.url)
+    }
+
+    /// Attaches a payment method (created by Stripe.js) to the customer.
+    pub async fn attach_payment_method(
+        &self,
+        customer: &str,
+        payment_method: &str,
+    ) -> Result<SavedPaymentMethod, PaymentError> {
+        let pm = AttachPaymentMethod::new(payment_method)
+            .customer(customer)
+            .send(&self.client)
+            .await
+            .map_err(|e| PaymentError::or_not_found(e, "payment method"))?;
+        Ok(saved(pm))
+    }
+
+    pub async fn set_default_payment_method(&self, customer: &str, payment_method: &str) -> Result<(), PaymentError> {
+        let mut settings = UpdateCustomerInvoiceSettings::new();
+        settings.default_payment_method = Some(payment_method.to_owned());
+        UpdateCustomer::new(customer).invoice_settings(settings).send(&self.client).await?;
+        Ok(())
+    }
+
+    pub async fn default_payment_method(&self, customer: &str) -> Result<Option<String>, PaymentError> {
+        match RetrieveCustomer::new(customer).send(&self.client).await? {
+            RetrieveCustomerReturned::Customer(c) => {
+                Ok(c.invoice_settings.and_then(|s| s.default_payment_method).map(|pm| pm.id().to_string()))
+            }
+            RetrieveCustomerReturned::DeletedCustomer(_) => Ok(None),
+        }
+    }
+
+    /// The payment method and the customer it belongs to, if any.
+    pub async fn payment_method_owner(&self, payment_method: &str) -> Result<Option<String>, PaymentError> {
+        let pm = RetrievePaymentMethod::new(payment_method)
+            .send(&self.client)
+            .await
+            .map_err(|e| PaymentError::or_not_found(e, "payment method"))?;
+        Ok(pm.customer.map(|c| c.id().to_string()))
+    }
+
+    pub async fn detach_payment_method(&self, payment_method: &str) -> Result<(), PaymentError> {
+        DetachPaymentMethod::new(payment_method)
+            .send(&self.client)
+            .await
+            .map_err(|e| PaymentError::or_not_found(e, "payment method"))?;
+        Ok(())
+    }
+
     /// The customer's saved payment methods (first 100).
     pub async fn payment_methods(&self, customer: &str) -> Result<Vec<SavedPaymentMethod>, PaymentError> {
         let list = ListPaymentMethod::new().customer(customer).limit(100).send(&self.client).await?;
-        Ok(list
-            .data
-            .into_iter()
-            .map(|pm| SavedPaymentMethod {
-                id: pm.id.to_string(),
-                kind: pm.type_.as_str().to_owned(),
-                card_brand: pm.card.as_ref().map(|c| c.brand.clone()),
-                card_last4: pm.card.as_ref().map(|c| c.last4.clone()),
-            })
-            .collect())
+        Ok(list.data.into_iter().map(saved).collect())
+    }
+}
+
+fn saved(pm: stripe_shared::PaymentMethod) -> SavedPaymentMethod {
+    SavedPaymentMethod {
+        id: pm.id.to_string(),
+        kind: pm.type_.as_str().to_owned(),
+        card_brand: pm.card.as_ref().map(|c| c.brand.clone()),
+        card_last4: pm.card.as_ref().map(|c| c.last4.clone()),
     }
 }

@@ -8,6 +8,7 @@ pub mod calls;
 pub mod costs;
 pub mod expr;
 pub mod keys;
+pub mod ledger;
 pub mod quota;
 pub mod stripe;
 

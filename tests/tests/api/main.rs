@@ -6,6 +6,7 @@ mod config_and_plans;
 mod local_delivery;
 mod quota;
 mod quota_http;
+mod stripe_routes;
 mod stripe_webhook;
 mod template_contract;
 mod usage;

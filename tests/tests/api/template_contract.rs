@@ -59,3 +59,31 @@ async fn every_http_route_in_the_template_is_served_by_the_local_server() {
         assert_ne!(reply.status, 405, "{binary}: {} {path} not routed", route.method);
     }
 }
+
+#[test]
+fn every_domain_event_type_has_a_subscriber_in_the_template() {
+    let patterns: Vec<serde_json::Value> =
+        template().functions().unwrap().into_iter().flat_map(|f| f.event_patterns).collect();
+    for name in billing::events::DomainEvent::NAMES {
+        let subscribed = patterns.iter().any(|p| {
+            p["source"].as_array().is_some_and(|s| s.iter().any(|v| v == "billing"))
+                && p["detail-type"].as_array().is_some_and(|d| d.iter().any(|v| v == name))
+        });
+        assert!(subscribed, "no EventBridge rule in template.yaml delivers {name}");
+    }
+}
+
+#[test]
+fn every_queue_has_a_dead_letter_queue_and_a_visibility_timeout_of_at_least_six_consumer_timeouts() {
+    let queues = template().queues();
+    let dead_letter: Vec<&str> = queues.iter().filter_map(|q| q.redrive.as_ref().map(|(d, _)| d.as_str())).collect();
+    for queue in queues.iter().filter(|q| !dead_letter.contains(&q.logical_id.as_str())) {
+        assert!(queue.redrive.is_some(), "{} has no dead-letter queue", queue.logical_id);
+        // Consumers run with a 30 s timeout.
+        assert!(
+            queue.visibility_timeout.unwrap_or(30) >= 180,
+            "{} visibility timeout below 6 × 30 s",
+            queue.logical_id
+        );
+    }
+}

@@ -1,0 +1,36 @@
+//! `POST /api/billing/account/{organization_id}/credits/checkout`
+//! `{amount_usd (0 < x ≤ 1000), success_url?, cancel_url?}` → `{checkout_url, session_id}`.
+//! The credits arrive when Stripe reports the payment (`checkout.session.completed`).
+
+use billing::flows::checkout::{CheckoutResponse, checkout};
+use billing::lambda::HttpResult;
+use billing::lambda::http::{authorize_org, json_body, ok_json};
+use billing::payments::client::CheckoutItem;
+use billing::{ApiError, App};
+use lambda_http::Request;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreditPurchaseRequest {
+    #[serde(deserialize_with = "billing::api::usd::deserialize")]
+    amount_usd: Decimal,
+    success_url: Option<String>,
+    cancel_url: Option<String>,
+}
+
+pub async fn handle(app: App, req: Request) -> HttpResult {
+    let (_caller, org) = authorize_org(&req)?;
+    let body: CreditPurchaseRequest = json_body(&req)?;
+    let max = app.catalog().credit_purchase.max_usd;
+    if body.amount_usd <= Decimal::ZERO || body.amount_usd > max {
+        return Err(ApiError::bad_request("invalid_amount", format!("amount_usd must be above 0 and at most {max}.")));
+    }
+    let cents = billing::domain::money::exact_cents(body.amount_usd)
+        .map_err(|e| ApiError::bad_request("invalid_amount", format!("amount_usd: {e}.")))?;
+    let item = CheckoutItem::Amount { cents, name: format!("Prepaid credits (${})", body.amount_usd) };
+    let response: CheckoutResponse =
+        checkout(&app, &req, &org, "credits", item, &[], (body.success_url, body.cancel_url)).await?;
+    ok_json(&response)
+}

@@ -1,0 +1,39 @@
+//! `POST /api/billing/account/{organization_id}/lifetime/checkout`
+//! `{success_url?, cancel_url?}` → `{checkout_url, session_id}` for the one-time lifetime plan.
+
+use billing::flows::checkout::{checkout, priced};
+use billing::lambda::HttpResult;
+use billing::lambda::http::{authorize_org, json_body, ok_json};
+use billing::{ApiError, App};
+use lambda_http::Request;
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LifetimePurchaseRequest {
+    success_url: Option<String>,
+    cancel_url: Option<String>,
+}
+
+pub async fn handle(app: App, req: Request) -> HttpResult {
+    let (_caller, org) = authorize_org(&req)?;
+    let body: LifetimePurchaseRequest =
+        if req.body().is_empty() { LifetimePurchaseRequest::default() } else { json_body(&req)? };
+    let tier = app
+        .catalog()
+        .tiers
+        .iter()
+        .find(|t| t.is_lifetime())
+        .ok_or_else(|| ApiError::not_found("not_offered", "No lifetime plan is offered."))?;
+    let account = billing::flows::checkout::account(&app, &org).await?;
+    if account.tier == tier.id {
+        return Err(ApiError::Conflict {
+            code: "already_lifetime",
+            detail: "This organization already has the lifetime plan.".into(),
+        });
+    }
+    let item =
+        priced(app.config.stripe.tier_prices.get(tier.id.as_str()), tier.price_usd, &format!("{} plan", tier.name))?;
+    let response = checkout(&app, &req, &org, "lifetime", item, &[], (body.success_url, body.cancel_url)).await?;
+    ok_json(&response)
+}

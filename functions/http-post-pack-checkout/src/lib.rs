@@ -1,0 +1,36 @@
+//! `POST /api/billing/account/{organization_id}/workflow-packs/checkout`
+//! `{pack: 10 | 50, success_url?, cancel_url?}` → `{checkout_url, session_id}`.
+//! Packs and their prices come from the catalog (or a configured Stripe price per pack).
+
+use billing::flows::checkout::{checkout, priced};
+use billing::lambda::HttpResult;
+use billing::lambda::http::{authorize_org, json_body, ok_json};
+use billing::{ApiError, App};
+use lambda_http::Request;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PackPurchaseRequest {
+    pack: u32,
+    success_url: Option<String>,
+    cancel_url: Option<String>,
+}
+
+pub async fn handle(app: App, req: Request) -> HttpResult {
+    let (_caller, org) = authorize_org(&req)?;
+    let body: PackPurchaseRequest = json_body(&req)?;
+    let id = body.pack.to_string();
+    let pack = app.catalog().pack(&id).ok_or_else(|| {
+        let offered: Vec<&str> = app.catalog().workflow_packs.iter().map(|p| p.id.as_str()).collect();
+        ApiError::bad_request("unknown_pack", format!("pack must be one of {}.", offered.join(", ")))
+    })?;
+    let item = priced(
+        app.config.stripe.pack_prices.get(&id),
+        Some(pack.price_usd),
+        &format!("{} workflow pack", pack.workflows),
+    )?;
+    let response =
+        checkout(&app, &req, &org, "pack", item, &[("pack", id)], (body.success_url, body.cancel_url)).await?;
+    ok_json(&response)
+}

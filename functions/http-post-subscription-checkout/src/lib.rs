@@ -1,0 +1,47 @@
+//! `POST /api/billing/account/{organization_id}/subscription/checkout`
+//! `{tier, success_url?, cancel_url?}` → `{checkout_url, session_id}`. The tier must be a
+//! subscribable tier of the catalog with a configured Stripe price; promotion codes are allowed.
+
+use billing::flows::checkout::checkout;
+use billing::lambda::HttpResult;
+use billing::lambda::http::{authorize_org, json_body, ok_json};
+use billing::payments::client::CheckoutItem;
+use billing::{ApiError, App};
+use lambda_http::Request;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubscriptionRequest {
+    tier: String,
+    success_url: Option<String>,
+    cancel_url: Option<String>,
+}
+
+pub async fn handle(app: App, req: Request) -> HttpResult {
+    let (_caller, org) = authorize_org(&req)?;
+    let body: SubscriptionRequest = json_body(&req)?;
+    let tier = app.catalog().tier(&body.tier).filter(|t| t.is_subscribable()).ok_or_else(|| {
+        let offered: Vec<&str> =
+            app.catalog().tiers.iter().filter(|t| t.is_subscribable()).map(|t| t.id.as_str()).collect();
+        ApiError::bad_request("invalid_tier", format!("tier must be one of {}.", offered.join(", ")))
+    })?;
+    let price = app
+        .config
+        .stripe
+        .tier_prices
+        .get(tier.id.as_str())
+        .ok_or_else(|| ApiError::Unavailable(format!("tier {} has no Stripe price configured", tier.id)))?;
+    let item = CheckoutItem::Price(price.clone());
+    let response = checkout(
+        &app,
+        &req,
+        &org,
+        "subscription",
+        item,
+        &[("tier", tier.id.to_string())],
+        (body.success_url, body.cancel_url),
+    )
+    .await?;
+    ok_json(&response)
+}
