@@ -91,6 +91,8 @@ async fn main() -> anyhow::Result<()> {
         "AWS_ENDPOINT_URL_SQS",
         "AWS_ENDPOINT_URL_EVENTBRIDGE",
         "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_ENDPOINT_URL_SNS",
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
         "STRIPE_API_BASE",
