@@ -83,6 +83,17 @@ fn key_schema(keys: &[KeyDef]) -> anyhow::Result<Vec<KeySchemaElement>> {
         .collect()
 }
 
+pub async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> anyhow::Result<String> {
+    sqs.get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await?
+        .attributes
+        .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
+        .with_context(|| format!("queue {url} has no ARN"))
+}
+
 /// Creates everything in the template under `prefix`. Dead-letter queues are created before
 /// the queues that redrive into them.
 pub async fn provision_all(
@@ -120,15 +131,7 @@ pub async fn provision_all(
             request = request.attributes(QueueAttributeName::RedrivePolicy, policy.to_string());
         }
         let url = request.send().await.with_context(|| format!("creating queue {name}"))?.queue_url.unwrap_or_default();
-        let arn = sqs
-            .get_queue_attributes()
-            .queue_url(&url)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await?
-            .attributes
-            .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
-            .with_context(|| format!("queue {name} has no ARN"))?;
+        let arn = queue_arn(&sqs, &url).await?;
         out.queue_urls.insert(queue.logical_id.clone(), url);
         out.queue_arns.insert(queue.logical_id, arn);
     }

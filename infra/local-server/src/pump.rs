@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use aws_lambda_events::sqs::SqsEvent;
-use aws_sdk_sqs::types::QueueAttributeName;
 use billing::App;
 use billing::lambda::{ScheduleHandler, SqsHandler};
 use serde_json::json;
@@ -83,15 +82,7 @@ pub async fn route_rule_to_queue(
     let events = aws_sdk_eventbridge::Client::new(aws);
     let url =
         sqs.create_queue().queue_name(name).send().await.context("creating rule queue")?.queue_url.unwrap_or_default();
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await?
-        .attributes
-        .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
-        .context("rule queue has no ARN")?;
+    let arn = crate::provision::queue_arn(&sqs, &url).await?;
     events
         .put_rule()
         .name(name)

@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Item, Store, StoreError, decode, encode, key_item, keys};
+use super::{Item, Store, StoreError, decode, encode, key_item, keys, written};
 use crate::domain::OrganizationId;
 use crate::domain::budget::{Budget, Threshold};
 use crate::domain::costs::{CostRecord, Micros};
@@ -262,11 +262,7 @@ impl Store {
             .condition_expression("attribute_not_exists(PK)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
-            Err(err) => Err(StoreError::from_sdk("PutItem", err)),
-        }
+        written("PutItem", result)
     }
 
     /// Forgets a mark whose notification could not be sent, so a retry sends it.
@@ -300,12 +296,8 @@ impl Store {
                 .expression_attribute_values(":m", AttributeValue::S(month.to_owned())),
             None => request.update_expression("REMOVE budget_blocked_period"),
         };
-        match request.send().await {
-            Ok(_) => Ok(()),
-            // No account yet: nothing to block or unblock.
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
-            Err(err) => Err(StoreError::from_sdk("UpdateItem", err)),
-        }
+        // No account yet: nothing to block or unblock.
+        written("UpdateItem", request.send().await).map(drop)
     }
 }
 

@@ -104,6 +104,22 @@ impl Store {
     }
 }
 
+/// Whether a conditional write happened: a failed condition is `Ok(false)` (someone else got
+/// there first, or the state moved on), any other failure is an error.
+pub(crate) fn written<T, E, R>(operation: &'static str, result: Result<T, SdkError<E, R>>) -> Result<bool, StoreError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(err) if err.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException") => {
+            Ok(false)
+        }
+        Err(err) => Err(StoreError::from_sdk(operation, err)),
+    }
+}
+
 /// Timestamps exactly as `chrono`'s serde writes them into items, so expressions that
 /// compare a stored timestamp with a value compare equal strings.
 pub(crate) fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {

@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValuesOnConditionCheckF
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, encode, key_item, keys, timestamp};
+use super::{Store, StoreError, encode, key_item, keys, timestamp, written};
 use crate::domain::OrganizationId;
 use crate::domain::money::Cents;
 use crate::domain::usage::{LedgerEntry, LedgerKind};
@@ -212,11 +212,8 @@ impl Store {
             .expression_attribute_values(":received", AttributeValue::S("received".into()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
-            Err(err) => Err(StoreError::from_sdk("DeleteItem", err)),
-        }
+        // Already moved on to `queued`: keep it.
+        written("DeleteItem", result).map(drop)
     }
 
     /// Records that `customer_id` belongs to `org` (both directions).
@@ -380,11 +377,7 @@ impl Store {
             .expression_attribute_values(":created", AttributeValue::N(state.source_event_created.to_string()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
-            Err(err) => Err(StoreError::from_sdk("PutItem", err)),
-        }
+        written("PutItem", result)
     }
 
     /// Puts the account on `tier`. When `usage_period` names a new subscription period, the
@@ -438,11 +431,7 @@ impl Store {
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
-            Err(err) => Err(StoreError::from_sdk("UpdateItem", err)),
-        }
+        written("UpdateItem", result)
     }
 
     pub async fn set_has_payment_method(&self, org: &OrganizationId, has: bool) -> Result<(), StoreError> {

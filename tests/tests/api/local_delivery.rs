@@ -14,16 +14,7 @@ async fn a_usage_message_flows_from_the_queue_to_a_notification() {
     let (sqs, sns) = (aws_sdk_sqs::Client::new(&ctx.aws), aws_sdk_sns::Client::new(&ctx.aws));
     // Whatever the topic sends lands in this queue (an e-mail inbox stand-in).
     let inbox = sqs.create_queue().queue_name(format!("{}-inbox", ctx.prefix)).send().await.unwrap().queue_url.unwrap();
-    let inbox_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&inbox)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-        .clone();
+    let inbox_arn = local_server::provision::queue_arn(&sqs, &inbox).await.unwrap();
     sns.subscribe()
         .topic_arn(&resources.topic_arns["NotificationTopic"])
         .protocol("sqs")
