@@ -14,7 +14,7 @@ use crate::domain::usage::{LedgerEntry, LedgerKind};
 use crate::domain::{OrganizationId, period};
 use crate::events::{DomainEvent, Envelope};
 use crate::lambda::MessageError;
-use crate::store::stripe::{Purchase, SubscriptionItem, subscription_key};
+use crate::store::stripe::{Payment, Purchase, SubscriptionItem, subscription_key};
 
 fn retry(err: impl Into<anyhow::Error>) -> MessageError {
     MessageError::Retry(err.into())
@@ -218,6 +218,12 @@ async fn invoice_paid(app: &App, invoice: &Value) -> Result<(), MessageError> {
     let Some(org) = organization_of(app, invoice).await? else {
         return Err(retry(anyhow::anyhow!("invoice for an unknown customer")));
     };
+    let invoice_id = invoice["id"].as_str().unwrap_or_default();
+    let paid = invoice["amount_paid"].as_i64().unwrap_or_default();
+    let reason = invoice["billing_reason"].as_str().map(str::to_owned);
+    let recorded =
+        app.store.record_payment(&Payment::new(&org, invoice_id, paid, reason, app.now())).await.map_err(retry)?;
+    tracing::info!(org = %org, invoice_id, paid_cents = paid, recorded, "invoice payment recorded");
     if invoice["billing_reason"].as_str() == Some("subscription_cycle") {
         // A new billing period: the subscription's workflow quota starts again.
         let start = at(invoice["lines"]["data"][0]["period"]["start"].as_i64());

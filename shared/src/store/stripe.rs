@@ -110,6 +110,40 @@ impl Purchase {
     }
 }
 
+/// A payment Stripe collected for an invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub organization_id: OrganizationId,
+    pub stripe_invoice_id: String,
+    pub amount_paid_cents: Cents,
+    pub billing_reason: Option<String>,
+    pub paid_at: DateTime<Utc>,
+}
+
+impl Payment {
+    pub fn new(
+        org: &OrganizationId,
+        invoice_id: &str,
+        amount: Cents,
+        reason: Option<String>,
+        paid_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            pk: keys::org_partition(org),
+            sk: format!("PAYMENT#{invoice_id}"),
+            organization_id: org.clone(),
+            stripe_invoice_id: invoice_id.to_owned(),
+            amount_paid_cents: amount,
+            billing_reason: reason,
+            paid_at,
+        }
+    }
+}
+
 /// The organization's subscription as Stripe last described it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubscriptionItem {
@@ -432,6 +466,19 @@ impl Store {
             .send()
             .await;
         written("UpdateItem", result)
+    }
+
+    /// Records a paid Stripe invoice (`ORG#<org>` / `PAYMENT#<invoice>`), once.
+    pub async fn record_payment(&self, payment: &Payment) -> Result<bool, StoreError> {
+        let result = self
+            .client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(encode(payment)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        written("PutItem", result)
     }
 
     pub async fn set_has_payment_method(&self, org: &OrganizationId, has: bool) -> Result<(), StoreError> {

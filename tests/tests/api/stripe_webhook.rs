@@ -301,6 +301,8 @@ async fn repeated_payment_failures_suspend_the_account_and_a_payment_reactivates
     process_queue(&ctx).await;
 
     assert_eq!(ctx.stored_account("dunning").await.status.as_str(), "active");
+    let payments = ctx.items_with_prefix("PAYMENT#").await;
+    assert_eq!(payments.len(), 1, "the paid invoice is recorded");
     let events = spy.events().await;
     let names: Vec<&str> = events.iter().map(|e| e.event.name()).collect();
     assert_eq!(names.iter().filter(|n| **n == "PaymentFailed").count(), 3);
