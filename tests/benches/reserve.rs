@@ -17,10 +17,11 @@ struct Result {
     scenario: String,
     callers: usize,
     reserves: usize,
-    per_second: f64,
+    per_second: u128,
     p50: Duration,
     p99: Duration,
-    calls_per_reserve: f64,
+    /// DynamoDB requests per reserve, in hundredths.
+    calls_per_reserve_centi: usize,
 }
 
 #[tokio::main]
@@ -40,14 +41,15 @@ async fn main() {
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for r in results {
         println!(
-            "| {} | {} | {} | {:.0} | {:.1} ms | {:.1} ms | {:.2} |",
+            "| {} | {} | {} | {} | {:.1?} | {:.1?} | {}.{:02} |",
             r.scenario,
             r.callers,
             r.reserves,
             r.per_second,
-            r.p50.as_secs_f64() * 1e3,
-            r.p99.as_secs_f64() * 1e3,
-            r.calls_per_reserve
+            r.p50,
+            r.p99,
+            r.calls_per_reserve_centi / 100,
+            r.calls_per_reserve_centi % 100
         );
     }
 }
@@ -102,15 +104,15 @@ async fn run(hot: bool, callers: usize, ops: usize) -> Result {
     let reserve_requests = calls.values().sum::<u32>() as usize - 2 * reserves;
     reserve_calls.fetch_add(reserve_requests, std::sync::atomic::Ordering::Relaxed);
     latencies.sort();
-    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    let pct = |percent: usize| latencies[(latencies.len() * percent / 100).min(latencies.len() - 1)];
     Result {
         scenario: if hot { "one hot org".into() } else { "one org per caller".into() },
         callers,
         reserves,
         // Throughput counts reserve+release pairs, so it is a lower bound for reserves alone.
-        per_second: reserves as f64 / elapsed.as_secs_f64(),
-        p50: pct(0.50),
-        p99: pct(0.99),
-        calls_per_reserve: reserve_requests as f64 / reserves as f64,
+        per_second: (reserves as u128 * 1_000_000) / elapsed.as_micros().max(1),
+        p50: pct(50),
+        p99: pct(99),
+        calls_per_reserve_centi: reserve_requests * 100 / reserves,
     }
 }

@@ -42,26 +42,7 @@ pub enum UsageMessage {
         #[serde(default)]
         reason: Option<String>,
     },
-    LlmCall {
-        event_id: String,
-        organization_id: OrganizationId,
-        #[serde(default)]
-        run_id: Option<String>,
-        #[serde(default)]
-        agent_id: Option<String>,
-        #[serde(default)]
-        sandbox_id: Option<String>,
-        provider: String,
-        model: String,
-        prompt_tokens: u64,
-        completion_tokens: u64,
-        #[serde(default, deserialize_with = "super::usd::option::deserialize")]
-        prompt_cost_usd: Option<Decimal>,
-        #[serde(default, deserialize_with = "super::usd::option::deserialize")]
-        completion_cost_usd: Option<Decimal>,
-        payer: Payer,
-        recorded_at: DateTime<Utc>,
-    },
+    LlmCall(LlmCall),
 }
 
 impl UsageMessage {
@@ -70,9 +51,33 @@ impl UsageMessage {
             Self::RunCompleted { organization_id, .. }
             | Self::RunFailed { organization_id, .. }
             | Self::RunCancelled { organization_id, .. }
-            | Self::LlmCall { organization_id, .. } => organization_id,
+            | Self::LlmCall(LlmCall { organization_id, .. }) => organization_id,
         }
     }
+}
+
+/// An `llm_call` message: one call to an LLM provider.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LlmCall {
+    pub event_id: String,
+    pub organization_id: OrganizationId,
+    #[serde(default)]
+    pub run_id: Option<String>,
+    #[serde(default)]
+    pub agent_id: Option<String>,
+    #[serde(default)]
+    pub sandbox_id: Option<String>,
+    pub provider: String,
+    pub model: String,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    #[serde(default, deserialize_with = "super::usd::option::deserialize")]
+    pub prompt_cost_usd: Option<Decimal>,
+    #[serde(default, deserialize_with = "super::usd::option::deserialize")]
+    pub completion_cost_usd: Option<Decimal>,
+    pub payer: Payer,
+    pub recorded_at: DateTime<Utc>,
 }
 
 /// A provider or model name: it becomes part of aggregate keys, so `#` and spaces are out.

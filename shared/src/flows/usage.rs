@@ -1,14 +1,11 @@
 //! Usage from the workflow engine: LLM call costs (with budgets and their events) and the
 //! queue's run outcomes, which settle reservations exactly like the HTTP routes do.
 
-use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
-
 use crate::App;
-use crate::api::costs::{UsageMessage, is_model_name};
+use crate::api::costs::{LlmCall, UsageMessage, is_model_name};
 use crate::api::quota::amount_to_cents;
 use crate::domain::budget::Threshold;
-use crate::domain::costs::{CostRecord, Micros, Payer, billable, micros_to_usd, usd_to_micros};
+use crate::domain::costs::{CostRecord, Micros, billable, micros_to_usd, usd_to_micros};
 use crate::domain::ids::is_safe_id;
 use crate::domain::{OrganizationId, period};
 use crate::events::{DomainEvent, Envelope};
@@ -35,44 +32,16 @@ pub async fn apply(app: &App, message: UsageMessage) -> Result<(), MessageError>
             check_id("run_id", &run_id)?;
             settle_outcome(app.store.release(&org, &run_id, app.now()).await.map(|_| ()))
         }
-        UsageMessage::LlmCall {
-            event_id,
-            run_id,
-            agent_id,
-            sandbox_id,
-            provider,
-            model,
-            prompt_tokens,
-            completion_tokens,
-            prompt_cost_usd,
-            completion_cost_usd,
-            payer,
-            recorded_at,
-            ..
-        } => {
-            check_id("event_id", &event_id)?;
-            if let Some(run_id) = &run_id {
+        UsageMessage::LlmCall(call) => {
+            check_id("event_id", &call.event_id)?;
+            if let Some(run_id) = &call.run_id {
                 check_id("run_id", run_id)?;
             }
-            if !is_model_name(&provider) || !is_model_name(&model) {
+            if !is_model_name(&call.provider) || !is_model_name(&call.model) {
                 return Err(MessageError::Reject(
                     "provider and model must be 1 to 64 of letters, digits and - _ . : /".into(),
                 ));
             }
-            let call = LlmCall {
-                event_id,
-                run_id,
-                agent_id,
-                sandbox_id,
-                provider,
-                model,
-                prompt_tokens,
-                completion_tokens,
-                prompt_cost_usd,
-                completion_cost_usd,
-                payer,
-                recorded_at,
-            };
             record_llm_call(app, &org, call).await.map(|_| ())
         }
     }
@@ -92,23 +61,6 @@ fn settle_outcome(result: Result<(), QuotaError>) -> Result<(), MessageError> {
         Err(err @ QuotaError::Refused(_)) => Err(MessageError::Reject(err.to_string())),
         Err(err @ (QuotaError::Contended | QuotaError::Store(_))) => Err(MessageError::Retry(err.into())),
     }
-}
-
-/// An `llm_call` message's content.
-#[derive(Debug, Clone)]
-pub struct LlmCall {
-    pub event_id: String,
-    pub run_id: Option<String>,
-    pub agent_id: Option<String>,
-    pub sandbox_id: Option<String>,
-    pub provider: String,
-    pub model: String,
-    pub prompt_tokens: u64,
-    pub completion_tokens: u64,
-    pub prompt_cost_usd: Option<Decimal>,
-    pub completion_cost_usd: Option<Decimal>,
-    pub payer: Payer,
-    pub recorded_at: DateTime<Utc>,
 }
 
 /// Records a call's cost once, publishes `CostRecorded`, and fires budget thresholds.
