@@ -3,7 +3,8 @@
 //! # Layout
 //!
 //! - [`domain`] — pure types and rules with no I/O: money, billing periods, the plan
-//!   catalog. Everything here is testable without a store.
+//!   catalog, the account, quota decisions and settlement, usage and ledger records, LLM
+//!   costs and budgets. Everything here is testable without a store.
 //! - [`api`] — the JSON shapes the frontend and the workflow engine see. Field names follow
 //!   the frontend guide (snake_case).
 //! - [`store`] — DynamoDB access: the single-table key layout, item mapping with
@@ -16,7 +17,8 @@
 //! - [`error`] — the one error type handlers return, and its mapping to HTTP.
 //! - [`events`] — domain events (versioned envelope) and their EventBridge publisher.
 //! - [`flows`] — work that spans store, rules and events, shared by the functions that start it.
-//! - [`app`] — the per-process context handed to handlers: config, store, clock, catalog.
+//! - [`app`] — the per-process context handed to handlers: config, store, clock, event
+//!   publisher, SQS/SNS clients and the Stripe client.
 //! - [`config`], [`clock`], [`telemetry`] — environment configuration, injectable time and
 //!   tracing setup.
 //!
