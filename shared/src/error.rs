@@ -36,6 +36,9 @@ pub enum ApiError {
     Internal(#[from] anyhow::Error),
 }
 
+/// What a 503 asks clients to wait before retrying.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
+
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct ErrorBody<'a> {
     pub detail: &'a str,
@@ -85,6 +88,16 @@ impl ApiError {
         }
     }
 
+    /// When a client should try again: a refusal that names its wait, or an outage (a
+    /// dependency down or contention that outlasted every retry) after a short pause.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::TooManyRequests { retry_after_secs, .. } => Some(*retry_after_secs),
+            Self::Unavailable(_) => Some(UNAVAILABLE_RETRY_AFTER_SECS),
+            _ => None,
+        }
+    }
+
     /// The sentence the client sees. Server-side causes are replaced by a generic sentence.
     pub fn public_detail(&self) -> String {
         match self {
@@ -109,8 +122,8 @@ impl ApiError {
         let body = serde_json::to_string(&ErrorBody { detail: &detail, code: self.code() })
             .expect("an error body always serializes");
         let mut builder = Response::builder().status(status).header("content-type", "application/json");
-        if let Self::TooManyRequests { retry_after_secs, .. } = &self {
-            builder = builder.header("retry-after", retry_after_secs.to_string());
+        if let Some(seconds) = self.retry_after_secs() {
+            builder = builder.header("retry-after", seconds.to_string());
         }
         builder.body(Body::from(body)).expect("static headers are valid")
     }
@@ -211,8 +224,8 @@ mod tests {
             body_of(ApiError::Internal(anyhow::anyhow!("table arn:aws:dynamodb:secret-table broke")));
         assert_eq!(status, 500);
         assert!(!json["detail"].as_str().unwrap().contains("arn:"), "{json}");
-        let (status, json, _) = body_of(ApiError::Unavailable("connect to 10.0.0.1 refused".into()));
-        assert_eq!((status, json["code"].as_str()), (503, Some("service_unavailable")));
+        let (status, json, retry) = body_of(ApiError::Unavailable("connect to 10.0.0.1 refused".into()));
+        assert_eq!((status, json["code"].as_str(), retry.as_deref()), (503, Some("service_unavailable"), Some("2")));
         assert!(!json["detail"].as_str().unwrap().contains("10.0.0.1"));
     }
 }

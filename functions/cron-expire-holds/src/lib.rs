@@ -1,26 +1,36 @@
 //! `cron-expire-holds` — every few minutes, releases holds whose expiry passed without a
-//! heartbeat (a crashed worker), returning their quota and concurrency slot. Safe to run
-//! twice: each release is conditional on the hold still being the expired one.
+//! heartbeat (a crashed worker), returning their quota and concurrency slot, and completes
+//! settlements a crashed commit left half done. It reads only the sweep index entries that
+//! are due, so its cost follows expired holds, not accounts. Safe to run twice: each step is
+//! conditional on the hold still being the expired one. One entry that fails is logged and
+//! counted; the others are still swept.
 
 use billing::App;
 use billing::lambda::schedule::ScheduleEvent;
-use billing::store::quota::QuotaError;
+use billing::store::quota::{QuotaError, SweepEntry};
 use serde_json::json;
 
 pub async fn handle(app: App, _event: ScheduleEvent) -> anyhow::Result<serde_json::Value> {
     let now = app.now();
-    let expired = app.store.expired_holds(now).await?;
-    let (mut released, mut skipped) = (0u32, 0u32);
-    for (org, run_id) in &expired {
-        match app.store.expire_hold(org, run_id, now).await {
-            Ok(r) if r.created => released += 1,
-            Ok(_) => skipped += 1,
-            // Committed, released or renewed between the scan and the write: nothing to do.
-            Err(QuotaError::NotFound(_) | QuotaError::AlreadySettled { .. }) => skipped += 1,
+    let due = app.store.sweep_due(now).await?;
+    let (mut released, mut failed) = (0u32, 0u32);
+    for entry in &due {
+        let swept = match entry {
+            SweepEntry::Account(org) => app.store.sweep_account(org, now).await,
+            SweepEntry::Run(org, run_id) => match app.store.expire_hold(org, run_id, now).await {
+                Ok(r) => Ok(u32::from(r.created)),
+                // Settled or renewed between the query and the write: nothing to do.
+                Err(QuotaError::NotFound(_) | QuotaError::AlreadySettled { .. }) => Ok(0),
+                Err(err) => Err(err),
+            },
+        };
+        match swept {
+            Ok(n) => released += n,
             Err(err) => {
-                return Err(anyhow::Error::new(err).context(format!("expiring run {run_id} of {org}")));
+                failed += 1;
+                tracing::error!(error = %err, entry = ?entry, "could not sweep an entry; continuing");
             }
         }
     }
-    Ok(json!({ "found": expired.len(), "released": released, "skipped": skipped }))
+    Ok(json!({ "due": due.len(), "released": released, "failed": failed }))
 }

@@ -1,11 +1,13 @@
 //! `POST /api/billing/internal/quota/{organization_id}/reservations/{run_id}/commit` (IAM).
 //!
 //! Records the run's usage exactly once and settles its hold: below the hold the difference
-//! goes back to credits; above it only with `overage_approved`. A repeat returns `200` with
+//! goes back to credits; above it only with `overage_approved`.
+//! `details` are kept as sent up to 4 KB and 16 levels of nesting; beyond that, `400`. A repeat returns `200` with
 //! the same usage record; the first commit answers `201`.
 
 use billing::api::quota::{CommitRequest, CommitResponse, UsageRecordResponse, amount_to_cents};
 use billing::domain::quota::Outcome;
+use billing::domain::usage::RunDetails;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_service_org, json_body, json_response, path_run_id};
 use billing::{ApiError, App};
@@ -22,6 +24,9 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
         .map(|usd| amount_to_cents("actual_cost_usd", usd))
         .transpose()
         .map_err(|detail| ApiError::bad_request("invalid_amount", detail))?;
+    if let Some(details) = &body.details {
+        RunDetails::check(details).map_err(|detail| ApiError::bad_request("invalid_details", detail))?;
+    }
     let committed = app.store.commit(&org, &run_id, actual, body.overage_approved, body.details, app.now()).await?;
     let status = if committed.created { StatusCode::CREATED } else { StatusCode::OK };
     json_response(

@@ -29,7 +29,7 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
 
     if query_flag(&req, "dry_run")? {
         let decision = app.store.check_reserve(&org, &request, app.catalog(), now, ttl).await?;
-        return ok_json(&check_response(&body.run_id, decision));
+        return ok_json(&check_response(decision));
     }
     let reserved = match app.store.reserve(&org, &request, app.catalog(), now, ttl).await {
         Ok(reserved) => reserved,
@@ -43,7 +43,7 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
     json_response(status, &ReservationResponse::new(org.as_str(), &body.run_id, &reserved.hold))
 }
 
-fn check_response(run_id: &str, decision: Decision) -> ReservationCheckResponse {
+fn check_response(decision: Decision) -> ReservationCheckResponse {
     let refusal = |err: QuotaError| {
         let err = ApiError::from(err);
         ReservationCheckResponse {
@@ -60,7 +60,6 @@ fn check_response(run_id: &str, decision: Decision) -> ReservationCheckResponse 
         Decision::Existing(hold) => {
             ReservationCheckResponse { allowed: true, bucket: Some(hold.bucket), code: None, detail: None }
         }
-        Decision::Settled(outcome) => refusal(QuotaError::AlreadySettled { run_id: run_id.to_owned(), outcome }),
         Decision::Refuse(refusal_reason) => refusal(QuotaError::Refused(refusal_reason)),
     }
 }

@@ -42,7 +42,11 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str, def: &T
             GlobalSecondaryIndex::builder()
                 .index_name(&gsi.index_name)
                 .set_key_schema(Some(key_schema(&gsi.key_schema)?))
-                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::from(gsi.projection.projection_type.as_str()))
+                        .build(),
+                )
                 .build()
                 .map_err(anyhow::Error::from)
         })

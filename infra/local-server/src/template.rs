@@ -98,6 +98,13 @@ pub struct KeyDef {
 pub struct IndexDef {
     pub index_name: String,
     pub key_schema: Vec<KeyDef>,
+    pub projection: ProjectionDef,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProjectionDef {
+    pub projection_type: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

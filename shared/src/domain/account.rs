@@ -1,5 +1,5 @@
-//! The billing account as stored: status, tier, every quota bucket, open holds and recently
-//! settled runs. Pure data plus read-only views; writes live in `store`.
+//! The billing account as stored: status, tier, every quota bucket and the open holds of
+//! tiers with a concurrency limit. Pure data plus read-only views; writes live in `store`.
 
 use std::collections::BTreeMap;
 
@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::money::Cents;
-use super::quota::{Hold, SettledMark};
+use super::quota::Hold;
 use super::{OrganizationId, TierId, period};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,13 +60,10 @@ pub struct Account {
     pub tax_exempt: bool,
     pub total_workflows_completed: u64,
     pub total_spent_cents: Cents,
-    /// Open reservations by run id. Bounded by the concurrency limit.
+    /// Open reservations by run id, bounded by the tier's concurrency limit. Tiers without a
+    /// limit keep their holds in run items instead, so this map never grows with load.
     #[serde(default)]
     pub holds: BTreeMap<String, Hold>,
-    /// Runs settled in the last few minutes, by run id, so a retried reserve is refused
-    /// instead of granted again. Bounded (see `quota::SETTLED_MARK_LIMIT`).
-    #[serde(default)]
-    pub settled: BTreeMap<String, SettledMark>,
     /// `YYYY-MM` in which a hard-capped budget was exceeded: no new runs that month.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_blocked_period: Option<String>,
@@ -101,7 +98,6 @@ impl Account {
             total_workflows_completed: 0,
             total_spent_cents: 0,
             holds: BTreeMap::new(),
-            settled: BTreeMap::new(),
             budget_blocked_period: None,
             created_at: now,
             updated_at: now,

@@ -44,19 +44,42 @@ pub enum Bucket {
     Unlimited,
 }
 
-/// An open reservation, stored in the account's `holds` map under its run id.
+/// An open reservation: an entry of the account's `holds` map under its run id, or (for
+/// tiers without a concurrency limit) its own run item.
+///
+/// Attribute names are one letter because every byte of the account item is paid for on
+/// every write to it (`k`ind, `b`ucket, `a`mount, `p`eriod, `c`reated, `e`xpires).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hold {
+    #[serde(rename = "k")]
     pub kind: RunKind,
+    #[serde(rename = "b")]
     pub bucket: Bucket,
     /// Credits set aside (credits bucket) or the price to invoice (overage); 0 otherwise.
+    #[serde(rename = "a", default, skip_serializing_if = "is_zero")]
     pub amount_cents: Cents,
     /// The period the unit was taken from (free or subscription bucket), so a refund after
     /// the period rolled over does not inflate the new period's quota.
+    #[serde(rename = "p", default, skip_serializing_if = "String::is_empty")]
     pub period: String,
+    /// Milliseconds; also the hold's identity: settling writes require the same value, so a
+    /// settlement decided for one hold never applies to a later hold of the same run id.
+    #[serde(rename = "c", with = "chrono::serde::ts_milliseconds")]
     pub created_at: DateTime<Utc>,
     /// Unix seconds; compared in DynamoDB conditions by the sweeper and heartbeat.
+    #[serde(rename = "e")]
     pub expires_at: i64,
+}
+
+fn is_zero(cents: &Cents) -> bool {
+    *cents == 0
+}
+
+impl Hold {
+    /// The hold's identity as stored (`c`), for conditions that pin this very hold.
+    pub fn created_millis(&self) -> i64 {
+        self.created_at.timestamp_millis()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,35 +111,9 @@ pub struct Settlement {
     pub charged_cents: Cents,
     /// Approved cost above the hold, invoiced as overage.
     pub excess_cents: Cents,
-}
-
-/// A small marker left on the account for a recently settled run, so a reserve retried in
-/// that window cannot start the run again. Marks are few and short-lived because every byte
-/// of the account item is paid for on every write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SettledMark {
-    pub outcome: Outcome,
-    /// Unix seconds.
-    pub at: i64,
-}
-
-/// Marks older than this are pruned by the next settling write.
-pub const SETTLED_MARK_RETENTION_SECS: i64 = 600;
-/// At most this many marks are kept (the newest).
-pub const SETTLED_MARK_LIMIT: usize = 32;
-
-/// Run ids whose marks a settling write at `now` should remove: expired ones, and the oldest
-/// beyond the limit once the new mark is added.
-pub fn marks_to_prune(marks: &std::collections::BTreeMap<String, SettledMark>, now: DateTime<Utc>) -> Vec<String> {
-    let cutoff = now.timestamp() - SETTLED_MARK_RETENTION_SECS;
-    let mut by_age: Vec<(&String, &SettledMark)> = marks.iter().collect();
-    by_age.sort_by_key(|(_, m)| std::cmp::Reverse(m.at));
-    by_age
-        .into_iter()
-        .enumerate()
-        .filter(|(rank, (_, mark))| mark.at < cutoff || *rank + 1 >= SETTLED_MARK_LIMIT)
-        .map(|(_, (run, _))| run.clone())
-        .collect()
+    /// Reported cost above the hold that the customer did not allow: recorded, not charged.
+    #[serde(default)]
+    pub capped_cents: Cents,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,7 +141,8 @@ pub struct Grant {
 pub enum Take {
     /// One free workflow from the current month (`free_period = period`, `free_remaining >= 1`).
     Free { period: String },
-    /// First free workflow of a new month: the write starts the month at `quota - 1`.
+    /// First free workflow of a new month: the write starts the month at `quota - 1`, only
+    /// if the stored month is earlier (`free_period < period`), so the reset never goes back.
     FreeNewMonth { period: String, remaining_after: u32 },
     /// Prepaid credits (`credit_balance_cents >= amount`).
     Credits { amount: Cents },
@@ -175,8 +173,6 @@ pub enum Refusal {
 pub enum Decision {
     /// The run already holds a reservation: answer with it, take nothing.
     Existing(Hold),
-    /// The run was settled moments ago; it cannot be reserved again.
-    Settled(Outcome),
     Grant(Grant),
     Refuse(Refusal),
 }
@@ -194,8 +190,21 @@ pub fn limits_for(tier: &Tier) -> Limits {
 
 /// The subscription period key in force at `now` for a tier. Lifetime plans count calendar
 /// months; Stripe subscriptions count the period the last invoice opened (set by webhooks).
+///
+/// Periods only move forward: an account already in a later month than `now` (a request that
+/// began before midnight and retried after another request started the new month) stays in
+/// that month.
 pub fn current_usage_period(account: &Account, tier: &Tier, now: DateTime<Utc>) -> String {
-    if tier.billing == TierBilling::OneTime { period::month_key(now) } else { account.usage_period.clone() }
+    if tier.billing == TierBilling::OneTime {
+        period::month_key(now).max(account.usage_period.clone())
+    } else {
+        account.usage_period.clone()
+    }
+}
+
+/// The free-quota month in force at `now`: never earlier than the account's own.
+pub fn current_free_period(account: &Account, now: DateTime<Utc>) -> String {
+    period::month_key(now).max(account.free_period.clone())
 }
 
 pub fn hold_amount(kind: RunKind, prices: &RunPrices, estimate: Option<Cents>) -> Result<Cents, MoneyError> {
@@ -213,9 +222,6 @@ pub fn decide(
 ) -> Decision {
     if let Some(hold) = account.holds.get(&request.run_id) {
         return Decision::Existing(hold.clone());
-    }
-    if let Some(mark) = account.settled.get(&request.run_id) {
-        return Decision::Settled(mark.outcome);
     }
     if account.status != AccountStatus::Active {
         return Decision::Refuse(Refusal::Suspended);
@@ -257,13 +263,14 @@ pub fn decide(
     }
 
     let free_quota = catalog.free_workflows_per_month();
-    if account.free_period != month {
+    let free_month = current_free_period(account, now);
+    if account.free_period != free_month {
         if free_quota > 0 {
-            let take = Take::FreeNewMonth { period: month.clone(), remaining_after: free_quota - 1 };
-            return make(Bucket::Free, 0, month, take);
+            let take = Take::FreeNewMonth { period: free_month.clone(), remaining_after: free_quota - 1 };
+            return make(Bucket::Free, 0, free_month, take);
         }
     } else if account.free_remaining > 0 {
-        return make(Bucket::Free, 0, month.clone(), Take::Free { period: month });
+        return make(Bucket::Free, 0, free_month.clone(), Take::Free { period: free_month });
     }
 
     if let Ok(amount) = hold_amount(request.kind, &catalog.run_prices, request.estimated_cost_cents)
@@ -311,8 +318,10 @@ pub struct Settle {
     pub charged_cents: Cents,
     /// Returned to the credit balance (credits bucket only).
     pub refund_cents: Cents,
-    /// Approved cost above the hold, invoiced as overage.
+    /// Cost above the hold that is invoiced as overage.
     pub excess_cents: Cents,
+    /// Cost above the hold that the customer did not allow: recorded, never charged.
+    pub capped_cents: Cents,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -321,24 +330,79 @@ pub struct ExceedsHold {
     pub actual_cents: Cents,
 }
 
-/// Settles `hold` at `actual` (the hold's amount when the caller reports none). Settling
-/// above the hold needs `overage_approved`; the excess is then invoiced, never silently
-/// taken from credits.
-pub fn settle(hold: &Hold, actual: Option<Cents>, overage_approved: bool) -> Result<Settle, ExceedsHold> {
+/// What to do with a reported cost above the hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Excess {
+    /// Refuse the commit (the HTTP route without `overage_approved`: the caller can decide).
+    Refuse,
+    /// Invoice the excess as overage.
+    Bill,
+    /// Charge up to the hold and record the rest as capped.
+    Cap,
+}
+
+impl Excess {
+    /// For a run outcome from the queue, which cannot be asked again: bill what the caller
+    /// approved or what the account may incur as overage, cap the rest. Never free, never
+    /// above what the customer allowed.
+    pub fn for_reported_outcome(overage_approved: bool, account: &Account, catalog: &Catalog) -> Self {
+        if overage_approved || may_incur_overage(account, catalog) { Self::Bill } else { Self::Cap }
+    }
+}
+
+/// Who reports a run's cost, which decides what happens to a cost above the hold.
+#[derive(Debug, Clone, Copy)]
+pub enum Reporter<'a> {
+    /// The commit route: above the hold only with `overage_approved` (else 409, the caller
+    /// can ask again).
+    Caller { overage_approved: bool },
+    /// A run outcome from the queue, which cannot be asked again.
+    Queue { overage_approved: bool, catalog: &'a Catalog },
+}
+
+impl From<bool> for Reporter<'_> {
+    fn from(overage_approved: bool) -> Self {
+        Self::Caller { overage_approved }
+    }
+}
+
+impl Reporter<'_> {
+    pub fn excess(&self, account: &Account) -> Excess {
+        match *self {
+            Self::Caller { overage_approved: true } => Excess::Bill,
+            Self::Caller { overage_approved: false } => Excess::Refuse,
+            Self::Queue { overage_approved, catalog } => {
+                Excess::for_reported_outcome(overage_approved, account, catalog)
+            }
+        }
+    }
+}
+
+/// Paid tiers with a payment method on file may run (and be invoiced) beyond their quota.
+pub fn may_incur_overage(account: &Account, catalog: &Catalog) -> bool {
+    let tier = catalog.tier(account.tier.as_str()).unwrap_or_else(|| catalog.free_tier());
+    tier.billing != TierBilling::Free && account.has_payment_method
+}
+
+/// Settles `hold` at `actual` (the hold's amount when the caller reports none). What lies
+/// above the hold is handled as `excess` says; it is never silently taken from credits.
+pub fn settle(hold: &Hold, actual: Option<Cents>, excess: Excess) -> Result<Settle, ExceedsHold> {
     let held = hold.amount_cents;
     let actual = actual.unwrap_or(held);
     match hold.bucket {
         Bucket::Credits | Bucket::Overage => {
-            if actual > held && !overage_approved {
+            let above = (actual - held).max(0);
+            if above > 0 && excess == Excess::Refuse {
                 return Err(ExceedsHold { held_cents: held, actual_cents: actual });
             }
             let charged = actual.min(held);
             let refund = if hold.bucket == Bucket::Credits { held - charged } else { 0 };
-            Ok(Settle { charged_cents: charged, refund_cents: refund, excess_cents: (actual - held).max(0) })
+            let (excess_cents, capped_cents) = if excess == Excess::Bill { (above, 0) } else { (0, above) };
+            Ok(Settle { charged_cents: charged, refund_cents: refund, excess_cents, capped_cents })
         }
         // A workflow from an included quota is the unit itself; its cost is recorded, not charged.
         Bucket::Free | Bucket::Subscription | Bucket::Unlimited => {
-            Ok(Settle { charged_cents: 0, refund_cents: 0, excess_cents: 0 })
+            Ok(Settle { charged_cents: 0, refund_cents: 0, excess_cents: 0, capped_cents: 0 })
         }
     }
 }
@@ -447,15 +511,39 @@ mod tests {
     }
 
     #[test]
-    fn settled_marks_are_pruned_by_age_and_by_count() {
-        let mark = |age: i64| SettledMark { outcome: Outcome::Committed, at: now().timestamp() - age };
-        let mut marks: std::collections::BTreeMap<String, SettledMark> =
-            (0..SETTLED_MARK_LIMIT as i64).map(|i| (format!("r{i:02}"), mark(i))).collect();
-        marks.insert("ancient".into(), mark(SETTLED_MARK_RETENTION_SECS + 1));
-        let mut pruned = marks_to_prune(&marks, now());
-        pruned.sort();
-        // The expired one, and the oldest of the rest so that the new mark fits the limit.
-        assert_eq!(pruned, ["ancient", "r31"]);
+    fn a_request_that_started_last_month_never_takes_the_free_period_back() {
+        let catalog = Catalog::builtin();
+        let mut a = account("free");
+        let december = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 1).unwrap();
+        a.free_period = "2026-12".into();
+        a.free_remaining = 3;
+        // The request's clock still says November: it is decided in December's quota.
+        let late_november = Utc.with_ymd_and_hms(2026, 11, 30, 23, 59, 59).unwrap();
+        match decide(&a, &request("r"), &catalog, late_november, ttl()) {
+            Decision::Grant(g) => assert_eq!(g.take, Take::Free { period: "2026-12".into() }),
+            other => panic!("expected a grant, got {other:?}"),
+        }
+        a.free_remaining = 0;
+        assert_eq!(decide(&a, &request("r"), &catalog, late_november, ttl()), Decision::Refuse(Refusal::Exhausted));
+        assert!(matches!(decide(&a, &request("r"), &catalog, december, ttl()), Decision::Refuse(_)));
+    }
+
+    #[test]
+    fn a_hold_is_stored_under_one_letter_names() {
+        let hold = Hold {
+            kind: RunKind::Standard,
+            bucket: Bucket::Free,
+            amount_cents: 0,
+            period: "2026-11".into(),
+            created_at: now(),
+            expires_at: 1,
+        };
+        let json = serde_json::to_value(&hold).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"k": "standard", "b": "free", "p": "2026-11", "c": now().timestamp_millis(), "e": 1})
+        );
+        assert_eq!(serde_json::from_value::<Hold>(json).unwrap(), hold);
     }
 
     #[test]
@@ -476,20 +564,18 @@ mod tests {
             created_at: now(),
             expires_at: 0,
         };
-        assert_eq!(settle(&hold, None, false), Ok(Settle { charged_cents: 1_000, refund_cents: 0, excess_cents: 0 }));
+        let s = |charged, refund, excess, capped| {
+            Ok(Settle { charged_cents: charged, refund_cents: refund, excess_cents: excess, capped_cents: capped })
+        };
+        assert_eq!(settle(&hold, None, Excess::Refuse), s(1_000, 0, 0, 0));
+        assert_eq!(settle(&hold, Some(600), Excess::Refuse), s(600, 400, 0, 0));
         assert_eq!(
-            settle(&hold, Some(600), false),
-            Ok(Settle { charged_cents: 600, refund_cents: 400, excess_cents: 0 })
+            settle(&hold, Some(1_200), Excess::Refuse),
+            Err(ExceedsHold { held_cents: 1_000, actual_cents: 1_200 })
         );
-        assert_eq!(settle(&hold, Some(1_200), false), Err(ExceedsHold { held_cents: 1_000, actual_cents: 1_200 }));
-        assert_eq!(
-            settle(&hold, Some(1_200), true),
-            Ok(Settle { charged_cents: 1_000, refund_cents: 0, excess_cents: 200 })
-        );
+        assert_eq!(settle(&hold, Some(1_200), Excess::Bill), s(1_000, 0, 200, 0));
+        assert_eq!(settle(&hold, Some(1_200), Excess::Cap), s(1_000, 0, 0, 200));
         let free = Hold { bucket: Bucket::Free, amount_cents: 0, ..hold };
-        assert_eq!(
-            settle(&free, Some(5_000), false),
-            Ok(Settle { charged_cents: 0, refund_cents: 0, excess_cents: 0 })
-        );
+        assert_eq!(settle(&free, Some(5_000), Excess::Refuse), s(0, 0, 0, 0));
     }
 }

@@ -7,6 +7,8 @@ use crate::api::quota::amount_to_cents;
 use crate::domain::budget::Threshold;
 use crate::domain::costs::{CostRecord, Micros, billable, micros_to_usd, usd_to_micros};
 use crate::domain::ids::is_safe_id;
+use crate::domain::quota::Reporter;
+use crate::domain::usage::RunDetails;
 use crate::domain::{OrganizationId, period};
 use crate::events::{DomainEvent, Envelope};
 use crate::lambda::MessageError;
@@ -24,7 +26,16 @@ pub async fn apply(app: &App, message: UsageMessage) -> Result<(), MessageError>
                 .map(|usd| amount_to_cents("actual_cost_usd", usd))
                 .transpose()
                 .map_err(MessageError::Reject)?;
-            let committed = app.store.commit(&org, &run_id, actual, overage_approved, details, app.now()).await;
+            // The run happened: details that cannot be kept must not make it free.
+            let details = details.and_then(|d| match RunDetails::check(&d) {
+                Ok(()) => Some(d),
+                Err(reason) => {
+                    tracing::warn!(run_id = %run_id, %reason, "run details dropped");
+                    Some(serde_json::json!({ "dropped": reason }))
+                }
+            });
+            let reporter = Reporter::Queue { overage_approved, catalog: app.catalog() };
+            let committed = app.store.commit(&org, &run_id, actual, reporter, details, app.now()).await;
             settle_outcome(committed.map(|_| ()))
         }
         UsageMessage::RunFailed { event_id, run_id, .. } | UsageMessage::RunCancelled { event_id, run_id, .. } => {

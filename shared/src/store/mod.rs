@@ -15,6 +15,7 @@ pub mod stripe;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -36,29 +37,74 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A failure that a later attempt can overcome: throttling, a transaction conflict, a 5xx
+    /// or a transport failure. The caller may retry; a client should be told 503.
     pub fn is_unavailable(&self) -> bool {
         matches!(self, Self::Unavailable { .. })
     }
 
-    /// Classifies an SDK failure: transport trouble and throttling are retryable outages,
-    /// anything else is a bug or a misconfiguration.
-    pub fn from_sdk<E, R>(operation: &'static str, err: SdkError<E, R>) -> Self
+    /// Classifies an SDK failure: transport trouble, throttling, transaction conflicts and
+    /// server errors are retryable outages; anything else is a bug or a misconfiguration.
+    pub fn from_sdk<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Self
     where
         E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
-        let throttled = err.as_service_error().and_then(|e| e.code()).is_some_and(|code| {
-            matches!(code, "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded")
-        });
+        let transient_code = err.as_service_error().and_then(|e| e.code()).is_some_and(is_transient_code);
+        let server_error = err.raw_response().is_some_and(|r| r.status().is_server_error());
         let transport =
             matches!(err, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_));
         let message = aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string();
-        if throttled || transport {
+        if transient_code || server_error || transport {
             Self::Unavailable { operation, message }
         } else {
             Self::Dynamo { operation, message }
         }
     }
+}
+
+/// Error codes DynamoDB answers for a request that did not apply and may succeed if sent
+/// again: throttling, a conflict with a concurrent transaction, a server-side failure.
+pub fn is_transient_code(code: &str) -> bool {
+    matches!(
+        code,
+        "ProvisionedThroughputExceededException"
+            | "ThrottlingException"
+            | "RequestLimitExceeded"
+            | "TransactionConflictException"
+            | "TransactionInProgressException"
+            | "InternalServerError"
+            | "ServiceUnavailable"
+    )
+}
+
+/// Attempts of one request that keeps failing transiently before the caller is told 503.
+/// The SDK's own retries (throttling and 5xx) happen inside each attempt.
+pub const TRANSIENT_ATTEMPTS: u32 = 6;
+
+/// Runs `request` until it succeeds, fails for good, or has failed transiently
+/// [`TRANSIENT_ATTEMPTS`] times, waiting a jittered, growing pause in between.
+pub(crate) async fn retrying<T, F, Fut>(mut request: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match request().await {
+            Err(err) if err.is_unavailable() && attempt + 1 < TRANSIENT_ATTEMPTS => {
+                tracing::warn!(error = %err, attempt, "transient DynamoDB failure; retrying");
+                jittered_pause(attempt).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Full-jitter exponential pause: up to 4, 8, 16 … 128 ms, so racing writers spread out.
+pub(crate) async fn jittered_pause(attempt: u32) {
+    let ceiling = 4u64 << attempt.min(5);
+    tokio::time::sleep(std::time::Duration::from_millis(fastrand::u64(1..=ceiling))).await;
 }
 
 /// Handle to the billing table. Cheap to clone.
@@ -91,25 +137,34 @@ impl Store {
         &self,
         key: keys::Key,
     ) -> Result<Option<T>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(key_item(&key)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::from_sdk("GetItem", e))?;
-        out.item.map(|item| decode(&key, item)).transpose()
+        self.get_raw_item(&key).await?.map(|item| decode(&key, item)).transpose()
+    }
+
+    /// A strongly consistent read of one item, as DynamoDB returns it.
+    pub(crate) async fn get_raw_item(&self, key: &keys::Key) -> Result<Option<Item>, StoreError> {
+        let out = retrying(|| async {
+            self.client
+                .get_item()
+                .table_name(self.table())
+                .set_key(Some(key_item(key)))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| StoreError::from_sdk("GetItem", e))
+        })
+        .await?;
+        Ok(out.item)
     }
 }
 
 /// Whether a conditional write happened: a failed condition is `Ok(false)` (someone else got
 /// there first, or the state moved on), any other failure is an error.
-pub(crate) fn written<T, E, R>(operation: &'static str, result: Result<T, SdkError<E, R>>) -> Result<bool, StoreError>
+pub(crate) fn written<T, E>(
+    operation: &'static str,
+    result: Result<T, SdkError<E, HttpResponse>>,
+) -> Result<bool, StoreError>
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     match result {
         Ok(_) => Ok(true),
