@@ -4,6 +4,8 @@
 //! The emulator endpoints come from the environment; `make test` starts the stack and sets
 //! them. Run outside `make test`, the harness says so instead of failing obscurely.
 
+pub mod faults;
+
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
@@ -57,6 +59,25 @@ pub struct TestContext {
 impl TestContext {
     pub async fn new() -> Self {
         Self::with_env(&[]).await
+    }
+
+    /// Like [`new`](Self::new), with the App's DynamoDB client failing requests as `faults`
+    /// decides (the test's own `dynamo` client is never faulted).
+    pub async fn with_faults(faults: faults::FaultInjector) -> Self {
+        let mut ctx = Self::new().await;
+        let faulty = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&ctx.aws)
+                .interceptor(ctx.calls.clone())
+                .interceptor(faults)
+                // The SDK's own retries as in production, with pauses short enough for a test.
+                .retry_config(
+                    aws_sdk_dynamodb::config::retry::RetryConfig::standard()
+                        .with_initial_backoff(std::time::Duration::from_millis(10)),
+                )
+                .build(),
+        );
+        ctx.app = App::with_dynamo((*ctx.app.config).clone(), &ctx.aws, faulty, Arc::new(ctx.clock.clone()));
+        ctx
     }
 
     /// Like [`new`](Self::new), with extra configuration variables (e.g. Stripe keys).

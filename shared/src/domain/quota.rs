@@ -62,13 +62,17 @@ pub struct Hold {
     /// the period rolled over does not inflate the new period's quota.
     #[serde(rename = "p", default, skip_serializing_if = "String::is_empty")]
     pub period: String,
-    /// Milliseconds; also the hold's identity: settling writes require the same value, so a
-    /// settlement decided for one hold never applies to a later hold of the same run id.
+    /// Milliseconds.
     #[serde(rename = "c", with = "chrono::serde::ts_milliseconds")]
     pub created_at: DateTime<Utc>,
     /// Unix seconds; compared in DynamoDB conditions by the sweeper and heartbeat.
     #[serde(rename = "e")]
     pub expires_at: i64,
+    /// Random: with `created_at`, tells this hold from a later hold of the same run id made in
+    /// the same millisecond. Settling writes require it, so a settlement decided for one hold
+    /// never applies to another.
+    #[serde(rename = "i", default)]
+    pub id: u32,
 }
 
 fn is_zero(cents: &Cents) -> bool {
@@ -76,9 +80,14 @@ fn is_zero(cents: &Cents) -> bool {
 }
 
 impl Hold {
-    /// The hold's identity as stored (`c`), for conditions that pin this very hold.
     pub fn created_millis(&self) -> i64 {
         self.created_at.timestamp_millis()
+    }
+
+    /// Whether `other` is this very hold (perhaps renewed since), not another hold of the
+    /// same run id.
+    pub fn is_same(&self, other: &Hold) -> bool {
+        self.id == other.id && self.created_millis() == other.created_millis()
     }
 }
 
@@ -242,6 +251,8 @@ pub fn decide(
         return Decision::Refuse(Refusal::ConcurrencyFull { limit, retry_after_secs });
     }
     let this_month = month.clone();
+    // Stored to the millisecond (the hold's identity), so keep no finer precision in memory.
+    let created_at = DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now);
     let make = |bucket: Bucket, amount_cents: Cents, period: String, take: Take| {
         Decision::Grant(Grant {
             hold: Hold {
@@ -249,8 +260,9 @@ pub fn decide(
                 bucket,
                 amount_cents,
                 period,
-                created_at: now,
+                created_at,
                 expires_at: (now + ttl).timestamp(),
+                id: fastrand::u32(..),
             },
             tier: account.tier.clone(),
             agents_limit: limits.agents,
@@ -537,11 +549,12 @@ mod tests {
             period: "2026-11".into(),
             created_at: now(),
             expires_at: 1,
+            id: 7,
         };
         let json = serde_json::to_value(&hold).unwrap();
         assert_eq!(
             json,
-            serde_json::json!({"k": "standard", "b": "free", "p": "2026-11", "c": now().timestamp_millis(), "e": 1})
+            serde_json::json!({"k": "standard", "b": "free", "p": "2026-11", "c": now().timestamp_millis(), "e": 1, "i": 7})
         );
         assert_eq!(serde_json::from_value::<Hold>(json).unwrap(), hold);
     }
@@ -563,6 +576,7 @@ mod tests {
             period: String::new(),
             created_at: now(),
             expires_at: 0,
+            id: 1,
         };
         let s = |charged, refund, excess, capped| {
             Ok(Settle { charged_cents: charged, refund_cents: refund, excess_cents: excess, capped_cents: capped })

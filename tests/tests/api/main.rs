@@ -5,6 +5,7 @@ mod accounts;
 mod config_and_plans;
 mod local_delivery;
 mod quota;
+mod quota_faults;
 mod quota_http;
 mod stripe_routes;
 mod stripe_webhook;

@@ -381,35 +381,58 @@ async fn unlimited_tiers_take_no_quota_and_overage_needs_a_payment_method() {
 }
 
 /// Random interleavings of reserve, heartbeat, commit, release, clock jumps and sweeps over
-/// several runs must leave buckets, usage records and the ledger reconciling exactly.
+/// several runs, four at a time on one account item, must leave buckets, usage records and
+/// the ledger reconciling exactly. Every outcome is checked against what may happen.
 #[tokio::test]
 async fn random_operation_sequences_always_reconcile() {
     // QUOTA_RANDOM_SEEDS=200 explores more interleavings locally; CI runs a handful.
     let seeds: u64 = std::env::var("QUOTA_RANDOM_SEEDS").ok().and_then(|v| v.parse().ok()).unwrap_or(6);
     for seed in 1..=seeds {
         let ctx = TestContext::new().await;
-        let starting_credits = 4_000;
-        ctx.update_account(
-            "rnd",
-            "SET tier = :tier, credit_balance_cents = :c, free_remaining = :f",
-            &[(":tier", s("starter")), (":c", n(starting_credits)), (":f", n(3))],
-        )
-        .await;
+        let books = Books::open(&ctx, "rnd", "starter", 4_000, 3).await;
         let mut rng = fastrand::Rng::with_seed(seed);
         let runs: Vec<String> = (0..8).map(|i| format!("r{i}")).collect();
-        let store = &ctx.app.store;
-        for _ in 0..40 {
-            // Two operations at a time, so interleavings race on the same account item.
-            let pair: Vec<Op> = (0..2).map(|_| Op::random(&mut rng, &runs)).collect();
-            join_all(pair.into_iter().map(|op| op.apply(&ctx))).await;
+        for _ in 0..30 {
+            let batch: Vec<Op> = (0..4).map(|_| Op::random(&mut rng, &runs)).collect();
+            for (op, outcome) in join_all(batch.into_iter().map(|op| op.apply(&ctx, "rnd"))).await {
+                assert!(outcome.is_expected(), "seed {seed}: {op:?} answered {outcome}");
+            }
         }
-        // Quiesce: everything still open is released.
-        let open: Vec<String> = ctx.stored_account("rnd").await.holds.keys().cloned().collect();
-        for run in open {
-            store.release(&org("rnd"), &run, ctx.app.now()).await.unwrap();
-        }
+        books.quiesce_and_check(&ctx, &format!("seed {seed}")).await;
+    }
+}
 
-        let account = ctx.stored_account("rnd").await;
+/// An account's starting balances, and the check that everything that happened since
+/// reconciles with them.
+pub(crate) struct Books {
+    org: String,
+    credits: i64,
+    free: u32,
+}
+
+impl Books {
+    pub(crate) async fn open(ctx: &TestContext, org: &str, tier: &str, credits: i64, free: u32) -> Self {
+        ctx.update_account(
+            org,
+            "SET tier = :tier, credit_balance_cents = :c, free_remaining = :f, has_payment_method = :pm",
+            &[(":tier", s(tier)), (":c", n(credits)), (":f", n(i64::from(free))), (":pm", AttributeValue::Bool(true))],
+        )
+        .await;
+        Self { org: org.to_owned(), credits, free }
+    }
+
+    /// Releases whatever is still open, then checks every invariant of the books.
+    pub(crate) async fn quiesce_and_check(&self, ctx: &TestContext, label: &str) {
+        let o = org(&self.org);
+        let open: Vec<String> = ctx.stored_account(&self.org).await.holds.keys().cloned().collect();
+        for run in open {
+            let released = ctx.app.store.release(&o, &run, ctx.app.now()).await;
+            assert!(
+                matches!(released, Ok(_) | Err(QuotaError::AlreadySettled { .. })),
+                "{label}: quiescing {run}: {released:?}"
+            );
+        }
+        let account = ctx.stored_account(&self.org).await;
         let usage = ctx.items_with_prefix("USAGE#").await;
         let ledger: i64 = ctx
             .items_with_prefix("LEDGER#")
@@ -424,32 +447,29 @@ async fn random_operation_sequences_always_reconcile() {
             .map(|u| u["charged_cents"].as_n().unwrap().parse::<i64>().unwrap())
             .sum();
 
-        assert!(account.holds.is_empty(), "seed {seed}");
-        assert_eq!(account.credit_held_cents, 0, "seed {seed}: nothing held after quiescence");
-        assert_eq!(account.credit_balance_cents, starting_credits + ledger, "seed {seed}: balance = start + ledger");
-        assert_eq!(-ledger, credit_spent, "seed {seed}: ledger = credit usage");
-        assert!(account.credit_balance_cents >= 0, "seed {seed}");
-        assert_eq!(account.free_remaining + count("free"), 3, "seed {seed}: free units are used or back");
-        assert_eq!(account.period_used, count("subscription"), "seed {seed}: subscription usage = records");
-        assert_eq!(u64::try_from(usage.len()).unwrap(), account.total_workflows_completed, "seed {seed}");
-        // Every usage record belongs to a run whose record says it was committed (run ids are
-        // reused here once their settled mark expires, so a record may describe a later run).
+        assert!(account.holds.is_empty(), "{label}: holds left {:?}", account.holds);
+        assert_eq!(account.credit_held_cents, 0, "{label}: nothing held after quiescence: {account:?}");
+        assert_eq!(account.credit_balance_cents, self.credits + ledger, "{label}: balance = start + ledger");
+        assert_eq!(-ledger, credit_spent, "{label}: ledger = credit usage");
+        assert!(account.credit_balance_cents >= 0, "{label}");
+        assert_eq!(account.free_remaining + count("free"), self.free, "{label}: free units are used or back");
+        assert_eq!(account.period_used, count("subscription"), "{label}: subscription usage = records");
+        assert_eq!(u64::try_from(usage.len()).unwrap(), account.total_workflows_completed, "{label}");
+        // A run id is charged at most once, and only by the settlement its record names.
         let runs = ctx.items_with_prefix("RUN#").await;
-        let committed_runs: Vec<&str> = runs
-            .iter()
-            .filter(|r| r["settlement"].as_m().unwrap()["outcome"].as_s().unwrap() == "committed")
-            .map(|r| r["run_id"].as_s().unwrap().as_str())
-            .collect();
+        let mut seen = std::collections::BTreeSet::new();
         for record in &usage {
             let run = record["run_id"].as_s().unwrap();
-            assert!(runs.iter().any(|r| r["run_id"].as_s().unwrap() == run), "seed {seed}: {run} has a run record");
+            assert!(seen.insert(run.clone()), "{label}: run {run} has two usage records");
+            let settled = runs.iter().find(|r| r["run_id"].as_s().unwrap() == run).expect("a run record");
+            let settlement = settled["settlement"].as_m().unwrap();
+            assert_eq!(settlement["outcome"].as_s().unwrap(), "committed", "{label}: {run}");
         }
-        assert!(committed_runs.len() <= usage.len(), "seed {seed}");
     }
 }
 
 #[derive(Debug, Clone)]
-enum Op {
+pub(crate) enum Op {
     Reserve(String, RunKind),
     Heartbeat(String),
     Commit { run: String, actual: Option<i64>, approved: bool },
@@ -457,8 +477,52 @@ enum Op {
     TickAndSweep(i64),
 }
 
+/// What an operation answered, reduced to what may legitimately happen.
+#[derive(Debug)]
+pub(crate) enum Answer {
+    Done,
+    /// A refusal the engine gives by design (no quota, slots full, run settled or unknown, …).
+    Refused(String),
+    /// Retries exhausted under injected faults: the client is told 503 and to retry.
+    Unavailable,
+    /// Anything else: a bug.
+    Failed(String),
+}
+
+impl std::fmt::Display for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Done => f.write_str("done"),
+            Self::Refused(why) => write!(f, "refused: {why}"),
+            Self::Unavailable => f.write_str("unavailable"),
+            Self::Failed(why) => write!(f, "failed: {why}"),
+        }
+    }
+}
+
+impl Answer {
+    fn of<T>(result: Result<T, QuotaError>) -> Self {
+        match result {
+            Ok(_) => Self::Done,
+            Err(
+                err @ (QuotaError::Refused(_)
+                | QuotaError::AlreadySettled { .. }
+                | QuotaError::NotFound(_)
+                | QuotaError::ExceedsHold(_)
+                | QuotaError::Contended),
+            ) => Self::Refused(err.to_string()),
+            Err(QuotaError::Store(err)) if err.is_unavailable() => Self::Unavailable,
+            Err(err) => Self::Failed(err.to_string()),
+        }
+    }
+
+    pub(crate) fn is_expected(&self) -> bool {
+        matches!(self, Self::Done | Self::Refused(_))
+    }
+}
+
 impl Op {
-    fn random(rng: &mut fastrand::Rng, runs: &[String]) -> Self {
+    pub(crate) fn random(rng: &mut fastrand::Rng, runs: &[String]) -> Self {
         let run = runs[rng.usize(..runs.len())].clone();
         match rng.u8(..6) {
             0 | 1 => Op::Reserve(run, if rng.bool() { RunKind::Standard } else { RunKind::Complex }),
@@ -469,18 +533,30 @@ impl Op {
         }
     }
 
-    /// Applies the operation; refusals are expected outcomes, only invariants are asserted.
-    async fn apply(self, ctx: &TestContext) {
-        let (store, now, o) = (&ctx.app.store, ctx.app.now(), org("rnd"));
-        match self {
-            Op::Reserve(run, kind) => drop(reserve(ctx, "rnd", run, kind).await),
-            Op::Heartbeat(run) => drop(store.heartbeat(&o, &run, now, ctx.app.hold_ttl()).await),
-            Op::Commit { run, actual, approved } => drop(store.commit(&o, &run, actual, approved, None, now).await),
-            Op::Release(run) => drop(store.release(&o, &run, now).await),
-            Op::TickAndSweep(minutes) => {
-                ctx.clock.advance(Duration::minutes(minutes));
-                cron_expire_holds::handle(ctx.app.clone(), serde_json::json!({})).await.unwrap();
+    /// Applies the operation and says how it ended.
+    pub(crate) async fn apply(self, ctx: &TestContext, org_name: &str) -> (Self, Answer) {
+        let (store, now, o) = (&ctx.app.store, ctx.app.now(), org(org_name));
+        let answer = match &self {
+            Op::Reserve(run, kind) => Answer::of(reserve(ctx, org_name, run.clone(), *kind).await),
+            Op::Heartbeat(run) => Answer::of(store.heartbeat(&o, run, now, ctx.app.hold_ttl()).await),
+            Op::Commit { run, actual, approved } => {
+                Answer::of(store.commit(&o, run, *actual, *approved, None, now).await)
             }
-        }
+            Op::Release(run) => Answer::of(store.release(&o, run, now).await),
+            Op::TickAndSweep(minutes) => {
+                ctx.clock.advance(Duration::minutes(*minutes));
+                match cron_expire_holds::handle(ctx.app.clone(), serde_json::json!({})).await {
+                    Ok(summary) if summary["failed"] == 0 => Answer::Done,
+                    Ok(summary) => Answer::Failed(format!("sweep failed on some entries: {summary}")),
+                    Err(err)
+                        if err.downcast_ref::<billing::store::StoreError>().is_some_and(|e| e.is_unavailable()) =>
+                    {
+                        Answer::Unavailable
+                    }
+                    Err(err) => Answer::Failed(format!("{err:#}")),
+                }
+            }
+        };
+        (self, answer)
     }
 }

@@ -112,7 +112,7 @@ impl Store {
         };
         // A late retry of a settled run: whatever was just taken goes back.
         match reserved {
-            Ok(Reserved { hold, created: true }) if hold.created_at != settlement.hold.created_at => {
+            Ok(Reserved { hold, created: true }) if !hold.is_same(&settlement.hold) => {
                 self.give_back_duplicate(org, &request.run_id, &hold, now).await?;
             }
             Err(QuotaError::Store(err)) => return Err(err.into()),

@@ -139,7 +139,7 @@ impl Store {
                 self.give_back_duplicate(org, run_id, &hold, now).await?;
                 continue;
             };
-            if settlement.hold.created_at != hold.created_at {
+            if !settlement.hold.is_same(&hold) {
                 // This hold is a late duplicate of a run settled before: it is never charged.
                 tracing::warn!(org = %org, run_id, "a second hold for a settled run was given back");
                 self.give_back_duplicate(org, run_id, &hold, now).await?;
@@ -254,7 +254,7 @@ impl Store {
                     return Ok(());
                 }
                 Written::ConditionFailed(Some(current))
-                    if current.holds.get(run_id).is_some_and(|h| h.created_at == hold.created_at) =>
+                    if current.holds.get(run_id).is_some_and(|h| h.is_same(hold)) =>
                 {
                     // Still there: the period it returns a unit to moved on; decide again.
                     account = current;
@@ -334,18 +334,17 @@ impl Store {
     ) -> Result<bool, QuotaError> {
         let settlement = settled.settlement.as_ref().expect("a proposal has a settlement");
         let mut u = UpdateExpr::new();
-        let (open, created, settlement_name, expires) =
-            (u.name("open"), u.name("c"), u.name("settlement"), u.name("expires_at"));
+        let (open, id, settlement_name, expires) =
+            (u.name("open"), u.name("i"), u.name("settlement"), u.name("expires_at"));
         let (sweep_pk, sweep_sk) = (u.name(sweep::INDEX_PK), u.name(sweep::INDEX_SK));
         let settlement_value = u.value(serde_dynamo::to_attribute_value(settlement).map_err(StoreError::Encode)?);
-        let (expires_value, created_value) =
-            (u.num(settled.expires_at.unwrap_or_default()), u.num(hold.created_millis()));
+        let (expires_value, id_value) = (u.num(settled.expires_at.unwrap_or_default()), u.num(hold.id));
         u.set(format!("{settlement_name} = {settlement_value}"))
             .set(format!("{expires} = {expires_value}"))
             .remove(open.clone())
             .remove(sweep_pk)
             .remove(sweep_sk)
-            .require(format!("{open}.{created} = {created_value}"));
+            .require(format!("{open}.{id} = {id_value}"));
         if matches!(settlement.outcome, Outcome::Expired) {
             let (e, now_secs) = (u.name("e"), u.num(settlement.at.timestamp()));
             u.require(format!("{open}.{e} <= {now_secs}"));
@@ -487,13 +486,13 @@ fn propose(
 fn account_change(account: &Account, run_id: &str, settlement: &Settlement, now: DateTime<Utc>) -> UpdateExpr {
     let hold = &settlement.hold;
     let mut u = UpdateExpr::new();
-    let (holds, run, created) = (u.name("holds"), u.name(run_id), u.name("c"));
-    let created_value = u.num(hold.created_millis());
+    let (holds, run, id) = (u.name("holds"), u.name(run_id), u.name("i"));
+    let id_value = u.num(hold.id);
     let (updated, version, now_value, one) = (u.name("updated_at"), u.name("version"), u.str(timestamp(now)), u.num(1));
     u.remove(format!("{holds}.{run}"))
         .set(format!("{updated} = {now_value}"))
         .add(format!("{version} {one}"))
-        .require(format!("{holds}.{run}.{created} = {created_value}"));
+        .require(format!("{holds}.{run}.{id} = {id_value}"));
     match (settlement.outcome, hold.bucket) {
         (Outcome::Committed, bucket) => {
             let completed = u.name("total_workflows_completed");
