@@ -135,6 +135,33 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::api::costs::QueryError> for ApiError {
+    fn from(err: crate::api::costs::QueryError) -> Self {
+        use crate::api::costs::QueryError;
+        let code = match err {
+            QueryError::InvalidInstant { .. } | QueryError::InvalidLimit => "invalid_query",
+            QueryError::OutOfOrder { .. } => "invalid_range",
+        };
+        Self::bad_request(code, err.to_string())
+    }
+}
+
+impl From<crate::store::cursor::CursorError> for ApiError {
+    fn from(err: crate::store::cursor::CursorError) -> Self {
+        Self::bad_request("invalid_cursor", err.to_string())
+    }
+}
+
+impl From<crate::store::costs::ListError> for ApiError {
+    fn from(err: crate::store::costs::ListError) -> Self {
+        use crate::store::costs::ListError;
+        match err {
+            ListError::Cursor(e) => e.into(),
+            ListError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<crate::store::quota::QuotaError> for ApiError {
     fn from(err: crate::store::quota::QuotaError) -> Self {
         use crate::domain::quota::{Outcome, Refusal};

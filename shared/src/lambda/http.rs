@@ -153,43 +153,21 @@ pub fn query_flag(req: &Request, name: &str) -> Result<bool, ApiError> {
     }
 }
 
-/// `from`, `to`, `limit` (1–100, default 50) and `cursor` query parameters of list routes.
-pub fn listing(req: &Request) -> Result<crate::store::costs::Listing, ApiError> {
+/// The `from` and `to` query parameters, in order.
+pub fn time_range(req: &Request) -> Result<crate::api::costs::TimeRange, ApiError> {
     let query = req.query_string_parameters_ref();
     let get = |name: &str| query.and_then(|q| q.first(name));
-    let instant = |name: &str, end_of_day: bool| {
-        get(name)
-            .map(|raw| {
-                crate::api::costs::parse_instant(raw, end_of_day).ok_or_else(|| {
-                    ApiError::bad_request(
-                        "invalid_query",
-                        format!("{name} must be a date (2026-11-01) or an RFC 3339 time."),
-                    )
-                })
-            })
-            .transpose()
-    };
-    let limit = match get("limit") {
-        None => 50,
-        Some(raw) => raw
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=100).contains(n))
-            .ok_or_else(|| ApiError::bad_request("invalid_query", "limit must be a whole number from 1 to 100."))?,
-    };
-    let after = get("cursor")
-        .map(|raw| {
-            crate::store::costs::decode_cursor(raw)
-                .ok_or_else(|| ApiError::bad_request("invalid_cursor", "cursor is not one this API returned."))
-        })
-        .transpose()?;
-    let (from, to) = (instant("from", false)?, instant("to", true)?);
-    if let (Some(from), Some(to)) = (from, to)
-        && from > to
-    {
-        return Err(ApiError::bad_request("invalid_query", "from must not be after to."));
-    }
-    Ok(crate::store::costs::Listing { from, to, limit, after })
+    Ok(crate::api::costs::TimeRange::parse(get("from"), get("to"))?)
+}
+
+/// `from`, `to`, `limit` (1–100, default 50) and `cursor` query parameters of list routes.
+/// The cursor is checked against the list's query by the store, which knows the list.
+pub fn listing(req: &Request) -> Result<crate::store::costs::Listing, ApiError> {
+    let range = time_range(req)?;
+    let query = req.query_string_parameters_ref();
+    let get = |name: &str| query.and_then(|q| q.first(name));
+    let limit = crate::api::costs::parse_limit(get("limit"))?;
+    Ok(crate::store::costs::Listing { from: range.from, to: range.to, limit, cursor: get("cursor").map(str::to_owned) })
 }
 
 /// Header carrying the cursor of the next page of a list (absent on the last page). Lists

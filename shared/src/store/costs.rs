@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::cursor::{self, CursorError, ListKind, ListQuery};
 use super::{Item, Store, StoreError, decode, encode, key_item, keys, written};
 use crate::domain::OrganizationId;
 use crate::domain::budget::{Budget, Threshold};
@@ -49,20 +50,6 @@ fn budget_key(org: &OrganizationId) -> keys::Key {
 
 fn mark_key(org: &OrganizationId, month: &str, threshold: Threshold) -> keys::Key {
     keys::Key { pk: keys::org_partition(org), sk: format!("BUDGETMARK#{month}#{}", threshold.as_str()) }
-}
-
-/// Cursors are the last sort key of a page, hex-encoded so they are opaque and URL-safe.
-pub fn encode_cursor(sort_key: &str) -> String {
-    sort_key.bytes().map(|b| format!("{b:02x}")).collect()
-}
-
-pub fn decode_cursor(cursor: &str) -> Option<String> {
-    if !cursor.len().is_multiple_of(2) {
-        return None;
-    }
-    let bytes: Option<Vec<u8>> =
-        (0..cursor.len()).step_by(2).map(|i| u8::from_str_radix(cursor.get(i..i + 2)?, 16).ok()).collect();
-    String::from_utf8(bytes?).ok()
 }
 
 impl Store {
@@ -152,24 +139,25 @@ impl Store {
     ) -> Result<Vec<CostAggregate>, StoreError> {
         let low = format!("COSTAGG#{}", from.format("%Y-%m-%d"));
         let high = format!("COSTAGG#{}~", to.format("%Y-%m-%d"));
-        let items = self.query_range(org, &low, &high, None, None, usize::MAX).await?.items;
+        let (items, _) = self.query_range(org, &low, &high, None, None, usize::MAX).await?;
         items.into_iter().map(|(key, item)| decode(&key, item)).collect()
     }
 
     /// Items of one organization whose sort key lies in `low..=high`, oldest first, optionally
-    /// filtered, `limit` at most, resuming after `after` (a sort key).
+    /// filtered, `limit` at most, resuming after the key `after`. Also returns the key to
+    /// resume from when more may follow (DynamoDB's `LastEvaluatedKey`).
     pub(crate) async fn query_range(
         &self,
         org: &OrganizationId,
         low: &str,
         high: &str,
         filter: Option<(&str, &str, AttributeValue)>,
-        after: Option<String>,
+        after: Option<keys::Key>,
         limit: usize,
-    ) -> Result<Page<(keys::Key, Item)>, StoreError> {
+    ) -> Result<(Vec<(keys::Key, Item)>, Option<keys::Key>), StoreError> {
         let pk = keys::org_partition(org);
         let mut items = Vec::new();
-        let mut start = after.map(|sk| key_item(&keys::Key { pk: pk.clone(), sk }));
+        let mut start = after.map(|key| key_item(&key));
         loop {
             let mut query = self
                 .client()
@@ -198,9 +186,9 @@ impl Store {
                 Some(last) if items.len() < limit => start = Some(last),
                 Some(last) => {
                     let sk = last.get("SK").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-                    return Ok(Page { items, next_cursor: Some(encode_cursor(&sk)) });
+                    return Ok((items, Some(keys::Key { pk, sk })));
                 }
-                None => return Ok(Page { items, next_cursor: None }),
+                None => return Ok((items, None)),
             }
         }
     }
@@ -301,26 +289,14 @@ impl Store {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_reject_garbage() {
-        let sk = "USAGE#2026-11-23T09:30:00.000Z#run-1";
-        assert_eq!(decode_cursor(&encode_cursor(sk)).as_deref(), Some(sk));
-        assert_eq!(decode_cursor("zz"), None);
-        assert_eq!(decode_cursor("abc"), None);
-    }
-}
-
-/// Listing bounds: records from `from` to `to` (inclusive), `limit` per page, after `cursor`.
+/// Listing bounds: records from `from` to `to` (inclusive), `limit` per page, resuming at
+/// `cursor` (a token from the previous page of the same query).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listing {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub limit: usize,
-    pub after: Option<String>,
+    pub cursor: Option<String>,
 }
 
 impl Listing {
@@ -332,33 +308,45 @@ impl Listing {
     }
 }
 
+/// Why a page of a list could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    #[error(transparent)]
+    Cursor(#[from] CursorError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 impl Store {
     pub async fn list_usage(
         &self,
         org: &OrganizationId,
         billed: Option<bool>,
         listing: &Listing,
-    ) -> Result<Page<crate::domain::usage::UsageRecord>, StoreError> {
-        let (low, high) = listing.bounds("USAGE#");
+    ) -> Result<Page<crate::domain::usage::UsageRecord>, ListError> {
+        let query = ListQuery::new(ListKind::Usage, org, listing.from, listing.to, billed);
         let filter = billed.map(|b| ("billed", ":billed", AttributeValue::Bool(b)));
-        self.decoded_page(org, &low, &high, filter, listing).await
+        self.decoded_page(org, "USAGE#", filter, &query, listing).await
     }
 
-    pub async fn list_costs(&self, org: &OrganizationId, listing: &Listing) -> Result<Page<CostRecord>, StoreError> {
-        let (low, high) = listing.bounds("COST#");
-        self.decoded_page(org, &low, &high, None, listing).await
+    pub async fn list_costs(&self, org: &OrganizationId, listing: &Listing) -> Result<Page<CostRecord>, ListError> {
+        let query = ListQuery::new(ListKind::Costs, org, listing.from, listing.to, None);
+        self.decoded_page(org, "COST#", None, &query, listing).await
     }
 
+    /// One page of `query`; a cursor is checked against the query before DynamoDB sees it.
     async fn decoded_page<T: serde::de::DeserializeOwned>(
         &self,
         org: &OrganizationId,
-        low: &str,
-        high: &str,
+        prefix: &str,
         filter: Option<(&str, &str, AttributeValue)>,
+        query: &ListQuery,
         listing: &Listing,
-    ) -> Result<Page<T>, StoreError> {
-        let page = self.query_range(org, low, high, filter, listing.after.clone(), listing.limit).await?;
-        let items = page.items.into_iter().map(|(key, item)| decode(&key, item)).collect::<Result<Vec<T>, _>>()?;
-        Ok(Page { items, next_cursor: page.next_cursor })
+    ) -> Result<Page<T>, ListError> {
+        let (low, high) = listing.bounds(prefix);
+        let after = listing.cursor.as_deref().map(|raw| cursor::decode(raw, query, &low, &high)).transpose()?;
+        let (items, last) = self.query_range(org, &low, &high, filter, after, listing.limit).await?;
+        let items = items.into_iter().map(|(key, item)| decode(&key, item)).collect::<Result<Vec<T>, _>>()?;
+        Ok(Page { items, next_cursor: last.map(|key| cursor::encode(query, &key)) })
     }
 }

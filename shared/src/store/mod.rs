@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod calls;
 pub mod costs;
+pub mod cursor;
 pub mod expr;
 pub mod keys;
 pub mod ledger;

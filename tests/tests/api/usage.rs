@@ -134,7 +134,7 @@ async fn committing_through_the_queue_and_through_http_give_the_same_result() {
 }
 
 fn listing() -> billing::store::costs::Listing {
-    billing::store::costs::Listing { from: None, to: None, limit: 100, after: None }
+    billing::store::costs::Listing { from: None, to: None, limit: 100, cursor: None }
 }
 
 #[tokio::test]
@@ -381,4 +381,164 @@ async fn a_reservation_refused_for_lack_of_quota_announces_quota_exhausted() {
         events[0].event,
         billing::events::DomainEvent::QuotaExhausted { run_id: "r9".into(), kind: "complex".into() }
     );
+}
+
+/// Asserts a refusal: the status, the code, and a body of exactly `detail` and `code`.
+fn assert_refused(reply: &billing_tests::Reply, status: u16, code: &str, case: &str) {
+    assert_eq!((reply.status, reply.json["code"].as_str()), (status, Some(code)), "{case}: {reply:?}");
+    let body = reply.json.as_object().unwrap_or_else(|| panic!("{case}: not an object: {reply:?}"));
+    assert!(body.len() == 2 && body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{case}: {reply:?}");
+}
+
+#[tokio::test]
+async fn a_cost_summary_whose_from_is_after_its_to_is_refused_even_when_one_bound_is_the_default() {
+    let ctx = TestContext::new().await;
+    let server = ctx.serve().await;
+    let token = server.tokens.member("ranged");
+    let summary = |query: &str| {
+        let path = format!("/api/billing/account/ranged/costs/summary?{query}");
+        let (server, token) = (&server, &token);
+        async move { server.get(&path, Some(token)).await }
+    };
+
+    // Now is 2026-11-23T09:30Z: `to` defaults to now, `from` to 2026-11-01.
+    for bad in ["from=2026-11-10&to=2026-11-01", "from=2026-12-01", "from=2026-11-23T10:00:00Z", "to=2026-10-31"] {
+        assert_refused(&summary(bad).await, 400, "invalid_range", bad);
+    }
+    for good in ["", "from=2026-10-01", "to=2026-11-30", "from=2026-11-23&to=2026-11-23"] {
+        let reply = summary(good).await;
+        assert_eq!((reply.status, &reply.json["record_count"]), (200, &json!(0)), "{good}: {reply:?}");
+    }
+}
+
+#[tokio::test]
+async fn every_list_route_answers_bad_query_input_with_a_400_and_its_code() {
+    let ctx = TestContext::new().await;
+    let server = ctx.serve().await;
+    let token = server.tokens.member("queries");
+    let base = "/api/billing/account/queries";
+    let mut cases = Vec::new();
+    for route in ["usage", "costs", "costs/summary"] {
+        cases.push((route, "from=yesterday", "invalid_query"));
+        cases.push((route, "to=2026-13-01", "invalid_query"));
+        cases.push((route, "from=2026-11-10&to=2026-11-01", "invalid_range"));
+        cases.push((route, "from=2026-11-10T10:00:00Z&to=2026-11-10T09:59:59Z", "invalid_range"));
+    }
+    for route in ["usage", "costs"] {
+        for limit in ["limit=0", "limit=101", "limit=ten", "limit=-1", "limit=99999999999999999999999"] {
+            cases.push((route, limit, "invalid_query"));
+        }
+        cases.push((route, "cursor=", "invalid_cursor"));
+    }
+    cases.push(("usage", "billed=maybe", "invalid_query"));
+
+    for (route, query, code) in cases {
+        let reply = server.get(&format!("{base}/{route}?{query}"), Some(&token)).await;
+        assert_refused(&reply, 400, code, &format!("{route}?{query}"));
+    }
+}
+
+#[tokio::test]
+async fn a_cursor_that_is_empty_foreign_tampered_or_kept_after_changing_the_query_is_refused_as_invalid_cursor() {
+    use billing::store::cursor::{ListKind, ListQuery, encode};
+    use billing::store::keys::Key;
+
+    let ctx = TestContext::with_messaging(&[]).await;
+    let server = ctx.serve().await;
+    let bodies: Vec<String> = (0..5).map(|i| llm_call(&format!("p{i}"), "pager", "platform", "0.01")).collect();
+    assert!(deliver(&ctx, &bodies).await.batch_item_failures.is_empty());
+    ctx.update_account("pager", "SET free_remaining = :f", &[(":f", AttributeValue::N("5".into()))]).await;
+    for i in 0..3 {
+        reserve(&ctx, "pager", &format!("r{i}")).await;
+        ctx.app.store.commit(&org("pager"), &format!("r{i}"), None, false, None, ctx.app.now()).await.unwrap();
+    }
+    let token = server.tokens.member("pager");
+    let base = "/api/billing/account/pager";
+    let next = |reply: &billing_tests::Reply| reply.headers["x-next-cursor"].to_str().unwrap().to_owned();
+    let costs_cursor = next(&server.get(&format!("{base}/costs?limit=2"), Some(&token)).await);
+    let usage_cursor = next(&server.get(&format!("{base}/usage?limit=2"), Some(&token)).await);
+
+    // The cursor works on its own query, whatever the page size.
+    let second = server.get(&format!("{base}/costs?limit=2&cursor={costs_cursor}"), Some(&token)).await;
+    assert_eq!((second.status, second.json.as_array().map(Vec::len)), (200, Some(2)), "{second:?}");
+    let rest = server.get(&format!("{base}/costs?limit=10&cursor={costs_cursor}"), Some(&token)).await;
+    assert_eq!((rest.status, rest.json.as_array().map(Vec::len)), (200, Some(3)), "{rest:?}");
+
+    let costs_query = ListQuery::new(ListKind::Costs, &org("pager"), None, None, None);
+    let forged = |pk: &str, sk: &str| encode(&costs_query, &Key { pk: pk.into(), sk: sk.into() });
+    let truncated = &costs_cursor[..costs_cursor.len() - 3];
+    let cases = [
+        ("pager/costs?cursor=".to_owned(), "empty"),
+        ("pager/costs?cursor=zz".to_owned(), "garbage"),
+        (format!("pager/costs?cursor={truncated}"), "truncated"),
+        (format!("pager/costs?cursor={usage_cursor}"), "a usage cursor on costs"),
+        (format!("pager/usage?cursor={costs_cursor}"), "a costs cursor on usage"),
+        (format!("pager/costs?cursor={costs_cursor}&from=2026-11-01"), "from added"),
+        (format!("pager/costs?cursor={costs_cursor}&to=2026-11-30"), "to added"),
+        (format!("pager/usage?cursor={usage_cursor}&billed=true"), "billed added"),
+        (format!("pager/costs?cursor={}", forged("ORG#victim", "COST#2026-11-23")), "another partition"),
+        (format!("pager/costs?cursor={}", forged("ORG#pager", "USAGE#2026-11-23")), "outside the range"),
+        (format!("pager/costs?cursor={}", forged("ORG#pager", "")), "an empty sort key"),
+    ];
+    ctx.calls.take();
+    for (path, case) in &cases {
+        let reply = server.get(&format!("/api/billing/account/{path}"), Some(&token)).await;
+        assert_refused(&reply, 400, "invalid_cursor", case);
+    }
+    // Another organization's member cannot use pager's cursor on their own list.
+    let other = server
+        .get(&format!("/api/billing/account/other/costs?cursor={costs_cursor}"), Some(&server.tokens.member("other")))
+        .await;
+    assert_refused(&other, 400, "invalid_cursor", "another organization");
+    let calls = ctx.calls.take();
+    assert_eq!(calls.get("Query"), None, "refused before DynamoDB is asked: {calls:?}");
+}
+
+#[tokio::test]
+async fn the_cost_summary_the_budget_and_the_cost_records_agree_on_billable_cost() {
+    let ctx = TestContext::with_messaging(&[]).await;
+    let server = ctx.serve().await;
+    let mut bodies = vec![
+        llm_call("platform-1", "agree", "platform", "0.10"),
+        llm_call("platform-2", "agree", "platform", "0.25"),
+        llm_call("byo-1", "agree", "customer_key", "3.0"),
+    ];
+    bodies.push(
+        json!({
+            "type": "llm_call", "event_id": "platform-3", "organization_id": "agree",
+            "provider": "openai", "model": "gpt-4o", "prompt_tokens": 1000, "completion_tokens": 200,
+            "payer": "platform", "recorded_at": "2026-11-02T12:00:00Z"
+        })
+        .to_string(),
+    );
+    assert!(deliver(&ctx, &bodies).await.batch_item_failures.is_empty());
+    let token = server.tokens.member("agree");
+    let base = "/api/billing/account/agree";
+
+    let summary = server.get(&format!("{base}/costs/summary"), Some(&token)).await;
+    let month = server.get(&format!("{base}/costs/summary?from=2026-11-01&to=2026-11-30"), Some(&token)).await;
+    let budget = server.get(&format!("{base}/budget"), Some(&token)).await;
+    let records = server.get(&format!("{base}/costs"), Some(&token)).await;
+
+    assert_eq!((summary.status, month.status, budget.status, records.status), (200, 200, 200, 200));
+    assert_eq!(summary.json, month.json, "the default range is this month");
+    let micros =
+        |v: &Value| billing::domain::costs::usd_to_micros(v.to_string().parse::<rust_decimal::Decimal>().unwrap());
+    let records = records.json.as_array().unwrap();
+    let billable_sum: i64 = records.iter().map(|r| micros(&r["billable_cost"])).sum();
+    let cost_sum: i64 = records.iter().map(|r| micros(&r["total_cost"])).sum();
+    // gpt-4o: 1000 × $2.50/M + 200 × $10/M = $0.0045; platform calls carry the 20% margin.
+    assert_eq!(billable_sum, (100_000 + 250_000 + 4_500) * 12 / 10);
+    assert_eq!(micros(&summary.json["billable_cost"]), billable_sum);
+    assert_eq!(micros(&budget.json["month_to_date_usd"]), billable_sum);
+    assert_eq!(micros(&summary.json["total_cost"]), cost_sum);
+    assert_eq!(cost_sum, 100_000 + 250_000 + 3_000_000 + 4_500, "total_cost is what the providers charged");
+    let byo = records.iter().find(|r| r["id"].as_str().unwrap().contains("byo-1")).unwrap();
+    assert_eq!((&byo["total_cost"], &byo["billable_cost"]), (&json!(3.0), &json!(0.0)));
+    for item in summary.json["breakdown"].as_array().unwrap() {
+        let of_model = records.iter().filter(|r| r["provider"] == item["provider"] && r["model"] == item["model"]);
+        let (cost, billable) =
+            of_model.fold((0, 0), |(c, b), r| (c + micros(&r["total_cost"]), b + micros(&r["billable_cost"])));
+        assert_eq!((micros(&item["cost"]), micros(&item["billable_cost"])), (cost, billable), "{item}");
+    }
 }
