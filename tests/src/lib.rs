@@ -4,6 +4,7 @@
 //! The emulator endpoints come from the environment; `make test` starts the stack and sets
 //! them. Run outside `make test`, the harness says so instead of failing obscurely.
 
+pub mod capacity;
 pub mod faults;
 
 use std::collections::HashMap;
@@ -50,6 +51,8 @@ pub struct TestContext {
     pub dynamo: aws_sdk_dynamodb::Client,
     /// Requests the App's DynamoDB client has sent, by operation.
     pub calls: CallCounter,
+    /// Capacity the App's DynamoDB requests consumed, as DynamoDB reports it.
+    pub capacity: capacity::CapacityMeter,
     /// Queues and bus, when the context was made [`with_messaging`](Self::with_messaging).
     pub resources: Option<Provisioned>,
     pub aws: aws_config::SdkConfig,
@@ -68,6 +71,7 @@ impl TestContext {
         let faulty = aws_sdk_dynamodb::Client::from_conf(
             aws_sdk_dynamodb::config::Builder::from(&ctx.aws)
                 .interceptor(ctx.calls.clone())
+                .interceptor(ctx.capacity.clone())
                 .interceptor(faults)
                 // The SDK's own retries as in production, with pauses short enough for a test.
                 .retry_config(
@@ -93,11 +97,15 @@ impl TestContext {
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config is valid");
         let clock = ManualClock::starting_at(default_now());
         let calls = CallCounter::default();
+        let capacity = capacity::CapacityMeter::default();
         let counted = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(&aws).interceptor(calls.clone()).build(),
+            aws_sdk_dynamodb::config::Builder::from(&aws)
+                .interceptor(calls.clone())
+                .interceptor(capacity.clone())
+                .build(),
         );
         let app = App::with_dynamo(config, &aws, counted, Arc::new(clock.clone()));
-        Self { app, clock, dynamo, calls, resources: None, aws, prefix: String::new() }
+        Self { app, clock, dynamo, calls, capacity, resources: None, aws, prefix: String::new() }
     }
 
     /// A context with every template resource (table, usage queue and its DLQ, event bus)
@@ -119,12 +127,16 @@ impl TestContext {
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config is valid");
         let clock = ManualClock::starting_at(default_now());
         let calls = CallCounter::default();
+        let capacity = capacity::CapacityMeter::default();
         let dynamo = aws_sdk_dynamodb::Client::new(&aws);
         let counted = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(&aws).interceptor(calls.clone()).build(),
+            aws_sdk_dynamodb::config::Builder::from(&aws)
+                .interceptor(calls.clone())
+                .interceptor(capacity.clone())
+                .build(),
         );
         let app = App::with_dynamo(config, &aws, counted, Arc::new(clock.clone()));
-        Self { app, clock, dynamo, calls, resources: Some(resources), aws, prefix }
+        Self { app, clock, dynamo, calls, capacity, resources: Some(resources), aws, prefix }
     }
 
     /// A queue receiving every billing event published on this context's bus.

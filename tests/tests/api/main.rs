@@ -7,6 +7,7 @@ mod local_delivery;
 mod quota;
 mod quota_faults;
 mod quota_http;
+mod quota_safety;
 mod stripe_routes;
 mod stripe_webhook;
 mod template_contract;

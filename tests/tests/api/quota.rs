@@ -11,19 +11,19 @@ use billing_tests::TestContext;
 use chrono::{Duration, TimeZone, Utc};
 use futures::future::join_all;
 
-fn org(name: &str) -> OrganizationId {
+pub(crate) fn org(name: &str) -> OrganizationId {
     OrganizationId::parse(name).unwrap()
 }
 
-fn n(value: i64) -> AttributeValue {
+pub(crate) fn n(value: i64) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
-fn s(value: &str) -> AttributeValue {
+pub(crate) fn s(value: &str) -> AttributeValue {
     AttributeValue::S(value.to_owned())
 }
 
-async fn reserve(
+pub(crate) async fn reserve(
     ctx: &TestContext,
     org_name: &str,
     run_id: impl Into<String>,
