@@ -1,12 +1,12 @@
 //! Fault injection for the DynamoDB client, as an SDK interceptor: a chosen share of
 //! requests fail with exactly the errors AWS answers, which DynamoDB Local never produces.
 //!
-//! - [`Fault::Conflict`]: `TransactionConflictException` for a single-item write, or
+//! - `Conflict`: `TransactionConflictException` for a single-item write, or
 //!   `TransactionCanceledException` with reason `TransactionConflict` for a transaction.
-//! - [`Fault::Throttled`]: `ThrottlingException`.
-//! - [`Fault::ServerError`]: HTTP 500 `InternalServerError`.
-//! - [`Fault::LostAfterApply`]: the request is applied, then the answer is lost (the
-//!   client sees a 500), as when a connection drops after DynamoDB committed.
+//! - `Throttled`: `ThrottlingException`.
+//! - `ServerError`: HTTP 500 `InternalServerError`.
+//! - `LostAfterApply`: the request is applied, then the answer is lost (the client sees a
+//!   500), as when a connection drops after DynamoDB committed.
 //!
 //! A fault that must not apply is made harmless before it is sent: the request is turned
 //! into a `DescribeLimits` call, whose answer is then replaced by the error.

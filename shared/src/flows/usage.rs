@@ -27,11 +27,11 @@ pub async fn apply(app: &App, message: UsageMessage) -> Result<(), MessageError>
                 .transpose()
                 .map_err(MessageError::Reject)?;
             // The run happened: details that cannot be kept must not make it free.
-            let details = details.and_then(|d| match RunDetails::check(&d) {
-                Ok(()) => Some(d),
+            let details = details.map(|d| match RunDetails::check(&d) {
+                Ok(()) => d,
                 Err(reason) => {
                     tracing::warn!(run_id = %run_id, %reason, "run details dropped");
-                    Some(serde_json::json!({ "dropped": reason }))
+                    serde_json::json!({ "dropped": reason })
                 }
             });
             let reporter = Reporter::Queue { overage_approved, catalog: app.catalog() };
