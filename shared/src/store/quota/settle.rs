@@ -323,7 +323,8 @@ impl Store {
         Err(QuotaError::Contended)
     }
 
-    /// Closes an open run item with its settlement (and usage record), all or nothing.
+    /// Closes an open run item with its settlement, and writes a commit's usage record in the
+    /// same transaction (two small per-run items; the account item is not involved).
     /// `false` when the item changed since it was read.
     async fn close_run_item(
         &self,
@@ -354,6 +355,14 @@ impl Store {
                 (u.name("usage"), u.value(serde_dynamo::to_attribute_value(usage).map_err(StoreError::Encode)?));
             u.set(format!("{usage_name} = {usage_value}"));
         }
+        let Some(usage) = &settled.usage else {
+            // Nothing else to write: one conditional update, not a transaction.
+            let done = self.update_item_returning(&run_key(org, run_id), &u).await?.is_some();
+            if done {
+                tracing::info!(org = %org, run_id, outcome = settlement.outcome.as_str(), "run item settled");
+            }
+            return Ok(done);
+        };
         let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Dynamo {
             operation: "TransactWriteItems",
             message: e.to_string(),
@@ -367,16 +376,14 @@ impl Store {
             .set_expression_attribute_values(u.values())
             .build()
             .map_err(build)?;
-        let mut items = vec![TransactWriteItem::builder().update(update).build()];
-        if let Some(usage) = &settled.usage {
-            let put = Put::builder()
-                .table_name(self.table())
-                .set_item(Some(encode(usage)?))
-                .condition_expression("attribute_not_exists(PK)")
-                .build()
-                .map_err(build)?;
-            items.push(TransactWriteItem::builder().put(put).build());
-        }
+        let put = Put::builder()
+            .table_name(self.table())
+            .set_item(Some(encode(usage)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(build)?;
+        let items =
+            vec![TransactWriteItem::builder().update(update).build(), TransactWriteItem::builder().put(put).build()];
         let done = retrying(|| async {
             match self.client().transact_write_items().set_transact_items(Some(items.clone())).send().await {
                 Ok(_) => Ok(true),
