@@ -9,6 +9,7 @@ pub mod costs;
 pub mod expr;
 pub mod keys;
 pub mod ledger;
+pub mod outbox;
 pub mod quota;
 pub mod stripe;
 
