@@ -277,10 +277,10 @@ async fn lift_payment_suspension(app: &App, org: &OrganizationId, paid_invoice: 
         .await
         .map_err(retry)?;
     if let Some(other) = unpaid.first() {
-        if !unpaid.contains(&held_by) {
-            app.store.transfer_suspension(org, &held_by, other).await.map_err(retry)?;
-        }
-        tracing::info!(org = %org, invoice_id = paid_invoice, unpaid_invoice = %other, "still suspended: another invoice is unpaid");
+        // The paid invoice no longer holds the suspension; the unpaid one does from now on.
+        let moved =
+            !unpaid.contains(&held_by) && app.store.transfer_suspension(org, &held_by, other).await.map_err(retry)?;
+        tracing::info!(org = %org, invoice_id = paid_invoice, unpaid_invoice = %other, moved, "still suspended: another invoice is unpaid");
         return Ok(());
     }
     let reactivated = Envelope::new(

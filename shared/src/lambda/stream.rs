@@ -72,3 +72,59 @@ pub async fn handle_stream_batch(handler: &dyn StreamHandler, app: App, event: E
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    fn app() -> App {
+        let aws = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build();
+        let config = crate::config::Config::from_lookup(|k| (k == "BILLING_TABLE").then(|| "t".to_owned())).unwrap();
+        App::new(config, &aws, Arc::new(crate::clock::SystemClock))
+    }
+
+    fn batch(sequences: &[&str]) -> Event {
+        let records: Vec<_> = sequences
+            .iter()
+            .map(|s| {
+                serde_json::json!({ "awsRegion": "us-east-1", "eventID": s, "eventName": "INSERT",
+                                    "dynamodb": { "SequenceNumber": s, "SizeBytes": 1 } })
+            })
+            .collect();
+        serde_json::from_value(serde_json::json!({ "Records": records })).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_batch_stops_at_the_first_record_to_retry_and_reports_only_that_one() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let handler = move |_app: App, record: EventRecord| {
+            log.lock().unwrap().push(record.event_id.clone());
+            async move {
+                match record.event_id.as_str() {
+                    "1" => Err(MessageError::Reject("poison".into())),
+                    "3" => Err(MessageError::Retry(anyhow::anyhow!("PutEvents failed"))),
+                    _ => Ok(()),
+                }
+            }
+        };
+
+        let response = handle_stream_batch(&handler, app(), batch(&["1", "2", "3", "4", "5"])).await;
+
+        let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
+        assert_eq!(failed, [Some("3".to_owned())], "redelivery starts at the failed record");
+        assert_eq!(*seen.lock().unwrap(), ["1", "2", "3"], "nothing after it is applied out of order");
+    }
+
+    #[tokio::test]
+    async fn a_batch_that_succeeds_reports_no_failures() {
+        let handler = |_app: App, _record: EventRecord| async { Ok::<(), MessageError>(()) };
+        let response = handle_stream_batch(&handler, app(), batch(&["1", "2"])).await;
+        assert!(response.batch_item_failures.is_empty());
+    }
+}
