@@ -96,4 +96,6 @@ async fn a_suspension_travels_from_the_stripe_queue_through_the_outbox_stream_to
         subjects.extend(got.messages.unwrap_or_default().into_iter().filter_map(|m| m.body));
     }
     assert_eq!(ctx.stored_account("streamed").await.status.as_str(), "suspended");
+    let announced = ctx.items_with_prefix("OUTBOX#suspended-in_s-3").await;
+    assert_eq!(announced.len(), 1, "the suspension was announced through the outbox");
 }

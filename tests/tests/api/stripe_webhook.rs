@@ -508,13 +508,15 @@ async fn a_delayed_checkout_payment_grants_credits_once_when_it_succeeds() {
     let succeeded = event("evt_d_ok", "checkout.session.async_payment_succeeded", 5, session.clone());
     deliver(&ctx, &server, &succeeded).await;
     deliver(&ctx, &server, &succeeded).await;
+    process_queue(&ctx).await;
+    assert_eq!(ctx.stored_account("delayed").await.credit_balance_cents, 4_000, "granted when the money arrives");
+
     // A second notice of the same payment under another event id, and a late paid completion.
     deliver(&ctx, &server, &event("evt_d_ok2", "checkout.session.async_payment_succeeded", 6, session.clone())).await;
     deliver(&ctx, &server, &event("evt_d_done2", "checkout.session.completed", 7, session)).await;
     process_queue(&ctx).await;
 
-    let account = ctx.stored_account("delayed").await;
-    assert_eq!(account.credit_balance_cents, 4_000);
+    assert_eq!(ctx.stored_account("delayed").await.credit_balance_cents, 4_000, "never granted twice");
     assert_eq!(ctx.items_with_prefix("LEDGER#").await.len(), 1, "one purchase entry");
 }
 
