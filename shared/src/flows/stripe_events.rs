@@ -18,7 +18,9 @@ use crate::domain::usage::{LedgerEntry, LedgerKind};
 use crate::domain::{OrganizationId, period};
 use crate::events::{DomainEvent, Envelope};
 use crate::lambda::MessageError;
-use crate::store::stripe::{Payment, Purchase, SUSPENDED_FOR_PAYMENT, SubscriptionItem, subscription_key};
+use crate::store::stripe::{
+    InvoiceClosed, Payment, Purchase, SUSPENDED_FOR_PAYMENT, SubscriptionItem, subscription_key,
+};
 
 fn retry(err: impl Into<anyhow::Error>) -> MessageError {
     MessageError::Retry(err.into())
@@ -66,6 +68,7 @@ pub async fn process(app: &App, payload: &str) -> Result<(), MessageError> {
         "customer.subscription.deleted" => subscription_changed(app, object, created, true).await?,
         "invoice.paid" => invoice_paid(app, object, created).await?,
         "invoice.payment_failed" => invoice_payment_failed(app, object, created).await?,
+        "invoice.voided" => invoice_voided(app, object, created).await?,
         "charge.refunded" => charge_refunded(app, object).await?,
         "payment_method.attached" | "payment_method.detached" => payment_methods_changed(app, &event).await?,
         other => tracing::info!(event_type = other, "Stripe event type not used by billing; acknowledged"),
@@ -245,8 +248,8 @@ async fn invoice_paid(app: &App, invoice: &Value, created: i64) -> Result<(), Me
     let reason = invoice["billing_reason"].as_str().map(str::to_owned);
     let recorded =
         app.store.record_payment(&Payment::new(&org, invoice_id, paid, reason, app.now())).await.map_err(retry)?;
-    // Paid is terminal for the invoice: a failure event arriving later no longer suspends.
-    app.store.record_invoice_paid(&org, invoice_id, created, app.now()).await.map_err(retry)?;
+    // Paid is final for the invoice: a failure event arriving later no longer suspends.
+    app.store.record_invoice_closed(&org, invoice_id, InvoiceClosed::Paid, created, app.now()).await.map_err(retry)?;
     tracing::info!(org = %org, invoice_id, paid_cents = paid, recorded, "invoice payment recorded");
     if invoice["billing_reason"].as_str() == Some("subscription_cycle") {
         // A new billing period: the subscription's workflow quota starts again.
@@ -256,12 +259,32 @@ async fn invoice_paid(app: &App, invoice: &Value, created: i64) -> Result<(), Me
             app.store.set_account_tier(&org, account.tier.as_str(), Some(&key), app.now()).await.map_err(retry)?;
         }
     }
-    lift_payment_suspension(app, &org, invoice_id).await
+    lift_payment_suspension(app, &org, invoice_id, "paid").await
 }
 
-/// Reactivates an account after a payment, only if unpaid invoices suspended it and none of
-/// them is still unpaid. A suspension for another reason stays.
-async fn lift_payment_suspension(app: &App, org: &OrganizationId, paid_invoice: &str) -> Result<(), MessageError> {
+/// A voided invoice is no longer owed: it stops holding a suspension, like a paid one.
+async fn invoice_voided(app: &App, invoice: &Value, created: i64) -> Result<(), MessageError> {
+    let Some(org) = organization_of(app, invoice).await? else {
+        return Err(retry(anyhow::anyhow!("invoice for an unknown customer")));
+    };
+    let invoice_id = invoice["id"].as_str().unwrap_or_default();
+    let closed = app
+        .store
+        .record_invoice_closed(&org, invoice_id, InvoiceClosed::Voided, created, app.now())
+        .await
+        .map_err(retry)?;
+    tracing::info!(org = %org, invoice_id, closed, "invoice voided");
+    lift_payment_suspension(app, &org, invoice_id, "voided").await
+}
+
+/// Reactivates an account after an invoice was paid (or voided), only if unpaid invoices
+/// suspended it and none of them is still unpaid. A suspension for another reason stays.
+async fn lift_payment_suspension(
+    app: &App,
+    org: &OrganizationId,
+    paid_invoice: &str,
+    how: &str,
+) -> Result<(), MessageError> {
     let Some(current) = app.store.suspension(org).await.map_err(retry)? else { return Ok(()) };
     if current.status != "suspended" {
         return Ok(());
@@ -287,7 +310,7 @@ async fn lift_payment_suspension(app: &App, org: &OrganizationId, paid_invoice: 
         format!("reactivated-{paid_invoice}"),
         org,
         app.now(),
-        DomainEvent::AccountReactivated { reason: format!("invoice {paid_invoice} paid") },
+        DomainEvent::AccountReactivated { reason: format!("invoice {paid_invoice} {how}") },
     );
     let lifted = app.store.reactivate_after_payment(org, &held_by, &reactivated, app.now()).await.map_err(retry)?;
     tracing::info!(org = %org, invoice_id = paid_invoice, lifted, "payment suspension lifted");

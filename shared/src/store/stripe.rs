@@ -180,7 +180,22 @@ pub struct SubscriptionItem {
 /// reason (or none, e.g. an operator's suspension) is never lifted by a payment.
 pub const SUSPENDED_FOR_PAYMENT: &str = "payment_failed";
 const INVOICE_FAILED: &str = "failed";
-const INVOICE_PAID: &str = "paid";
+
+/// How an invoice was closed. Both are final: no later failure event reopens it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvoiceClosed {
+    Paid,
+    Voided,
+}
+
+impl InvoiceClosed {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Paid => "paid",
+            Self::Voided => "void",
+        }
+    }
+}
 const INVOICE_STATE_PREFIX: &str = "STRIPEINV#";
 
 fn invoice_state_key(org: &OrganizationId, invoice_id: &str) -> keys::Key {
@@ -197,7 +212,7 @@ pub struct InvoiceState {
     pub sk: String,
     pub organization_id: OrganizationId,
     pub stripe_invoice_id: String,
-    /// `failed` or `paid` (terminal).
+    /// `failed`, or `paid` / `void` (final).
     pub status: String,
     pub attempt_count: u32,
     /// Stripe `created` of the event that set this state.
@@ -539,13 +554,14 @@ impl Store {
         let put = Put::builder()
             .table_name(self.table())
             .set_item(Some(encode(&state)?))
-            // Paid is terminal; otherwise order by Stripe time, then by attempt within a second.
+            // A closed invoice stays closed; otherwise order by Stripe time, then by attempt
+            // within the same second.
             .condition_expression(
-                "attribute_not_exists(PK) OR (#st <> :paid AND (last_event_created < :c OR \
+                "attribute_not_exists(PK) OR (#st = :failed AND (last_event_created < :c OR \
                  (last_event_created = :c AND attempt_count <= :a)))",
             )
             .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":paid", AttributeValue::S(INVOICE_PAID.into()))
+            .expression_attribute_values(":failed", AttributeValue::S(INVOICE_FAILED.into()))
             .expression_attribute_values(":c", AttributeValue::N(created.to_string()))
             .expression_attribute_values(":a", AttributeValue::N(attempt_count.to_string()))
             .build()
@@ -560,23 +576,25 @@ impl Store {
         transacted(result)
     }
 
-    /// Marks the invoice paid. Paid is terminal: no later failure event can undo it.
-    pub async fn record_invoice_paid(
+    /// Closes the invoice (paid or voided), unless it already is: `false` when it was closed
+    /// before. No later failure event can reopen it.
+    pub async fn record_invoice_closed(
         &self,
         org: &OrganizationId,
         invoice_id: &str,
+        closed: InvoiceClosed,
         created: i64,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let state = InvoiceState::new(org, invoice_id, INVOICE_PAID, 0, created, now);
+        let state = InvoiceState::new(org, invoice_id, closed.as_str(), 0, created, now);
         let result = self
             .client()
             .put_item()
             .table_name(self.table())
             .set_item(Some(encode(&state)?))
-            .condition_expression("attribute_not_exists(PK) OR #st <> :paid")
+            .condition_expression("attribute_not_exists(PK) OR #st = :failed")
             .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":paid", AttributeValue::S(INVOICE_PAID.into()))
+            .expression_attribute_values(":failed", AttributeValue::S(INVOICE_FAILED.into()))
             .send()
             .await;
         written("PutItem", result)

@@ -545,3 +545,32 @@ async fn a_delayed_lifetime_payment_that_succeeds_grants_the_plan_and_a_failed_o
         assert_eq!(marker.as_deref(), Some("processed"), "{org}: acknowledged, not retried");
     }
 }
+
+#[tokio::test]
+async fn a_voided_invoice_stops_holding_a_payment_suspension() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    dunning_org(&ctx, "voided").await;
+    for (invoice, base) in [("in_v", 100), ("in_w", 200)] {
+        for attempt in 1..=3 {
+            let id = format!("evt_{invoice}_{attempt}");
+            deliver(
+                &ctx,
+                &server,
+                &invoice_event(&id, "invoice.payment_failed", base + attempt, "voided", invoice, attempt),
+            )
+            .await;
+        }
+    }
+    deliver(&ctx, &server, &invoice_event("evt_v_void", "invoice.voided", 300, "voided", "in_v", 3)).await;
+    process_queue(&ctx).await;
+    assert_eq!(status(&ctx, "voided").await, "suspended", "in_w is still unpaid");
+    // A failure of the voided invoice redelivered late reopens nothing.
+    redeliver_to_processor(&ctx, &invoice_event("evt_v_late", "invoice.payment_failed", 250, "voided", "in_v", 4))
+        .await;
+
+    deliver(&ctx, &server, &invoice_event("evt_w_paid", "invoice.paid", 400, "voided", "in_w", 4)).await;
+    process_queue(&ctx).await;
+    assert_eq!(status(&ctx, "voided").await, "active");
+    assert_eq!(ctx.items_with_prefix("OUTBOX#reactivated-in_w").await.len(), 1);
+}
