@@ -253,7 +253,11 @@ impl TestContext {
     /// This context's App with an EventBridge client whose first `failures` PutEvents calls
     /// answer 500 InternalException (and publish nothing).
     pub fn with_failing_put_events(&self, failures: u32) -> (App, FailingPutEvents) {
-        let injector = FailingPutEvents::new(failures);
+        self.with_put_events_injector(FailingPutEvents::new(failures))
+    }
+
+    /// This context's App with an EventBridge client whose PutEvents calls go through `injector`.
+    pub fn with_put_events_injector(&self, injector: FailingPutEvents) -> (App, FailingPutEvents) {
         let client = aws_sdk_eventbridge::Client::from_conf(
             aws_sdk_eventbridge::config::Builder::from(&self.aws)
                 .interceptor(injector.clone())
@@ -267,10 +271,12 @@ impl TestContext {
     }
 }
 
-/// Fails chosen EventBridge `PutEvents` calls: the request is emptied before it is sent (so
-/// nothing is published) and the answer replaced by a 500 `InternalException`.
+/// Fails chosen EventBridge `PutEvents` calls with a 500 `InternalException`. A clean failure
+/// empties the request before it is sent, so nothing is published; an ambiguous one lets the
+/// events through and only the answer says it failed (a lost response).
 #[derive(Debug, Clone)]
 pub struct FailingPutEvents {
+    ambiguous: bool,
     remaining: Arc<std::sync::atomic::AtomicU32>,
     injected: Arc<std::sync::atomic::AtomicU32>,
     failing_now: Arc<std::sync::atomic::AtomicBool>,
@@ -278,7 +284,17 @@ pub struct FailingPutEvents {
 
 impl FailingPutEvents {
     pub fn new(failures: u32) -> Self {
-        Self { remaining: Arc::new(failures.into()), injected: Arc::default(), failing_now: Arc::default() }
+        Self {
+            ambiguous: false,
+            remaining: Arc::new(failures.into()),
+            injected: Arc::default(),
+            failing_now: Arc::default(),
+        }
+    }
+
+    /// The first `failures` calls publish their events but answer 500.
+    pub fn ambiguous(failures: u32) -> Self {
+        Self { ambiguous: true, ..Self::new(failures) }
     }
 
     /// How many calls were failed so far.
@@ -301,7 +317,7 @@ impl aws_sdk_eventbridge::config::Intercept for FailingPutEvents {
         use std::sync::atomic::Ordering;
         let fail = self.remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
         self.failing_now.store(fail, Ordering::SeqCst);
-        if fail {
+        if fail && !self.ambiguous {
             *context.request_mut().body_mut() = aws_smithy_types::body::SdkBody::from(r#"{"Entries":[]}"#);
             context.request_mut().headers_mut().insert("content-length", "14");
         }

@@ -574,3 +574,37 @@ async fn a_voided_invoice_stops_holding_a_payment_suspension() {
     assert_eq!(status(&ctx, "voided").await, "active");
     assert_eq!(ctx.items_with_prefix("OUTBOX#reactivated-in_w").await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_publish_whose_answer_was_lost_is_repeated_with_the_same_envelope_id() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    let spy = ctx.event_spy().await;
+    dunning_org(&ctx, "lostack").await;
+    for attempt in 1..=3 {
+        let id = format!("evt_la{attempt}");
+        deliver(
+            &ctx,
+            &server,
+            &invoice_event(&id, "invoice.payment_failed", 100 + attempt, "lostack", "in_la", attempt),
+        )
+        .await;
+    }
+    process_queue(&ctx).await;
+
+    let (flaky, injector) = ctx.with_put_events_injector(billing_tests::FailingPutEvents::ambiguous(2));
+    let mut outbox = ctx.outbox().await;
+    ctx.drain_outbox(&mut outbox, &flaky).await;
+
+    assert_eq!(injector.injected(), 2);
+    let events = spy.events().await;
+    assert_eq!(events.len(), 4 + 2, "the two unacknowledged publishes were sent again: {events:?}");
+    let distinct: std::collections::BTreeSet<_> = events.iter().map(|e| e.id.clone()).collect();
+    assert_eq!(
+        distinct,
+        ["payment-failed-in_la-1", "payment-failed-in_la-2", "payment-failed-in_la-3", "suspended-in_la-3"]
+            .map(String::from)
+            .into(),
+        "subscribers deduplicating on the id see each change once"
+    );
+}
