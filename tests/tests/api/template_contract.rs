@@ -96,12 +96,13 @@ fn every_queue_has_a_dead_letter_queue_and_a_visibility_timeout_of_at_least_six_
 
 #[test]
 fn the_outbox_consumer_reads_only_outbox_inserts_retries_failed_records_and_has_a_dead_letter_queue() {
-    let (_, table) = template().table().unwrap();
+    let (table_id, table) = template().table().unwrap();
     assert_eq!(table.stream_specification.map(|s| s.stream_view_type).as_deref(), Some("NEW_IMAGE"));
     let functions = template().functions().unwrap();
     let consumers: Vec<_> = functions.iter().filter(|f| !f.streams.is_empty()).collect();
     assert_eq!(consumers.iter().map(|f| f.binary.as_str()).collect::<Vec<_>>(), ["stream-outbox"]);
     let source = &consumers[0].streams[0];
+    assert_eq!(source.table, table_id, "it reads the billing table's stream");
     assert!(source.reports_batch_item_failures, "a failed PutEvents must be retried, not dropped");
     let dlq = source.on_failure.as_deref().expect("an OnFailure destination");
     assert!(template().queues().iter().any(|q| q.logical_id == dlq), "{dlq} is a queue of the template");
