@@ -11,6 +11,9 @@
 //! `id` is derived from what caused the event, so a retried publish carries the same id and
 //! subscribers can deduplicate. Adding fields to `data` keeps the version; renaming or
 //! removing one bumps it.
+//!
+//! Events announcing a state change are written to the outbox with the change
+//! (`store::outbox`) and published from the table's stream by `stream-outbox`.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;

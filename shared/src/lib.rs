@@ -11,11 +11,13 @@
 //!   `serde_dynamo`, and the conditional writes that make creation and money moves safe.
 //! - [`auth`] — who is calling: JWT-authorizer claims from the API Gateway request context,
 //!   organization membership and the admin role.
-//! - [`lambda`] — the runners (`run_http`, `run_sqs`, `run_schedule`) that do one-time setup
-//!   and turn handler results into Lambda responses; HTTP request and response helpers.
+//! - [`lambda`] — the runners (`run_http`, `run_sqs`, `run_schedule`, `run_dynamodb_stream`)
+//!   that do one-time setup and turn handler results into Lambda responses; HTTP request and
+//!   response helpers.
 //! - [`payments`] — Stripe: the API client wrapper and webhook signature verification.
 //! - [`error`] — the one error type handlers return, and its mapping to HTTP.
-//! - [`events`] — domain events (versioned envelope) and their EventBridge publisher.
+//! - [`events`] — domain events (versioned envelope) and their EventBridge publisher; state
+//!   changes announce theirs through the outbox (`store::outbox`, published by `stream-outbox`).
 //! - [`flows`] — work that spans store, rules and events, shared by the functions that start it.
 //! - [`app`] — the per-process context handed to handlers: config, store, clock, event
 //!   publisher, SQS/SNS clients and the Stripe client.

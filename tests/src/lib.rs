@@ -244,6 +244,141 @@ impl TestContext {
     }
 }
 
+impl TestContext {
+    /// The local event source mapping of the outbox: this context's table stream into the
+    /// `stream-outbox` consumer, with the template's filter. Reads from the stream's start.
+    pub async fn outbox(&self) -> local_server::stream::StreamPump {
+        let source = template()
+            .functions()
+            .expect("template functions")
+            .into_iter()
+            .find(|f| f.binary == "stream-outbox")
+            .and_then(|f| f.streams.into_iter().next())
+            .expect("stream-outbox has a DynamoDB stream event");
+        local_server::stream::StreamPump::new(
+            &self.aws,
+            self.app.store.table(),
+            &source,
+            Arc::new(stream_outbox::handle),
+        )
+        .await
+        .expect("outbox stream pump")
+    }
+
+    /// Delivers the outbox with `app` (whose publisher may be failing) until a pass finds
+    /// nothing new and nothing failed, as Lambda's retries would; returns every pass.
+    pub async fn drain_outbox(
+        &self,
+        pump: &mut local_server::stream::StreamPump,
+        app: &App,
+    ) -> Vec<local_server::stream::Pass> {
+        let mut passes = Vec::new();
+        for _ in 0..50 {
+            let pass = pump.pump_once(app).await.expect("outbox pass");
+            passes.push(pass);
+            if pass.delivered == 0 && pass.failed == 0 {
+                return passes;
+            }
+        }
+        panic!("the outbox did not drain in 50 passes: {passes:?}");
+    }
+
+    /// This context's App with an EventBridge client whose first `failures` PutEvents calls
+    /// answer 500 InternalException (and publish nothing).
+    pub fn with_failing_put_events(&self, failures: u32) -> (App, FailingPutEvents) {
+        self.with_put_events_injector(FailingPutEvents::new(failures))
+    }
+
+    /// This context's App with an EventBridge client whose PutEvents calls go through `injector`.
+    pub fn with_put_events_injector(&self, injector: FailingPutEvents) -> (App, FailingPutEvents) {
+        let client = aws_sdk_eventbridge::Client::from_conf(
+            aws_sdk_eventbridge::config::Builder::from(&self.aws)
+                .interceptor(injector.clone())
+                // One attempt per call, so `failures` counts calls the publisher sees fail.
+                .retry_config(aws_sdk_eventbridge::config::retry::RetryConfig::disabled())
+                .build(),
+        );
+        let mut app = self.app.clone();
+        app.events = billing::events::Publisher::new(client, self.app.config.event_bus_name.clone());
+        (app, injector)
+    }
+}
+
+/// Fails chosen EventBridge `PutEvents` calls with a 500 `InternalException`. A clean failure
+/// empties the request before it is sent, so nothing is published; an ambiguous one lets the
+/// events through and only the answer says it failed (a lost response).
+#[derive(Debug, Clone)]
+pub struct FailingPutEvents {
+    ambiguous: bool,
+    remaining: Arc<std::sync::atomic::AtomicU32>,
+    injected: Arc<std::sync::atomic::AtomicU32>,
+    failing_now: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl FailingPutEvents {
+    pub fn new(failures: u32) -> Self {
+        Self {
+            ambiguous: false,
+            remaining: Arc::new(failures.into()),
+            injected: Arc::default(),
+            failing_now: Arc::default(),
+        }
+    }
+
+    /// The first `failures` calls publish their events but answer 500.
+    pub fn ambiguous(failures: u32) -> Self {
+        Self { ambiguous: true, ..Self::new(failures) }
+    }
+
+    /// How many calls were failed so far.
+    pub fn injected(&self) -> u32 {
+        self.injected.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl aws_sdk_eventbridge::config::Intercept for FailingPutEvents {
+    fn name(&self) -> &'static str {
+        "FailingPutEvents"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut aws_sdk_eventbridge::config::interceptors::BeforeTransmitInterceptorContextMut<'_>,
+        _components: &aws_sdk_eventbridge::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_eventbridge::config::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        use std::sync::atomic::Ordering;
+        let fail = self.remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+        self.failing_now.store(fail, Ordering::SeqCst);
+        if fail && !self.ambiguous {
+            *context.request_mut().body_mut() = aws_smithy_types::body::SdkBody::from(r#"{"Entries":[]}"#);
+            context.request_mut().headers_mut().insert("content-length", "14");
+        }
+        Ok(())
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut aws_sdk_eventbridge::config::interceptors::BeforeDeserializationInterceptorContextMut<'_>,
+        _components: &aws_sdk_eventbridge::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_eventbridge::config::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        use std::sync::atomic::Ordering;
+        if self.failing_now.swap(false, Ordering::SeqCst) {
+            let body = r#"{"__type":"InternalException","message":"injected failure"}"#;
+            let mut response = aws_sdk_eventbridge::config::http::HttpResponse::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(500).expect("500 is a status"),
+                aws_smithy_types::body::SdkBody::from(body),
+            );
+            response.headers_mut().insert("content-type", "application/x-amz-json-1.1");
+            response.headers_mut().insert("x-amzn-errortype", "InternalException");
+            *context.response_mut() = response;
+            self.injected.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+}
+
 /// Collects the domain events published during a test.
 pub struct EventSpy {
     url: String,

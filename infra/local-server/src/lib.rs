@@ -5,6 +5,7 @@
 //! - [`provision`] — create those resources in DynamoDB Local and moto.
 //! - [`tokens`] — sign and verify the dev JWTs that stand in for the identity provider.
 //! - [`pump`] — SQS event source mappings and EventBridge rule targets, done locally.
+//! - [`stream`] — the DynamoDB stream event source mapping (the outbox), done locally.
 //! - [`registry`] — binary name → handler, for every function package.
 //! - [`server`] — the HTTP router that turns requests into API Gateway v2 events.
 
@@ -12,5 +13,6 @@ pub mod provision;
 pub mod pump;
 pub mod registry;
 pub mod server;
+pub mod stream;
 pub mod template;
 pub mod tokens;

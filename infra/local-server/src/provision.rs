@@ -1,4 +1,4 @@
-//! Creates the template's resources in the local emulators: the table (with its GSIs and TTL)
+//! Creates the template's resources in the local emulators: the table (with its GSIs, TTL and stream)
 //! in DynamoDB Local, queues (with their redrive policies) and event buses in moto.
 //!
 //! Names get a prefix so the dev stack, the test run and each test can have their own copies.
@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use anyhow::Context;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType, TimeToLiveSpecification,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 
@@ -51,9 +51,20 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str, def: &T
                 .map_err(anyhow::Error::from)
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let stream = def
+        .stream_specification
+        .as_ref()
+        .map(|s| {
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::from(s.stream_view_type.as_str()))
+                .build()
+        })
+        .transpose()?;
     client
         .create_table()
         .table_name(name)
+        .set_stream_specification(stream)
         .billing_mode(BillingMode::PayPerRequest)
         .set_attribute_definitions(Some(attributes))
         .set_key_schema(Some(key_schema(&def.key_schema)?))

@@ -126,8 +126,8 @@ pub async fn deliver_events_once(app: &App, queue_url: &str, handler: &dyn Sched
     Ok(messages.len())
 }
 
-/// Starts every delivery the template asks for: a pump per SQS-triggered function and a rule
-/// (with a queue and a pump) per EventBridge rule target.
+/// Starts every delivery the template asks for: a pump per SQS-triggered function, a rule
+/// (with a queue and a pump) per EventBridge rule target and a reader per table stream.
 pub async fn start_all(
     app: &App,
     aws: &aws_config::SdkConfig,
@@ -137,6 +137,7 @@ pub async fn start_all(
 ) -> anyhow::Result<()> {
     let consumers = crate::registry::sqs_handlers();
     let subscribers = crate::registry::event_handlers();
+    let stream_consumers = crate::registry::stream_handlers();
     for function in template.functions()? {
         for queue in &function.queues {
             let handler = consumers
@@ -156,6 +157,13 @@ pub async fn start_all(
             let bus = resources.bus_names.values().next().context("the template has no event bus")?;
             let url = route_rule_to_queue(aws, bus, &format!("{prefix}-rule-{}-{i}", function.binary), pattern).await?;
             tokio::spawn(pump_events(app.clone(), url, handler.clone()));
+        }
+        for source in &function.streams {
+            let handler = stream_consumers
+                .get(function.binary.as_str())
+                .with_context(|| format!("no stream handler for {}", function.binary))?;
+            let pump = crate::stream::StreamPump::new(aws, &resources.table_name, source, handler.clone()).await?;
+            tokio::spawn(crate::stream::pump_stream(app.clone(), pump));
         }
     }
     Ok(())

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use billing::lambda::{HttpHandler, ScheduleHandler, SqsHandler};
+use billing::lambda::{HttpHandler, ScheduleHandler, SqsHandler, StreamHandler};
 
 pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
     let handlers: [(&'static str, Arc<dyn HttpHandler>); 23] = [
@@ -57,6 +57,12 @@ pub fn event_handlers() -> BTreeMap<&'static str, Arc<dyn ScheduleHandler>> {
     handlers.into_iter().collect()
 }
 
+/// Consumers of the table's stream (DynamoDB event sources).
+pub fn stream_handlers() -> BTreeMap<&'static str, Arc<dyn StreamHandler>> {
+    let handlers: [(&'static str, Arc<dyn StreamHandler>); 1] = [("stream-outbox", Arc::new(stream_outbox::handle))];
+    handlers.into_iter().collect()
+}
+
 /// Binary names of every function the local server can run, whatever its trigger.
 pub fn all_binaries() -> Vec<&'static str> {
     http_handlers()
@@ -64,5 +70,6 @@ pub fn all_binaries() -> Vec<&'static str> {
         .chain(schedule_handlers().into_keys())
         .chain(sqs_handlers().into_keys())
         .chain(event_handlers().into_keys())
+        .chain(stream_handlers().into_keys())
         .collect()
 }

@@ -67,6 +67,22 @@ pub struct FunctionDef {
     /// The function's own environment variables that are `!Ref`s to other resources
     /// (variable name → logical id).
     pub env_refs: BTreeMap<String, String>,
+    /// DynamoDB stream event sources (the table's stream into this function).
+    pub streams: Vec<StreamSource>,
+}
+
+/// A `Type: DynamoDB` event: which table's stream, which records pass, where failures go.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamSource {
+    /// Logical id of the table (`Stream: !GetAtt <Table>.StreamArn`).
+    pub table: String,
+    /// `FilterCriteria` patterns (as JSON); a record is delivered if any matches.
+    pub filters: Vec<serde_json::Value>,
+    pub batch_size: Option<u32>,
+    /// `FunctionResponseTypes` contains `ReportBatchItemFailures`.
+    pub reports_batch_item_failures: bool,
+    /// Logical id of the `DestinationConfig.OnFailure` queue.
+    pub on_failure: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -77,6 +93,13 @@ pub struct TableDef {
     #[serde(default)]
     pub global_secondary_indexes: Vec<IndexDef>,
     pub time_to_live_specification: Option<TtlDef>,
+    pub stream_specification: Option<StreamSpecDef>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StreamSpecDef {
+    pub stream_view_type: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -170,6 +193,7 @@ impl Template {
                 let mut routes = Vec::new();
                 let mut queues = Vec::new();
                 let mut event_patterns = Vec::new();
+                let mut streams = Vec::new();
                 if let Some(events) = r.properties.get("Events").and_then(Value::as_mapping) {
                     for event in events.values() {
                         let props = event.get("Properties").cloned().unwrap_or(Value::Null);
@@ -190,6 +214,7 @@ impl Template {
                                         TemplateError::Shape(format!("{id}: EventBridgeRule needs a Pattern"))
                                     })?,
                             ),
+                            Some("DynamoDB") => streams.push(stream_source(id, &props)?),
                             _ => {}
                         }
                     }
@@ -210,7 +235,7 @@ impl Template {
                             .collect()
                     })
                     .unwrap_or_default();
-                Ok(FunctionDef { logical_id: id.clone(), binary, routes, queues, event_patterns, env_refs })
+                Ok(FunctionDef { logical_id: id.clone(), binary, routes, queues, event_patterns, env_refs, streams })
             })
             .collect()
     }
@@ -288,6 +313,47 @@ fn route(function: &str, props: &Value, default_auth: Option<&str>) -> Result<Ro
         },
     };
     Ok(Route { method: field("Method")?.to_uppercase(), path: field("Path")?, auth })
+}
+
+fn stream_source(function: &str, props: &Value) -> Result<StreamSource, TemplateError> {
+    let shape = |what: &str| TemplateError::Shape(format!("{function}: DynamoDB event {what}"));
+    let table = props
+        .get("Stream")
+        .and_then(get_att_resource)
+        .ok_or_else(|| shape("needs Stream: !GetAtt <Table>.StreamArn"))?;
+    let filters = props
+        .get("FilterCriteria")
+        .and_then(|f| f.get("Filters"))
+        .and_then(Value::as_sequence)
+        .map(|filters| {
+            filters
+                .iter()
+                .map(|f| {
+                    let pattern = f
+                        .get("Pattern")
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| shape("filter needs a Pattern string"))?;
+                    serde_json::from_str(pattern).map_err(|e| shape(&format!("filter pattern is not JSON: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
+    let reports_batch_item_failures = props
+        .get("FunctionResponseTypes")
+        .and_then(Value::as_sequence)
+        .is_some_and(|types| types.iter().any(|t| t.as_str() == Some("ReportBatchItemFailures")));
+    Ok(StreamSource {
+        table,
+        filters,
+        batch_size: props.get("BatchSize").and_then(Value::as_u64).and_then(|b| u32::try_from(b).ok()),
+        reports_batch_item_failures,
+        on_failure: props
+            .get("DestinationConfig")
+            .and_then(|d| d.get("OnFailure"))
+            .and_then(|o| o.get("Destination"))
+            .and_then(get_att_resource),
+    })
 }
 
 /// `!GetAtt Name.Arn` or `{"Fn::GetAtt": [Name, Arn]}` → `Name`.

@@ -1,9 +1,13 @@
 //! Applies Stripe events taken from the FIFO queue (ordered per customer).
 //!
 //! Events are read as plain JSON. Every effect is idempotent on its own (purchases are keyed
-//! by payment, subscriptions only move forward in Stripe time, status changes are
-//! conditional), and the event's marker is set to `processed` last, so a redelivered or
-//! duplicated event changes nothing twice.
+//! by payment, subscriptions only move forward in Stripe time, invoices are decided by their
+//! own state, status changes are conditional), and the event's marker is set to `processed`
+//! last, so a redelivered or duplicated event changes nothing twice.
+//!
+//! `PaymentFailed`, `AccountSuspended` and `AccountReactivated` go through the outbox: they
+//! are written in the same transaction as the change they announce and published from the
+//! table's stream (`stream-outbox`), never from here.
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::Value;
@@ -14,7 +18,9 @@ use crate::domain::usage::{LedgerEntry, LedgerKind};
 use crate::domain::{OrganizationId, period};
 use crate::events::{DomainEvent, Envelope};
 use crate::lambda::MessageError;
-use crate::store::stripe::{Payment, Purchase, SubscriptionItem, subscription_key};
+use crate::store::stripe::{
+    InvoiceClosed, Payment, Purchase, SUSPENDED_FOR_PAYMENT, SubscriptionItem, subscription_key,
+};
 
 fn retry(err: impl Into<anyhow::Error>) -> MessageError {
     MessageError::Retry(err.into())
@@ -50,13 +56,19 @@ pub async fn process(app: &App, payload: &str) -> Result<(), MessageError> {
     }
     tracing::info!(event_id = %id, event_type = %kind, "processing Stripe event");
     match kind.as_str() {
-        "checkout.session.completed" => checkout_completed(app, object).await?,
+        // A delayed payment method (bank debit, transfer) completes the session unpaid; the
+        // money arrives with async_payment_succeeded, granted through the same path.
+        "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
+            checkout_completed(app, object).await?
+        }
+        "checkout.session.async_payment_failed" => async_payment_failed(app, object).await?,
         "customer.subscription.created" | "customer.subscription.updated" => {
             subscription_changed(app, object, created, false).await?
         }
         "customer.subscription.deleted" => subscription_changed(app, object, created, true).await?,
-        "invoice.paid" => invoice_paid(app, object).await?,
-        "invoice.payment_failed" => invoice_payment_failed(app, object).await?,
+        "invoice.paid" => invoice_paid(app, object, created).await?,
+        "invoice.payment_failed" => invoice_payment_failed(app, object, created).await?,
+        "invoice.voided" => invoice_voided(app, object, created).await?,
         "charge.refunded" => charge_refunded(app, object).await?,
         "payment_method.attached" | "payment_method.detached" => payment_methods_changed(app, &event).await?,
         other => tracing::info!(event_type = other, "Stripe event type not used by billing; acknowledged"),
@@ -146,6 +158,19 @@ async fn checkout_completed(app: &App, session: &Value) -> Result<(), MessageErr
     Ok(())
 }
 
+/// A delayed payment that did not go through: nothing was granted, so nothing is taken back;
+/// the customer can check out again.
+async fn async_payment_failed(app: &App, session: &Value) -> Result<(), MessageError> {
+    let org = organization_of(app, session).await?.ok_or_else(|| reject("checkout session without organization"))?;
+    tracing::warn!(
+        org = %org,
+        session_id = session["id"].as_str().unwrap_or_default(),
+        purpose = session["metadata"]["purpose"].as_str().unwrap_or_default(),
+        "delayed checkout payment failed; nothing granted"
+    );
+    Ok(())
+}
+
 /// Lifetime purchases grant no credits; their ledger line (amount 0) records the sale.
 fn lifetime_ledger_note(org: &OrganizationId, payment_ref: &str, now: DateTime<Utc>) -> LedgerEntry {
     LedgerEntry::new(
@@ -214,7 +239,7 @@ async fn subscription_changed(app: &App, sub: &Value, created: i64, deleted: boo
     app.store.set_account_tier(&org, &effective, period.as_deref(), now).await.map_err(retry)
 }
 
-async fn invoice_paid(app: &App, invoice: &Value) -> Result<(), MessageError> {
+async fn invoice_paid(app: &App, invoice: &Value, created: i64) -> Result<(), MessageError> {
     let Some(org) = organization_of(app, invoice).await? else {
         return Err(retry(anyhow::anyhow!("invoice for an unknown customer")));
     };
@@ -223,6 +248,8 @@ async fn invoice_paid(app: &App, invoice: &Value) -> Result<(), MessageError> {
     let reason = invoice["billing_reason"].as_str().map(str::to_owned);
     let recorded =
         app.store.record_payment(&Payment::new(&org, invoice_id, paid, reason, app.now())).await.map_err(retry)?;
+    // Paid is final for the invoice: a failure event arriving later no longer suspends.
+    app.store.record_invoice_closed(&org, invoice_id, InvoiceClosed::Paid, created, app.now()).await.map_err(retry)?;
     tracing::info!(org = %org, invoice_id, paid_cents = paid, recorded, "invoice payment recorded");
     if invoice["billing_reason"].as_str() == Some("subscription_cycle") {
         // A new billing period: the subscription's workflow quota starts again.
@@ -232,25 +259,87 @@ async fn invoice_paid(app: &App, invoice: &Value) -> Result<(), MessageError> {
             app.store.set_account_tier(&org, account.tier.as_str(), Some(&key), app.now()).await.map_err(retry)?;
         }
     }
-    if app.store.set_account_status(&org, "active").await.map_err(retry)? {
-        let reason = format!("invoice {} paid", invoice["id"].as_str().unwrap_or_default());
-        publish(
-            app,
-            &org,
-            format!("reactivated-{}", invoice["id"].as_str().unwrap_or_default()),
-            DomainEvent::AccountReactivated { reason },
-        )
-        .await?;
+    lift_payment_suspension(app, &org, invoice_id, "paid").await
+}
+
+/// A voided invoice is no longer owed: it stops holding a suspension, like a paid one.
+async fn invoice_voided(app: &App, invoice: &Value, created: i64) -> Result<(), MessageError> {
+    let Some(org) = organization_of(app, invoice).await? else {
+        return Err(retry(anyhow::anyhow!("invoice for an unknown customer")));
+    };
+    let invoice_id = invoice["id"].as_str().unwrap_or_default();
+    let closed = app
+        .store
+        .record_invoice_closed(&org, invoice_id, InvoiceClosed::Voided, created, app.now())
+        .await
+        .map_err(retry)?;
+    tracing::info!(org = %org, invoice_id, closed, "invoice voided");
+    lift_payment_suspension(app, &org, invoice_id, "voided").await
+}
+
+/// Reactivates an account after an invoice was paid (or voided), only if unpaid invoices
+/// suspended it and none of them is still unpaid. A suspension for another reason stays.
+async fn lift_payment_suspension(
+    app: &App,
+    org: &OrganizationId,
+    paid_invoice: &str,
+    how: &str,
+) -> Result<(), MessageError> {
+    let Some(current) = app.store.suspension(org).await.map_err(retry)? else { return Ok(()) };
+    if current.status != "suspended" {
+        return Ok(());
     }
+    if current.suspension_reason.as_deref() != Some(SUSPENDED_FOR_PAYMENT) {
+        tracing::info!(org = %org, invoice_id = paid_invoice, reason = current.suspension_reason.as_deref().unwrap_or("-"), "account suspended for another reason; a payment does not lift it");
+        return Ok(());
+    }
+    let held_by = current.suspended_invoice_id.unwrap_or_default();
+    let unpaid = app
+        .store
+        .invoices_holding_suspension(org, app.config.failed_payments_before_suspension)
+        .await
+        .map_err(retry)?;
+    if let Some(other) = unpaid.first() {
+        // The paid invoice no longer holds the suspension; the unpaid one does from now on.
+        let moved =
+            !unpaid.contains(&held_by) && app.store.transfer_suspension(org, &held_by, other).await.map_err(retry)?;
+        tracing::info!(org = %org, invoice_id = paid_invoice, unpaid_invoice = %other, moved, "still suspended: another invoice is unpaid");
+        return Ok(());
+    }
+    let reactivated = Envelope::new(
+        format!("reactivated-{paid_invoice}"),
+        org,
+        app.now(),
+        DomainEvent::AccountReactivated { reason: format!("invoice {paid_invoice} {how}") },
+    );
+    let lifted = app.store.reactivate_after_payment(org, &held_by, &reactivated, app.now()).await.map_err(retry)?;
+    tracing::info!(org = %org, invoice_id = paid_invoice, lifted, "payment suspension lifted");
     Ok(())
 }
 
-async fn invoice_payment_failed(app: &App, invoice: &Value) -> Result<(), MessageError> {
+async fn invoice_payment_failed(app: &App, invoice: &Value, created: i64) -> Result<(), MessageError> {
     let Some(org) = organization_of(app, invoice).await? else {
         return Err(retry(anyhow::anyhow!("invoice for an unknown customer")));
     };
     let invoice_id = invoice["id"].as_str().unwrap_or_default().to_owned();
     let attempts = u32::try_from(invoice["attempt_count"].as_u64().unwrap_or(1)).unwrap_or(u32::MAX);
+    let due = crate::domain::money::dollars(invoice["amount_due"].as_i64().unwrap_or_default());
+    let failed = Envelope::new(
+        format!("payment-failed-{invoice_id}-{attempts}"),
+        &org,
+        app.now(),
+        DomainEvent::PaymentFailed { invoice_id: invoice_id.clone(), attempt_count: attempts, amount_due_usd: due },
+    );
+    // Decided by the invoice's own state, not by arrival order.
+    if !app
+        .store
+        .record_invoice_failure(&org, &invoice_id, attempts, created, &failed, app.now())
+        .await
+        .map_err(retry)?
+    {
+        tracing::info!(org = %org, invoice_id, attempts, created, "invoice already paid or a newer attempt applied; failure ignored");
+        return Ok(());
+    }
     if let Some(mut sub) = app.store.subscription(&org).await.map_err(retry)?
         && !sub.is_lifetime
     {
@@ -258,15 +347,18 @@ async fn invoice_payment_failed(app: &App, invoice: &Value) -> Result<(), Messag
         sub.updated_at = app.now();
         app.store.put_subscription_if_newer(&sub).await.map_err(retry)?;
     }
-    let due = crate::domain::money::dollars(invoice["amount_due"].as_i64().unwrap_or_default());
-    let failed =
-        DomainEvent::PaymentFailed { invoice_id: invoice_id.clone(), attempt_count: attempts, amount_due_usd: due };
-    publish(app, &org, format!("payment-failed-{invoice_id}-{attempts}"), failed).await?;
-    if attempts >= app.config.failed_payments_before_suspension
-        && app.store.set_account_status(&org, "suspended").await.map_err(retry)?
-    {
-        let reason = format!("payment of invoice {invoice_id} failed {attempts} times");
-        publish(app, &org, format!("suspended-{invoice_id}"), DomainEvent::AccountSuspended { reason }).await?;
+    if attempts >= app.config.failed_payments_before_suspension {
+        let suspended = Envelope::new(
+            format!("suspended-{invoice_id}-{attempts}"),
+            &org,
+            app.now(),
+            DomainEvent::AccountSuspended {
+                reason: format!("payment of invoice {invoice_id} failed {attempts} times"),
+            },
+        );
+        let now_suspended =
+            app.store.suspend_for_invoice(&org, &invoice_id, &suspended, app.now()).await.map_err(retry)?;
+        tracing::info!(org = %org, invoice_id, attempts, now_suspended, "payment failures reached the suspension threshold");
     }
     Ok(())
 }
@@ -295,8 +387,4 @@ async fn payment_methods_changed(app: &App, event: &Value) -> Result<(), Message
         None => event["type"].as_str() == Some("payment_method.attached"),
     };
     app.store.set_has_payment_method(&org, has).await.map_err(retry)
-}
-
-async fn publish(app: &App, org: &OrganizationId, id: String, event: DomainEvent) -> Result<(), MessageError> {
-    app.events.publish(&Envelope::new(id, org, app.now(), event)).await.map_err(retry)
 }

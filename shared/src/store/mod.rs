@@ -10,6 +10,7 @@ pub mod cursor;
 pub mod expr;
 pub mod keys;
 pub mod ledger;
+pub mod outbox;
 pub mod quota;
 pub mod stripe;
 

@@ -7,16 +7,21 @@
 //! | Customer map | `STRIPE#<cus>` | `CUSTOMER` |
 //! | Purchase | `STRIPE_PAYMENT#<payment intent or session>` | `PURCHASE` |
 //! | Subscription | `ORG#<org>` | `SUBSCRIPTION` |
+//! | Invoice state | `ORG#<org>` | `STRIPEINV#<invoice>` |
 
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::outbox::outbox_put;
 use super::{Store, StoreError, encode, key_item, keys, timestamp, written};
 use crate::domain::OrganizationId;
 use crate::domain::money::Cents;
 use crate::domain::usage::{LedgerEntry, LedgerKind};
+use crate::events::Envelope;
 
 /// How long event markers are kept (Stripe retries for three days).
 const EVENT_MARKER_DAYS: i64 = 30;
@@ -169,6 +174,83 @@ pub struct SubscriptionItem {
     pub source_event_created: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// `suspension_reason` of an account suspended because an invoice went unpaid. Any other
+/// reason (or none, e.g. an operator's suspension) is never lifted by a payment.
+pub const SUSPENDED_FOR_PAYMENT: &str = "payment_failed";
+const INVOICE_FAILED: &str = "failed";
+
+/// How an invoice was closed. Both are final: no later failure event reopens it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvoiceClosed {
+    Paid,
+    Voided,
+}
+
+impl InvoiceClosed {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Paid => "paid",
+            Self::Voided => "void",
+        }
+    }
+}
+const INVOICE_STATE_PREFIX: &str = "STRIPEINV#";
+
+fn invoice_state_key(org: &OrganizationId, invoice_id: &str) -> keys::Key {
+    keys::Key { pk: keys::org_partition(org), sk: format!("{INVOICE_STATE_PREFIX}{invoice_id}") }
+}
+
+/// The latest applied state of one Stripe invoice (`ORG#<org>` / `STRIPEINV#<invoice>`):
+/// what decides suspension, whatever order Stripe's events arrive in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceState {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub organization_id: OrganizationId,
+    pub stripe_invoice_id: String,
+    /// `failed`, or `paid` / `void` (final).
+    pub status: String,
+    pub attempt_count: u32,
+    /// Stripe `created` of the event that set this state.
+    pub last_event_created: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl InvoiceState {
+    fn new(
+        org: &OrganizationId,
+        invoice_id: &str,
+        status: &str,
+        attempt_count: u32,
+        created: i64,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let key = invoice_state_key(org, invoice_id);
+        Self {
+            pk: key.pk,
+            sk: key.sk,
+            organization_id: org.clone(),
+            stripe_invoice_id: invoice_id.to_owned(),
+            status: status.to_owned(),
+            attempt_count,
+            last_event_created: created,
+            updated_at: now,
+        }
+    }
+}
+
+/// The account's status as far as suspension goes (read from the account item).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Suspension {
+    pub status: String,
+    #[serde(default)]
+    pub suspension_reason: Option<String>,
+    #[serde(default)]
+    pub suspended_invoice_id: Option<String>,
 }
 
 impl Store {
@@ -451,17 +533,206 @@ impl Store {
         Ok(())
     }
 
-    /// Sets `status` (active/suspended) if it is not already; `true` when it changed.
-    pub async fn set_account_status(&self, org: &OrganizationId, status: &str) -> Result<bool, StoreError> {
+    /// The account's status and, when suspended for non-payment, the invoice holding it.
+    pub async fn suspension(&self, org: &OrganizationId) -> Result<Option<Suspension>, StoreError> {
+        self.get_item(keys::account(org)).await
+    }
+
+    /// Applies a failed payment attempt to the invoice's state with its `PaymentFailed`
+    /// outbox event, in one transaction. Refused (`false`) when the invoice is known paid or
+    /// a newer attempt was already applied; an identical redelivery applies again harmlessly.
+    pub async fn record_invoice_failure(
+        &self,
+        org: &OrganizationId,
+        invoice_id: &str,
+        attempt_count: u32,
+        created: i64,
+        failed: &Envelope,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let state = InvoiceState::new(org, invoice_id, INVOICE_FAILED, attempt_count, created, now);
+        let put = Put::builder()
+            .table_name(self.table())
+            .set_item(Some(encode(&state)?))
+            // A closed invoice stays closed; otherwise order by Stripe time, then by attempt
+            // within the same second.
+            .condition_expression(
+                "attribute_not_exists(PK) OR (#st = :failed AND (last_event_created < :c OR \
+                 (last_event_created = :c AND attempt_count <= :a)))",
+            )
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":failed", AttributeValue::S(INVOICE_FAILED.into()))
+            .expression_attribute_values(":c", AttributeValue::N(created.to_string()))
+            .expression_attribute_values(":a", AttributeValue::N(attempt_count.to_string()))
+            .build()
+            .map_err(build_err)?;
+        let result = self
+            .client()
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .transact_items(TransactWriteItem::builder().put(outbox_put(self.table(), failed, now)?).build())
+            .send()
+            .await;
+        transacted(result)
+    }
+
+    /// Closes the invoice (paid or voided), unless it already is: `false` when it was closed
+    /// before. No later failure event can reopen it.
+    pub async fn record_invoice_closed(
+        &self,
+        org: &OrganizationId,
+        invoice_id: &str,
+        closed: InvoiceClosed,
+        created: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let state = InvoiceState::new(org, invoice_id, closed.as_str(), 0, created, now);
+        let result = self
+            .client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(encode(&state)?))
+            .condition_expression("attribute_not_exists(PK) OR #st = :failed")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":failed", AttributeValue::S(INVOICE_FAILED.into()))
+            .send()
+            .await;
+        written("PutItem", result)
+    }
+
+    /// Suspends the account for an unpaid invoice, with its `AccountSuspended` outbox event,
+    /// in one transaction: only while the invoice is still failed (not paid meanwhile) and the
+    /// account is not already suspended. `true` when it was suspended now.
+    pub async fn suspend_for_invoice(
+        &self,
+        org: &OrganizationId,
+        invoice_id: &str,
+        suspended: &Envelope,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let account = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(key_item(&keys::account(org))))
+            .update_expression(
+                "SET #s = :suspended, suspension_reason = :reason, suspended_invoice_id = :inv, updated_at = :now \
+                 ADD version :one",
+            )
+            .condition_expression("attribute_exists(PK) AND #s <> :suspended")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":suspended", AttributeValue::S("suspended".into()))
+            .expression_attribute_values(":reason", AttributeValue::S(SUSPENDED_FOR_PAYMENT.into()))
+            .expression_attribute_values(":inv", AttributeValue::S(invoice_id.into()))
+            .expression_attribute_values(":now", AttributeValue::S(timestamp(now)))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .build()
+            .map_err(build_err)?;
+        let still_unpaid = ConditionCheck::builder()
+            .table_name(self.table())
+            .set_key(Some(key_item(&invoice_state_key(org, invoice_id))))
+            .condition_expression("#st = :failed")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":failed", AttributeValue::S(INVOICE_FAILED.into()))
+            .build()
+            .map_err(build_err)?;
+        let result = self
+            .client()
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(account).build())
+            .transact_items(TransactWriteItem::builder().condition_check(still_unpaid).build())
+            .transact_items(TransactWriteItem::builder().put(outbox_put(self.table(), suspended, now)?).build())
+            .send()
+            .await;
+        transacted(result)
+    }
+
+    /// Invoices whose failed payments suspend the account on their own (not paid, at least
+    /// `threshold` failed attempts), oldest id first.
+    pub async fn invoices_holding_suspension(
+        &self,
+        org: &OrganizationId,
+        threshold: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut found = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .consistent_read(true)
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .filter_expression("#st = :failed AND attempt_count >= :n")
+                .expression_attribute_names("#st", "status")
+                .expression_attribute_values(":pk", AttributeValue::S(keys::org_partition(org)))
+                .expression_attribute_values(":prefix", AttributeValue::S(INVOICE_STATE_PREFIX.into()))
+                .expression_attribute_values(":failed", AttributeValue::S(INVOICE_FAILED.into()))
+                .expression_attribute_values(":n", AttributeValue::N(threshold.to_string()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| StoreError::from_sdk("Query", e))?;
+            for item in page.items.unwrap_or_default() {
+                if let Some(id) = item.get("stripe_invoice_id").and_then(|v| v.as_s().ok()) {
+                    found.push(id.clone());
+                }
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+
+    /// Lifts a non-payment suspension held by `held_by`, with its `AccountReactivated` outbox
+    /// event, in one transaction. A suspension for any other reason is never lifted here.
+    pub async fn reactivate_after_payment(
+        &self,
+        org: &OrganizationId,
+        held_by: &str,
+        reactivated: &Envelope,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let account = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(key_item(&keys::account(org))))
+            .update_expression(
+                "SET #s = :active, updated_at = :now REMOVE suspension_reason, suspended_invoice_id ADD version :one",
+            )
+            .condition_expression("#s = :suspended AND suspension_reason = :reason AND suspended_invoice_id = :inv")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":active", AttributeValue::S("active".into()))
+            .expression_attribute_values(":suspended", AttributeValue::S("suspended".into()))
+            .expression_attribute_values(":reason", AttributeValue::S(SUSPENDED_FOR_PAYMENT.into()))
+            .expression_attribute_values(":inv", AttributeValue::S(held_by.into()))
+            .expression_attribute_values(":now", AttributeValue::S(timestamp(now)))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .build()
+            .map_err(build_err)?;
+        let result = self
+            .client()
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(account).build())
+            .transact_items(TransactWriteItem::builder().put(outbox_put(self.table(), reactivated, now)?).build())
+            .send()
+            .await;
+        transacted(result)
+    }
+
+    /// Hands a non-payment suspension from a paid invoice to another unpaid one, so paying
+    /// the first does not reactivate an account the second still holds.
+    pub async fn transfer_suspension(&self, org: &OrganizationId, from: &str, to: &str) -> Result<bool, StoreError> {
         let result = self
             .client()
             .update_item()
             .table_name(self.table())
             .set_key(Some(key_item(&keys::account(org))))
-            .update_expression("SET #s = :s ADD version :one")
-            .condition_expression("attribute_exists(PK) AND #s <> :s")
+            .update_expression("SET suspended_invoice_id = :to ADD version :one")
+            .condition_expression("#s = :suspended AND suspension_reason = :reason AND suspended_invoice_id = :from")
             .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":s", AttributeValue::S(status.into()))
+            .expression_attribute_values(":suspended", AttributeValue::S("suspended".into()))
+            .expression_attribute_values(":reason", AttributeValue::S(SUSPENDED_FOR_PAYMENT.into()))
+            .expression_attribute_values(":from", AttributeValue::S(from.into()))
+            .expression_attribute_values(":to", AttributeValue::S(to.into()))
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
             .send()
             .await;
@@ -507,5 +778,35 @@ fn first_condition_failed(
         err.as_service_error(),
         Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c))
             if c.cancellation_reasons().first().and_then(|r| r.code()) == Some("ConditionalCheckFailed")
+    )
+}
+
+/// Whether a transaction committed: a failed condition on any of its items is `Ok(false)`.
+fn transacted(
+    result: Result<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput,
+        aws_sdk_dynamodb::error::SdkError<
+            aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+            aws_sdk_dynamodb::config::http::HttpResponse,
+        >,
+    >,
+) -> Result<bool, StoreError> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(err) if any_condition_failed(&err) => Ok(false),
+        Err(err) => Err(StoreError::from_sdk("TransactWriteItems", err)),
+    }
+}
+
+fn any_condition_failed(
+    err: &aws_sdk_dynamodb::error::SdkError<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+        aws_sdk_dynamodb::config::http::HttpResponse,
+    >,
+) -> bool {
+    matches!(
+        err.as_service_error(),
+        Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c))
+            if c.cancellation_reasons().iter().any(|r| r.code() == Some("ConditionalCheckFailed"))
     )
 }

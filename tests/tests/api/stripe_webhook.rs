@@ -303,6 +303,8 @@ async fn repeated_payment_failures_suspend_the_account_and_a_payment_reactivates
     assert_eq!(ctx.stored_account("dunning").await.status.as_str(), "active");
     let payments = ctx.items_with_prefix("PAYMENT#").await;
     assert_eq!(payments.len(), 1, "the paid invoice is recorded");
+    let mut outbox = ctx.outbox().await;
+    ctx.drain_outbox(&mut outbox, &ctx.app).await;
     let events = spy.events().await;
     let names: Vec<&str> = events.iter().map(|e| e.event.name()).collect();
     assert_eq!(names.iter().filter(|n| **n == "PaymentFailed").count(), 3);
@@ -327,5 +329,282 @@ async fn a_failed_hand_off_answers_5xx_and_leaves_no_duplicate_marker() {
     assert!(
         broken.app.store.stripe_event_status("evt_lost").await.unwrap().is_none(),
         "Stripe's retry must not look like a duplicate"
+    );
+}
+
+/// An org whose Stripe customer is linked, with a helper for its invoice events.
+async fn dunning_org(ctx: &TestContext, org: &str) {
+    ctx.account(org).await;
+    ctx.app.store.link_customer(&OrganizationId::parse(org).unwrap(), &format!("cus_{org}")).await.unwrap();
+}
+
+fn invoice_event(id: &str, kind: &str, created: i64, org: &str, invoice: &str, attempts: i64) -> Value {
+    event(
+        id,
+        kind,
+        created,
+        json!({ "id": invoice, "object": "invoice", "customer": format!("cus_{org}"), "attempt_count": attempts,
+                "amount_due": 7_900, "amount_paid": if kind == "invoice.paid" { 7_900 } else { 0 },
+                "billing_reason": "subscription_cycle" }),
+    )
+}
+
+/// Applies an event straight through the processor, as a redelivery from the queue would
+/// (the webhook's dedupe marker does not stop it).
+async fn redeliver_to_processor(ctx: &TestContext, event: &Value) {
+    billing::flows::stripe_events::process(&ctx.app, &event.to_string()).await.unwrap();
+}
+
+async fn status(ctx: &TestContext, org: &str) -> String {
+    ctx.stored_account(org).await.status.as_str().to_owned()
+}
+
+/// Distinct envelope ids per event type seen by the spy (subscribers dedupe on the id).
+fn distinct_ids(events: &[billing::events::Envelope], name: &str) -> std::collections::BTreeSet<String> {
+    events.iter().filter(|e| e.event.name() == name).map(|e| e.id.clone()).collect()
+}
+
+#[tokio::test]
+async fn a_payment_failure_redelivered_after_its_invoice_was_paid_never_suspends_the_account() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    dunning_org(&ctx, "latefail").await;
+    let failed =
+        |n: i64| invoice_event(&format!("evt_lf{n}"), "invoice.payment_failed", 100 + n, "latefail", "in_lf", n);
+    for attempt in 1..=2 {
+        deliver(&ctx, &server, &failed(attempt)).await;
+    }
+    let paid = invoice_event("evt_lf_paid", "invoice.paid", 200, "latefail", "in_lf", 3);
+    deliver(&ctx, &server, &paid).await;
+    // Attempt 3 (older than the payment) arrives last, and again, and again straight from the queue.
+    deliver(&ctx, &server, &failed(3)).await;
+    deliver(&ctx, &server, &failed(3)).await;
+    process_queue(&ctx).await;
+    redeliver_to_processor(&ctx, &failed(3)).await;
+    let mut replayed = failed(3);
+    replayed["id"] = json!("evt_lf3_again");
+    redeliver_to_processor(&ctx, &replayed).await;
+
+    assert_eq!(status(&ctx, "latefail").await, "active", "a paid-up account stays active");
+    let suspended: Vec<_> = ctx.items_with_prefix("OUTBOX#suspended-").await;
+    assert!(suspended.is_empty(), "no AccountSuspended was written: {suspended:?}");
+}
+
+#[tokio::test]
+async fn a_payment_never_lifts_a_suspension_made_for_another_reason() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    dunning_org(&ctx, "manual").await;
+    ctx.update_account("manual", "SET #status = :s", &[(":s", AttributeValue::S("suspended".into()))]).await;
+
+    deliver(&ctx, &server, &invoice_event("evt_m_paid", "invoice.paid", 10, "manual", "in_m", 1)).await;
+    process_queue(&ctx).await;
+
+    assert_eq!(status(&ctx, "manual").await, "suspended");
+    assert!(ctx.items_with_prefix("OUTBOX#reactivated-").await.is_empty(), "no AccountReactivated");
+}
+
+#[tokio::test]
+async fn paying_one_invoice_keeps_the_account_suspended_while_another_is_still_unpaid() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    dunning_org(&ctx, "twoinv").await;
+    for (invoice, base) in [("in_a", 100), ("in_b", 200)] {
+        for attempt in 1..=3 {
+            let id = format!("evt_{invoice}_{attempt}");
+            deliver(
+                &ctx,
+                &server,
+                &invoice_event(&id, "invoice.payment_failed", base + attempt, "twoinv", invoice, attempt),
+            )
+            .await;
+        }
+    }
+    process_queue(&ctx).await;
+    assert_eq!(status(&ctx, "twoinv").await, "suspended");
+
+    deliver(&ctx, &server, &invoice_event("evt_a_paid", "invoice.paid", 300, "twoinv", "in_a", 4)).await;
+    process_queue(&ctx).await;
+    assert_eq!(status(&ctx, "twoinv").await, "suspended", "in_b still holds the suspension");
+
+    deliver(&ctx, &server, &invoice_event("evt_b_paid", "invoice.paid", 400, "twoinv", "in_b", 4)).await;
+    process_queue(&ctx).await;
+    assert_eq!(status(&ctx, "twoinv").await, "active");
+    assert_eq!(ctx.items_with_prefix("OUTBOX#suspended-").await.len(), 1, "suspended once");
+    assert_eq!(ctx.items_with_prefix("OUTBOX#reactivated-").await.len(), 1, "reactivated once");
+}
+
+#[tokio::test]
+async fn a_failure_and_a_payment_in_the_same_second_leave_the_account_active_in_either_order() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    for (org, paid_first) in [("samesec1", true), ("samesec2", false)] {
+        dunning_org(&ctx, org).await;
+        for attempt in 1..=2 {
+            let id = format!("evt_{org}_{attempt}");
+            deliver(&ctx, &server, &invoice_event(&id, "invoice.payment_failed", 100 + attempt, org, "in_s", attempt))
+                .await;
+        }
+        let third = invoice_event(&format!("evt_{org}_3"), "invoice.payment_failed", 500, org, "in_s", 3);
+        let paid = invoice_event(&format!("evt_{org}_paid"), "invoice.paid", 500, org, "in_s", 3);
+        let order = if paid_first { [&paid, &third] } else { [&third, &paid] };
+        for event in order.into_iter().chain(order) {
+            deliver(&ctx, &server, event).await;
+        }
+        process_queue(&ctx).await;
+        redeliver_to_processor(&ctx, &third).await;
+        assert_eq!(status(&ctx, org).await, "active", "{org}: paid first = {paid_first}");
+    }
+}
+
+#[tokio::test]
+async fn every_committed_stripe_status_change_is_announced_exactly_once_despite_failing_put_events() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    let spy = ctx.event_spy().await;
+    dunning_org(&ctx, "outbox").await;
+    for attempt in 1..=3 {
+        let id = format!("evt_o{attempt}");
+        deliver(&ctx, &server, &invoice_event(&id, "invoice.payment_failed", 100 + attempt, "outbox", "in_o", attempt))
+            .await;
+    }
+    deliver(&ctx, &server, &invoice_event("evt_o_paid", "invoice.paid", 200, "outbox", "in_o", 4)).await;
+    // The processor commits the changes with their outbox items; nothing is published yet.
+    process_queue(&ctx).await;
+    assert_eq!(status(&ctx, "outbox").await, "active");
+    assert!(spy.events().await.is_empty(), "nothing reaches the bus before the stream delivers it");
+    // Redelivering to the processor changes nothing, so it writes no new outbox item.
+    redeliver_to_processor(&ctx, &invoice_event("evt_o_paid2", "invoice.paid", 200, "outbox", "in_o", 4)).await;
+
+    let (failing, injector) = ctx.with_failing_put_events(4);
+    let mut outbox = ctx.outbox().await;
+    let passes = ctx.drain_outbox(&mut outbox, &failing).await;
+
+    assert_eq!(injector.injected(), 4, "the first four PutEvents calls failed");
+    assert!(passes.iter().filter(|p| p.failed > 0).count() >= 4, "each failure was retried: {passes:?}");
+    let events = spy.events().await;
+    assert_eq!(
+        distinct_ids(&events, "PaymentFailed"),
+        ["payment-failed-in_o-1", "payment-failed-in_o-2", "payment-failed-in_o-3"].map(String::from).into()
+    );
+    assert_eq!(distinct_ids(&events, "AccountSuspended"), ["suspended-in_o-3".to_owned()].into());
+    assert_eq!(distinct_ids(&events, "AccountReactivated"), ["reactivated-in_o".to_owned()].into());
+    assert_eq!(events.len(), 5, "nothing published twice: {events:?}");
+    assert!(events.iter().all(|e| e.organization_id.as_str() == "outbox"), "{events:?}");
+}
+
+#[tokio::test]
+async fn a_delayed_checkout_payment_grants_credits_once_when_it_succeeds() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    ctx.account("delayed").await;
+    let mut session = checkout("cs_delayed", "delayed", "credits", 4_000, json!({}));
+    session["payment_status"] = json!("unpaid");
+    deliver(&ctx, &server, &event("evt_d_done", "checkout.session.completed", 1, session.clone())).await;
+    process_queue(&ctx).await;
+    assert_eq!(ctx.stored_account("delayed").await.credit_balance_cents, 0, "nothing before the money arrives");
+
+    session["payment_status"] = json!("paid");
+    let succeeded = event("evt_d_ok", "checkout.session.async_payment_succeeded", 5, session.clone());
+    deliver(&ctx, &server, &succeeded).await;
+    deliver(&ctx, &server, &succeeded).await;
+    process_queue(&ctx).await;
+    assert_eq!(ctx.stored_account("delayed").await.credit_balance_cents, 4_000, "granted when the money arrives");
+
+    // A second notice of the same payment under another event id, and a late paid completion.
+    deliver(&ctx, &server, &event("evt_d_ok2", "checkout.session.async_payment_succeeded", 6, session.clone())).await;
+    deliver(&ctx, &server, &event("evt_d_done2", "checkout.session.completed", 7, session)).await;
+    process_queue(&ctx).await;
+
+    assert_eq!(ctx.stored_account("delayed").await.credit_balance_cents, 4_000, "never granted twice");
+    assert_eq!(ctx.items_with_prefix("LEDGER#").await.len(), 1, "one purchase entry");
+}
+
+#[tokio::test]
+async fn a_delayed_lifetime_payment_that_succeeds_grants_the_plan_and_a_failed_one_grants_nothing() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    for org in ["lifeok", "lifebad"] {
+        ctx.account(org).await;
+        let mut session = checkout(&format!("cs_{org}"), org, "lifetime", 49_900, json!({}));
+        session["payment_status"] = json!("unpaid");
+        deliver(&ctx, &server, &event(&format!("evt_{org}_done"), "checkout.session.completed", 1, session.clone()))
+            .await;
+        let outcome = if org == "lifeok" { "succeeded" } else { "failed" };
+        session["payment_status"] = json!(if org == "lifeok" { "paid" } else { "unpaid" });
+        let kind = format!("checkout.session.async_payment_{outcome}");
+        let reply = deliver(&ctx, &server, &event(&format!("evt_{org}_async"), &kind, 2, session)).await;
+        assert_eq!(reply.status, 200, "{kind} is accepted: {reply:?}");
+    }
+    process_queue(&ctx).await;
+
+    assert_eq!(ctx.stored_account("lifeok").await.tier.as_str(), "lifetime");
+    assert_eq!(ctx.stored_account("lifebad").await.tier.as_str(), "free");
+    for org in ["lifeok", "lifebad"] {
+        let marker = ctx.app.store.stripe_event_status(&format!("evt_{org}_async")).await.unwrap();
+        assert_eq!(marker.as_deref(), Some("processed"), "{org}: acknowledged, not retried");
+    }
+}
+
+#[tokio::test]
+async fn a_voided_invoice_stops_holding_a_payment_suspension() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    dunning_org(&ctx, "voided").await;
+    for (invoice, base) in [("in_v", 100), ("in_w", 200)] {
+        for attempt in 1..=3 {
+            let id = format!("evt_{invoice}_{attempt}");
+            deliver(
+                &ctx,
+                &server,
+                &invoice_event(&id, "invoice.payment_failed", base + attempt, "voided", invoice, attempt),
+            )
+            .await;
+        }
+    }
+    deliver(&ctx, &server, &invoice_event("evt_v_void", "invoice.voided", 300, "voided", "in_v", 3)).await;
+    process_queue(&ctx).await;
+    assert_eq!(status(&ctx, "voided").await, "suspended", "in_w is still unpaid");
+    // A failure of the voided invoice redelivered late reopens nothing.
+    redeliver_to_processor(&ctx, &invoice_event("evt_v_late", "invoice.payment_failed", 250, "voided", "in_v", 4))
+        .await;
+
+    deliver(&ctx, &server, &invoice_event("evt_w_paid", "invoice.paid", 400, "voided", "in_w", 4)).await;
+    process_queue(&ctx).await;
+    assert_eq!(status(&ctx, "voided").await, "active");
+    assert_eq!(ctx.items_with_prefix("OUTBOX#reactivated-in_w").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_publish_whose_answer_was_lost_is_repeated_with_the_same_envelope_id() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    let spy = ctx.event_spy().await;
+    dunning_org(&ctx, "lostack").await;
+    for attempt in 1..=3 {
+        let id = format!("evt_la{attempt}");
+        deliver(
+            &ctx,
+            &server,
+            &invoice_event(&id, "invoice.payment_failed", 100 + attempt, "lostack", "in_la", attempt),
+        )
+        .await;
+    }
+    process_queue(&ctx).await;
+
+    let (flaky, injector) = ctx.with_put_events_injector(billing_tests::FailingPutEvents::ambiguous(2));
+    let mut outbox = ctx.outbox().await;
+    ctx.drain_outbox(&mut outbox, &flaky).await;
+
+    assert_eq!(injector.injected(), 2);
+    let events = spy.events().await;
+    assert_eq!(events.len(), 4 + 2, "the two unacknowledged publishes were sent again: {events:?}");
+    let distinct: std::collections::BTreeSet<_> = events.iter().map(|e| e.id.clone()).collect();
+    assert_eq!(
+        distinct,
+        ["payment-failed-in_la-1", "payment-failed-in_la-2", "payment-failed-in_la-3", "suspended-in_la-3"]
+            .map(String::from)
+            .into(),
+        "subscribers deduplicating on the id see each change once"
     );
 }

@@ -76,7 +76,13 @@ fn every_domain_event_type_has_a_subscriber_in_the_template() {
 #[test]
 fn every_queue_has_a_dead_letter_queue_and_a_visibility_timeout_of_at_least_six_consumer_timeouts() {
     let queues = template().queues();
-    let dead_letter: Vec<&str> = queues.iter().filter_map(|q| q.redrive.as_ref().map(|(d, _)| d.as_str())).collect();
+    let on_failure: Vec<String> =
+        template().functions().unwrap().into_iter().flat_map(|f| f.streams).filter_map(|s| s.on_failure).collect();
+    let dead_letter: Vec<&str> = queues
+        .iter()
+        .filter_map(|q| q.redrive.as_ref().map(|(d, _)| d.as_str()))
+        .chain(on_failure.iter().map(String::as_str))
+        .collect();
     for queue in queues.iter().filter(|q| !dead_letter.contains(&q.logical_id.as_str())) {
         assert!(queue.redrive.is_some(), "{} has no dead-letter queue", queue.logical_id);
         // Consumers run with a 30 s timeout.
@@ -86,4 +92,25 @@ fn every_queue_has_a_dead_letter_queue_and_a_visibility_timeout_of_at_least_six_
             queue.logical_id
         );
     }
+}
+
+#[test]
+fn the_outbox_consumer_reads_only_outbox_inserts_retries_failed_records_and_has_a_dead_letter_queue() {
+    let (table_id, table) = template().table().unwrap();
+    assert_eq!(table.stream_specification.map(|s| s.stream_view_type).as_deref(), Some("NEW_IMAGE"));
+    let functions = template().functions().unwrap();
+    let consumers: Vec<_> = functions.iter().filter(|f| !f.streams.is_empty()).collect();
+    assert_eq!(consumers.iter().map(|f| f.binary.as_str()).collect::<Vec<_>>(), ["stream-outbox"]);
+    let source = &consumers[0].streams[0];
+    assert_eq!(source.table, table_id, "it reads the billing table's stream");
+    assert!(source.reports_batch_item_failures, "a failed PutEvents must be retried, not dropped");
+    let dlq = source.on_failure.as_deref().expect("an OnFailure destination");
+    assert!(template().queues().iter().any(|q| q.logical_id == dlq), "{dlq} is a queue of the template");
+    let record =
+        |name: &str, sk: &str| serde_json::json!({ "eventName": name, "dynamodb": { "Keys": { "SK": { "S": sk } } } });
+    let passes = |r: &serde_json::Value| source.filters.iter().any(|f| local_server::stream::matches_pattern(f, r));
+    assert!(passes(&record("INSERT", "OUTBOX#suspended-in_1-3")));
+    assert!(!passes(&record("MODIFY", "OUTBOX#suspended-in_1-3")), "a rewrite is not a new event");
+    assert!(!passes(&record("REMOVE", "OUTBOX#suspended-in_1-3")), "TTL expiry publishes nothing");
+    assert!(!passes(&record("INSERT", "ACCOUNT")));
 }
