@@ -10,8 +10,9 @@ dev: ## Start the emulators and the local API in the foreground; Ctrl-C stops ev
 test: ## Start a private emulator stack, run the whole test suite, stop the stack.
 	@bash infra/local/test.sh
 
-lint: ## Formatting and clippy, as CI runs them.
+lint: ## Formatting, one HTTP/TLS stack and clippy, as CI runs them.
 	cargo fmt --all --check
+	@bash infra/local/check-deps.sh
 	cargo clippy --workspace --all-targets -- -D warnings
 
 validate: ## sam validate --lint with the pinned SAM CLI.
