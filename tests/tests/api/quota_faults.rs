@@ -8,7 +8,7 @@ use billing_tests::faults::{Fault, FaultInjector};
 use billing_tests::{Reply, TestContext, TestServer};
 use chrono::Duration;
 use futures::future::join_all;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::quota::Books;
 
@@ -25,8 +25,7 @@ async fn random_call(server: &TestServer, token: &str, org: &str, rng: &mut fast
         2 => ("heartbeat", format!("{BASE}/{org}/reservations/{run}/heartbeat"), None),
         3 => {
             let actual = rng.bool().then(|| format!("{}.{:02}", rng.u8(0..17), rng.u8(0..100)));
-            let body =
-                json!({ "actual_cost_usd": actual.map(|a| a.parse::<f64>().unwrap()), "overage_approved": rng.bool() });
+            let body = json!({ "actual_cost_usd": actual.map(|a| a.parse::<Value>().expect("a JSON number")), "overage_approved": rng.bool() });
             ("commit", format!("{BASE}/{org}/reservations/{run}/commit"), Some(body))
         }
         _ => ("release", format!("{BASE}/{org}/reservations/{run}/release"), None),

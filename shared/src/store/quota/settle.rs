@@ -74,7 +74,7 @@ impl Store {
         }
         let usage = match ended.usage {
             Some(usage) => usage,
-            None => self.stored_usage(org, run_id, &ended.record).await?,
+            None => self.stored_usage(org, run_id, &ended.settlement.hold, &ended.record).await?,
         };
         if ended.decided_here {
             tracing::info!(org = %org, run_id, bucket = ?ended.settlement.hold.bucket, charged_cents = ended.settlement.charged_cents, "run committed");
@@ -131,7 +131,8 @@ impl Store {
             if matches!(intent, Intent::Expire) && hold.expires_at > now.timestamp() {
                 return Err(QuotaError::NotFound(run_id.to_owned()));
             }
-            let proposed = proposal(org, &account.id, run_id, &hold, &intent, &account, now)?;
+            let excess = excess_for(&intent, &account);
+            let (proposed, _) = propose(org, &account.id, run_id, &hold, &intent, excess, now)?;
             let (record, decided_here) = self.record_decision(org, run_id, &proposed).await?;
             let Some(settlement) = record.settlement.clone() else {
                 // The run also has an open run item (its tier changed while it ran): this map
@@ -177,9 +178,9 @@ impl Store {
         &self,
         org: &OrganizationId,
         run_id: &str,
+        hold: &Hold,
         record: &RunRecord,
     ) -> Result<UsageRecord, QuotaError> {
-        let hold = &record.settlement.as_ref().expect("a settled record").hold;
         match self.usage_record(org, hold, run_id).await? {
             Some(usage) => Ok(usage),
             None => self.ensure_usage(org, run_id, record).await,
@@ -313,9 +314,8 @@ impl Store {
             }
             let account_id = record.account_id.clone().unwrap_or_default();
             // Run items hold nothing to charge, so the account's state plays no part.
-            let proposed = proposal_without_account(org, &account_id, run_id, &hold, intent, now)?;
-            if self.close_run_item(org, run_id, &hold, &proposed).await? {
-                let settlement = proposed.settlement.clone().expect("a proposal has a settlement");
+            let (proposed, settlement) = propose(org, &account_id, run_id, &hold, intent, Excess::Refuse, now)?;
+            if self.close_run_item(org, run_id, &hold, &proposed, &settlement).await? {
                 let usage = proposed.usage.clone();
                 return Ok(Ended { record: proposed, settlement, usage, decided_here: true });
             }
@@ -332,8 +332,8 @@ impl Store {
         run_id: &str,
         hold: &Hold,
         settled: &RunRecord,
+        settlement: &Settlement,
     ) -> Result<bool, QuotaError> {
-        let settlement = settled.settlement.as_ref().expect("a proposal has a settlement");
         let mut u = UpdateExpr::new();
         let (open, id, settlement_name, expires) =
             (u.name("open"), u.name("i"), u.name("settlement"), u.name("expires_at"));
@@ -432,34 +432,16 @@ fn cancellation(
     }
 }
 
-/// The run record a settlement of `hold` proposes (with the usage record for a commit).
-fn proposal(
-    org: &OrganizationId,
-    account_id: &str,
-    run_id: &str,
-    hold: &Hold,
-    intent: &Intent<'_>,
-    account: &Account,
-    now: DateTime<Utc>,
-) -> Result<RunRecord, QuotaError> {
-    let excess = match intent {
+/// What cost above the hold comes to for this intent (only commits report a cost).
+fn excess_for(intent: &Intent<'_>, account: &Account) -> Excess {
+    match intent {
         Intent::Commit { reporter, .. } => reporter.excess(account),
         _ => Excess::Refuse,
-    };
-    propose(org, account_id, run_id, hold, intent, excess, now)
+    }
 }
 
-fn proposal_without_account(
-    org: &OrganizationId,
-    account_id: &str,
-    run_id: &str,
-    hold: &Hold,
-    intent: &Intent<'_>,
-    now: DateTime<Utc>,
-) -> Result<RunRecord, QuotaError> {
-    propose(org, account_id, run_id, hold, intent, Excess::Refuse, now)
-}
-
+/// The settlement of `hold` this intent proposes, and the run record that carries it (with
+/// the usage record for a commit).
 fn propose(
     org: &OrganizationId,
     account_id: &str,
@@ -468,7 +450,7 @@ fn propose(
     intent: &Intent<'_>,
     excess: Excess,
     now: DateTime<Utc>,
-) -> Result<RunRecord, QuotaError> {
+) -> Result<(RunRecord, Settlement), QuotaError> {
     let mut settlement = Settlement {
         outcome: intent.outcome(),
         at: now,
@@ -485,7 +467,7 @@ fn propose(
         settlement.capped_cents = settle.capped_cents;
         usage = Some(UsageRecord::for_commit(org, account_id, run_id, hold, settle, *actual, details.clone(), now));
     }
-    Ok(RunRecord::settled(org, run_id, settlement, usage))
+    Ok((RunRecord::settled(org, run_id, settlement.clone(), usage), settlement))
 }
 
 /// The account update a settlement makes: remove the hold, move its money, and require that
