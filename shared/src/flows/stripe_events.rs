@@ -14,12 +14,14 @@ use serde_json::Value;
 
 use crate::App;
 use crate::domain::money::{Cents, rounded_cents};
+use crate::domain::subscription::{self as lifecycle, Current, Other};
 use crate::domain::usage::{LedgerEntry, LedgerKind};
 use crate::domain::{OrganizationId, period};
 use crate::events::{DomainEvent, Envelope};
 use crate::lambda::MessageError;
 use crate::store::stripe::{
-    InvoiceClosed, Payment, Purchase, SUSPENDED_FOR_PAYMENT, SubscriptionItem, subscription_key,
+    InvoiceClosed, Payment, PlanChange, Purchase, SUSPENDED_FOR_PAYMENT, SubscriptionGuard, SubscriptionItem,
+    subscription_key,
 };
 
 fn retry(err: impl Into<anyhow::Error>) -> MessageError {
@@ -59,13 +61,12 @@ pub async fn process(app: &App, payload: &str) -> Result<(), MessageError> {
         // A delayed payment method (bank debit, transfer) completes the session unpaid; the
         // money arrives with async_payment_succeeded, granted through the same path.
         "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
-            checkout_completed(app, object).await?
+            checkout_completed(app, object, created).await?
         }
         "checkout.session.async_payment_failed" => async_payment_failed(app, object).await?,
-        "customer.subscription.created" | "customer.subscription.updated" => {
-            subscription_changed(app, object, created, false).await?
+        "customer.subscription.created" | "customer.subscription.updated" | "customer.subscription.deleted" => {
+            subscription_changed(app, &id, &kind, object, created).await?
         }
-        "customer.subscription.deleted" => subscription_changed(app, object, created, true).await?,
         "invoice.paid" => invoice_paid(app, object, created).await?,
         "invoice.payment_failed" => invoice_payment_failed(app, object, created).await?,
         "invoice.voided" => invoice_voided(app, object, created).await?,
@@ -87,7 +88,7 @@ async fn organization_of(app: &App, object: &Value) -> Result<Option<Organizatio
     }
 }
 
-async fn checkout_completed(app: &App, session: &Value) -> Result<(), MessageError> {
+async fn checkout_completed(app: &App, session: &Value, created: i64) -> Result<(), MessageError> {
     let org = organization_of(app, session).await?.ok_or_else(|| reject("checkout session without organization"))?;
     if !matches!(session["payment_status"].as_str(), Some("paid") | Some("no_payment_required")) {
         tracing::info!(org = %org, "checkout completed without payment yet; waiting for the payment");
@@ -132,11 +133,13 @@ async fn checkout_completed(app: &App, session: &Value) -> Result<(), MessageErr
                 is_lifetime: true,
                 lifetime_purchase_date: Some(now),
                 lifetime_purchase_amount_cents: Some(paid),
-                source_event_created: i64::MAX,
+                source_event_created: created,
+                order_rank: None,
+                subscribed_at: None,
                 created_at: now,
                 updated_at: now,
             };
-            app.store.put_subscription_if_newer(&state).await.map_err(retry)?;
+            app.store.put_subscription(&state, SubscriptionGuard::Unconditional).await.map_err(retry)?;
             return Ok(());
         }
         // The subscription's own events set the tier; the session only linked the customer.
@@ -184,11 +187,22 @@ fn lifetime_ledger_note(org: &OrganizationId, payment_ref: &str, now: DateTime<U
     )
 }
 
-async fn subscription_changed(app: &App, sub: &Value, created: i64, deleted: bool) -> Result<(), MessageError> {
+/// Applies a subscription event. Events of the organization's current subscription apply in
+/// [`lifecycle::event_rank`] order (the conditional write enforces it); an event of another
+/// subscription applies only if [`lifecycle::replaces`] says that subscription takes over.
+/// The tier follows the stored state: the subscribed tier while it grants service, else free.
+async fn subscription_changed(
+    app: &App,
+    event_id: &str,
+    kind: &str,
+    sub: &Value,
+    created: i64,
+) -> Result<(), MessageError> {
     let Some(org) = organization_of(app, sub).await? else {
         // The customer link may still be on its way (checkout completion): retry later.
         return Err(retry(anyhow::anyhow!("subscription for an unknown customer")));
     };
+    let sub_id = sub["id"].as_str().ok_or_else(|| reject("subscription without id"))?;
     let item = &sub["items"]["data"][0];
     let price = item["price"]["id"].as_str().unwrap_or_default();
     let tier = app
@@ -196,47 +210,106 @@ async fn subscription_changed(app: &App, sub: &Value, created: i64, deleted: boo
         .stripe
         .tier_for_price(price)
         .ok_or_else(|| reject(format!("price {price:?} is not a configured tier")))?;
-    let status = sub["status"].as_str().unwrap_or("incomplete");
+    // A deleted subscription is canceled whatever the payload's status says.
+    let status = if kind == "customer.subscription.deleted" {
+        "canceled"
+    } else {
+        sub["status"].as_str().unwrap_or("incomplete")
+    };
+    let rank = lifecycle::event_rank(created, status);
+    let subscribed_at = sub["created"].as_i64().unwrap_or(created);
     // Newer API versions keep the period on the item.
     let period_start = at(sub["current_period_start"].as_i64().or(item["current_period_start"].as_i64()));
     let period_end = at(sub["current_period_end"].as_i64().or(item["current_period_end"].as_i64()));
     let now = app.now();
     let existing = app.store.subscription(&org).await.map_err(retry)?;
+    if existing.as_ref().is_some_and(|e| e.is_lifetime) {
+        tracing::info!(org = %org, "lifetime account: subscription changes do not move the tier");
+        return Ok(());
+    }
+    let current = existing.as_ref().and_then(|e| {
+        e.stripe_subscription_id.as_deref().map(|id| Current {
+            subscription_id: id,
+            status: e.status.as_str(),
+            subscribed_at: e.subscribed_at.unwrap_or(e.source_event_created),
+        })
+    });
+    let guard = match &current {
+        Some(c) if c.subscription_id == sub_id => {
+            if !lifecycle::applies_over(rank, existing.as_ref().and_then(|e| e.order_rank)) {
+                tracing::info!(org = %org, created, status, "older subscription event ignored; newer state already applied");
+                return Ok(());
+            }
+            SubscriptionGuard::Newer
+        }
+        _ => {
+            if !lifecycle::replaces(current.as_ref(), &Other { status, subscribed_at }) {
+                tracing::info!(org = %org, subscription = sub_id, status, "event of a subscription that is not the current one; tier unchanged");
+                return Ok(());
+            }
+            SubscriptionGuard::Replacing {
+                subscription_id: current.as_ref().map(|c| c.subscription_id),
+                rank: existing.as_ref().and_then(|e| e.order_rank),
+            }
+        }
+    };
     let state = SubscriptionItem {
         pk: subscription_key(&org).pk,
         sk: subscription_key(&org).sk,
         organization_id: org.clone(),
-        stripe_subscription_id: sub["id"].as_str().map(str::to_owned),
+        stripe_subscription_id: Some(sub_id.to_owned()),
         stripe_price_id: Some(price.to_owned()),
         tier: tier.to_owned(),
-        status: if deleted { "canceled".into() } else { status.to_owned() },
+        status: status.to_owned(),
         current_period_start: period_start,
         current_period_end: period_end,
         cancel_at_period_end: sub["cancel_at_period_end"].as_bool().unwrap_or(false),
         canceled_at: at(sub["canceled_at"].as_i64()),
         trial_start: at(sub["trial_start"].as_i64()),
         trial_end: at(sub["trial_end"].as_i64()),
-        is_lifetime: existing.as_ref().is_some_and(|e| e.is_lifetime),
-        lifetime_purchase_date: existing.as_ref().and_then(|e| e.lifetime_purchase_date),
-        lifetime_purchase_amount_cents: existing.as_ref().and_then(|e| e.lifetime_purchase_amount_cents),
+        is_lifetime: false,
+        lifetime_purchase_date: None,
+        lifetime_purchase_amount_cents: None,
         source_event_created: created,
+        order_rank: Some(rank),
+        subscribed_at: Some(subscribed_at),
         created_at: existing.as_ref().map_or(now, |e| e.created_at),
         updated_at: now,
     };
-    if existing.as_ref().is_some_and(|e| e.is_lifetime) {
-        tracing::info!(org = %org, "lifetime account: subscription changes do not move the tier");
+    if !app.store.put_subscription(&state, guard).await.map_err(retry)? {
+        if matches!(guard, SubscriptionGuard::Replacing { .. }) {
+            // Another event changed the state between our read and write: decide again.
+            return Err(retry(anyhow::anyhow!("subscription state changed while applying {event_id}")));
+        }
+        tracing::info!(org = %org, created, status, "older subscription event ignored; newer state already applied");
         return Ok(());
     }
-    if !app.store.put_subscription_if_newer(&state).await.map_err(retry)? {
-        tracing::info!(org = %org, created, "older subscription event ignored; newer state already applied");
-        return Ok(());
+    let serving = lifecycle::grants_service(status);
+    let effective = if serving { tier.to_owned() } else { app.catalog().free_tier.to_string() };
+    // A serving subscription's quota runs by its own period; without service the calendar month.
+    let period = if serving || status == "incomplete" {
+        period_start.map(|p| p.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+    } else {
+        Some(period::month_key(now))
+    };
+    let from = app.store.get_account(&org).await.map_err(retry)?.map(|a| a.tier.as_str().to_owned());
+    match from {
+        Some(from) if from != effective => {
+            let change = PlanChange::new(
+                &org,
+                &from,
+                &effective,
+                at(Some(created)).unwrap_or(now),
+                event_id,
+                format!("{kind}: subscription {sub_id} is {status}"),
+                now,
+            );
+            let changed = app.store.change_plan(&change, period.as_deref(), now).await.map_err(retry)?;
+            tracing::info!(org = %org, from = %from, to = %effective, changed, "plan changed");
+            Ok(())
+        }
+        _ => app.store.set_account_tier(&org, &effective, period.as_deref(), now).await.map_err(retry),
     }
-    let ended = deleted || matches!(status, "canceled" | "incomplete_expired" | "unpaid");
-    let starting = matches!(status, "incomplete");
-    let effective = if ended || starting { app.catalog().free_tier.to_string() } else { tier.to_owned() };
-    let period_key = period_start.map(|p| p.format("%Y-%m-%dT%H:%M:%SZ").to_string());
-    let period = if ended { Some(period::month_key(now)) } else { period_key };
-    app.store.set_account_tier(&org, &effective, period.as_deref(), now).await.map_err(retry)
 }
 
 async fn invoice_paid(app: &App, invoice: &Value, created: i64) -> Result<(), MessageError> {
@@ -340,12 +413,15 @@ async fn invoice_payment_failed(app: &App, invoice: &Value, created: i64) -> Res
         tracing::info!(org = %org, invoice_id, attempts, created, "invoice already paid or a newer attempt applied; failure ignored");
         return Ok(());
     }
+    // Only a serving subscription falls past due; an ended or paused one keeps its status.
     if let Some(mut sub) = app.store.subscription(&org).await.map_err(retry)?
         && !sub.is_lifetime
+        && sub.order_rank.is_some()
+        && matches!(sub.status.as_str(), "active" | "trialing")
     {
         sub.status = "past_due".into();
         sub.updated_at = app.now();
-        app.store.put_subscription_if_newer(&sub).await.map_err(retry)?;
+        app.store.put_subscription(&sub, SubscriptionGuard::Newer).await.map_err(retry)?;
     }
     if attempts >= app.config.failed_payments_before_suspension {
         let suspended = Envelope::new(
