@@ -325,8 +325,12 @@ async fn invoice_paid(app: &App, invoice: &Value, created: i64) -> Result<(), Me
     app.store.record_invoice_closed(&org, invoice_id, InvoiceClosed::Paid, created, app.now()).await.map_err(retry)?;
     tracing::info!(org = %org, invoice_id, paid_cents = paid, recorded, "invoice payment recorded");
     if invoice["billing_reason"].as_str() == Some("subscription_cycle") {
-        // A new billing period: the subscription's workflow quota starts again.
-        let start = at(invoice["lines"]["data"][0]["period"]["start"].as_i64());
+        // A renewal: the quota restarts at the period the subscription itself reports. The
+        // invoice's lines are no guide (a proration line for the old period often comes
+        // first); if the subscription's renewal event is still on its way, it resets then.
+        let sub = app.store.subscription(&org).await.map_err(retry)?;
+        let start =
+            sub.filter(|s| !s.is_lifetime && lifecycle::grants_service(&s.status)).and_then(|s| s.current_period_start);
         if let (Some(start), Some(account)) = (start, app.store.get_account(&org).await.map_err(retry)?) {
             let key = start.format("%Y-%m-%dT%H:%M:%SZ").to_string();
             app.store.set_account_tier(&org, account.tier.as_str(), Some(&key), app.now()).await.map_err(retry)?;

@@ -752,3 +752,33 @@ async fn each_applied_plan_change_is_recorded_once_in_the_history() {
     assert_eq!(history[1].changed_at.timestamp(), 5_000);
     assert!(history[1].reason.contains("canceled"), "{:?}", history[1].reason);
 }
+
+#[tokio::test]
+async fn a_renewal_invoice_with_a_proration_line_first_keeps_the_quota_of_the_subscriptions_own_period() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    ctx.account("renew").await;
+    ctx.app.store.link_customer(&OrganizationId::parse("renew").unwrap(), "cus_renew").await.unwrap();
+    let (first, second) = (1_800_000_000, 1_802_592_000);
+    let sub = |period: i64| subscription_object("sub_renew", "renew", "price_pro", "active", first, period);
+    deliver(&ctx, &server, &event("evt_r_on", "customer.subscription.updated", first, sub(first))).await;
+    // Stripe renews the subscription: the new period starts and the quota with it.
+    deliver(&ctx, &server, &event("evt_r_renew", "customer.subscription.updated", second, sub(second))).await;
+    process_queue(&ctx).await;
+    ctx.update_account("renew", "SET period_used = :n", &[(":n", AttributeValue::N("4".into()))]).await;
+
+    // The renewal invoice lists a proration for part of the old period before the new period.
+    let invoice = json!({ "id": "in_renew", "object": "invoice", "customer": "cus_renew", "subscription": "sub_renew",
+        "amount_paid": 9_000, "billing_reason": "subscription_cycle", "lines": { "data": [
+            { "proration": true, "period": { "start": first + 1_000_000, "end": second } },
+            { "proration": false, "period": { "start": second, "end": second + 2_592_000 } } ] } });
+    deliver(&ctx, &server, &event("evt_r_paid", "invoice.paid", second + 60, invoice)).await;
+    process_queue(&ctx).await;
+
+    let account = ctx.stored_account("renew").await;
+    assert_eq!(
+        (account.usage_period.as_str(), account.period_used),
+        ("2027-02-14T08:00:00Z", 4),
+        "runs already made in the new period still count"
+    );
+}
