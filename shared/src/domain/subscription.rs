@@ -38,6 +38,37 @@ pub fn grants_service(status: &str) -> bool {
     matches!(status, "active" | "trialing" | "past_due")
 }
 
+/// Which plan the organization is on, from its subscription and its lifetime purchase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan<'a> {
+    /// The subscribed tier.
+    Subscribed(&'a str),
+    Lifetime,
+    Free,
+}
+
+/// The subscription as far as the plan goes: its tier, status and when it was taken out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subscribed<'a> {
+    pub tier: &'a str,
+    pub status: &'a str,
+    pub subscribed_at: i64,
+}
+
+/// A serving subscription's tier applies unless lifetime was bought after it was taken out
+/// (that subscription then only runs out its paid period); without one, lifetime if bought
+/// (and not refunded), else free. So lifetime, not free, is what an ended subscription falls
+/// back to.
+pub fn plan<'a>(subscription: Option<Subscribed<'a>>, lifetime_since: Option<i64>) -> Plan<'a> {
+    match subscription {
+        Some(s) if grants_service(s.status) && lifetime_since.is_none_or(|l| s.subscribed_at > l) => {
+            Plan::Subscribed(s.tier)
+        }
+        _ if lifetime_since.is_some() => Plan::Lifetime,
+        _ => Plan::Free,
+    }
+}
+
 /// What the organization's current subscription is, as far as choosing a successor goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Current<'a> {
@@ -130,6 +161,18 @@ mod tests {
         for status in ["active", "trialing", "past_due"] {
             assert!(grants_service(status), "{status}");
         }
+    }
+
+    #[test]
+    fn lifetime_outranks_an_earlier_subscription_and_is_what_an_ended_one_falls_back_to() {
+        let pro = |status, subscribed_at| Some(Subscribed { tier: "pro", status, subscribed_at });
+        assert_eq!(plan(pro("active", 100), None), Plan::Subscribed("pro"));
+        assert_eq!(plan(pro("paused", 100), None), Plan::Free);
+        assert_eq!(plan(pro("active", 100), Some(200)), Plan::Lifetime, "bought lifetime while subscribed");
+        assert_eq!(plan(pro("active", 300), Some(200)), Plan::Subscribed("pro"), "subscribed after lifetime");
+        assert_eq!(plan(pro("canceled", 300), Some(200)), Plan::Lifetime);
+        assert_eq!(plan(None, Some(200)), Plan::Lifetime);
+        assert_eq!(plan(None, None), Plan::Free);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::App;
 use crate::domain::money::{Cents, rounded_cents};
-use crate::domain::subscription::{self as lifecycle, Current, Other};
+use crate::domain::subscription::{self as lifecycle, Current, Other, Plan, Subscribed};
 use crate::domain::usage::{LedgerEntry, LedgerKind};
 use crate::domain::{OrganizationId, period};
 use crate::events::{DomainEvent, Envelope};
@@ -61,7 +61,7 @@ pub async fn process(app: &App, payload: &str) -> Result<(), MessageError> {
         // A delayed payment method (bank debit, transfer) completes the session unpaid; the
         // money arrives with async_payment_succeeded, granted through the same path.
         "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
-            checkout_completed(app, object, created).await?
+            checkout_completed(app, &id, object, created).await?
         }
         "checkout.session.async_payment_failed" => async_payment_failed(app, object).await?,
         "customer.subscription.created" | "customer.subscription.updated" | "customer.subscription.deleted" => {
@@ -70,7 +70,7 @@ pub async fn process(app: &App, payload: &str) -> Result<(), MessageError> {
         "invoice.paid" => invoice_paid(app, object, created).await?,
         "invoice.payment_failed" => invoice_payment_failed(app, object, created).await?,
         "invoice.voided" => invoice_voided(app, object, created).await?,
-        "charge.refunded" => charge_refunded(app, object).await?,
+        "charge.refunded" => charge_refunded(app, &id, object, created).await?,
         "payment_method.attached" | "payment_method.detached" => payment_methods_changed(app, &event).await?,
         other => tracing::info!(event_type = other, "Stripe event type not used by billing; acknowledged"),
     }
@@ -88,7 +88,7 @@ async fn organization_of(app: &App, object: &Value) -> Result<Option<Organizatio
     }
 }
 
-async fn checkout_completed(app: &App, session: &Value, created: i64) -> Result<(), MessageError> {
+async fn checkout_completed(app: &App, event_id: &str, session: &Value, created: i64) -> Result<(), MessageError> {
     let org = organization_of(app, session).await?.ok_or_else(|| reject("checkout session without organization"))?;
     if !matches!(session["payment_status"].as_str(), Some("paid") | Some("no_payment_required")) {
         tracing::info!(org = %org, "checkout completed without payment yet; waiting for the payment");
@@ -115,32 +115,31 @@ async fn checkout_completed(app: &App, session: &Value, created: i64) -> Result<
         "lifetime" => {
             let purchase = Purchase::new(&org, payment_ref, "lifetime", session_id, paid, 0, now);
             app.store.grant_purchase(&purchase, &lifetime_ledger_note(&org, payment_ref, now)).await.map_err(retry)?;
-            app.store.set_account_tier(&org, "lifetime", Some(&period::month_key(now)), now).await.map_err(retry)?;
-            let state = SubscriptionItem {
-                pk: subscription_key(&org).pk,
-                sk: subscription_key(&org).sk,
-                organization_id: org.clone(),
-                stripe_subscription_id: None,
-                stripe_price_id: None,
-                tier: "lifetime".into(),
-                status: "active".into(),
-                current_period_start: None,
-                current_period_end: None,
-                cancel_at_period_end: false,
-                canceled_at: None,
-                trial_start: None,
-                trial_end: None,
-                is_lifetime: true,
-                lifetime_purchase_date: Some(now),
-                lifetime_purchase_amount_cents: Some(paid),
-                source_event_created: created,
-                order_rank: None,
-                subscribed_at: None,
-                created_at: now,
-                updated_at: now,
-            };
-            app.store.put_subscription(&state, SubscriptionGuard::Unconditional).await.map_err(retry)?;
-            return Ok(());
+            let purchased_at = at(Some(created)).unwrap_or(now);
+            let existing = app.store.subscription(&org).await.map_err(retry)?;
+            if let Some(sub) = &existing
+                && let Some(sub_id) = sub.stripe_subscription_id.as_deref()
+                && lifecycle::grants_service(&sub.status)
+                && !sub.cancel_at_period_end
+            {
+                // Lifetime replaces it: it runs out the period already paid and bills no more.
+                // The key is the payment's, so every event about this purchase makes one request.
+                let stripe = app.stripe.as_ref().ok_or_else(|| {
+                    retry(anyhow::anyhow!("Stripe is not configured: cannot stop subscription {sub_id} renewing"))
+                })?;
+                stripe
+                    .cancel_at_period_end(sub_id, &format!("lifetime-{payment_ref}-{sub_id}"))
+                    .await
+                    .map_err(retry)?;
+                let recorded = app.store.set_cancel_at_period_end(&org, sub_id, now).await.map_err(retry)?;
+                tracing::info!(org = %org, subscription = sub_id, recorded, "lifetime bought: subscription ends at its period end");
+            }
+            app.store.mark_lifetime(&org, purchased_at, paid, now).await.map_err(retry)?;
+            let sub = app.store.subscription(&org).await.map_err(retry)?;
+            let plan = lifecycle::plan(sub.as_ref().and_then(subscribed), Some(purchased_at.timestamp()));
+            let period = period::month_key(now);
+            let reason = "lifetime plan purchased".to_owned();
+            return move_to_plan(app, &org, plan, Some(&period), event_id, purchased_at, reason).await;
         }
         // The subscription's own events set the tier; the session only linked the customer.
         "subscription" => return Ok(()),
@@ -223,10 +222,6 @@ async fn subscription_changed(
     let period_end = at(sub["current_period_end"].as_i64().or(item["current_period_end"].as_i64()));
     let now = app.now();
     let existing = app.store.subscription(&org).await.map_err(retry)?;
-    if existing.as_ref().is_some_and(|e| e.is_lifetime) {
-        tracing::info!(org = %org, "lifetime account: subscription changes do not move the tier");
-        return Ok(());
-    }
     let current = existing.as_ref().and_then(|e| {
         e.stripe_subscription_id.as_deref().map(|id| Current {
             subscription_id: id,
@@ -267,9 +262,9 @@ async fn subscription_changed(
         canceled_at: at(sub["canceled_at"].as_i64()),
         trial_start: at(sub["trial_start"].as_i64()),
         trial_end: at(sub["trial_end"].as_i64()),
-        is_lifetime: false,
-        lifetime_purchase_date: None,
-        lifetime_purchase_amount_cents: None,
+        is_lifetime: existing.as_ref().is_some_and(|e| e.is_lifetime),
+        lifetime_purchase_date: existing.as_ref().and_then(|e| e.lifetime_purchase_date),
+        lifetime_purchase_amount_cents: existing.as_ref().and_then(|e| e.lifetime_purchase_amount_cents),
         source_event_created: created,
         order_rank: Some(rank),
         subscribed_at: Some(subscribed_at),
@@ -277,38 +272,68 @@ async fn subscription_changed(
         updated_at: now,
     };
     if !app.store.put_subscription(&state, guard).await.map_err(retry)? {
-        if matches!(guard, SubscriptionGuard::Replacing { .. }) {
-            // Another event changed the state between our read and write: decide again.
-            return Err(retry(anyhow::anyhow!("subscription state changed while applying {event_id}")));
+        let now_stored = app.store.subscription(&org).await.map_err(retry)?;
+        let outranked = now_stored.as_ref().is_some_and(|s| {
+            s.stripe_subscription_id.as_deref() == Some(sub_id) && !lifecycle::applies_over(rank, s.order_rank)
+        });
+        if outranked {
+            tracing::info!(org = %org, created, status, "older subscription event ignored; newer state already applied");
+            return Ok(());
         }
-        tracing::info!(org = %org, created, status, "older subscription event ignored; newer state already applied");
-        return Ok(());
+        // The state changed between our read and write (another subscription, a lifetime
+        // purchase): decide again.
+        return Err(retry(anyhow::anyhow!("subscription state changed while applying {event_id}")));
     }
-    let serving = lifecycle::grants_service(status);
-    let effective = if serving { tier.to_owned() } else { app.catalog().free_tier.to_string() };
-    // A serving subscription's quota runs by its own period; without service the calendar month.
-    let period = if serving || status == "incomplete" {
-        period_start.map(|p| p.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-    } else {
-        Some(period::month_key(now))
+    let plan = lifecycle::plan(subscribed(&state), lifetime_since(&state));
+    // A serving subscription's quota runs by its own period; otherwise by the calendar month.
+    let period = match plan {
+        Plan::Subscribed(_) => period_start.map(|p| p.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+        _ => Some(period::month_key(now)),
     };
-    let from = app.store.get_account(&org).await.map_err(retry)?.map(|a| a.tier.as_str().to_owned());
+    let changed_at = at(Some(created)).unwrap_or(now);
+    let reason = format!("{kind}: subscription {sub_id} is {status}");
+    move_to_plan(app, &org, plan, period.as_deref(), event_id, changed_at, reason).await
+}
+
+/// The stored subscription's part in choosing the plan (none for a lifetime-only item).
+fn subscribed(sub: &SubscriptionItem) -> Option<Subscribed<'_>> {
+    sub.stripe_subscription_id.as_ref().map(|_| Subscribed {
+        tier: sub.tier.as_str(),
+        status: sub.status.as_str(),
+        subscribed_at: sub.subscribed_at.unwrap_or(sub.source_event_created),
+    })
+}
+
+fn lifetime_since(sub: &SubscriptionItem) -> Option<i64> {
+    sub.is_lifetime.then(|| sub.lifetime_purchase_date.map_or(0, |d| d.timestamp()))
+}
+
+/// Puts the account on `plan`; a change of tier is written with its history entry, keyed by
+/// `cause` (the event) so a redelivery records nothing twice.
+async fn move_to_plan(
+    app: &App,
+    org: &OrganizationId,
+    plan: Plan<'_>,
+    usage_period: Option<&str>,
+    cause: &str,
+    changed_at: DateTime<Utc>,
+    reason: String,
+) -> Result<(), MessageError> {
+    let to = match plan {
+        Plan::Subscribed(tier) => tier.to_owned(),
+        Plan::Lifetime => "lifetime".to_owned(),
+        Plan::Free => app.catalog().free_tier.to_string(),
+    };
+    let now = app.now();
+    let from = app.store.get_account(org).await.map_err(retry)?.map(|a| a.tier.as_str().to_owned());
     match from {
-        Some(from) if from != effective => {
-            let change = PlanChange::new(
-                &org,
-                &from,
-                &effective,
-                at(Some(created)).unwrap_or(now),
-                event_id,
-                format!("{kind}: subscription {sub_id} is {status}"),
-                now,
-            );
-            let changed = app.store.change_plan(&change, period.as_deref(), now).await.map_err(retry)?;
-            tracing::info!(org = %org, from = %from, to = %effective, changed, "plan changed");
+        Some(from) if from != to => {
+            let change = PlanChange::new(org, &from, &to, changed_at, cause, reason, now);
+            let changed = app.store.change_plan(&change, usage_period, now).await.map_err(retry)?;
+            tracing::info!(org = %org, from = %from, to = %to, changed, "plan changed");
             Ok(())
         }
-        _ => app.store.set_account_tier(&org, &effective, period.as_deref(), now).await.map_err(retry),
+        _ => app.store.set_account_tier(org, &to, usage_period, now).await.map_err(retry),
     }
 }
 
@@ -443,7 +468,7 @@ async fn invoice_payment_failed(app: &App, invoice: &Value, created: i64) -> Res
     Ok(())
 }
 
-async fn charge_refunded(app: &App, charge: &Value) -> Result<(), MessageError> {
+async fn charge_refunded(app: &App, event_id: &str, charge: &Value, created: i64) -> Result<(), MessageError> {
     let payment_ref = id_of(&charge["payment_intent"]).unwrap_or_default();
     let Some(purchase) = app.store.purchase(payment_ref).await.map_err(retry)? else {
         tracing::info!(payment_ref, "refund of a payment that bought no credits; nothing to reverse");
@@ -452,6 +477,19 @@ async fn charge_refunded(app: &App, charge: &Value) -> Result<(), MessageError> 
     let refunded = charge["amount_refunded"].as_i64().unwrap_or_default();
     let reversed = app.store.reverse_purchase(&purchase, refunded, app.now()).await.map_err(retry)?;
     tracing::info!(org = %purchase.organization_id, reversed_cents = reversed, "refund reversed credits");
+    if purchase.kind == "lifetime" && refunded >= purchase.paid_cents {
+        // The lifetime plan was paid back in full: the account returns to what its
+        // subscription gives, or free.
+        let org = &purchase.organization_id;
+        let now = app.now();
+        app.store.unmark_lifetime(org, now).await.map_err(retry)?;
+        let sub = app.store.subscription(org).await.map_err(retry)?;
+        let plan = lifecycle::plan(sub.as_ref().and_then(subscribed), None);
+        let period = period::month_key(now);
+        let changed_at = at(Some(created)).unwrap_or(now);
+        let reason = "lifetime purchase refunded in full".to_owned();
+        move_to_plan(app, org, plan, Some(&period), event_id, changed_at, reason).await?;
+    }
     Ok(())
 }
 

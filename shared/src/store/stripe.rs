@@ -193,8 +193,6 @@ pub enum SubscriptionGuard<'a> {
     /// The stored state is exactly the one read (its subscription id and rank): another
     /// subscription replaces it.
     Replacing { subscription_id: Option<&'a str>, rank: Option<i64> },
-    /// Whatever is stored (a lifetime purchase, which no subscription event outranks).
-    Unconditional,
 }
 
 const PLAN_PREFIX: &str = "PLAN#";
@@ -567,10 +565,13 @@ impl Store {
                         message: "a subscription state without id or rank cannot be ordered".into(),
                     });
                 };
+                // A lifetime purchase applied meanwhile is kept: the write is refused and retried.
                 request = request
                     .condition_expression(
-                        "stripe_subscription_id = :sid AND (attribute_not_exists(order_rank) OR order_rank <= :rank)",
+                        "stripe_subscription_id = :sid AND (attribute_not_exists(order_rank) OR order_rank <= :rank) \
+                         AND is_lifetime = :lt",
                     )
+                    .expression_attribute_values(":lt", AttributeValue::Bool(state.is_lifetime))
                     .expression_attribute_values(":sid", AttributeValue::S(id.clone()))
                     .expression_attribute_values(":rank", AttributeValue::N(rank.to_string()));
             }
@@ -586,17 +587,94 @@ impl Store {
             SubscriptionGuard::Replacing { subscription_id: Some(current), rank } => {
                 request = request
                     .expression_attribute_values(":cur", AttributeValue::S(current.into()))
+                    .expression_attribute_values(":lt", AttributeValue::Bool(state.is_lifetime))
                     .condition_expression(match rank {
-                        Some(_) => "stripe_subscription_id = :cur AND order_rank = :currank",
-                        None => "stripe_subscription_id = :cur AND attribute_not_exists(order_rank)",
+                        Some(_) => "stripe_subscription_id = :cur AND order_rank = :currank AND is_lifetime = :lt",
+                        None => {
+                            "stripe_subscription_id = :cur AND attribute_not_exists(order_rank) AND is_lifetime = :lt"
+                        }
                     });
                 if let Some(rank) = rank {
                     request = request.expression_attribute_values(":currank", AttributeValue::N(rank.to_string()));
                 }
             }
-            SubscriptionGuard::Unconditional => {}
         }
         written("PutItem", request.send().await)
+    }
+
+    /// Records the lifetime purchase on the subscription item, keeping whatever subscription
+    /// it describes (creating a lifetime-only item if there is none).
+    pub async fn mark_lifetime(
+        &self,
+        org: &OrganizationId,
+        purchased_at: DateTime<Utc>,
+        paid: Cents,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key_item(&subscription_key(org))))
+            .update_expression(
+                "SET is_lifetime = :t, lifetime_purchase_date = :at, lifetime_purchase_amount_cents = :paid, \
+                 updated_at = :now, organization_id = if_not_exists(organization_id, :org), \
+                 tier = if_not_exists(tier, :lifetime), #st = if_not_exists(#st, :active), \
+                 cancel_at_period_end = if_not_exists(cancel_at_period_end, :f), \
+                 source_event_created = if_not_exists(source_event_created, :created), \
+                 created_at = if_not_exists(created_at, :now)",
+            )
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .expression_attribute_values(":f", AttributeValue::Bool(false))
+            .expression_attribute_values(":at", AttributeValue::S(timestamp(purchased_at)))
+            .expression_attribute_values(":paid", AttributeValue::N(paid.to_string()))
+            .expression_attribute_values(":now", AttributeValue::S(timestamp(now)))
+            .expression_attribute_values(":org", AttributeValue::S(org.to_string()))
+            .expression_attribute_values(":lifetime", AttributeValue::S("lifetime".into()))
+            .expression_attribute_values(":active", AttributeValue::S("active".into()))
+            .expression_attribute_values(":created", AttributeValue::N(purchased_at.timestamp().to_string()))
+            .send()
+            .await
+            .map_err(|e| StoreError::from_sdk("UpdateItem", e))?;
+        Ok(())
+    }
+
+    /// Takes the lifetime plan away (its purchase was refunded); the subscription part stays.
+    pub async fn unmark_lifetime(&self, org: &OrganizationId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key_item(&subscription_key(org))))
+            .update_expression("SET is_lifetime = :f, updated_at = :now")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":f", AttributeValue::Bool(false))
+            .expression_attribute_values(":now", AttributeValue::S(timestamp(now)))
+            .send()
+            .await;
+        written("UpdateItem", result)
+    }
+
+    /// Records that Stripe was told to end `subscription` at its period end.
+    pub async fn set_cancel_at_period_end(
+        &self,
+        org: &OrganizationId,
+        subscription: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key_item(&subscription_key(org))))
+            .update_expression("SET cancel_at_period_end = :t, updated_at = :now")
+            .condition_expression("stripe_subscription_id = :sid")
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .expression_attribute_values(":sid", AttributeValue::S(subscription.into()))
+            .expression_attribute_values(":now", AttributeValue::S(timestamp(now)))
+            .send()
+            .await;
+        written("UpdateItem", result)
     }
 
     /// Puts the account on `tier`. When `usage_period` names a new subscription period, the

@@ -782,3 +782,69 @@ async fn a_renewal_invoice_with_a_proration_line_first_keeps_the_quota_of_the_su
         "runs already made in the new period still count"
     );
 }
+
+#[tokio::test]
+async fn buying_lifetime_with_an_active_subscription_ends_it_at_period_end_instead_of_billing_again() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    ctx.account("lifesub").await;
+    ctx.app.store.link_customer(&OrganizationId::parse("lifesub").unwrap(), "cus_lifesub").await.unwrap();
+    let sub = |status: &str| subscription_object("sub_lifesub", "lifesub", "price_pro", status, 1_000, 1_000);
+    deliver(&ctx, &server, &event("evt_ls_on", "customer.subscription.updated", 1_000, sub("active"))).await;
+    process_queue(&ctx).await;
+    assert_eq!(tier(&ctx, "lifesub").await, "pro");
+
+    let life = checkout("cs_lifesub", "lifesub", "lifetime", 49_900, json!({}));
+    deliver(&ctx, &server, &event("evt_ls_life", "checkout.session.completed", 2_000, life.clone())).await;
+    // The same purchase reported again under another event id.
+    deliver(&ctx, &server, &event("evt_ls_life2", "checkout.session.async_payment_succeeded", 2_001, life)).await;
+    process_queue(&ctx).await;
+
+    let stored = stored_subscription(&ctx, "lifesub").await;
+    assert_eq!(tier(&ctx, "lifesub").await, "lifetime");
+    assert!(stored.cancel_at_period_end, "Stripe was told to stop renewing sub_lifesub");
+    assert_eq!((stored.stripe_subscription_id.as_deref(), stored.is_lifetime), (Some("sub_lifesub"), true));
+
+    // Stripe confirms, and at period end deletes it: later events still apply to the record.
+    let mut ending = sub("active");
+    ending["cancel_at_period_end"] = json!(true);
+    deliver(&ctx, &server, &event("evt_ls_upd", "customer.subscription.updated", 3_000, ending)).await;
+    deliver(&ctx, &server, &event("evt_ls_del", "customer.subscription.deleted", 4_000, sub("canceled"))).await;
+    process_queue(&ctx).await;
+
+    let stored = stored_subscription(&ctx, "lifesub").await;
+    assert_eq!((stored.status.as_str(), stored.source_event_created), ("canceled", 4_000));
+    assert_eq!(tier(&ctx, "lifesub").await, "lifetime", "lifetime is what an ended subscription falls back to");
+    let history = ctx.app.store.plan_history(&OrganizationId::parse("lifesub").unwrap()).await.unwrap();
+    let steps: Vec<_> = history.iter().map(|h| (h.from_tier.as_str(), h.to_tier.as_str())).collect();
+    assert_eq!(steps, [("free", "pro"), ("pro", "lifetime")]);
+}
+
+#[tokio::test]
+async fn a_fully_refunded_lifetime_purchase_returns_the_account_to_free_with_a_history_entry() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    ctx.account("liferef").await;
+    let life = checkout("cs_liferef", "liferef", "lifetime", 49_900, json!({}));
+    deliver(&ctx, &server, &event("evt_lr_life", "checkout.session.completed", 1_000, life)).await;
+    let charge = |refunded: i64| {
+        json!({ "id": "ch_lr", "object": "charge", "customer": "cus_liferef",
+        "payment_intent": "pi_cs_liferef", "amount": 49_900, "amount_refunded": refunded })
+    };
+    deliver(&ctx, &server, &event("evt_lr_part", "charge.refunded", 2_000, charge(10_000))).await;
+    process_queue(&ctx).await;
+    assert_eq!(tier(&ctx, "liferef").await, "lifetime", "a partial refund keeps the plan");
+
+    deliver(&ctx, &server, &event("evt_lr_full", "charge.refunded", 3_000, charge(49_900))).await;
+    process_queue(&ctx).await;
+
+    assert_eq!(tier(&ctx, "liferef").await, "free");
+    assert!(!stored_subscription(&ctx, "liferef").await.is_lifetime);
+    let history = ctx.app.store.plan_history(&OrganizationId::parse("liferef").unwrap()).await.unwrap();
+    let last = history.last().expect("history entries");
+    assert_eq!(
+        (last.from_tier.as_str(), last.to_tier.as_str(), last.source.as_str()),
+        ("lifetime", "free", "stripe:evt_lr_full")
+    );
+    assert_eq!(history.len(), 2, "{history:?}");
+}
