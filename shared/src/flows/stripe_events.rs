@@ -189,7 +189,8 @@ fn lifetime_ledger_note(org: &OrganizationId, payment_ref: &str, now: DateTime<U
 /// Applies a subscription event. Events of the organization's current subscription apply in
 /// [`lifecycle::event_rank`] order (the conditional write enforces it); an event of another
 /// subscription applies only if [`lifecycle::replaces`] says that subscription takes over.
-/// The tier follows the stored state: the subscribed tier while it grants service, else free.
+/// The tier follows the stored state through [`lifecycle::plan`]: the subscribed tier while
+/// it grants service, else lifetime if bought, else free.
 async fn subscription_changed(
     app: &App,
     event_id: &str,

@@ -579,10 +579,11 @@ impl Store {
                 // Nothing stored yet, or a state no subscription wrote (a lifetime plan).
                 request = request
                     .condition_expression(
-                        "attribute_not_exists(PK) OR attribute_not_exists(stripe_subscription_id) \
-                         OR attribute_type(stripe_subscription_id, :null)",
+                        "attribute_not_exists(PK) OR ((attribute_not_exists(stripe_subscription_id) \
+                         OR attribute_type(stripe_subscription_id, :null)) AND is_lifetime = :lt)",
                     )
-                    .expression_attribute_values(":null", AttributeValue::S("NULL".into()));
+                    .expression_attribute_values(":null", AttributeValue::S("NULL".into()))
+                    .expression_attribute_values(":lt", AttributeValue::Bool(state.is_lifetime));
             }
             SubscriptionGuard::Replacing { subscription_id: Some(current), rank } => {
                 request = request
