@@ -8,6 +8,7 @@ pub mod money;
 pub mod period;
 pub mod plans;
 pub mod quota;
+pub mod subscription;
 pub mod usage;
 
 pub use ids::{InvalidId, OrganizationId};

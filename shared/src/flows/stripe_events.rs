@@ -14,12 +14,14 @@ use serde_json::Value;
 
 use crate::App;
 use crate::domain::money::{Cents, rounded_cents};
+use crate::domain::subscription::{self as lifecycle, Current, Other, Plan, Subscribed};
 use crate::domain::usage::{LedgerEntry, LedgerKind};
 use crate::domain::{OrganizationId, period};
 use crate::events::{DomainEvent, Envelope};
 use crate::lambda::MessageError;
 use crate::store::stripe::{
-    InvoiceClosed, Payment, Purchase, SUSPENDED_FOR_PAYMENT, SubscriptionItem, subscription_key,
+    InvoiceClosed, Payment, PlanChange, Purchase, SUSPENDED_FOR_PAYMENT, SubscriptionGuard, SubscriptionItem,
+    subscription_key,
 };
 
 fn retry(err: impl Into<anyhow::Error>) -> MessageError {
@@ -59,17 +61,16 @@ pub async fn process(app: &App, payload: &str) -> Result<(), MessageError> {
         // A delayed payment method (bank debit, transfer) completes the session unpaid; the
         // money arrives with async_payment_succeeded, granted through the same path.
         "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
-            checkout_completed(app, object).await?
+            checkout_completed(app, &id, object, created).await?
         }
         "checkout.session.async_payment_failed" => async_payment_failed(app, object).await?,
-        "customer.subscription.created" | "customer.subscription.updated" => {
-            subscription_changed(app, object, created, false).await?
+        "customer.subscription.created" | "customer.subscription.updated" | "customer.subscription.deleted" => {
+            subscription_changed(app, &id, &kind, object, created).await?
         }
-        "customer.subscription.deleted" => subscription_changed(app, object, created, true).await?,
         "invoice.paid" => invoice_paid(app, object, created).await?,
         "invoice.payment_failed" => invoice_payment_failed(app, object, created).await?,
         "invoice.voided" => invoice_voided(app, object, created).await?,
-        "charge.refunded" => charge_refunded(app, object).await?,
+        "charge.refunded" => charge_refunded(app, &id, object, created).await?,
         "payment_method.attached" | "payment_method.detached" => payment_methods_changed(app, &event).await?,
         other => tracing::info!(event_type = other, "Stripe event type not used by billing; acknowledged"),
     }
@@ -87,7 +88,7 @@ async fn organization_of(app: &App, object: &Value) -> Result<Option<Organizatio
     }
 }
 
-async fn checkout_completed(app: &App, session: &Value) -> Result<(), MessageError> {
+async fn checkout_completed(app: &App, event_id: &str, session: &Value, created: i64) -> Result<(), MessageError> {
     let org = organization_of(app, session).await?.ok_or_else(|| reject("checkout session without organization"))?;
     if !matches!(session["payment_status"].as_str(), Some("paid") | Some("no_payment_required")) {
         tracing::info!(org = %org, "checkout completed without payment yet; waiting for the payment");
@@ -114,30 +115,31 @@ async fn checkout_completed(app: &App, session: &Value) -> Result<(), MessageErr
         "lifetime" => {
             let purchase = Purchase::new(&org, payment_ref, "lifetime", session_id, paid, 0, now);
             app.store.grant_purchase(&purchase, &lifetime_ledger_note(&org, payment_ref, now)).await.map_err(retry)?;
-            app.store.set_account_tier(&org, "lifetime", Some(&period::month_key(now)), now).await.map_err(retry)?;
-            let state = SubscriptionItem {
-                pk: subscription_key(&org).pk,
-                sk: subscription_key(&org).sk,
-                organization_id: org.clone(),
-                stripe_subscription_id: None,
-                stripe_price_id: None,
-                tier: "lifetime".into(),
-                status: "active".into(),
-                current_period_start: None,
-                current_period_end: None,
-                cancel_at_period_end: false,
-                canceled_at: None,
-                trial_start: None,
-                trial_end: None,
-                is_lifetime: true,
-                lifetime_purchase_date: Some(now),
-                lifetime_purchase_amount_cents: Some(paid),
-                source_event_created: i64::MAX,
-                created_at: now,
-                updated_at: now,
-            };
-            app.store.put_subscription_if_newer(&state).await.map_err(retry)?;
-            return Ok(());
+            let purchased_at = at(Some(created)).unwrap_or(now);
+            let existing = app.store.subscription(&org).await.map_err(retry)?;
+            if let Some(sub) = &existing
+                && let Some(sub_id) = sub.stripe_subscription_id.as_deref()
+                && lifecycle::grants_service(&sub.status)
+                && !sub.cancel_at_period_end
+            {
+                // Lifetime replaces it: it runs out the period already paid and bills no more.
+                // The key is the payment's, so every event about this purchase makes one request.
+                let stripe = app.stripe.as_ref().ok_or_else(|| {
+                    retry(anyhow::anyhow!("Stripe is not configured: cannot stop subscription {sub_id} renewing"))
+                })?;
+                stripe
+                    .cancel_at_period_end(sub_id, &format!("lifetime-{payment_ref}-{sub_id}"))
+                    .await
+                    .map_err(retry)?;
+                let recorded = app.store.set_cancel_at_period_end(&org, sub_id, now).await.map_err(retry)?;
+                tracing::info!(org = %org, subscription = sub_id, recorded, "lifetime bought: subscription ends at its period end");
+            }
+            app.store.mark_lifetime(&org, purchased_at, paid, now).await.map_err(retry)?;
+            let sub = app.store.subscription(&org).await.map_err(retry)?;
+            let plan = lifecycle::plan(sub.as_ref().and_then(subscribed), Some(purchased_at.timestamp()));
+            let period = period::month_key(now);
+            let reason = "lifetime plan purchased".to_owned();
+            return move_to_plan(app, &org, plan, Some(&period), event_id, purchased_at, reason).await;
         }
         // The subscription's own events set the tier; the session only linked the customer.
         "subscription" => return Ok(()),
@@ -184,11 +186,23 @@ fn lifetime_ledger_note(org: &OrganizationId, payment_ref: &str, now: DateTime<U
     )
 }
 
-async fn subscription_changed(app: &App, sub: &Value, created: i64, deleted: bool) -> Result<(), MessageError> {
+/// Applies a subscription event. Events of the organization's current subscription apply in
+/// [`lifecycle::event_rank`] order (the conditional write enforces it); an event of another
+/// subscription applies only if [`lifecycle::replaces`] says that subscription takes over.
+/// The tier follows the stored state through [`lifecycle::plan`]: the subscribed tier while
+/// it grants service, else lifetime if bought, else free.
+async fn subscription_changed(
+    app: &App,
+    event_id: &str,
+    kind: &str,
+    sub: &Value,
+    created: i64,
+) -> Result<(), MessageError> {
     let Some(org) = organization_of(app, sub).await? else {
         // The customer link may still be on its way (checkout completion): retry later.
         return Err(retry(anyhow::anyhow!("subscription for an unknown customer")));
     };
+    let sub_id = sub["id"].as_str().ok_or_else(|| reject("subscription without id"))?;
     let item = &sub["items"]["data"][0];
     let price = item["price"]["id"].as_str().unwrap_or_default();
     let tier = app
@@ -196,20 +210,53 @@ async fn subscription_changed(app: &App, sub: &Value, created: i64, deleted: boo
         .stripe
         .tier_for_price(price)
         .ok_or_else(|| reject(format!("price {price:?} is not a configured tier")))?;
-    let status = sub["status"].as_str().unwrap_or("incomplete");
+    // A deleted subscription is canceled whatever the payload's status says.
+    let status = if kind == "customer.subscription.deleted" {
+        "canceled"
+    } else {
+        sub["status"].as_str().unwrap_or("incomplete")
+    };
+    let rank = lifecycle::event_rank(created, status);
+    let subscribed_at = sub["created"].as_i64().unwrap_or(created);
     // Newer API versions keep the period on the item.
     let period_start = at(sub["current_period_start"].as_i64().or(item["current_period_start"].as_i64()));
     let period_end = at(sub["current_period_end"].as_i64().or(item["current_period_end"].as_i64()));
     let now = app.now();
     let existing = app.store.subscription(&org).await.map_err(retry)?;
+    let current = existing.as_ref().and_then(|e| {
+        e.stripe_subscription_id.as_deref().map(|id| Current {
+            subscription_id: id,
+            status: e.status.as_str(),
+            subscribed_at: e.subscribed_at.unwrap_or(e.source_event_created),
+        })
+    });
+    let guard = match &current {
+        Some(c) if c.subscription_id == sub_id => {
+            if !lifecycle::applies_over(rank, existing.as_ref().and_then(|e| e.order_rank)) {
+                tracing::info!(org = %org, created, status, "older subscription event ignored; newer state already applied");
+                return Ok(());
+            }
+            SubscriptionGuard::Newer
+        }
+        _ => {
+            if !lifecycle::replaces(current.as_ref(), &Other { status, subscribed_at }) {
+                tracing::info!(org = %org, subscription = sub_id, status, "event of a subscription that is not the current one; tier unchanged");
+                return Ok(());
+            }
+            SubscriptionGuard::Replacing {
+                subscription_id: current.as_ref().map(|c| c.subscription_id),
+                rank: existing.as_ref().and_then(|e| e.order_rank),
+            }
+        }
+    };
     let state = SubscriptionItem {
         pk: subscription_key(&org).pk,
         sk: subscription_key(&org).sk,
         organization_id: org.clone(),
-        stripe_subscription_id: sub["id"].as_str().map(str::to_owned),
+        stripe_subscription_id: Some(sub_id.to_owned()),
         stripe_price_id: Some(price.to_owned()),
         tier: tier.to_owned(),
-        status: if deleted { "canceled".into() } else { status.to_owned() },
+        status: status.to_owned(),
         current_period_start: period_start,
         current_period_end: period_end,
         cancel_at_period_end: sub["cancel_at_period_end"].as_bool().unwrap_or(false),
@@ -220,23 +267,75 @@ async fn subscription_changed(app: &App, sub: &Value, created: i64, deleted: boo
         lifetime_purchase_date: existing.as_ref().and_then(|e| e.lifetime_purchase_date),
         lifetime_purchase_amount_cents: existing.as_ref().and_then(|e| e.lifetime_purchase_amount_cents),
         source_event_created: created,
+        order_rank: Some(rank),
+        subscribed_at: Some(subscribed_at),
         created_at: existing.as_ref().map_or(now, |e| e.created_at),
         updated_at: now,
     };
-    if existing.as_ref().is_some_and(|e| e.is_lifetime) {
-        tracing::info!(org = %org, "lifetime account: subscription changes do not move the tier");
-        return Ok(());
+    if !app.store.put_subscription(&state, guard).await.map_err(retry)? {
+        let now_stored = app.store.subscription(&org).await.map_err(retry)?;
+        let outranked = now_stored.as_ref().is_some_and(|s| {
+            s.stripe_subscription_id.as_deref() == Some(sub_id) && !lifecycle::applies_over(rank, s.order_rank)
+        });
+        if outranked {
+            tracing::info!(org = %org, created, status, "older subscription event ignored; newer state already applied");
+            return Ok(());
+        }
+        // The state changed between our read and write (another subscription, a lifetime
+        // purchase): decide again.
+        return Err(retry(anyhow::anyhow!("subscription state changed while applying {event_id}")));
     }
-    if !app.store.put_subscription_if_newer(&state).await.map_err(retry)? {
-        tracing::info!(org = %org, created, "older subscription event ignored; newer state already applied");
-        return Ok(());
+    let plan = lifecycle::plan(subscribed(&state), lifetime_since(&state));
+    // A serving subscription's quota runs by its own period; otherwise by the calendar month.
+    let period = match plan {
+        Plan::Subscribed(_) => period_start.map(|p| p.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+        _ => Some(period::month_key(now)),
+    };
+    let changed_at = at(Some(created)).unwrap_or(now);
+    let reason = format!("{kind}: subscription {sub_id} is {status}");
+    move_to_plan(app, &org, plan, period.as_deref(), event_id, changed_at, reason).await
+}
+
+/// The stored subscription's part in choosing the plan (none for a lifetime-only item).
+fn subscribed(sub: &SubscriptionItem) -> Option<Subscribed<'_>> {
+    sub.stripe_subscription_id.as_ref().map(|_| Subscribed {
+        tier: sub.tier.as_str(),
+        status: sub.status.as_str(),
+        subscribed_at: sub.subscribed_at.unwrap_or(sub.source_event_created),
+    })
+}
+
+fn lifetime_since(sub: &SubscriptionItem) -> Option<i64> {
+    sub.is_lifetime.then(|| sub.lifetime_purchase_date.map_or(0, |d| d.timestamp()))
+}
+
+/// Puts the account on `plan`; a change of tier is written with its history entry, keyed by
+/// `cause` (the event) so a redelivery records nothing twice.
+async fn move_to_plan(
+    app: &App,
+    org: &OrganizationId,
+    plan: Plan<'_>,
+    usage_period: Option<&str>,
+    cause: &str,
+    changed_at: DateTime<Utc>,
+    reason: String,
+) -> Result<(), MessageError> {
+    let to = match plan {
+        Plan::Subscribed(tier) => tier.to_owned(),
+        Plan::Lifetime => "lifetime".to_owned(),
+        Plan::Free => app.catalog().free_tier.to_string(),
+    };
+    let now = app.now();
+    let from = app.store.get_account(org).await.map_err(retry)?.map(|a| a.tier.as_str().to_owned());
+    match from {
+        Some(from) if from != to => {
+            let change = PlanChange::new(org, &from, &to, changed_at, cause, reason, now);
+            let changed = app.store.change_plan(&change, usage_period, now).await.map_err(retry)?;
+            tracing::info!(org = %org, from = %from, to = %to, changed, "plan changed");
+            Ok(())
+        }
+        _ => app.store.set_account_tier(org, &to, usage_period, now).await.map_err(retry),
     }
-    let ended = deleted || matches!(status, "canceled" | "incomplete_expired" | "unpaid");
-    let starting = matches!(status, "incomplete");
-    let effective = if ended || starting { app.catalog().free_tier.to_string() } else { tier.to_owned() };
-    let period_key = period_start.map(|p| p.format("%Y-%m-%dT%H:%M:%SZ").to_string());
-    let period = if ended { Some(period::month_key(now)) } else { period_key };
-    app.store.set_account_tier(&org, &effective, period.as_deref(), now).await.map_err(retry)
 }
 
 async fn invoice_paid(app: &App, invoice: &Value, created: i64) -> Result<(), MessageError> {
@@ -252,8 +351,12 @@ async fn invoice_paid(app: &App, invoice: &Value, created: i64) -> Result<(), Me
     app.store.record_invoice_closed(&org, invoice_id, InvoiceClosed::Paid, created, app.now()).await.map_err(retry)?;
     tracing::info!(org = %org, invoice_id, paid_cents = paid, recorded, "invoice payment recorded");
     if invoice["billing_reason"].as_str() == Some("subscription_cycle") {
-        // A new billing period: the subscription's workflow quota starts again.
-        let start = at(invoice["lines"]["data"][0]["period"]["start"].as_i64());
+        // A renewal: the quota restarts at the period the subscription itself reports. The
+        // invoice's lines are no guide (a proration line for the old period often comes
+        // first); if the subscription's renewal event is still on its way, it resets then.
+        let sub = app.store.subscription(&org).await.map_err(retry)?;
+        let start =
+            sub.filter(|s| !s.is_lifetime && lifecycle::grants_service(&s.status)).and_then(|s| s.current_period_start);
         if let (Some(start), Some(account)) = (start, app.store.get_account(&org).await.map_err(retry)?) {
             let key = start.format("%Y-%m-%dT%H:%M:%SZ").to_string();
             app.store.set_account_tier(&org, account.tier.as_str(), Some(&key), app.now()).await.map_err(retry)?;
@@ -340,12 +443,15 @@ async fn invoice_payment_failed(app: &App, invoice: &Value, created: i64) -> Res
         tracing::info!(org = %org, invoice_id, attempts, created, "invoice already paid or a newer attempt applied; failure ignored");
         return Ok(());
     }
+    // Only a serving subscription falls past due; an ended or paused one keeps its status.
     if let Some(mut sub) = app.store.subscription(&org).await.map_err(retry)?
         && !sub.is_lifetime
+        && sub.order_rank.is_some()
+        && matches!(sub.status.as_str(), "active" | "trialing")
     {
         sub.status = "past_due".into();
         sub.updated_at = app.now();
-        app.store.put_subscription_if_newer(&sub).await.map_err(retry)?;
+        app.store.put_subscription(&sub, SubscriptionGuard::Newer).await.map_err(retry)?;
     }
     if attempts >= app.config.failed_payments_before_suspension {
         let suspended = Envelope::new(
@@ -363,7 +469,7 @@ async fn invoice_payment_failed(app: &App, invoice: &Value, created: i64) -> Res
     Ok(())
 }
 
-async fn charge_refunded(app: &App, charge: &Value) -> Result<(), MessageError> {
+async fn charge_refunded(app: &App, event_id: &str, charge: &Value, created: i64) -> Result<(), MessageError> {
     let payment_ref = id_of(&charge["payment_intent"]).unwrap_or_default();
     let Some(purchase) = app.store.purchase(payment_ref).await.map_err(retry)? else {
         tracing::info!(payment_ref, "refund of a payment that bought no credits; nothing to reverse");
@@ -372,6 +478,19 @@ async fn charge_refunded(app: &App, charge: &Value) -> Result<(), MessageError> 
     let refunded = charge["amount_refunded"].as_i64().unwrap_or_default();
     let reversed = app.store.reverse_purchase(&purchase, refunded, app.now()).await.map_err(retry)?;
     tracing::info!(org = %purchase.organization_id, reversed_cents = reversed, "refund reversed credits");
+    if purchase.kind == "lifetime" && refunded >= purchase.paid_cents {
+        // The lifetime plan was paid back in full: the account returns to what its
+        // subscription gives, or free.
+        let org = &purchase.organization_id;
+        let now = app.now();
+        app.store.unmark_lifetime(org, now).await.map_err(retry)?;
+        let sub = app.store.subscription(org).await.map_err(retry)?;
+        let plan = lifecycle::plan(sub.as_ref().and_then(subscribed), None);
+        let period = period::month_key(now);
+        let changed_at = at(Some(created)).unwrap_or(now);
+        let reason = "lifetime purchase refunded in full".to_owned();
+        move_to_plan(app, org, plan, Some(&period), event_id, changed_at, reason).await?;
+    }
     Ok(())
 }
 

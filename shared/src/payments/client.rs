@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use stripe::{ClientBuilder, IdempotencyKey, RequestStrategy, StripeRequest};
 use stripe_billing::billing_portal_session::CreateBillingPortalSession;
+use stripe_billing::subscription::UpdateSubscription;
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
     CreateCheckoutSessionPaymentIntentData, CreateCheckoutSessionSubscriptionData, ProductData,
@@ -175,6 +176,23 @@ impl StripeApi {
         let session =
             CreateBillingPortalSession::new().customer(customer).return_url(return_url).send(&self.client).await?;
         Ok(session.url)
+    }
+
+    /// Lets the subscription run to the end of its paid period and renew no more. The
+    /// idempotency key makes a repeated call (a redelivered event) one request.
+    pub async fn cancel_at_period_end(&self, subscription: &str, idempotency_key: &str) -> Result<(), PaymentError> {
+        let key = IdempotencyKey::new(idempotency_key).map_err(|e| PaymentError::IdempotencyKey(e.to_string()))?;
+        // Only the outcome matters: the answer is read as plain JSON, so a subscription shape
+        // newer (or older, as stripe-mock's) than this library's never fails a done request.
+        UpdateSubscription::new(subscription)
+            .cancel_at_period_end(true)
+            .build()
+            .customize::<miniserde::json::Value>()
+            .request_strategy(RequestStrategy::Idempotent(key))
+            .send(&self.client)
+            .await
+            .map_err(|e| PaymentError::or_not_found(e, "subscription"))?;
+        Ok(())
     }
 
     /// Attaches a payment method (created by Stripe.js) to the customer.

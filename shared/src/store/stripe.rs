@@ -7,6 +7,7 @@
 //! | Customer map | `STRIPE#<cus>` | `CUSTOMER` |
 //! | Purchase | `STRIPE_PAYMENT#<payment intent or session>` | `PURCHASE` |
 //! | Subscription | `ORG#<org>` | `SUBSCRIPTION` |
+//! | Plan change (history) | `ORG#<org>` | `PLAN#<timestamp>#<event id>` |
 //! | Invoice state | `ORG#<org>` | `STRIPEINV#<invoice>` |
 
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
@@ -170,10 +171,76 @@ pub struct SubscriptionItem {
     pub is_lifetime: bool,
     pub lifetime_purchase_date: Option<DateTime<Utc>>,
     pub lifetime_purchase_amount_cents: Option<Cents>,
-    /// Stripe `created` time of the event this state came from; older events never overwrite it.
+    /// Stripe `created` time of the event this state came from.
     pub source_event_created: i64,
+    /// [`event_rank`](crate::domain::subscription::event_rank) of that event: an event of the
+    /// same subscription is written only over a rank not above its own.
+    #[serde(default)]
+    pub order_rank: Option<i64>,
+    /// The subscription object's own `created` (when the customer subscribed): a later
+    /// subscription may replace an earlier one, never the other way round.
+    #[serde(default)]
+    pub subscribed_at: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// What must still hold when a subscription state is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscriptionGuard<'a> {
+    /// The stored state is of the same subscription and of a rank not above the new one.
+    Newer,
+    /// The stored state is exactly the one read (its subscription id and rank): another
+    /// subscription replaces it.
+    Replacing { subscription_id: Option<&'a str>, rank: Option<i64> },
+}
+
+const PLAN_PREFIX: &str = "PLAN#";
+
+/// One change of the organization's tier (`ORG#<org>` / `PLAN#<timestamp>#<event id>`),
+/// written once with the change it records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanChange {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub organization_id: OrganizationId,
+    pub from_tier: String,
+    pub to_tier: String,
+    /// When the change happened (the Stripe event's `created`).
+    pub changed_at: DateTime<Utc>,
+    /// Why, in words (event type and the subscription's status).
+    pub reason: String,
+    /// What made it: `stripe:<event id>`.
+    pub source: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl PlanChange {
+    /// The entry for a change caused by `cause` (an event id), keyed by it so a redelivery
+    /// finds the entry already written.
+    pub fn new(
+        org: &OrganizationId,
+        from_tier: &str,
+        to_tier: &str,
+        changed_at: DateTime<Utc>,
+        cause: &str,
+        reason: String,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            pk: keys::org_partition(org),
+            sk: format!("{PLAN_PREFIX}{}#{cause}", timestamp(changed_at)),
+            organization_id: org.clone(),
+            from_tier: from_tier.to_owned(),
+            to_tier: to_tier.to_owned(),
+            changed_at,
+            reason,
+            source: format!("stripe:{cause}"),
+            recorded_at: now,
+        }
+    }
 }
 
 /// `suspension_reason` of an account suspended because an invoice went unpaid. Any other
@@ -482,18 +549,133 @@ impl Store {
         self.get_item(subscription_key(org)).await
     }
 
-    /// Stores `state` unless a newer Stripe event already did: `false` when `state` is older.
-    pub async fn put_subscription_if_newer(&self, state: &SubscriptionItem) -> Result<bool, StoreError> {
+    /// Stores `state` if `guard` still holds: `false` when it does not (a newer event of the
+    /// same subscription applied, or the subscription read before has changed meanwhile).
+    pub async fn put_subscription(
+        &self,
+        state: &SubscriptionItem,
+        guard: SubscriptionGuard<'_>,
+    ) -> Result<bool, StoreError> {
+        let mut request = self.client().put_item().table_name(self.table()).set_item(Some(encode(state)?));
+        match guard {
+            SubscriptionGuard::Newer => {
+                let (Some(id), Some(rank)) = (&state.stripe_subscription_id, state.order_rank) else {
+                    return Err(StoreError::Dynamo {
+                        operation: "PutItem",
+                        message: "a subscription state without id or rank cannot be ordered".into(),
+                    });
+                };
+                // A lifetime purchase applied meanwhile is kept: the write is refused and retried.
+                request = request
+                    .condition_expression(
+                        "stripe_subscription_id = :sid AND (attribute_not_exists(order_rank) OR order_rank <= :rank) \
+                         AND is_lifetime = :lt",
+                    )
+                    .expression_attribute_values(":lt", AttributeValue::Bool(state.is_lifetime))
+                    .expression_attribute_values(":sid", AttributeValue::S(id.clone()))
+                    .expression_attribute_values(":rank", AttributeValue::N(rank.to_string()));
+            }
+            SubscriptionGuard::Replacing { subscription_id: None, .. } => {
+                // Nothing stored yet, or a state no subscription wrote (a lifetime plan).
+                request = request
+                    .condition_expression(
+                        "attribute_not_exists(PK) OR ((attribute_not_exists(stripe_subscription_id) \
+                         OR attribute_type(stripe_subscription_id, :null)) AND is_lifetime = :lt)",
+                    )
+                    .expression_attribute_values(":null", AttributeValue::S("NULL".into()))
+                    .expression_attribute_values(":lt", AttributeValue::Bool(state.is_lifetime));
+            }
+            SubscriptionGuard::Replacing { subscription_id: Some(current), rank } => {
+                request = request
+                    .expression_attribute_values(":cur", AttributeValue::S(current.into()))
+                    .expression_attribute_values(":lt", AttributeValue::Bool(state.is_lifetime))
+                    .condition_expression(match rank {
+                        Some(_) => "stripe_subscription_id = :cur AND order_rank = :currank AND is_lifetime = :lt",
+                        None => {
+                            "stripe_subscription_id = :cur AND attribute_not_exists(order_rank) AND is_lifetime = :lt"
+                        }
+                    });
+                if let Some(rank) = rank {
+                    request = request.expression_attribute_values(":currank", AttributeValue::N(rank.to_string()));
+                }
+            }
+        }
+        written("PutItem", request.send().await)
+    }
+
+    /// Records the lifetime purchase on the subscription item, keeping whatever subscription
+    /// it describes (creating a lifetime-only item if there is none).
+    pub async fn mark_lifetime(
+        &self,
+        org: &OrganizationId,
+        purchased_at: DateTime<Utc>,
+        paid: Cents,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key_item(&subscription_key(org))))
+            .update_expression(
+                "SET is_lifetime = :t, lifetime_purchase_date = :at, lifetime_purchase_amount_cents = :paid, \
+                 updated_at = :now, organization_id = if_not_exists(organization_id, :org), \
+                 tier = if_not_exists(tier, :lifetime), #st = if_not_exists(#st, :active), \
+                 cancel_at_period_end = if_not_exists(cancel_at_period_end, :f), \
+                 source_event_created = if_not_exists(source_event_created, :created), \
+                 created_at = if_not_exists(created_at, :now)",
+            )
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .expression_attribute_values(":f", AttributeValue::Bool(false))
+            .expression_attribute_values(":at", AttributeValue::S(timestamp(purchased_at)))
+            .expression_attribute_values(":paid", AttributeValue::N(paid.to_string()))
+            .expression_attribute_values(":now", AttributeValue::S(timestamp(now)))
+            .expression_attribute_values(":org", AttributeValue::S(org.to_string()))
+            .expression_attribute_values(":lifetime", AttributeValue::S("lifetime".into()))
+            .expression_attribute_values(":active", AttributeValue::S("active".into()))
+            .expression_attribute_values(":created", AttributeValue::N(purchased_at.timestamp().to_string()))
+            .send()
+            .await
+            .map_err(|e| StoreError::from_sdk("UpdateItem", e))?;
+        Ok(())
+    }
+
+    /// Takes the lifetime plan away (its purchase was refunded); the subscription part stays.
+    pub async fn unmark_lifetime(&self, org: &OrganizationId, now: DateTime<Utc>) -> Result<bool, StoreError> {
         let result = self
             .client()
-            .put_item()
+            .update_item()
             .table_name(self.table())
-            .set_item(Some(encode(state)?))
-            .condition_expression("attribute_not_exists(PK) OR source_event_created <= :created")
-            .expression_attribute_values(":created", AttributeValue::N(state.source_event_created.to_string()))
+            .set_key(Some(key_item(&subscription_key(org))))
+            .update_expression("SET is_lifetime = :f, updated_at = :now")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":f", AttributeValue::Bool(false))
+            .expression_attribute_values(":now", AttributeValue::S(timestamp(now)))
             .send()
             .await;
-        written("PutItem", result)
+        written("UpdateItem", result)
+    }
+
+    /// Records that Stripe was told to end `subscription` at its period end.
+    pub async fn set_cancel_at_period_end(
+        &self,
+        org: &OrganizationId,
+        subscription: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key_item(&subscription_key(org))))
+            .update_expression("SET cancel_at_period_end = :t, updated_at = :now")
+            .condition_expression("stripe_subscription_id = :sid")
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .expression_attribute_values(":sid", AttributeValue::S(subscription.into()))
+            .expression_attribute_values(":now", AttributeValue::S(timestamp(now)))
+            .send()
+            .await;
+        written("UpdateItem", result)
     }
 
     /// Puts the account on `tier`. When `usage_period` names a new subscription period, the
@@ -505,32 +687,105 @@ impl Store {
         usage_period: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut request = self
-            .client()
+        let (expression, values) = self.tier_update(org, tier, usage_period, now).await?;
+        self.client()
             .update_item()
             .table_name(self.table())
             .set_key(Some(key_item(&keys::account(org))))
             .condition_expression("attribute_exists(PK)")
-            .expression_attribute_values(":tier", AttributeValue::S(tier.into()))
-            .expression_attribute_values(":now", AttributeValue::S(timestamp(now)))
-            .expression_attribute_values(":one", AttributeValue::N("1".into()));
-        let mut set = "tier = :tier, updated_at = :now".to_owned();
-        if let Some(period) = usage_period {
-            // A different period resets usage; the same period keeps it (events repeat).
-            let account = self.get_account(org).await?;
-            if account.is_some_and(|a| a.usage_period != period) {
-                set.push_str(", usage_period = :period, period_used = :zero");
-                request = request
-                    .expression_attribute_values(":period", AttributeValue::S(period.into()))
-                    .expression_attribute_values(":zero", AttributeValue::N("0".into()));
-            }
-        }
-        request
-            .update_expression(format!("SET {set} ADD version :one"))
+            .update_expression(expression)
+            .set_expression_attribute_values(Some(values))
             .send()
             .await
             .map_err(|e| StoreError::from_sdk("UpdateItem", e))?;
         Ok(())
+    }
+
+    /// Moves the account to another tier together with its history entry, in one transaction,
+    /// once per entry: `false` when that entry was already written (the change was applied).
+    pub async fn change_plan(
+        &self,
+        change: &PlanChange,
+        usage_period: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let org = &change.organization_id;
+        let (expression, values) = self.tier_update(org, &change.to_tier, usage_period, now).await?;
+        let account = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(key_item(&keys::account(org))))
+            .condition_expression("attribute_exists(PK)")
+            .update_expression(expression)
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(build_err)?;
+        let history = Put::builder()
+            .table_name(self.table())
+            .set_item(Some(encode(change)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(build_err)?;
+        let result = self
+            .client()
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(history).build())
+            .transact_items(TransactWriteItem::builder().update(account).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if first_condition_failed(&err) => Ok(false),
+            Err(err) => Err(StoreError::from_sdk("TransactWriteItems", err)),
+        }
+    }
+
+    /// The organization's plan history, oldest first.
+    pub async fn plan_history(&self, org: &OrganizationId) -> Result<Vec<PlanChange>, StoreError> {
+        let page = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .consistent_read(true)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .expression_attribute_values(":pk", AttributeValue::S(keys::org_partition(org)))
+            .expression_attribute_values(":prefix", AttributeValue::S(PLAN_PREFIX.into()))
+            .send()
+            .await
+            .map_err(|e| StoreError::from_sdk("Query", e))?;
+        let decode = |item| {
+            serde_dynamo::from_item(item).map_err(|source| StoreError::Decode {
+                pk: keys::org_partition(org),
+                sk: PLAN_PREFIX.to_owned(),
+                source,
+            })
+        };
+        page.items.unwrap_or_default().into_iter().map(decode).collect()
+    }
+
+    /// The update expression and values that put the account on `tier`, resetting the period's
+    /// usage when `usage_period` differs from the stored one (the same period keeps it: events repeat).
+    async fn tier_update(
+        &self,
+        org: &OrganizationId,
+        tier: &str,
+        usage_period: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(String, std::collections::HashMap<String, AttributeValue>), StoreError> {
+        let mut values = std::collections::HashMap::from([
+            (":tier".to_owned(), AttributeValue::S(tier.into())),
+            (":now".to_owned(), AttributeValue::S(timestamp(now))),
+            (":one".to_owned(), AttributeValue::N("1".into())),
+        ]);
+        let mut set = "tier = :tier, updated_at = :now".to_owned();
+        if let Some(period) = usage_period {
+            let account = self.get_account(org).await?;
+            if account.is_some_and(|a| a.usage_period != period) {
+                set.push_str(", usage_period = :period, period_used = :zero");
+                values.insert(":period".into(), AttributeValue::S(period.into()));
+                values.insert(":zero".into(), AttributeValue::N("0".into()));
+            }
+        }
+        Ok((format!("SET {set} ADD version :one"), values))
     }
 
     /// The account's status and, when suspended for non-payment, the invoice holding it.

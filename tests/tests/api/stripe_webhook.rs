@@ -608,3 +608,243 @@ async fn a_publish_whose_answer_was_lost_is_repeated_with_the_same_envelope_id()
         "subscribers deduplicating on the id see each change once"
     );
 }
+
+/// A subscription object as Stripe sends it: `subscribed_at` is the object's own `created`.
+fn subscription_object(id: &str, org: &str, price: &str, status: &str, subscribed_at: i64, period_start: i64) -> Value {
+    json!({ "id": id, "object": "subscription", "customer": format!("cus_{org}"), "status": status,
+            "created": subscribed_at, "cancel_at_period_end": false, "metadata": { "organization_id": org },
+            "items": { "data": [{ "price": { "id": price }, "current_period_start": period_start,
+                                  "current_period_end": period_start + 2_592_000 }] } })
+}
+
+async fn stored_subscription(ctx: &TestContext, org: &str) -> billing::store::stripe::SubscriptionItem {
+    ctx.app.store.subscription(&OrganizationId::parse(org).unwrap()).await.unwrap().expect("a subscription item")
+}
+
+async fn tier(ctx: &TestContext, org: &str) -> String {
+    ctx.stored_account(org).await.tier.as_str().to_owned()
+}
+
+#[tokio::test]
+async fn every_ordering_and_duplicate_of_a_checkouts_subscription_events_ends_in_the_same_tier() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    let orders: Vec<Vec<usize>> = vec![
+        vec![0, 1],
+        vec![1, 0],
+        vec![1, 2],
+        vec![2, 1],
+        vec![0, 2],
+        vec![2, 0],
+        vec![0, 1, 2],
+        vec![0, 2, 1],
+        vec![1, 0, 2],
+        vec![1, 2, 0],
+        vec![2, 0, 1],
+        vec![2, 1, 0],
+    ];
+    let mut expected = Vec::new();
+    // Spread 0: Stripe's usual case, every event in the same second.
+    for spread in [0, 1] {
+        for (n, order) in orders.iter().enumerate() {
+            let org = format!("perm-{spread}-{n}");
+            ctx.account(&org).await;
+            let t = 1_800_000_000;
+            let sub = |status: &str| subscription_object(&format!("sub_{org}"), &org, "price_pro", status, t, t);
+            let events = [
+                event(&format!("evt_{org}_c"), "customer.subscription.created", t, sub("incomplete")),
+                event(&format!("evt_{org}_u"), "customer.subscription.updated", t + spread, sub("active")),
+                event(&format!("evt_{org}_d"), "customer.subscription.deleted", t + 2 * spread, sub("canceled")),
+            ];
+            for &i in order {
+                assert_eq!(deliver(&ctx, &server, &events[i]).await.status, 200);
+            }
+            // Each again under a new id, as a redelivery after a crash before the marker.
+            for &i in order {
+                let mut again = events[i].clone();
+                again["id"] = json!(format!("{}_again", events[i]["id"].as_str().unwrap()));
+                assert_eq!(deliver(&ctx, &server, &again).await.status, 200);
+            }
+            let deleted = order.contains(&2);
+            let newest = if deleted { "canceled" } else { "active" };
+            expected.push((org, order.clone(), if deleted { "free" } else { "pro" }, newest));
+        }
+    }
+    process_queue(&ctx).await;
+
+    for (org, order, want_tier, want_status) in expected {
+        let sub = stored_subscription(&ctx, &org).await;
+        assert_eq!(
+            (tier(&ctx, &org).await.as_str(), sub.status.as_str()),
+            (want_tier, want_status),
+            "{org}: order {order:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_old_replaced_subscriptions_events_never_move_a_paying_customer() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    ctx.account("replaced").await;
+    let old = |status: &str| subscription_object("sub_old", "replaced", "price_starter", status, 1_000, 1_000);
+    let new = subscription_object("sub_new", "replaced", "price_pro", "active", 2_000, 2_000);
+    deliver(&ctx, &server, &event("evt_old_on", "customer.subscription.updated", 1_000, old("active"))).await;
+    deliver(&ctx, &server, &event("evt_new_on", "customer.subscription.updated", 2_000, new)).await;
+    process_queue(&ctx).await;
+    assert_eq!(tier(&ctx, "replaced").await, "pro", "the later subscription took over");
+
+    // The old one is updated, then canceled, after the new one took over.
+    deliver(&ctx, &server, &event("evt_old_upd", "customer.subscription.updated", 2_500, old("active"))).await;
+    deliver(&ctx, &server, &event("evt_old_del", "customer.subscription.deleted", 3_000, old("canceled"))).await;
+    process_queue(&ctx).await;
+
+    assert_eq!(tier(&ctx, "replaced").await, "pro", "still paying for sub_new");
+    let sub = stored_subscription(&ctx, "replaced").await;
+    assert_eq!((sub.stripe_subscription_id.as_deref(), sub.status.as_str()), (Some("sub_new"), "active"));
+}
+
+#[tokio::test]
+async fn a_paused_or_unpaid_subscription_gives_free_service_while_its_record_keeps_the_status() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    ctx.account("paused").await;
+    let sub = |status: &str| subscription_object("sub_paused", "paused", "price_pro", status, 1_000, 1_000);
+    let steps = [("active", "pro"), ("paused", "free"), ("active", "pro"), ("unpaid", "free")];
+    for (n, (status, want)) in steps.into_iter().enumerate() {
+        let created = 1_000 + i64::try_from(n).unwrap() * 100;
+        deliver(&ctx, &server, &event(&format!("evt_p{n}"), "customer.subscription.updated", created, sub(status)))
+            .await;
+        process_queue(&ctx).await;
+        let stored = stored_subscription(&ctx, "paused").await;
+        assert_eq!(
+            (tier(&ctx, "paused").await.as_str(), stored.status.as_str(), stored.tier.as_str()),
+            (want, status, "pro"),
+            "after {status}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn each_applied_plan_change_is_recorded_once_in_the_history() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    ctx.account("history").await;
+    let sub = |status: &str| subscription_object("sub_h", "history", "price_pro", status, 1_000, 1_000);
+    let events = [
+        event("evt_h_created", "customer.subscription.created", 1_000, sub("incomplete")),
+        event("evt_h_active", "customer.subscription.updated", 1_000, sub("active")),
+        event("evt_h_deleted", "customer.subscription.deleted", 5_000, sub("canceled")),
+    ];
+    for e in &events {
+        deliver(&ctx, &server, e).await;
+    }
+    process_queue(&ctx).await;
+    // Redelivered from the queue as if the processor died before marking them processed.
+    for e in &events {
+        ctx.app.store.set_stripe_event_status(e["id"].as_str().unwrap(), "queued").await.unwrap();
+        redeliver_to_processor(&ctx, e).await;
+    }
+
+    let history = ctx.app.store.plan_history(&OrganizationId::parse("history").unwrap()).await.unwrap();
+    let steps: Vec<_> = history.iter().map(|h| (h.from_tier.as_str(), h.to_tier.as_str(), h.source.as_str())).collect();
+    assert_eq!(steps, [("free", "pro", "stripe:evt_h_active"), ("pro", "free", "stripe:evt_h_deleted")]);
+    assert_eq!(history[1].changed_at.timestamp(), 5_000);
+    assert!(history[1].reason.contains("canceled"), "{:?}", history[1].reason);
+}
+
+#[tokio::test]
+async fn a_renewal_invoice_with_a_proration_line_first_keeps_the_quota_of_the_subscriptions_own_period() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    ctx.account("renew").await;
+    ctx.app.store.link_customer(&OrganizationId::parse("renew").unwrap(), "cus_renew").await.unwrap();
+    let (first, second) = (1_800_000_000, 1_802_592_000);
+    let sub = |period: i64| subscription_object("sub_renew", "renew", "price_pro", "active", first, period);
+    deliver(&ctx, &server, &event("evt_r_on", "customer.subscription.updated", first, sub(first))).await;
+    // Stripe renews the subscription: the new period starts and the quota with it.
+    deliver(&ctx, &server, &event("evt_r_renew", "customer.subscription.updated", second, sub(second))).await;
+    process_queue(&ctx).await;
+    ctx.update_account("renew", "SET period_used = :n", &[(":n", AttributeValue::N("4".into()))]).await;
+
+    // The renewal invoice lists a proration for part of the old period before the new period.
+    let invoice = json!({ "id": "in_renew", "object": "invoice", "customer": "cus_renew", "subscription": "sub_renew",
+        "amount_paid": 9_000, "billing_reason": "subscription_cycle", "lines": { "data": [
+            { "proration": true, "period": { "start": first + 1_000_000, "end": second } },
+            { "proration": false, "period": { "start": second, "end": second + 2_592_000 } } ] } });
+    deliver(&ctx, &server, &event("evt_r_paid", "invoice.paid", second + 60, invoice)).await;
+    process_queue(&ctx).await;
+
+    let account = ctx.stored_account("renew").await;
+    assert_eq!(
+        (account.usage_period.as_str(), account.period_used),
+        ("2027-02-14T08:00:00Z", 4),
+        "runs already made in the new period still count"
+    );
+}
+
+#[tokio::test]
+async fn buying_lifetime_with_an_active_subscription_ends_it_at_period_end_instead_of_billing_again() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    ctx.account("lifesub").await;
+    ctx.app.store.link_customer(&OrganizationId::parse("lifesub").unwrap(), "cus_lifesub").await.unwrap();
+    let sub = |status: &str| subscription_object("sub_lifesub", "lifesub", "price_pro", status, 1_000, 1_000);
+    deliver(&ctx, &server, &event("evt_ls_on", "customer.subscription.updated", 1_000, sub("active"))).await;
+    process_queue(&ctx).await;
+    assert_eq!(tier(&ctx, "lifesub").await, "pro");
+
+    let life = checkout("cs_lifesub", "lifesub", "lifetime", 49_900, json!({}));
+    deliver(&ctx, &server, &event("evt_ls_life", "checkout.session.completed", 2_000, life.clone())).await;
+    // The same purchase reported again under another event id.
+    deliver(&ctx, &server, &event("evt_ls_life2", "checkout.session.async_payment_succeeded", 2_001, life)).await;
+    process_queue(&ctx).await;
+
+    let stored = stored_subscription(&ctx, "lifesub").await;
+    assert_eq!(tier(&ctx, "lifesub").await, "lifetime");
+    assert!(stored.cancel_at_period_end, "Stripe was told to stop renewing sub_lifesub");
+    assert_eq!((stored.stripe_subscription_id.as_deref(), stored.is_lifetime), (Some("sub_lifesub"), true));
+
+    // Stripe confirms, and at period end deletes it: later events still apply to the record.
+    let mut ending = sub("active");
+    ending["cancel_at_period_end"] = json!(true);
+    deliver(&ctx, &server, &event("evt_ls_upd", "customer.subscription.updated", 3_000, ending)).await;
+    deliver(&ctx, &server, &event("evt_ls_del", "customer.subscription.deleted", 4_000, sub("canceled"))).await;
+    process_queue(&ctx).await;
+
+    let stored = stored_subscription(&ctx, "lifesub").await;
+    assert_eq!((stored.status.as_str(), stored.source_event_created), ("canceled", 4_000));
+    assert_eq!(tier(&ctx, "lifesub").await, "lifetime", "lifetime is what an ended subscription falls back to");
+    let history = ctx.app.store.plan_history(&OrganizationId::parse("lifesub").unwrap()).await.unwrap();
+    let steps: Vec<_> = history.iter().map(|h| (h.from_tier.as_str(), h.to_tier.as_str())).collect();
+    assert_eq!(steps, [("free", "pro"), ("pro", "lifetime")]);
+}
+
+#[tokio::test]
+async fn a_fully_refunded_lifetime_purchase_returns_the_account_to_free_with_a_history_entry() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    ctx.account("liferef").await;
+    let life = checkout("cs_liferef", "liferef", "lifetime", 49_900, json!({}));
+    deliver(&ctx, &server, &event("evt_lr_life", "checkout.session.completed", 1_000, life)).await;
+    let charge = |refunded: i64| {
+        json!({ "id": "ch_lr", "object": "charge", "customer": "cus_liferef",
+        "payment_intent": "pi_cs_liferef", "amount": 49_900, "amount_refunded": refunded })
+    };
+    deliver(&ctx, &server, &event("evt_lr_part", "charge.refunded", 2_000, charge(10_000))).await;
+    process_queue(&ctx).await;
+    assert_eq!(tier(&ctx, "liferef").await, "lifetime", "a partial refund keeps the plan");
+
+    deliver(&ctx, &server, &event("evt_lr_full", "charge.refunded", 3_000, charge(49_900))).await;
+    process_queue(&ctx).await;
+
+    assert_eq!(tier(&ctx, "liferef").await, "free");
+    assert!(!stored_subscription(&ctx, "liferef").await.is_lifetime);
+    let history = ctx.app.store.plan_history(&OrganizationId::parse("liferef").unwrap()).await.unwrap();
+    let last = history.last().expect("history entries");
+    assert_eq!(
+        (last.from_tier.as_str(), last.to_tier.as_str(), last.source.as_str()),
+        ("lifetime", "free", "stripe:evt_lr_full")
+    );
+    assert_eq!(history.len(), 2, "{history:?}");
+}
