@@ -146,6 +146,28 @@ impl From<crate::api::costs::QueryError> for ApiError {
     }
 }
 
+impl From<crate::flows::subscriptions::manage::SubscriptionError> for ApiError {
+    fn from(err: crate::flows::subscriptions::manage::SubscriptionError) -> Self {
+        use crate::flows::subscriptions::manage::SubscriptionError as E;
+        let conflict = |code: &'static str, err: &E| Self::Conflict { code, detail: err.to_string() };
+        match err {
+            E::Store(e) => e.into(),
+            E::Payment(e) => e.into(),
+            E::InvalidTier(..) => Self::bad_request("invalid_tier", err.to_string()),
+            E::ToFree => Self::bad_request("use_cancel", err.to_string()),
+            E::NoSubscription => conflict("no_subscription", &err),
+            E::Ended => conflict("subscription_ended", &err),
+            E::CancellationPending => conflict("cancellation_pending", &err),
+            E::SameTier(_) => conflict("same_tier", &err),
+            E::NoPrice(_) => conflict("tier_unavailable", &err),
+            E::PastDue => conflict("subscription_past_due", &err),
+            E::Busy => {
+                Self::TooManyRequests { code: "subscription_busy", detail: err.to_string(), retry_after_secs: 2 }
+            }
+        }
+    }
+}
+
 impl From<crate::store::cursor::CursorError> for ApiError {
     fn from(err: crate::store::cursor::CursorError) -> Self {
         Self::bad_request("invalid_cursor", err.to_string())

@@ -70,6 +70,12 @@ pub enum DomainEvent {
         limit_usd: Decimal,
         hard_cap: bool,
     },
+    /// The storage in use rose above the plan's limit (announced once per crossing).
+    StorageLimitExceeded {
+        #[serde(with = "rust_decimal::serde::float")]
+        used_gb: Decimal,
+        limit_gb: u32,
+    },
 }
 
 impl DomainEvent {
@@ -82,11 +88,12 @@ impl DomainEvent {
             Self::PaymentFailed { .. } => "PaymentFailed",
             Self::AccountSuspended { .. } => "AccountSuspended",
             Self::AccountReactivated { .. } => "AccountReactivated",
+            Self::StorageLimitExceeded { .. } => "StorageLimitExceeded",
         }
     }
 
     /// Every event type, for checks that each has a subscriber.
-    pub const NAMES: [&'static str; 7] = [
+    pub const NAMES: [&'static str; 8] = [
         "CostRecorded",
         "QuotaExhausted",
         "BudgetWarning",
@@ -94,6 +101,7 @@ impl DomainEvent {
         "PaymentFailed",
         "AccountSuspended",
         "AccountReactivated",
+        "StorageLimitExceeded",
     ];
 }
 

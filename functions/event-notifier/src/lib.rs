@@ -50,5 +50,8 @@ pub fn notification_text(envelope: &Envelope) -> String {
             "{org}: {month} spend ${spent_usd} reached the ${limit_usd} budget{}",
             if *hard_cap { "; new runs are blocked" } else { "" }
         ),
+        StorageLimitExceeded { used_gb, limit_gb } => {
+            format!("{org}: storage in use ({used_gb} GB) is above the plan's {limit_gb} GB")
+        }
     }
 }

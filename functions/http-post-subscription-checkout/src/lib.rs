@@ -1,7 +1,9 @@
 //! `POST /api/billing/account/{organization_id}/subscription/checkout`
 //! `{tier, success_url?, cancel_url?}` → `{checkout_url, session_id}`. The tier must be a
 //! subscribable tier of the catalog with a configured Stripe price; promotion codes are allowed.
+//! An organization with a subscription already gets `409 already_subscribed` (change plan).
 
+use billing::domain::subscription as lifecycle;
 use billing::flows::checkout::checkout;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_org, json_body, ok_json};
@@ -32,6 +34,16 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
         .tier_prices
         .get(tier.id.as_str())
         .ok_or_else(|| ApiError::Unavailable(format!("tier {} has no Stripe price configured", tier.id)))?;
+    let current = app.store.subscription(&org).await?;
+    if let Some(sub) = current.filter(|s| s.stripe_subscription_id.is_some() && lifecycle::is_open(&s.status)) {
+        return Err(ApiError::Conflict {
+            code: "already_subscribed",
+            detail: format!(
+                "The organization already has a {} subscription ({}); change plan with /subscription/change instead.",
+                sub.tier, sub.status
+            ),
+        });
+    }
     let item = CheckoutItem::Price(price.clone());
     let response = checkout(
         &app,

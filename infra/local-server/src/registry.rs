@@ -8,7 +8,7 @@ use std::sync::Arc;
 use billing::lambda::{HttpHandler, ScheduleHandler, SqsHandler, StreamHandler};
 
 pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
-    let handlers: [(&'static str, Arc<dyn HttpHandler>); 23] = [
+    let handlers: [(&'static str, Arc<dyn HttpHandler>); 29] = [
         ("http-get-config", Arc::new(http_get_config::handle)),
         ("http-get-plans", Arc::new(http_get_plans::handle)),
         ("http-get-account", Arc::new(http_get_account::handle)),
@@ -27,6 +27,12 @@ pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
         ("http-post-pack-checkout", Arc::new(http_post_pack_checkout::handle)),
         ("http-post-lifetime-checkout", Arc::new(http_post_lifetime_checkout::handle)),
         ("http-post-subscription-checkout", Arc::new(http_post_subscription_checkout::handle)),
+        ("http-get-subscription", Arc::new(http_get_subscription::handle)),
+        ("http-get-subscription-history", Arc::new(http_get_subscription_history::handle)),
+        ("http-get-subscription-preview", Arc::new(http_get_subscription_preview::handle)),
+        ("http-post-subscription-cancel", Arc::new(http_post_subscription_cancel::handle)),
+        ("http-post-subscription-reactivate", Arc::new(http_post_subscription_reactivate::handle)),
+        ("http-post-subscription-change", Arc::new(http_post_subscription_change::handle)),
         ("http-post-portal", Arc::new(http_post_portal::handle)),
         ("http-get-credits", Arc::new(http_get_credits::handle)),
         ("http-post-payment-method", Arc::new(http_post_payment_method::handle)),

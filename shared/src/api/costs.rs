@@ -43,6 +43,13 @@ pub enum UsageMessage {
         reason: Option<String>,
     },
     LlmCall(LlmCall),
+    /// How much storage the organization uses now (the workflow engine reports it).
+    StorageSnapshot {
+        organization_id: OrganizationId,
+        #[serde(deserialize_with = "super::usd::deserialize")]
+        used_gb: Decimal,
+        recorded_at: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 impl UsageMessage {
@@ -51,7 +58,8 @@ impl UsageMessage {
             Self::RunCompleted { organization_id, .. }
             | Self::RunFailed { organization_id, .. }
             | Self::RunCancelled { organization_id, .. }
-            | Self::LlmCall(LlmCall { organization_id, .. }) => organization_id,
+            | Self::LlmCall(LlmCall { organization_id, .. })
+            | Self::StorageSnapshot { organization_id, .. } => organization_id,
         }
     }
 }

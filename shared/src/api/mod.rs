@@ -5,6 +5,7 @@ pub mod account;
 pub mod config;
 pub mod costs;
 pub mod quota;
+pub mod subscription;
 pub mod usd;
 
 pub use account::BillingAccountResponse;

@@ -38,6 +38,12 @@ pub fn grants_service(status: &str) -> bool {
     matches!(status, "active" | "trialing" | "past_due")
 }
 
+/// Whether the subscription still exists for billing purposes (serving, paused or unpaid):
+/// a second one alongside it would bill twice.
+pub fn is_open(status: &str) -> bool {
+    lifecycle_rank(status) == 1
+}
+
 /// Which plan the organization is on, from its subscription and its lifetime purchase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Plan<'a> {
@@ -97,6 +103,78 @@ pub fn replaces(current: Option<&Current<'_>>, other: &Other<'_>) -> bool {
         return false;
     }
     is_terminal(current.status) || (lifecycle_rank(other.status) == 1)
+}
+
+/// Why the plan changed, as the history shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeCause {
+    Checkout,
+    Upgrade,
+    Downgrade,
+    Cancellation,
+    PaymentFailure,
+    LifetimePurchase,
+    LifetimeRefund,
+    /// Changed in Stripe itself (customer portal, dashboard).
+    Stripe,
+    Admin,
+}
+
+/// What a customer asked of their subscription through the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Request {
+    CancelAtPeriodEnd,
+    CancelNow,
+    Reactivate,
+    Upgrade,
+    Downgrade,
+}
+
+/// A customer's request as far as explaining a later plan change goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Asked<'a> {
+    pub request: Request,
+    pub tier: Option<&'a str>,
+}
+
+/// Why a subscription's new state moved the plan to `to`: the customer's request when the
+/// state is what they asked for (`true`: the request is fulfilled), otherwise read from the
+/// status. `from_subscribed` says whether the plan left was a subscription's.
+pub fn cause_of(status: &str, from_subscribed: bool, to: &str, asked: Option<Asked<'_>>) -> (ChangeCause, bool) {
+    if let Some(asked) = asked {
+        match asked.request {
+            Request::Upgrade if asked.tier == Some(to) => return (ChangeCause::Upgrade, true),
+            Request::Downgrade if asked.tier == Some(to) => return (ChangeCause::Downgrade, true),
+            Request::CancelAtPeriodEnd | Request::CancelNow if is_terminal(status) => {
+                return (ChangeCause::Cancellation, true);
+            }
+            _ => {}
+        }
+    }
+    let cause = if is_terminal(status) {
+        ChangeCause::Cancellation
+    } else if !grants_service(status) {
+        ChangeCause::PaymentFailure
+    } else if !from_subscribed {
+        ChangeCause::Checkout
+    } else {
+        ChangeCause::Stripe
+    };
+    (cause, false)
+}
+
+/// Which way a plan change goes, by monthly price: an upgrade applies now (prorated), a
+/// downgrade at the end of the period already paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Upgrade,
+    Downgrade,
+}
+
+pub fn direction(from_monthly: rust_decimal::Decimal, to_monthly: rust_decimal::Decimal) -> Direction {
+    if to_monthly >= from_monthly { Direction::Upgrade } else { Direction::Downgrade }
 }
 
 #[cfg(test)]
@@ -189,5 +267,38 @@ mod tests {
         // After the current one ended, a newer one replaces it in any state.
         assert!(replaces(Some(&canceled), &Other { status: "incomplete", subscribed_at: 200 }));
         assert!(replaces(None, &Other { status: "canceled", subscribed_at: 1 }));
+    }
+    #[test]
+    fn a_change_is_explained_by_the_request_it_fulfils_or_else_by_the_status() {
+        let asked = |request, tier| Some(Asked { request, tier });
+        assert_eq!(
+            cause_of("active", true, "team", asked(Request::Upgrade, Some("team"))),
+            (ChangeCause::Upgrade, true)
+        );
+        assert_eq!(
+            cause_of("active", true, "starter", asked(Request::Downgrade, Some("starter"))),
+            (ChangeCause::Downgrade, true)
+        );
+        assert_eq!(
+            cause_of("canceled", true, "free", asked(Request::CancelAtPeriodEnd, None)),
+            (ChangeCause::Cancellation, true)
+        );
+        // A request for something else does not explain the change.
+        assert_eq!(
+            cause_of("active", true, "pro", asked(Request::Upgrade, Some("team"))),
+            (ChangeCause::Stripe, false)
+        );
+        assert_eq!(cause_of("canceled", true, "free", None), (ChangeCause::Cancellation, false));
+        assert_eq!(cause_of("paused", true, "free", None), (ChangeCause::PaymentFailure, false));
+        assert_eq!(cause_of("unpaid", true, "free", None), (ChangeCause::PaymentFailure, false));
+        assert_eq!(cause_of("active", false, "pro", None), (ChangeCause::Checkout, false));
+    }
+
+    #[test]
+    fn a_cheaper_plan_is_a_downgrade_and_an_equal_or_dearer_one_an_upgrade() {
+        use rust_decimal::Decimal;
+        assert_eq!(direction(Decimal::from(79), Decimal::from(199)), Direction::Upgrade);
+        assert_eq!(direction(Decimal::from(79), Decimal::from(29)), Direction::Downgrade);
+        assert_eq!(direction(Decimal::from(79), Decimal::from(79)), Direction::Upgrade);
     }
 }

@@ -72,16 +72,7 @@ pub fn return_urls(app: &App, success: Option<String>, cancel: Option<String>) -
 /// A Stripe idempotency key for this request: from the client's `Idempotency-Key` header when
 /// given (a retried POST returns the same session), otherwise unique.
 pub fn idempotency_key(req: &Request, org: &OrganizationId, purpose: &str) -> Result<String, ApiError> {
-    match req.headers().get("idempotency-key").map(|v| v.to_str()) {
-        None => Ok(format!("{org}-{purpose}-{}", uuid::Uuid::new_v4())),
-        Some(Ok(key)) if (1..=200).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) => {
-            Ok(format!("{org}-{purpose}-{key}"))
-        }
-        Some(_) => Err(ApiError::bad_request(
-            "invalid_idempotency_key",
-            "Idempotency-Key must be 1 to 200 visible ASCII characters.",
-        )),
-    }
+    Ok(format!("{org}-{purpose}-{}", crate::lambda::http::idempotency_key(req)?))
 }
 
 /// Starts a Checkout session selling `item` to the organization.

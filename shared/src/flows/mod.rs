@@ -4,4 +4,5 @@
 pub mod checkout;
 pub mod payment_methods;
 pub mod stripe_events;
+pub mod subscriptions;
 pub mod usage;

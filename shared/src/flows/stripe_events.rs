@@ -9,20 +9,20 @@
 //! are written in the same transaction as the change they announce and published from the
 //! table's stream (`stream-outbox`), never from here.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::App;
 use crate::domain::money::{Cents, rounded_cents};
-use crate::domain::subscription::{self as lifecycle, Current, Other, Plan, Subscribed};
+use crate::domain::subscription::{self as lifecycle, ChangeCause};
 use crate::domain::usage::{LedgerEntry, LedgerKind};
 use crate::domain::{OrganizationId, period};
 use crate::events::{DomainEvent, Envelope};
-use crate::lambda::MessageError;
-use crate::store::stripe::{
-    InvoiceClosed, Payment, PlanChange, Purchase, SUSPENDED_FOR_PAYMENT, SubscriptionGuard, SubscriptionItem,
-    subscription_key,
+use crate::flows::subscriptions::apply::{
+    ApplyError, Origin, apply_subscription, at, because, move_to_plan, subscribed,
 };
+use crate::lambda::MessageError;
+use crate::store::stripe::{InvoiceClosed, Payment, Purchase, SUSPENDED_FOR_PAYMENT, SubscriptionGuard};
 
 fn retry(err: impl Into<anyhow::Error>) -> MessageError {
     MessageError::Retry(err.into())
@@ -40,10 +40,6 @@ pub fn customer_of(event: &Value) -> Option<&str> {
 /// The id of a field that Stripe sends either as an id or as an expanded object.
 fn id_of(value: &Value) -> Option<&str> {
     value.as_str().or_else(|| value.get("id").and_then(Value::as_str))
-}
-
-fn at(seconds: Option<i64>) -> Option<DateTime<Utc>> {
-    seconds.and_then(|s| Utc.timestamp_opt(s, 0).single())
 }
 
 pub async fn process(app: &App, payload: &str) -> Result<(), MessageError> {
@@ -138,8 +134,8 @@ async fn checkout_completed(app: &App, event_id: &str, session: &Value, created:
             let sub = app.store.subscription(&org).await.map_err(retry)?;
             let plan = lifecycle::plan(sub.as_ref().and_then(subscribed), Some(purchased_at.timestamp()));
             let period = period::month_key(now);
-            let reason = "lifetime plan purchased".to_owned();
-            return move_to_plan(app, &org, plan, Some(&period), event_id, purchased_at, reason).await;
+            let why = because(ChangeCause::LifetimePurchase, "checkout", "lifetime plan purchased");
+            return move_to_plan(app, &org, plan, Some(&period), event_id, purchased_at, why).await.map_err(applying);
         }
         // The subscription's own events set the tier; the session only linked the customer.
         "subscription" => return Ok(()),
@@ -186,11 +182,7 @@ fn lifetime_ledger_note(org: &OrganizationId, payment_ref: &str, now: DateTime<U
     )
 }
 
-/// Applies a subscription event. Events of the organization's current subscription apply in
-/// [`lifecycle::event_rank`] order (the conditional write enforces it); an event of another
-/// subscription applies only if [`lifecycle::replaces`] says that subscription takes over.
-/// The tier follows the stored state through [`lifecycle::plan`]: the subscribed tier while
-/// it grants service, else lifetime if bought, else free.
+/// Applies a subscription event (see [`apply_subscription`] for the ordering rules).
 async fn subscription_changed(
     app: &App,
     event_id: &str,
@@ -202,139 +194,19 @@ async fn subscription_changed(
         // The customer link may still be on its way (checkout completion): retry later.
         return Err(retry(anyhow::anyhow!("subscription for an unknown customer")));
     };
-    let sub_id = sub["id"].as_str().ok_or_else(|| reject("subscription without id"))?;
-    let item = &sub["items"]["data"][0];
-    let price = item["price"]["id"].as_str().unwrap_or_default();
-    let tier = app
-        .config
-        .stripe
-        .tier_for_price(price)
-        .ok_or_else(|| reject(format!("price {price:?} is not a configured tier")))?;
     // A deleted subscription is canceled whatever the payload's status says.
     let status = if kind == "customer.subscription.deleted" {
         "canceled"
     } else {
         sub["status"].as_str().unwrap_or("incomplete")
     };
-    let rank = lifecycle::event_rank(created, status);
-    let subscribed_at = sub["created"].as_i64().unwrap_or(created);
-    // Newer API versions keep the period on the item.
-    let period_start = at(sub["current_period_start"].as_i64().or(item["current_period_start"].as_i64()));
-    let period_end = at(sub["current_period_end"].as_i64().or(item["current_period_end"].as_i64()));
-    let now = app.now();
-    let existing = app.store.subscription(&org).await.map_err(retry)?;
-    let current = existing.as_ref().and_then(|e| {
-        e.stripe_subscription_id.as_deref().map(|id| Current {
-            subscription_id: id,
-            status: e.status.as_str(),
-            subscribed_at: e.subscribed_at.unwrap_or(e.source_event_created),
-        })
-    });
-    let guard = match &current {
-        Some(c) if c.subscription_id == sub_id => {
-            if !lifecycle::applies_over(rank, existing.as_ref().and_then(|e| e.order_rank)) {
-                tracing::info!(org = %org, created, status, "older subscription event ignored; newer state already applied");
-                return Ok(());
-            }
-            SubscriptionGuard::Newer
-        }
-        _ => {
-            if !lifecycle::replaces(current.as_ref(), &Other { status, subscribed_at }) {
-                tracing::info!(org = %org, subscription = sub_id, status, "event of a subscription that is not the current one; tier unchanged");
-                return Ok(());
-            }
-            SubscriptionGuard::Replacing {
-                subscription_id: current.as_ref().map(|c| c.subscription_id),
-                rank: existing.as_ref().and_then(|e| e.order_rank),
-            }
-        }
-    };
-    let state = SubscriptionItem {
-        pk: subscription_key(&org).pk,
-        sk: subscription_key(&org).sk,
-        organization_id: org.clone(),
-        stripe_subscription_id: Some(sub_id.to_owned()),
-        stripe_price_id: Some(price.to_owned()),
-        tier: tier.to_owned(),
-        status: status.to_owned(),
-        current_period_start: period_start,
-        current_period_end: period_end,
-        cancel_at_period_end: sub["cancel_at_period_end"].as_bool().unwrap_or(false),
-        canceled_at: at(sub["canceled_at"].as_i64()),
-        trial_start: at(sub["trial_start"].as_i64()),
-        trial_end: at(sub["trial_end"].as_i64()),
-        is_lifetime: existing.as_ref().is_some_and(|e| e.is_lifetime),
-        lifetime_purchase_date: existing.as_ref().and_then(|e| e.lifetime_purchase_date),
-        lifetime_purchase_amount_cents: existing.as_ref().and_then(|e| e.lifetime_purchase_amount_cents),
-        source_event_created: created,
-        order_rank: Some(rank),
-        subscribed_at: Some(subscribed_at),
-        created_at: existing.as_ref().map_or(now, |e| e.created_at),
-        updated_at: now,
-    };
-    if !app.store.put_subscription(&state, guard).await.map_err(retry)? {
-        let now_stored = app.store.subscription(&org).await.map_err(retry)?;
-        let outranked = now_stored.as_ref().is_some_and(|s| {
-            s.stripe_subscription_id.as_deref() == Some(sub_id) && !lifecycle::applies_over(rank, s.order_rank)
-        });
-        if outranked {
-            tracing::info!(org = %org, created, status, "older subscription event ignored; newer state already applied");
-            return Ok(());
-        }
-        // The state changed between our read and write (another subscription, a lifetime
-        // purchase): decide again.
-        return Err(retry(anyhow::anyhow!("subscription state changed while applying {event_id}")));
-    }
-    let plan = lifecycle::plan(subscribed(&state), lifetime_since(&state));
-    // A serving subscription's quota runs by its own period; otherwise by the calendar month.
-    let period = match plan {
-        Plan::Subscribed(_) => period_start.map(|p| p.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
-        _ => Some(period::month_key(now)),
-    };
-    let changed_at = at(Some(created)).unwrap_or(now);
-    let reason = format!("{kind}: subscription {sub_id} is {status}");
-    move_to_plan(app, &org, plan, period.as_deref(), event_id, changed_at, reason).await
+    apply_subscription(app, &org, sub, status, Origin::Event { id: event_id, kind, created }).await.map_err(applying)
 }
 
-/// The stored subscription's part in choosing the plan (none for a lifetime-only item).
-fn subscribed(sub: &SubscriptionItem) -> Option<Subscribed<'_>> {
-    sub.stripe_subscription_id.as_ref().map(|_| Subscribed {
-        tier: sub.tier.as_str(),
-        status: sub.status.as_str(),
-        subscribed_at: sub.subscribed_at.unwrap_or(sub.source_event_created),
-    })
-}
-
-fn lifetime_since(sub: &SubscriptionItem) -> Option<i64> {
-    sub.is_lifetime.then(|| sub.lifetime_purchase_date.map_or(0, |d| d.timestamp()))
-}
-
-/// Puts the account on `plan`; a change of tier is written with its history entry, keyed by
-/// `cause` (the event) so a redelivery records nothing twice.
-async fn move_to_plan(
-    app: &App,
-    org: &OrganizationId,
-    plan: Plan<'_>,
-    usage_period: Option<&str>,
-    cause: &str,
-    changed_at: DateTime<Utc>,
-    reason: String,
-) -> Result<(), MessageError> {
-    let to = match plan {
-        Plan::Subscribed(tier) => tier.to_owned(),
-        Plan::Lifetime => "lifetime".to_owned(),
-        Plan::Free => app.catalog().free_tier.to_string(),
-    };
-    let now = app.now();
-    let from = app.store.get_account(org).await.map_err(retry)?.map(|a| a.tier.as_str().to_owned());
-    match from {
-        Some(from) if from != to => {
-            let change = PlanChange::new(org, &from, &to, changed_at, cause, reason, now);
-            let changed = app.store.change_plan(&change, usage_period, now).await.map_err(retry)?;
-            tracing::info!(org = %org, from = %from, to = %to, changed, "plan changed");
-            Ok(())
-        }
-        _ => app.store.set_account_tier(org, &to, usage_period, now).await.map_err(retry),
+fn applying(err: ApplyError) -> MessageError {
+    match err {
+        ApplyError::Invalid(reason) => reject(reason),
+        other => retry(other),
     }
 }
 
@@ -488,8 +360,8 @@ async fn charge_refunded(app: &App, event_id: &str, charge: &Value, created: i64
         let plan = lifecycle::plan(sub.as_ref().and_then(subscribed), None);
         let period = period::month_key(now);
         let changed_at = at(Some(created)).unwrap_or(now);
-        let reason = "lifetime purchase refunded in full".to_owned();
-        move_to_plan(app, org, plan, Some(&period), event_id, changed_at, reason).await?;
+        let why = because(ChangeCause::LifetimeRefund, "stripe", "lifetime purchase refunded in full");
+        move_to_plan(app, org, plan, Some(&period), event_id, changed_at, why).await.map_err(applying)?;
     }
     Ok(())
 }

@@ -55,7 +55,48 @@ pub async fn apply(app: &App, message: UsageMessage) -> Result<(), MessageError>
             }
             record_llm_call(app, &org, call).await.map(|_| ())
         }
+        UsageMessage::StorageSnapshot { used_gb, recorded_at, .. } => {
+            record_storage(app, &org, used_gb, recorded_at).await
+        }
     }
+}
+
+/// Keeps the latest storage snapshot (an older or repeated one changes nothing) and
+/// announces `StorageLimitExceeded` when usage crosses the plan's limit from below.
+async fn record_storage(
+    app: &App,
+    org: &OrganizationId,
+    used_gb: rust_decimal::Decimal,
+    recorded_at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), MessageError> {
+    if used_gb.is_sign_negative() {
+        return Err(MessageError::Reject(format!("used_gb must not be negative, got {used_gb}")));
+    }
+    let retry = |e: crate::store::StoreError| MessageError::Retry(e.into());
+    let (account, previous) =
+        tokio::try_join!(app.store.get_account(org), app.store.storage_snapshot(org)).map_err(retry)?;
+    let catalog = app.catalog();
+    let limit = account
+        .as_ref()
+        .and_then(|a| catalog.tier(a.tier.as_str()))
+        .unwrap_or_else(|| catalog.free_tier())
+        .storage_gb
+        .finite();
+    let over = limit.is_some_and(|l| used_gb > rust_decimal::Decimal::from(l));
+    let was_over = previous.as_ref().is_some_and(|p| p.over_limit);
+    let crossing = match limit {
+        Some(limit_gb) if over && !was_over => Some(Envelope::new(
+            format!("storage-{org}-{}", recorded_at.timestamp_millis()),
+            org,
+            recorded_at,
+            DomainEvent::StorageLimitExceeded { used_gb, limit_gb },
+        )),
+        _ => None,
+    };
+    let snapshot = crate::store::subscriptions::StorageSnapshot::new(org, used_gb, recorded_at, over);
+    let stored = app.store.record_storage_snapshot(&snapshot, crossing.as_ref(), app.now()).await.map_err(retry)?;
+    tracing::info!(org = %org, %used_gb, over, stored, announced = stored && crossing.is_some(), "storage snapshot");
+    Ok(())
 }
 
 fn check_id(field: &str, value: &str) -> Result<(), MessageError> {

@@ -101,6 +101,27 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
         .map_err(|e| ApiError::bad_request("invalid_body", format!("The request body is invalid: {e}.")))
 }
 
+/// Like [`json_body`], but an empty body means every field takes its default.
+pub fn json_body_or_empty<T: DeserializeOwned + Default>(req: &Request) -> Result<T, ApiError> {
+    let bytes: &[u8] = req.body().as_ref();
+    if bytes.iter().all(u8::is_ascii_whitespace) { Ok(T::default()) } else { json_body(req) }
+}
+
+/// The client's `Idempotency-Key` header (a retried POST is then one request at Stripe), or
+/// a fresh key when there is none.
+pub fn idempotency_key(req: &Request) -> Result<String, ApiError> {
+    match req.headers().get("idempotency-key").map(|v| v.to_str()) {
+        None => Ok(uuid::Uuid::new_v4().to_string()),
+        Some(Ok(key)) if (1..=200).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(key.to_owned())
+        }
+        Some(_) => Err(ApiError::bad_request(
+            "invalid_idempotency_key",
+            "Idempotency-Key must be 1 to 200 visible ASCII characters.",
+        )),
+    }
+}
+
 pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> HttpResult {
     let body = serde_json::to_vec(value).map_err(|e| ApiError::Internal(e.into()))?;
     Response::builder()

@@ -3,13 +3,14 @@
 
 use std::collections::HashMap;
 
+use serde_json::Value;
 use stripe::{ClientBuilder, IdempotencyKey, RequestStrategy, StripeRequest};
 use stripe_billing::billing_portal_session::CreateBillingPortalSession;
-use stripe_billing::subscription::UpdateSubscription;
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
     CreateCheckoutSessionPaymentIntentData, CreateCheckoutSessionSubscriptionData, ProductData,
 };
+use stripe_client_core::{RequestBuilder, StripeMethod};
 use stripe_core::customer::{
     CreateCustomer, RetrieveCustomer, RetrieveCustomerReturned, UpdateCustomer, UpdateCustomerInvoiceSettings,
 };
@@ -31,6 +32,8 @@ pub enum PaymentError {
     IdempotencyKey(String),
     #[error("Stripe has no such {0}")]
     NotFound(&'static str),
+    #[error("Stripe answered without the expected field: {0}")]
+    Unexpected(&'static str),
 }
 
 impl PaymentError {
@@ -75,6 +78,16 @@ pub struct CheckoutSpec {
     pub cancel_url: String,
     pub allow_promotion_codes: bool,
     pub idempotency_key: String,
+}
+
+/// A price change at the end of the current period.
+#[derive(Debug, Clone)]
+pub struct ScheduledChange<'a> {
+    pub subscription: &'a str,
+    pub current_price: &'a str,
+    pub next_price: &'a str,
+    pub period_start: i64,
+    pub period_end: i64,
 }
 
 /// A customer's saved payment method, as far as billing needs it.
@@ -181,18 +194,163 @@ impl StripeApi {
     /// Lets the subscription run to the end of its paid period and renew no more. The
     /// idempotency key makes a repeated call (a redelivered event) one request.
     pub async fn cancel_at_period_end(&self, subscription: &str, idempotency_key: &str) -> Result<(), PaymentError> {
-        let key = IdempotencyKey::new(idempotency_key).map_err(|e| PaymentError::IdempotencyKey(e.to_string()))?;
-        // Only the outcome matters: the answer is read as plain JSON, so a subscription shape
-        // newer (or older, as stripe-mock's) than this library's never fails a done request.
-        UpdateSubscription::new(subscription)
-            .cancel_at_period_end(true)
-            .build()
-            .customize::<miniserde::json::Value>()
-            .request_strategy(RequestStrategy::Idempotent(key))
-            .send(&self.client)
+        self.set_cancel_at_period_end(subscription, true, idempotency_key).await.map(|_| ())
+    }
+
+    /// Sets or clears the subscription's cancellation at period end; Stripe's answer is the
+    /// subscription as it now stands.
+    pub async fn set_cancel_at_period_end(
+        &self,
+        subscription: &str,
+        cancel: bool,
+        idempotency_key: &str,
+    ) -> Result<Value, PaymentError> {
+        let form = serde_json::json!({ "cancel_at_period_end": cancel });
+        self.send_json(
+            StripeMethod::Post,
+            &format!("/subscriptions/{subscription}"),
+            Some(&form),
+            Some(idempotency_key),
+        )
+        .await
+        .map_err(|e| PaymentError::or_not_found(e, "subscription"))
+    }
+
+    /// Ends the subscription now; the unused part of the period is credited to the customer
+    /// (a proration on a final invoice issued at once).
+    pub async fn cancel_now(&self, subscription: &str, idempotency_key: &str) -> Result<Value, PaymentError> {
+        let form = serde_json::json!({ "prorate": true, "invoice_now": true });
+        self.send_json(
+            StripeMethod::Delete,
+            &format!("/subscriptions/{subscription}"),
+            Some(&form),
+            Some(idempotency_key),
+        )
+        .await
+        .map_err(|e| PaymentError::or_not_found(e, "subscription"))
+    }
+
+    pub async fn subscription(&self, subscription: &str) -> Result<Value, PaymentError> {
+        self.send_json(StripeMethod::Get, &format!("/subscriptions/{subscription}"), None, None)
+            .await
+            .map_err(|e| PaymentError::or_not_found(e, "subscription"))
+    }
+
+    /// Moves the subscription's item to `price` now, invoicing the proration at once. With
+    /// `pending_if_incomplete` Stripe keeps the old price until that invoice is paid (the
+    /// answer then carries a `pending_update`).
+    pub async fn change_price_now(
+        &self,
+        subscription: &str,
+        item: &str,
+        price: &str,
+        idempotency_key: &str,
+    ) -> Result<Value, PaymentError> {
+        let form = serde_json::json!({
+            "items": [{ "id": item, "price": price }],
+            "proration_behavior": "always_invoice",
+            "payment_behavior": "pending_if_incomplete",
+        });
+        self.send_json(
+            StripeMethod::Post,
+            &format!("/subscriptions/{subscription}"),
+            Some(&form),
+            Some(idempotency_key),
+        )
+        .await
+        .map_err(|e| PaymentError::or_not_found(e, "subscription"))
+    }
+
+    /// Schedules the subscription to move from `current` to `next` price at `period_end`,
+    /// without proration: a schedule taken over from the subscription with two phases.
+    /// Returns the schedule's id.
+    pub async fn schedule_price_change(
+        &self,
+        change: &ScheduledChange<'_>,
+        idempotency_key: &str,
+    ) -> Result<String, PaymentError> {
+        let created = self
+            .send_json(
+                StripeMethod::Post,
+                "/subscription_schedules",
+                Some(&serde_json::json!({ "from_subscription": change.subscription })),
+                Some(&format!("{idempotency_key}-create")),
+            )
             .await
             .map_err(|e| PaymentError::or_not_found(e, "subscription"))?;
+        let schedule = created["id"].as_str().ok_or(PaymentError::Unexpected("schedule without id"))?.to_owned();
+        let phases = serde_json::json!({
+            "end_behavior": "release",
+            "phases": [
+                { "items": [{ "price": change.current_price }], "start_date": change.period_start, "end_date": change.period_end },
+                { "items": [{ "price": change.next_price }], "proration_behavior": "none" },
+            ],
+        });
+        self.send_json(
+            StripeMethod::Post,
+            &format!("/subscription_schedules/{schedule}"),
+            Some(&phases),
+            Some(&format!("{idempotency_key}-phases")),
+        )
+        .await?;
+        Ok(schedule)
+    }
+
+    /// Lets go of a schedule: the subscription stays as it is now and the scheduled change
+    /// is dropped.
+    pub async fn release_schedule(&self, schedule: &str, idempotency_key: &str) -> Result<(), PaymentError> {
+        self.send_json(
+            StripeMethod::Post,
+            &format!("/subscription_schedules/{schedule}/release"),
+            Some(&serde_json::json!({})),
+            Some(idempotency_key),
+        )
+        .await
+        .map_err(|e| PaymentError::or_not_found(e, "subscription schedule"))?;
         Ok(())
+    }
+
+    /// Stripe's preview of the invoice moving the subscription's item to `price` would
+    /// produce now (the proration), without changing anything.
+    pub async fn preview_price_change(
+        &self,
+        customer: &str,
+        subscription: &str,
+        item: &str,
+        price: &str,
+    ) -> Result<Value, PaymentError> {
+        let form = serde_json::json!({
+            "customer": customer,
+            "subscription": subscription,
+            "subscription_details": {
+                "items": [{ "id": item, "price": price }],
+                "proration_behavior": "always_invoice",
+            },
+        });
+        self.send_json(StripeMethod::Post, "/invoices/create_preview", Some(&form), None).await.map_err(Into::into)
+    }
+
+    /// One request whose answer is read as plain JSON, so an object shape newer (or older, as
+    /// stripe-mock's) than this library's never fails a request Stripe has carried out.
+    async fn send_json(
+        &self,
+        method: StripeMethod,
+        path: &str,
+        form: Option<&Value>,
+        idempotency_key: Option<&str>,
+    ) -> Result<Value, stripe::StripeError> {
+        let mut request = RequestBuilder::new(method, path);
+        if let Some(form) = form {
+            request = request.form(form);
+        }
+        let mut request = request.customize::<miniserde::json::Value>();
+        if let Some(key) = idempotency_key {
+            let key = IdempotencyKey::new(key).map_err(|e| stripe::StripeError::ClientError(e.to_string()))?;
+            request = request.request_strategy(RequestStrategy::Idempotent(key));
+        }
+        let answer = request.send(&self.client).await?;
+        serde_json::from_str(&miniserde::json::to_string(&answer))
+            .map_err(|e| stripe::StripeError::JSONDeserialize(e.to_string()))
     }
 
     /// Attaches a payment method (created by Stripe.js) to the customer.

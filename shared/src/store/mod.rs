@@ -13,6 +13,7 @@ pub mod ledger;
 pub mod outbox;
 pub mod quota;
 pub mod stripe;
+pub mod subscriptions;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -21,6 +21,7 @@ use super::outbox::outbox_put;
 use super::{Store, StoreError, encode, key_item, keys, timestamp, written};
 use crate::domain::OrganizationId;
 use crate::domain::money::Cents;
+use crate::domain::subscription::ChangeCause;
 use crate::domain::usage::{LedgerEntry, LedgerKind};
 use crate::events::Envelope;
 
@@ -214,7 +215,21 @@ pub struct PlanChange {
     pub reason: String,
     /// What made it: `stripe:<event id>`.
     pub source: String,
+    /// Why, as a category (absent on entries written before causes were recorded).
+    #[serde(default)]
+    pub cause: Option<ChangeCause>,
+    /// Who or what made it: the requesting user, `stripe`, or an operator.
+    #[serde(default)]
+    pub actor: Option<String>,
     pub recorded_at: DateTime<Utc>,
+}
+
+/// Why a plan changed and who made it, for its history entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    pub cause: ChangeCause,
+    pub actor: String,
+    pub reason: String,
 }
 
 impl PlanChange {
@@ -226,7 +241,7 @@ impl PlanChange {
         to_tier: &str,
         changed_at: DateTime<Utc>,
         cause: &str,
-        reason: String,
+        why: Explanation,
         now: DateTime<Utc>,
     ) -> Self {
         Self {
@@ -236,8 +251,10 @@ impl PlanChange {
             from_tier: from_tier.to_owned(),
             to_tier: to_tier.to_owned(),
             changed_at,
-            reason,
+            reason: why.reason,
             source: format!("stripe:{cause}"),
+            cause: Some(why.cause),
+            actor: Some(why.actor),
             recorded_at: now,
         }
     }
@@ -763,7 +780,7 @@ impl Store {
     }
 
     /// The update expression and values that put the account on `tier`, resetting the period's
-    /// usage when `usage_period` differs from the stored one (the same period keeps it: events repeat).
+    /// usage when `usage_period` is later than the stored one (the same period keeps it: events repeat).
     async fn tier_update(
         &self,
         org: &OrganizationId,
@@ -779,7 +796,9 @@ impl Store {
         let mut set = "tier = :tier, updated_at = :now".to_owned();
         if let Some(period) = usage_period {
             let account = self.get_account(org).await?;
-            if account.is_some_and(|a| a.usage_period != period) {
+            // Periods only move forward: a late event for an earlier period (or a month key
+            // after a subscription's period key) never restarts the count.
+            if account.is_some_and(|a| period > a.usage_period.as_str()) {
                 set.push_str(", usage_period = :period, period_used = :zero");
                 values.insert(":period".into(), AttributeValue::S(period.into()));
                 values.insert(":zero".into(), AttributeValue::N("0".into()));
@@ -1023,7 +1042,7 @@ impl Store {
     }
 }
 
-fn first_condition_failed(
+pub(crate) fn first_condition_failed(
     err: &aws_sdk_dynamodb::error::SdkError<
         aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
         aws_sdk_dynamodb::config::http::HttpResponse,

@@ -10,5 +10,6 @@ mod quota_http;
 mod quota_safety;
 mod stripe_routes;
 mod stripe_webhook;
+mod subscriptions;
 mod template_contract;
 mod usage;

@@ -8,7 +8,7 @@ use billing::payments::webhook::sign;
 use billing_tests::{TestContext, TestServer};
 use serde_json::{Value, json};
 
-const SECRET: &str = "whsec_test_pipeline";
+pub(crate) const SECRET: &str = "whsec_test_pipeline";
 
 async fn context() -> TestContext {
     let stripe_base = std::env::var("STRIPE_API_BASE").unwrap_or_default();
@@ -22,7 +22,7 @@ async fn context() -> TestContext {
     .await
 }
 
-fn now_ts(ctx: &TestContext) -> i64 {
+pub(crate) fn now_ts(ctx: &TestContext) -> i64 {
     ctx.app.now().timestamp()
 }
 
@@ -38,13 +38,13 @@ async fn post(server: &TestServer, payload: &str, signature: Option<&str>) -> bi
     billing_tests::Reply { status, json, headers }
 }
 
-async fn deliver(ctx: &TestContext, server: &TestServer, event: &Value) -> billing_tests::Reply {
+pub(crate) async fn deliver(ctx: &TestContext, server: &TestServer, event: &Value) -> billing_tests::Reply {
     let payload = event.to_string();
     post(server, &payload, Some(&sign(&payload, SECRET, now_ts(ctx)))).await
 }
 
 /// Runs the FIFO queue through the processor until it is empty, like the event source mapping.
-async fn process_queue(ctx: &TestContext) -> usize {
+pub(crate) async fn process_queue(ctx: &TestContext) -> usize {
     let resources = ctx.resources.as_ref().unwrap();
     let (url, arn) = (&resources.queue_urls["StripeEventsQueue"], &resources.queue_arns["StripeEventsQueue"]);
     let mut total = 0;
@@ -57,12 +57,12 @@ async fn process_queue(ctx: &TestContext) -> usize {
     }
 }
 
-fn event(id: &str, kind: &str, created: i64, object: Value) -> Value {
+pub(crate) fn event(id: &str, kind: &str, created: i64, object: Value) -> Value {
     json!({ "id": id, "object": "event", "type": kind, "created": created, "livemode": false, "pending_webhooks": 1,
             "api_version": "2025-03-31.basil", "data": { "object": object } })
 }
 
-fn checkout(id: &str, org: &str, purpose: &str, amount: i64, extra: Value) -> Value {
+pub(crate) fn checkout(id: &str, org: &str, purpose: &str, amount: i64, extra: Value) -> Value {
     let mut metadata = json!({ "organization_id": org, "purpose": purpose });
     if let (Some(m), Value::Object(more)) = (metadata.as_object_mut(), extra) {
         m.extend(more);
@@ -610,18 +610,25 @@ async fn a_publish_whose_answer_was_lost_is_repeated_with_the_same_envelope_id()
 }
 
 /// A subscription object as Stripe sends it: `subscribed_at` is the object's own `created`.
-fn subscription_object(id: &str, org: &str, price: &str, status: &str, subscribed_at: i64, period_start: i64) -> Value {
+pub(crate) fn subscription_object(
+    id: &str,
+    org: &str,
+    price: &str,
+    status: &str,
+    subscribed_at: i64,
+    period_start: i64,
+) -> Value {
     json!({ "id": id, "object": "subscription", "customer": format!("cus_{org}"), "status": status,
             "created": subscribed_at, "cancel_at_period_end": false, "metadata": { "organization_id": org },
             "items": { "data": [{ "price": { "id": price }, "current_period_start": period_start,
                                   "current_period_end": period_start + 2_592_000 }] } })
 }
 
-async fn stored_subscription(ctx: &TestContext, org: &str) -> billing::store::stripe::SubscriptionItem {
+pub(crate) async fn stored_subscription(ctx: &TestContext, org: &str) -> billing::store::stripe::SubscriptionItem {
     ctx.app.store.subscription(&OrganizationId::parse(org).unwrap()).await.unwrap().expect("a subscription item")
 }
 
-async fn tier(ctx: &TestContext, org: &str) -> String {
+pub(crate) async fn tier(ctx: &TestContext, org: &str) -> String {
     ctx.stored_account(org).await.tier.as_str().to_owned()
 }
 

@@ -1,0 +1,13 @@
+//! `GET /api/billing/account/{organization_id}/subscription/history` → every plan change,
+//! newest first: from, to, when, why and by whom.
+
+use billing::App;
+use billing::flows::subscriptions::view;
+use billing::lambda::HttpResult;
+use billing::lambda::http::{authorize_org, ok_json};
+use lambda_http::Request;
+
+pub async fn handle(app: App, req: Request) -> HttpResult {
+    let (_caller, org) = authorize_org(&req)?;
+    ok_json(&view::history(&app, &org).await?)
+}

@@ -1,0 +1,24 @@
+//! `POST /api/billing/account/{organization_id}/subscription/change` `{tier}` → the updated
+//! `SubscriptionResponse`. An upgrade applies now with proration once paid; a downgrade is
+//! scheduled for the period end (`pending_change`).
+
+use billing::App;
+use billing::flows::subscriptions::manage::{self, Asker};
+use billing::lambda::HttpResult;
+use billing::lambda::http::{authorize_org, idempotency_key, json_body, ok_json};
+use lambda_http::Request;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangeRequest {
+    tier: String,
+}
+
+pub async fn handle(app: App, req: Request) -> HttpResult {
+    let (caller, org) = authorize_org(&req)?;
+    let body: ChangeRequest = json_body(&req)?;
+    let key = idempotency_key(&req)?;
+    let asker = Asker { user: caller.subject.as_deref().unwrap_or("unknown"), idempotency_key: &key };
+    ok_json(&manage::change(&app, &org, asker, &body.tier).await?)
+}

@@ -1,0 +1,36 @@
+//! What the customer sees of their subscription and its history.
+
+use rust_decimal::Decimal;
+
+use crate::App;
+use crate::api::subscription::{PlanChangeResponse, PlanHistoryResponse, Standing, SubscriptionResponse};
+use crate::domain::OrganizationId;
+use crate::store::{AccountItem, StoreError};
+
+/// The organization's subscription as the frontend shows it (every account has one).
+pub async fn subscription(app: &App, org: &OrganizationId) -> Result<SubscriptionResponse, StoreError> {
+    let catalog = app.catalog();
+    let fresh = AccountItem::new_free(org, app.now(), catalog.free_workflows_per_month(), catalog.free_tier.clone());
+    let (account, sub, request, storage) = tokio::try_join!(
+        app.store.get_or_create_account(fresh),
+        app.store.subscription(org),
+        app.store.subscription_request(org),
+        app.store.storage_snapshot(org),
+    )?;
+    let standing = Standing {
+        account: &account,
+        subscription: sub.as_ref(),
+        request: request.as_ref(),
+        storage_used_gb: storage.map_or(Decimal::ZERO, |s| s.used_gb),
+    };
+    Ok(SubscriptionResponse::at(standing, catalog, app.now()))
+}
+
+/// Every plan change, newest first.
+pub async fn history(app: &App, org: &OrganizationId) -> Result<PlanHistoryResponse, StoreError> {
+    let changes = app.store.plan_history(org).await?;
+    Ok(PlanHistoryResponse {
+        organization_id: org.to_string(),
+        changes: changes.iter().rev().map(PlanChangeResponse::from).collect(),
+    })
+}
