@@ -195,14 +195,20 @@ async fn an_older_subscription_event_never_overwrites_newer_state() {
     let ctx = context().await;
     let server = ctx.serve().await;
     ctx.update_account("subs", "SET period_used = :n", &[(":n", AttributeValue::N("7".into()))]).await;
+    // The subscription's period starts after the month the account has counted so far.
+    let period_start = now_ts(&ctx) - 100;
     let newer = event(
         "evt_new",
         "customer.subscription.updated",
         2_000,
-        subscription("subs", "price_starter", "active", 1_000),
+        subscription("subs", "price_starter", "active", period_start),
     );
-    let older =
-        event("evt_old", "customer.subscription.updated", 1_000, subscription("subs", "price_pro", "active", 1_000));
+    let older = event(
+        "evt_old",
+        "customer.subscription.updated",
+        1_000,
+        subscription("subs", "price_pro", "active", period_start),
+    );
 
     deliver(&ctx, &server, &newer).await;
     deliver(&ctx, &server, &older).await;
@@ -222,7 +228,7 @@ async fn an_older_subscription_event_never_overwrites_newer_state() {
             "evt_gone",
             "customer.subscription.deleted",
             3_000,
-            subscription("subs", "price_starter", "canceled", 1_000),
+            subscription("subs", "price_starter", "canceled", period_start),
         ),
     )
     .await;

@@ -427,3 +427,64 @@ async fn a_cancel_and_a_change_sent_together_end_in_one_consistent_outcome() {
         assert!(ctx.items_with_prefix("SUBSCRIPTION#LOCK").await.is_empty(), "the lock is given back");
     }
 }
+
+#[tokio::test]
+async fn cancel_then_change_and_change_then_cancel_end_in_the_same_state() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    subscribe(&ctx, &server, "first-cancel", "price_pro").await;
+    subscribe(&ctx, &server, "first-change", "price_pro").await;
+    let downgrade = Some(json!({ "tier": "starter" }));
+
+    assert_eq!(call(&server, "POST", "first-cancel", "subscription/cancel", None).await.status, 200);
+    let refused = call(&server, "POST", "first-cancel", "subscription/change", downgrade.clone()).await;
+    assert_eq!((refused.status, refused.json["code"].as_str()), (409, Some("cancellation_pending")));
+
+    let scheduled = call(&server, "POST", "first-change", "subscription/change", downgrade).await;
+    assert_eq!(scheduled.json["pending_change"]["tier"], "starter", "{scheduled:?}");
+    let canceled = call(&server, "POST", "first-change", "subscription/cancel", None).await;
+    assert_eq!(canceled.status, 200, "{canceled:?}");
+
+    for org in ["first-cancel", "first-change"] {
+        let view = call(&server, "GET", org, "subscription", None).await;
+        assert_eq!(
+            (
+                view.json["cancel_at_period_end"].as_bool(),
+                view.json["pending_change"].clone(),
+                view.json["tier"].as_str()
+            ),
+            (Some(true), Value::Null, Some("pro")),
+            "{org}: {view:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_lock_left_by_a_crashed_request_expires_and_a_live_one_makes_others_wait_then_retry_later() {
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    subscribe(&ctx, &server, "locked", "price_pro").await;
+    let org = OrganizationId::parse("locked").unwrap();
+    let now = ctx.app.now();
+    // A request that crashed holding the lock a minute ago.
+    assert!(
+        ctx.app
+            .store
+            .try_lock_subscription(&org, "crashed", now - Duration::minutes(2), now - Duration::minutes(1))
+            .await
+            .unwrap()
+    );
+    assert_eq!(call(&server, "POST", "locked", "subscription/cancel", None).await.status, 200);
+
+    // A request that is still running holds it: the next one waits, then is told to retry.
+    assert!(ctx.app.store.try_lock_subscription(&org, "running", now, now + Duration::minutes(1)).await.unwrap());
+    let busy = call(&server, "POST", "locked", "subscription/reactivate", None).await;
+    assert_eq!((busy.status, busy.json["code"].as_str()), (429, Some("subscription_busy")), "{busy:?}");
+    assert!(busy.headers.contains_key("retry-after"));
+    assert!(stored_subscription(&ctx, "locked").await.cancel_at_period_end, "the waiting request changed nothing");
+    assert!(ctx.app.store.unlock_subscription(&org, "running").await.unwrap());
+    assert_eq!(
+        call(&server, "POST", "locked", "subscription/reactivate", None).await.json["cancel_at_period_end"],
+        false
+    );
+}

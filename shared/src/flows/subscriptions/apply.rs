@@ -16,6 +16,7 @@ use crate::domain::subscription::{self as lifecycle, Asked, ChangeCause, Current
 use crate::domain::{OrganizationId, period};
 use crate::store::StoreError;
 use crate::store::stripe::{Explanation, PlanChange, SubscriptionGuard, SubscriptionItem, subscription_key};
+use crate::store::subscriptions::SubscriptionRequest;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
@@ -159,42 +160,45 @@ pub async fn apply_subscription(
         _ => Some(period::month_key(now)),
     };
     let changed_at = at(Some(created)).unwrap_or(now);
-    let why = explain(app, org, sub_id, &state, plan, origin).await?;
-    move_to_plan(app, org, plan, period.as_deref(), origin.key(), changed_at, why).await
+    let from = app.store.get_account(org).await?.map(|a| a.tier.as_str().to_owned());
+    let to = tier_of(app, plan);
+    let Some(from) = from.filter(|from| *from != to) else {
+        // Same plan (a renewal, a cancellation scheduled): nothing to explain.
+        return Ok(app.store.set_account_tier(org, &to, period.as_deref(), now).await?);
+    };
+    let (why, fulfilled) = explain(app, org, sub_id, &state, &from, &to, origin).await?;
+    let change = PlanChange::new(org, &from, &to, changed_at, origin.key(), why, now);
+    let changed = app.store.change_plan(&change, period.as_deref(), now).await?;
+    tracing::info!(org = %org, from = %from, to = %to, cause = ?change.cause, changed, "plan changed");
+    // Forgotten only once the change it explains is written: a retry still finds it.
+    if let Some(request) = fulfilled {
+        app.store.clear_subscription_request(org, request.requested_at).await?;
+    }
+    Ok(())
 }
 
-/// Why the new state moves the plan: the customer's request it fulfils (forgotten once
-/// fulfilled) or the status.
+/// Why the new state moves the plan from `from` to `to`: the customer's request it fulfils
+/// (returned, to be forgotten once the change is written) or the status.
 async fn explain(
     app: &App,
     org: &OrganizationId,
     sub_id: &str,
     state: &SubscriptionItem,
-    plan: Plan<'_>,
+    from: &str,
+    to: &str,
     origin: Origin<'_>,
-) -> Result<Explanation, ApplyError> {
+) -> Result<(Explanation, Option<SubscriptionRequest>), ApplyError> {
     let request = app.store.subscription_request(org).await?.filter(|r| r.subscription_id == sub_id);
     let asked = request.as_ref().map(|r| Asked { request: r.request, tier: r.tier.as_deref() });
-    let from_subscribed = app
-        .store
-        .get_account(org)
-        .await?
-        .and_then(|a| app.catalog().tier(a.tier.as_str()).map(|t| t.billing == TierBilling::Monthly))
-        .unwrap_or(false);
-    let to = tier_of(app, plan);
-    let (cause, fulfilled) = lifecycle::cause_of(&state.status, from_subscribed, &to, asked);
-    let actor = match (&request, fulfilled) {
-        (Some(r), true) => r.requested_by.clone(),
-        _ => "stripe".to_owned(),
-    };
-    if let (Some(r), true) = (&request, fulfilled) {
-        app.store.clear_subscription_request(org, r.requested_at).await?;
-    }
+    let from_subscribed = app.catalog().tier(from).is_some_and(|t| t.billing == TierBilling::Monthly);
+    let (cause, fulfilled) = lifecycle::cause_of(&state.status, from_subscribed, to, asked);
+    let fulfilled = request.filter(|_| fulfilled);
+    let actor = fulfilled.as_ref().map_or_else(|| "stripe".to_owned(), |r| r.requested_by.clone());
     let reason = match origin {
         Origin::Event { kind, .. } => format!("{kind}: subscription {sub_id} is {}", state.status),
         Origin::Answer { .. } => format!("Stripe confirmed subscription {sub_id} is {}", state.status),
     };
-    Ok(Explanation { cause, actor, reason })
+    Ok((Explanation { cause, actor, reason }, fulfilled))
 }
 
 /// The stored subscription's part in choosing the plan (none for a lifetime-only item).
