@@ -5,6 +5,10 @@
 //! may do: every organization-scoped route checks membership (object-level authorization),
 //! admin routes check the admin role.
 //!
+//! Inside an organization, a role claim (`org_role` unless configured otherwise) tells
+//! `owner` and `billing_admin`, who may move money, change the plan, the budget and payment
+//! methods, from `member`, who reads. A token without the claim is a member's.
+//!
 //! List claims arrive in several shapes: a JSON array string, API Gateway's flattened
 //! `[a b c]` form, or a comma/space separated string. All are accepted.
 
@@ -19,12 +23,37 @@ use crate::domain::OrganizationId;
 /// Members of this group may act on every organization and use `/admin` routes.
 pub const ADMIN_GROUP: &str = "billing-admin";
 
+/// What a caller may do inside their organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgRole {
+    Owner,
+    BillingAdmin,
+    Member,
+}
+
+impl OrgRole {
+    /// Reads a role claim; anything unknown (or none) is a member.
+    pub fn from_claim(raw: Option<&str>) -> Self {
+        match raw.map(str::trim) {
+            Some("owner") => Self::Owner,
+            Some("billing_admin") => Self::BillingAdmin,
+            _ => Self::Member,
+        }
+    }
+
+    pub fn manages_billing(self) -> bool {
+        matches!(self, Self::Owner | Self::BillingAdmin)
+    }
+}
+
 /// A caller authenticated by the JWT authorizer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub subject: Option<String>,
     pub organizations: BTreeSet<String>,
     pub groups: BTreeSet<String>,
+    /// Every claim as API Gateway passed it (the role claim's name is configuration).
+    pub claims: HashMap<String, String>,
 }
 
 impl Caller {
@@ -50,6 +79,25 @@ impl Caller {
             subject: claims.get("sub").cloned(),
             organizations: list(&["org_id", "org_ids"]),
             groups: list(&["groups", "cognito:groups"]),
+            claims: claims.clone(),
+        }
+    }
+
+    pub fn role(&self, claim: &str) -> OrgRole {
+        OrgRole::from_claim(self.claims.get(claim).map(String::as_str))
+    }
+
+    /// Refuses with 403 unless the caller may manage `org`'s billing: an owner or billing
+    /// admin of it, or a platform admin.
+    pub fn require_billing_role(&self, org: &OrganizationId, claim: &str) -> Result<(), ApiError> {
+        self.require_org(org)?;
+        if self.is_admin() || self.role(claim).manages_billing() {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(
+                "billing_role_required",
+                "Only the organization's owner or a billing admin may change its billing.",
+            ))
         }
     }
 
@@ -125,6 +173,39 @@ mod tests {
     }
 
     #[test]
+    fn only_owners_billing_admins_and_platform_admins_manage_billing() {
+        let demo = OrganizationId::parse("demo").unwrap();
+        let with_role = |role: &str| Caller::from_claims(&claims(&[("org_id", "demo"), ("org_role", role)]));
+        assert!(with_role("owner").require_billing_role(&demo, "org_role").is_ok());
+        assert!(with_role("billing_admin").require_billing_role(&demo, "org_role").is_ok());
+        let refused = with_role("member").require_billing_role(&demo, "org_role").unwrap_err();
+        assert_eq!((refused.status().as_u16(), refused.code()), (403, "billing_role_required"));
+        assert!(with_role("superuser").require_billing_role(&demo, "org_role").is_err(), "unknown is a member");
+        let no_claim = Caller::from_claims(&claims(&[("org_id", "demo")]));
+        assert!(no_claim.require_billing_role(&demo, "org_role").is_err());
+        // The role is the claim the deployment names.
+        let custom = Caller::from_claims(&claims(&[("org_id", "demo"), ("custom:role", "owner")]));
+        assert!(custom.require_billing_role(&demo, "custom:role").is_ok());
+        // An owner of another organization is still an outsider here.
+        let elsewhere = Caller::from_claims(&claims(&[("org_id", "acme"), ("org_role", "owner")]));
+        assert_eq!(elsewhere.require_billing_role(&demo, "org_role").unwrap_err().code(), "organization_forbidden");
+        let admin = Caller::from_claims(&claims(&[("groups", "[billing-admin]")]));
+        assert!(admin.require_billing_role(&demo, "org_role").is_ok());
+    }
+
+    #[test]
+    fn a_service_caller_is_matched_by_its_role_or_its_exact_arn() {
+        let engine = ServiceCaller { arn: "arn:aws:sts::123456789012:assumed-role/workflow-engine/task-1".into() };
+        assert!(engine.is_one_of(&["arn:aws:iam::123456789012:role/workflow-engine".into()]));
+        assert!(engine.is_one_of(&["arn:aws:iam::123456789012:role/service/workflow-engine".into()]));
+        assert!(!engine.is_one_of(&["arn:aws:iam::999999999999:role/workflow-engine".into()]), "another account");
+        assert!(!engine.is_one_of(&["arn:aws:iam::123456789012:role/workflow".into()]));
+        assert!(!engine.is_one_of(&[]));
+        let user = ServiceCaller { arn: "arn:aws:iam::123456789012:user/ci".into() };
+        assert!(user.is_one_of(&["arn:aws:iam::123456789012:user/ci".into()]));
+    }
+
+    #[test]
     fn admins_are_recognised_from_either_group_claim_and_reach_every_org() {
         let member = Caller::from_claims(&claims(&[("org_id", "demo"), ("groups", "[users]")]));
         let admin = Caller::from_claims(&claims(&[("cognito:groups", "[users billing-admin]")]));
@@ -145,6 +226,25 @@ pub struct ServiceCaller {
 }
 
 impl ServiceCaller {
+    /// Whether this caller is one of `allowed` (role or user ARNs). An assumed-role session
+    /// (`arn:aws:sts::<acct>:assumed-role/<role>/<session>`) is its role
+    /// (`arn:aws:iam::<acct>:role/[path/]<role>`).
+    pub fn is_one_of(&self, allowed: &[String]) -> bool {
+        let as_role = self.arn.strip_prefix("arn:aws:sts::").and_then(|rest| {
+            let (account, rest) = rest.split_once(":assumed-role/")?;
+            let role = rest.split('/').next()?;
+            Some((account.to_owned(), role.to_owned()))
+        });
+        allowed.iter().any(|principal| {
+            principal == &self.arn
+                || as_role.as_ref().is_some_and(|(account, role)| {
+                    principal
+                        .strip_prefix(&format!("arn:aws:iam::{account}:role/"))
+                        .is_some_and(|path_and_name| path_and_name.rsplit('/').next() == Some(role.as_str()))
+                })
+        })
+    }
+
     pub fn from_request(req: &Request) -> Result<Self, ApiError> {
         match req.request_context_ref() {
             Some(RequestContext::ApiGatewayV2(ctx)) => ctx

@@ -90,6 +90,10 @@ pub struct Config {
     pub stripe_events_queue_url: Option<String>,
     /// Failed payment attempts on one invoice before the account is suspended.
     pub failed_payments_before_suspension: u32,
+    /// The token claim naming the caller's role in their organization.
+    pub org_role_claim: String,
+    /// IAM principals (role or user ARNs) allowed on the internal routes.
+    pub workflow_engine_principals: Vec<String>,
 }
 
 impl Config {
@@ -168,6 +172,10 @@ impl Config {
             },
             dead_letter_queue_url: get("DEAD_LETTER_QUEUE_URL"),
             notification_topic_arn: get("NOTIFICATION_TOPIC_ARN"),
+            org_role_claim: get("ORG_ROLE_CLAIM").unwrap_or_else(|| "org_role".to_owned()),
+            workflow_engine_principals: get("WORKFLOW_ENGINE_PRINCIPALS")
+                .map(|raw| raw.split(',').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect())
+                .unwrap_or_default(),
         })
     }
 }

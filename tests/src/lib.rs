@@ -44,6 +44,12 @@ pub fn default_now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 9, 30, 0).unwrap()
 }
 
+/// Settings every test world shares with `make dev`: the workflow engine's role, which the
+/// local server gives the service token.
+fn local_defaults() -> HashMap<String, String> {
+    HashMap::from([("WORKFLOW_ENGINE_PRINCIPALS".to_owned(), local_server::server::LOCAL_ENGINE_ROLE.to_owned())])
+}
+
 /// One test's world: an App over a fresh table, with a clock the test controls.
 pub struct TestContext {
     pub app: App,
@@ -92,7 +98,8 @@ impl TestContext {
         let (_, def) = template().table().expect("template has a table");
         local_server::provision::create_table(&dynamo, &table, &def).await.expect("create test table");
 
-        let mut env: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut env: HashMap<String, String> = local_defaults();
+        env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         env.insert(Config::TABLE.to_owned(), table);
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config is valid");
         let clock = ManualClock::starting_at(default_now());
@@ -115,7 +122,8 @@ impl TestContext {
         let prefix = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
         let resources = local_server::provision::provision_all(&aws, template(), &prefix).await.expect("provision");
         // The context's own resources first; the test's variables override them.
-        let mut env: HashMap<String, String> = HashMap::from([
+        let mut env: HashMap<String, String> = local_defaults();
+        env.extend([
             ("EVENT_BUS_NAME".to_owned(), resources.bus_names.values().next().cloned().expect("bus")),
             ("USAGE_QUEUE_URL".to_owned(), resources.queue_urls["UsageQueue"].clone()),
             ("DEAD_LETTER_QUEUE_URL".to_owned(), resources.queue_urls["UsageDeadLetterQueue"].clone()),

@@ -4,12 +4,12 @@
 
 use billing::flows::checkout::{account, stripe};
 use billing::lambda::HttpResult;
-use billing::lambda::http::{authorize_org, ok_json, path_param};
+use billing::lambda::http::{authorize_billing, ok_json, path_param};
 use billing::{ApiError, App};
 use lambda_http::Request;
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
-    let (_caller, org) = authorize_org(&req)?;
+    let (_caller, org) = authorize_billing(&app, &req)?;
     let payment_method = path_param(&req, "payment_method_id")?;
     let not_found = || ApiError::not_found("payment_method_not_found", "This organization has no such payment method.");
     if !payment_method.starts_with("pm_") || !billing::domain::ids::is_safe_id(&payment_method) {

@@ -4,7 +4,7 @@
 
 use billing::flows::checkout::{CheckoutResponse, checkout};
 use billing::lambda::HttpResult;
-use billing::lambda::http::{authorize_org, json_body, ok_json};
+use billing::lambda::http::{authorize_billing, json_body, ok_json};
 use billing::payments::client::CheckoutItem;
 use billing::{ApiError, App};
 use lambda_http::Request;
@@ -21,7 +21,7 @@ struct CreditPurchaseRequest {
 }
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
-    let (_caller, org) = authorize_org(&req)?;
+    let (_caller, org) = authorize_billing(&app, &req)?;
     let body: CreditPurchaseRequest = json_body(&req)?;
     let max = app.catalog().credit_purchase.max_usd;
     if body.amount_usd <= Decimal::ZERO || body.amount_usd > max {

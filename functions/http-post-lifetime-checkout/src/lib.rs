@@ -3,7 +3,7 @@
 
 use billing::flows::checkout::{checkout, priced};
 use billing::lambda::HttpResult;
-use billing::lambda::http::{authorize_org, json_body, ok_json};
+use billing::lambda::http::{authorize_billing, json_body, ok_json};
 use billing::{ApiError, App};
 use lambda_http::Request;
 use serde::Deserialize;
@@ -16,7 +16,7 @@ struct LifetimePurchaseRequest {
 }
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
-    let (_caller, org) = authorize_org(&req)?;
+    let (_caller, org) = authorize_billing(&app, &req)?;
     let body: LifetimePurchaseRequest =
         if req.body().is_empty() { LifetimePurchaseRequest::default() } else { json_body(&req)? };
     let tier = app

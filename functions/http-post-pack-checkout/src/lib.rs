@@ -4,7 +4,7 @@
 
 use billing::flows::checkout::{checkout, priced};
 use billing::lambda::HttpResult;
-use billing::lambda::http::{authorize_org, json_body, ok_json};
+use billing::lambda::http::{authorize_billing, json_body, ok_json};
 use billing::{ApiError, App};
 use lambda_http::Request;
 use serde::Deserialize;
@@ -18,7 +18,7 @@ struct PackPurchaseRequest {
 }
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
-    let (_caller, org) = authorize_org(&req)?;
+    let (_caller, org) = authorize_billing(&app, &req)?;
     let body: PackPurchaseRequest = json_body(&req)?;
     let id = body.pack.to_string();
     let pack = app.catalog().pack(&id).ok_or_else(|| {

@@ -5,7 +5,7 @@
 use billing::flows::checkout::{ensure_customer, stripe};
 use billing::flows::payment_methods::PaymentMethodResponse;
 use billing::lambda::HttpResult;
-use billing::lambda::http::{authorize_org, json_body, ok_json};
+use billing::lambda::http::{authorize_billing, json_body, ok_json};
 use billing::{ApiError, App};
 use lambda_http::Request;
 use serde::Deserialize;
@@ -18,7 +18,7 @@ struct PaymentMethodRequest {
 }
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
-    let (_caller, org) = authorize_org(&req)?;
+    let (_caller, org) = authorize_billing(&app, &req)?;
     let body: PaymentMethodRequest = json_body(&req)?;
     if !body.payment_method_id.starts_with("pm_") || !billing::domain::ids::is_safe_id(&body.payment_method_id) {
         return Err(ApiError::bad_request(

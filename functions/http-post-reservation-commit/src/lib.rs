@@ -15,7 +15,7 @@ use lambda_http::Request;
 use lambda_http::http::StatusCode;
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
-    let (_service, org) = authorize_service_org(&req)?;
+    let (_service, org) = authorize_service_org(&app, &req)?;
     let run_id = path_run_id(&req)?;
     // An empty body commits at the held amount.
     let body: CommitRequest = if req.body().is_empty() { CommitRequest::default() } else { json_body(&req)? };

@@ -9,7 +9,7 @@ use billing::lambda::http::{authorize_service_org, ok_json, path_run_id};
 use lambda_http::Request;
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
-    let (_service, org) = authorize_service_org(&req)?;
+    let (_service, org) = authorize_service_org(&app, &req)?;
     let run_id = path_run_id(&req)?;
     let released = app.store.release(&org, &run_id, app.now()).await?;
     ok_json(&ReleaseResponse::new(&run_id, &released.settlement))

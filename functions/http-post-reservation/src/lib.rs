@@ -16,7 +16,7 @@ use lambda_http::Request;
 use lambda_http::http::StatusCode;
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
-    let (_service, org) = authorize_service_org(&req)?;
+    let (_service, org) = authorize_service_org(&app, &req)?;
     let body: ReservationRequest = json_body(&req)?;
     validate_run_id(&body.run_id)?;
     let estimated_cost_cents = body

@@ -5,7 +5,7 @@
 
 use billing::flows::subscriptions::manage::{self, Asker};
 use billing::lambda::HttpResult;
-use billing::lambda::http::{authorize_org, idempotency_key, json_body_or_empty, ok_json};
+use billing::lambda::http::{authorize_billing, idempotency_key, json_body_or_empty, ok_json};
 use billing::{ApiError, App};
 use lambda_http::Request;
 use serde::Deserialize;
@@ -18,7 +18,7 @@ struct CancelRequest {
 }
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
-    let (caller, org) = authorize_org(&req)?;
+    let (caller, org) = authorize_billing(&app, &req)?;
     let body: CancelRequest = json_body_or_empty(&req)?;
     if body.reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
         return Err(ApiError::bad_request("invalid_reason", "reason must be at most 500 characters."));

@@ -5,7 +5,7 @@
 use billing::App;
 use billing::flows::subscriptions::manage::{self, Asker};
 use billing::lambda::HttpResult;
-use billing::lambda::http::{authorize_org, idempotency_key, json_body, ok_json};
+use billing::lambda::http::{authorize_billing, idempotency_key, json_body, ok_json};
 use lambda_http::Request;
 use serde::Deserialize;
 
@@ -16,7 +16,7 @@ struct ChangeRequest {
 }
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
-    let (caller, org) = authorize_org(&req)?;
+    let (caller, org) = authorize_billing(&app, &req)?;
     let body: ChangeRequest = json_body(&req)?;
     let key = idempotency_key(&req)?;
     let asker = Asker { user: caller.subject.as_deref().unwrap_or("unknown"), idempotency_key: &key };

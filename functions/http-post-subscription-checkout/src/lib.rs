@@ -6,7 +6,7 @@
 use billing::domain::subscription as lifecycle;
 use billing::flows::checkout::checkout;
 use billing::lambda::HttpResult;
-use billing::lambda::http::{authorize_org, json_body, ok_json};
+use billing::lambda::http::{authorize_billing, json_body, ok_json};
 use billing::payments::client::CheckoutItem;
 use billing::{ApiError, App};
 use lambda_http::Request;
@@ -21,7 +21,7 @@ struct SubscriptionRequest {
 }
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
-    let (_caller, org) = authorize_org(&req)?;
+    let (_caller, org) = authorize_billing(&app, &req)?;
     let body: SubscriptionRequest = json_body(&req)?;
     let tier = app.catalog().tier(&body.tier).filter(|t| t.is_subscribable()).ok_or_else(|| {
         let offered: Vec<&str> =

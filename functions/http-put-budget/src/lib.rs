@@ -8,12 +8,12 @@ use billing::domain::budget::Budget;
 use billing::domain::costs::micros_to_usd;
 use billing::domain::period;
 use billing::lambda::HttpResult;
-use billing::lambda::http::{authorize_org, json_body, ok_json};
+use billing::lambda::http::{authorize_billing, json_body, ok_json};
 use billing::{ApiError, App};
 use lambda_http::Request;
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
-    let (_caller, org) = authorize_org(&req)?;
+    let (_caller, org) = authorize_billing(&app, &req)?;
     let body: BudgetRequest = json_body(&req)?;
     let limit = amount_to_cents("monthly_limit_usd", body.monthly_limit_usd)
         .map_err(|d| ApiError::bad_request("invalid_amount", d))?;

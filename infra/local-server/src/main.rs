@@ -31,6 +31,7 @@ async fn main() -> anyhow::Result<()> {
     env.insert(Config::TABLE.to_owned(), resources.table_name.clone());
     env.entry("STRIPE_SECRET_KEY".into()).or_insert_with(|| "sk_test_local".into());
     env.entry("STRIPE_PUBLISHABLE_KEY".into()).or_insert_with(|| "pk_test_local".into());
+    env.entry("WORKFLOW_ENGINE_PRINCIPALS".into()).or_insert_with(|| server::LOCAL_ENGINE_ROLE.into());
     // stripe-mock accepts any price id; these let every subscription checkout run locally.
     for tier in ["starter", "pro", "team", "byo"] {
         env.entry(format!("STRIPE_PRICE_{}", tier.to_uppercase())).or_insert_with(|| format!("price_local_{tier}"));
@@ -68,6 +69,7 @@ async fn main() -> anyhow::Result<()> {
     let url = format!("http://{}", listener.local_addr()?);
 
     let member = tokens.member("demo");
+    let owner = tokens.owner("demo");
     let admin = tokens.admin();
     let service = tokens.mint("workflow-engine", serde_json::json!({ "groups": [server::SERVICE_GROUP] }));
     let mut lines = vec![
@@ -76,6 +78,7 @@ async fn main() -> anyhow::Result<()> {
         ("DEV_JWT_ISSUER", tokens::ISSUER.to_owned()),
         ("DEV_JWT_AUDIENCE", tokens::AUDIENCE.to_owned()),
         ("DEV_TOKEN_MEMBER", member.clone()),
+        ("DEV_TOKEN_OWNER", owner.clone()),
         ("DEV_TOKEN_ADMIN", admin.clone()),
         ("DEV_TOKEN_SERVICE", service.clone()),
         ("BILLING_TABLE", resources.table_name.clone()),
@@ -108,7 +111,8 @@ async fn main() -> anyhow::Result<()> {
 
     let env_file = env_file.canonicalize().unwrap_or(env_file);
     println!("\nBilling API listening on {url}");
-    println!("  DEV_TOKEN_MEMBER  (member of org demo): {member}");
+    println!("  DEV_TOKEN_MEMBER  (member of org demo, reads): {member}");
+    println!("  DEV_TOKEN_OWNER   (owner of org demo, may buy and change the plan): {owner}");
     println!("  DEV_TOKEN_ADMIN   (billing-admin):      {admin}");
     println!("  DEV_TOKEN_SERVICE (workflow engine):    {service}");
     println!(

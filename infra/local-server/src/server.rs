@@ -23,6 +23,10 @@ use crate::tokens::DevTokens;
 /// Group a dev token must carry to call `AWS_IAM` routes (standing in for SigV4).
 pub const SERVICE_GROUP: &str = "billing-service";
 
+/// The IAM role the local server says a service token's subject assumed (`workflow-engine`
+/// unless the token names another): what `WORKFLOW_ENGINE_PRINCIPALS` allows locally.
+pub const LOCAL_ENGINE_ROLE: &str = "arn:aws:iam::000000000000:role/workflow-engine";
+
 struct RouteTarget {
     route: Route,
     handler: Arc<dyn HttpHandler>,

@@ -69,6 +69,8 @@ pub struct FunctionDef {
     pub env_refs: BTreeMap<String, String>,
     /// DynamoDB stream event sources (the table's stream into this function).
     pub streams: Vec<StreamSource>,
+    /// `Metadata.Access`: who may call its routes (public, stripe, service, member, billing, admin).
+    pub access: Option<String>,
 }
 
 /// A `Type: DynamoDB` event: which table's stream, which records pass, where failures go.
@@ -235,7 +237,17 @@ impl Template {
                             .collect()
                     })
                     .unwrap_or_default();
-                Ok(FunctionDef { logical_id: id.clone(), binary, routes, queues, event_patterns, env_refs, streams })
+                let access = r.metadata.get("Access").and_then(Value::as_str).map(str::to_owned);
+                Ok(FunctionDef {
+                    logical_id: id.clone(),
+                    binary,
+                    routes,
+                    queues,
+                    event_patterns,
+                    env_refs,
+                    streams,
+                    access,
+                })
             })
             .collect()
     }

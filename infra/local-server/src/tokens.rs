@@ -46,8 +46,18 @@ impl DevTokens {
             .expect("HS256 signing with an in-memory key cannot fail")
     }
 
+    /// A member of `org` who reads its billing (no role claim: a member).
     pub fn member(&self, org: &str) -> String {
         self.mint(&format!("user-{org}"), json!({ "org_id": org }))
+    }
+
+    /// The owner of `org`, who may also move money and change the plan.
+    pub fn owner(&self, org: &str) -> String {
+        self.mint(&format!("owner-{org}"), json!({ "org_id": org, "org_role": "owner" }))
+    }
+
+    pub fn billing_admin(&self, org: &str) -> String {
+        self.mint(&format!("billing-admin-{org}"), json!({ "org_id": org, "org_role": "billing_admin" }))
     }
 
     pub fn admin(&self) -> String {
@@ -59,6 +69,9 @@ impl DevTokens {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
+        // Like API Gateway's JWT authorizer: a token without an issuer or audience is refused,
+        // not just one with the wrong ones.
+        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         let data = jsonwebtoken::decode::<serde_json::Map<String, Value>>(
             token,
             &DecodingKey::from_secret(self.secret.as_bytes()),
@@ -98,6 +111,19 @@ mod tests {
         assert!(tokens.verify(&DevTokens::random().member("demo")).is_err());
         let expired = tokens.mint("u", json!({ "exp": 1_000 }));
         assert!(tokens.verify(&expired).is_err());
+        for missing in ["iss", "aud"] {
+            let claims =
+                json!({ "sub": "u", "exp": chrono::Utc::now().timestamp() + 60, "iss": ISSUER, "aud": AUDIENCE });
+            let mut claims = claims.as_object().unwrap().clone();
+            claims.remove(missing);
+            let token = jsonwebtoken::encode(
+                &Header::new(Algorithm::HS256),
+                &claims,
+                &EncodingKey::from_secret(tokens.secret.as_bytes()),
+            )
+            .unwrap();
+            assert!(tokens.verify(&token).is_err(), "a token without {missing} is refused");
+        }
         assert!(tokens.verify("not-a-token").is_err());
     }
 }

@@ -79,6 +79,16 @@ pub fn authorize_org(req: &Request) -> Result<(Caller, OrganizationId), ApiError
     Ok((caller, org))
 }
 
+/// Like [`authorize_org`], for routes that move money or change the plan, the budget or
+/// payment methods: the caller must also be the organization's owner or billing admin.
+pub fn authorize_billing(app: &crate::App, req: &Request) -> Result<(Caller, OrganizationId), ApiError> {
+    let caller = Caller::from_request(req)?;
+    let org = path_org(req)?;
+    caller.require_billing_role(&org, &app.config.org_role_claim)?;
+    tracing::Span::current().record("org", org.as_str());
+    Ok((caller, org))
+}
+
 pub fn path_org(req: &Request) -> Result<OrganizationId, ApiError> {
     let raw = path_param(req, "organization_id")?;
     OrganizationId::parse(&raw).map_err(|e| ApiError::bad_request("invalid_organization_id", e.to_string()))
@@ -137,8 +147,17 @@ pub fn ok_json<T: Serialize>(value: &T) -> HttpResult {
 
 /// The service caller of an internal (`AWS_IAM`) route and the organization it acts for.
 /// The workflow engine is trusted for every organization; the id must still be well formed.
-pub fn authorize_service_org(req: &Request) -> Result<(crate::auth::ServiceCaller, OrganizationId), ApiError> {
+pub fn authorize_service_org(
+    app: &crate::App,
+    req: &Request,
+) -> Result<(crate::auth::ServiceCaller, OrganizationId), ApiError> {
     let caller = crate::auth::ServiceCaller::from_request(req)?;
+    // API Gateway lets any principal allowed to invoke the API through; only the workflow
+    // engine may reserve and settle.
+    if !caller.is_one_of(&app.config.workflow_engine_principals) {
+        tracing::warn!(caller = %caller.arn, "internal route called by a principal that is not the workflow engine");
+        return Err(ApiError::forbidden("principal_forbidden", "This route is for the workflow engine only."));
+    }
     let org = path_org(req)?;
     tracing::Span::current().record("org", org.as_str());
     Ok((caller, org))

@@ -6,7 +6,7 @@ async fn config_reports_unconfigured_without_stripe_keys() {
     let ctx = TestContext::new().await;
     let server = ctx.serve().await;
 
-    let reply = server.get("/api/billing/config", Some(&server.tokens.member("demo"))).await;
+    let reply = server.get("/api/billing/config", None).await;
 
     assert_eq!(reply.status, 200);
     assert_eq!(reply.json, serde_json::json!({ "publishable_key": null, "is_configured": false }));
@@ -21,7 +21,7 @@ async fn config_reports_the_publishable_key_but_never_the_secret_when_configured
     .await;
     let server = ctx.serve().await;
 
-    let reply = server.get("/api/billing/config", Some(&server.tokens.member("demo"))).await;
+    let reply = server.get("/api/billing/config", None).await;
 
     assert_eq!(reply.json, serde_json::json!({ "publishable_key": "pk_test_visible", "is_configured": true }));
     assert!(!reply.json.to_string().contains("sk_test_hidden"));
@@ -32,7 +32,7 @@ async fn plans_returns_the_whole_catalog() {
     let ctx = TestContext::new().await;
     let server = ctx.serve().await;
 
-    let reply = server.get("/api/billing/plans", Some(&server.tokens.member("demo"))).await;
+    let reply = server.get("/api/billing/plans", None).await;
 
     assert_eq!(reply.status, 200);
     assert_eq!(reply.json, serde_json::to_value(Catalog::builtin()).unwrap());
@@ -49,7 +49,7 @@ async fn plans_serves_a_configured_catalog_override() {
     let ctx = TestContext::with_env(&[("PLAN_CATALOG_JSON", &catalog.to_string())]).await;
     let server = ctx.serve().await;
 
-    let reply = server.get("/api/billing/plans", Some(&server.tokens.member("demo"))).await;
+    let reply = server.get("/api/billing/plans", None).await;
 
     assert_eq!(reply.json["tiers"][2]["price_usd"], 99.0);
 }

@@ -2,6 +2,7 @@
 
 mod access;
 mod accounts;
+mod authorization;
 mod config_and_plans;
 mod local_delivery;
 mod quota;

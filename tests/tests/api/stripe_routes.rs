@@ -25,7 +25,7 @@ fn path(org: &str, rest: &str) -> String {
 async fn credit_checkout_creates_the_customer_once_and_returns_a_session() {
     let ctx = context(&[]).await;
     let server = ctx.serve().await;
-    let token = server.tokens.member("buyer");
+    let token = server.tokens.owner("buyer");
 
     let first = server
         .request("POST", &path("buyer", "credits/checkout"), Some(&token), Some(json!({ "amount_usd": 25.5 })))
@@ -46,7 +46,7 @@ async fn credit_checkout_creates_the_customer_once_and_returns_a_session() {
 async fn bad_amounts_and_foreign_redirects_are_400s_that_create_nothing() {
     let ctx = context(&[]).await;
     let server = ctx.serve().await;
-    let token = server.tokens.member("careful");
+    let token = server.tokens.owner("careful");
     for body in [
         json!({ "amount_usd": 0 }),
         json!({ "amount_usd": 1000.01 }),
@@ -95,7 +95,7 @@ async fn every_purchase_route_refuses_another_organizations_member() {
 async fn packs_lifetime_subscriptions_and_the_portal_start_sessions_for_catalog_offers_only() {
     let ctx = context(&[]).await;
     let server = ctx.serve().await;
-    let token = server.tokens.member("shop");
+    let token = server.tokens.owner("shop");
     let ok = |rest: &'static str, body: Value| {
         let (server, token) = (&server, &token);
         async move { server.request("POST", &path("shop", rest), Some(token), Some(body)).await }
@@ -118,7 +118,7 @@ async fn packs_lifetime_subscriptions_and_the_portal_start_sessions_for_catalog_
 async fn payment_methods_attach_list_and_refuse_to_detach_someone_elses() {
     let ctx = context(&[]).await;
     let server = ctx.serve().await;
-    let token = server.tokens.member("cards");
+    let token = server.tokens.owner("cards");
 
     let attached = server
         .request(
@@ -161,7 +161,7 @@ async fn a_stripe_outage_is_a_502_that_leaves_nothing_half_written() {
         .request(
             "POST",
             &path("offline", "credits/checkout"),
-            Some(&server.tokens.member("offline")),
+            Some(&server.tokens.owner("offline")),
             Some(json!({ "amount_usd": 10 })),
         )
         .await;

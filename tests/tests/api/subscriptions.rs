@@ -27,7 +27,8 @@ fn path(org: &str, rest: &str) -> String {
 }
 
 async fn call(server: &TestServer, method: &str, org: &str, rest: &str, body: Option<Value>) -> Reply {
-    let token = server.tokens.member(org);
+    // The owner: members only read (the authorization matrix covers who may do what).
+    let token = server.tokens.owner(org);
     server.request(method, &path(org, rest), Some(&token), body).await
 }
 
@@ -219,7 +220,7 @@ async fn cancel_at_period_end_keeps_the_plan_until_stripe_ends_it_and_then_nothi
         assert_eq!((reply.status, reply.json["code"].as_str()), (409, Some("subscription_ended")), "{rest}: {reply:?}");
     }
     let changes = history(&server, "leaver").await;
-    let leaver = "user-leaver".to_owned();
+    let leaver = "owner-leaver".to_owned();
     assert_eq!(
         changes,
         [
@@ -259,7 +260,7 @@ async fn canceling_now_ends_the_plan_at_once_and_the_history_names_who_asked() {
     assert_eq!(stored_subscription(&ctx, "quitter").await.status, "canceled");
     assert_eq!(
         history(&server, "quitter").await[0],
-        ("pro".into(), "free".into(), "cancellation".into(), "user-quitter".into())
+        ("pro".into(), "free".into(), "cancellation".into(), "owner-quitter".into())
     );
 }
 
@@ -306,7 +307,7 @@ async fn an_upgrade_raises_the_limits_only_once_paid_and_keeps_the_usage_of_the_
     assert_eq!(view.json["pending_change"], Value::Null);
     assert_eq!(
         history(&server, "grower").await[0],
-        ("starter".into(), "pro".into(), "upgrade".into(), "user-grower".into())
+        ("starter".into(), "pro".into(), "upgrade".into(), "owner-grower".into())
     );
 }
 
@@ -336,7 +337,7 @@ async fn a_downgrade_waits_for_the_period_end() {
     assert_eq!((view.json["workflows_limit"].as_u64(), view.json["pending_change"].clone()), (Some(20), Value::Null));
     assert_eq!(
         history(&server, "saver").await[0],
-        ("pro".into(), "starter".into(), "downgrade".into(), "user-saver".into())
+        ("pro".into(), "starter".into(), "downgrade".into(), "owner-saver".into())
     );
 }
 

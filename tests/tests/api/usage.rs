@@ -198,7 +198,7 @@ async fn each_budget_threshold_fires_once_under_concurrent_costs_and_the_hard_ca
     let ctx = TestContext::with_messaging(&[]).await;
     let server = ctx.serve().await;
     let spy = ctx.event_spy().await;
-    let token = server.tokens.member("capped");
+    let token = server.tokens.owner("capped");
     let put = server
         .request(
             "PUT",
@@ -338,7 +338,7 @@ async fn usage_lists_page_with_a_cursor_and_filter_by_billed() {
 async fn budgets_validate_their_input() {
     let ctx = TestContext::with_messaging(&[]).await;
     let server = ctx.serve().await;
-    let token = server.tokens.member("b");
+    let token = server.tokens.owner("b");
     for body in [
         json!({ "monthly_limit_usd": 0 }),
         json!({ "monthly_limit_usd": -5 }),

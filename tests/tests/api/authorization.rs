@@ -1,0 +1,145 @@
+//! The authorization matrix: every route of the template, called as every kind of caller,
+//! answers as the function's `Metadata.Access` says. Generated from template.yaml, so a new
+//! route is in it the day it is added (and a route without an access class fails).
+
+use billing_tests::{TestContext, TestServer, template};
+use serde_json::json;
+
+/// The callers of the matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    NoToken,
+    OtherOrgMember,
+    Member,
+    BillingAdmin,
+    Owner,
+    PlatformAdmin,
+    WorkflowEngine,
+    /// A service token whose principal is not the workflow engine's role.
+    OtherService,
+}
+
+const EVERYONE: [Who; 8] = [
+    Who::NoToken,
+    Who::OtherOrgMember,
+    Who::Member,
+    Who::BillingAdmin,
+    Who::Owner,
+    Who::PlatformAdmin,
+    Who::WorkflowEngine,
+    Who::OtherService,
+];
+
+/// What a route must answer a caller: refused with this status, or let through (any answer
+/// that is neither a refusal nor a server error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Refused(u16),
+    Through,
+}
+
+fn expected(access: &str, who: Who) -> Expect {
+    use Expect::*;
+    use Who::*;
+    match (access, who) {
+        ("public", _) => Through,
+        // The webhook has no token check; without a Stripe signature it is a 400.
+        ("stripe", _) => Refused(400),
+        ("service", WorkflowEngine) => Through,
+        ("service", OtherService) => Refused(403),
+        // API Gateway's IAM authorizer refuses anything that is not SigV4-signed.
+        ("service", _) => Refused(401),
+        (_, NoToken) => Refused(401),
+        ("member" | "billing" | "admin", OtherOrgMember | WorkflowEngine | OtherService) => Refused(403),
+        ("member", Member | BillingAdmin | Owner | PlatformAdmin) => Through,
+        ("billing", BillingAdmin | Owner | PlatformAdmin) => Through,
+        ("billing", Member) => Refused(403),
+        ("admin", PlatformAdmin) => Through,
+        ("admin", _) => Refused(403),
+        (other, _) => panic!("unknown access class {other:?}"),
+    }
+}
+
+fn token(server: &TestServer, who: Who) -> Option<String> {
+    let service = |sub: &str| server.tokens.mint(sub, json!({ "groups": [local_server::server::SERVICE_GROUP] }));
+    match who {
+        Who::NoToken => None,
+        Who::OtherOrgMember => Some(server.tokens.owner("elsewhere")),
+        Who::Member => Some(server.tokens.member("demo")),
+        Who::BillingAdmin => Some(server.tokens.billing_admin("demo")),
+        Who::Owner => Some(server.tokens.owner("demo")),
+        Who::PlatformAdmin => Some(server.tokens.admin()),
+        Who::WorkflowEngine => Some(service("workflow-engine")),
+        Who::OtherService => Some(service("some-other-service")),
+    }
+}
+
+/// The route's path with every parameter filled: the organization is `demo`.
+fn concrete(path: &str) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..].find('}').map(|c| open + c).expect("closed parameter");
+        out.push_str(&rest[..open]);
+        out.push_str(if &rest[open + 1..close] == "organization_id" { "demo" } else { "matrix-1" });
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[tokio::test]
+async fn every_route_answers_every_kind_of_caller_as_its_access_class_says() {
+    let stripe_base = std::env::var("STRIPE_API_BASE").unwrap_or_default();
+    let ctx = TestContext::with_env(&[
+        ("STRIPE_SECRET_KEY", "sk_test_123"),
+        ("STRIPE_API_BASE", &stripe_base),
+        ("STRIPE_WEBHOOK_SECRET", "whsec_matrix"),
+        ("STRIPE_PRICE_PRO", "price_pro"),
+    ])
+    .await;
+    let server = ctx.serve().await;
+    let functions = template().functions().unwrap();
+    let mut checked = 0;
+    for function in functions.iter().filter(|f| !f.routes.is_empty()) {
+        let access = function
+            .access
+            .as_deref()
+            .unwrap_or_else(|| panic!("{} has routes but no Metadata.Access", function.logical_id));
+        for route in &function.routes {
+            let path = concrete(&route.path);
+            for who in EVERYONE {
+                let body = (route.method != "GET" && route.method != "DELETE").then(|| json!({}));
+                let reply = server.request(&route.method, &path, token(&server, who).as_deref(), body).await;
+                let what = format!("{} {} as {who:?} ({access}): {reply:?}", route.method, route.path);
+                match expected(access, who) {
+                    Expect::Refused(status) => assert_eq!(reply.status, status, "{what}"),
+                    Expect::Through => {
+                        assert!(![401, 403].contains(&reply.status), "refused: {what}");
+                        assert!(reply.status < 500, "server error: {what}");
+                    }
+                }
+                checked += 1;
+            }
+        }
+    }
+    // Every route, every caller.
+    let routes: usize = functions.iter().map(|f| f.routes.len()).sum();
+    assert_eq!(checked, routes * EVERYONE.len());
+    assert!(routes >= 29, "the template's routes were all found ({routes})");
+}
+
+#[tokio::test]
+async fn a_member_reads_but_only_owners_and_billing_admins_move_money_and_nothing_is_written_for_a_refusal() {
+    let ctx = TestContext::new().await;
+    let server = ctx.serve().await;
+    ctx.account("demo").await;
+    let before = ctx.all_items().await;
+    let member = server.tokens.member("demo");
+    let reply = server
+        .request("PUT", "/api/billing/account/demo/budget", Some(&member), Some(json!({ "monthly_limit_usd": 5 })))
+        .await;
+    assert_eq!((reply.status, reply.json["code"].as_str()), (403, Some("billing_role_required")), "{reply:?}");
+    assert_eq!(ctx.all_items().await, before, "a refused request writes nothing");
+    assert_eq!(server.get("/api/billing/account/demo/budget", Some(&member)).await.status, 200);
+}
