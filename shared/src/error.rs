@@ -25,6 +25,8 @@ pub enum ApiError {
     #[error("{detail}")]
     Gone { code: &'static str, detail: String },
     #[error("{detail}")]
+    Unprocessable { code: &'static str, detail: String },
+    #[error("{detail}")]
     PaymentRequired { code: &'static str, detail: String },
     #[error("{detail}")]
     TooManyRequests { code: &'static str, detail: String, retry_after_secs: u64 },
@@ -64,6 +66,7 @@ impl ApiError {
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Gone { .. } => StatusCode::GONE,
+            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PaymentRequired { .. } => StatusCode::PAYMENT_REQUIRED,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::PaymentProvider(_) => StatusCode::BAD_GATEWAY,
@@ -79,6 +82,7 @@ impl ApiError {
             | Self::NotFound { code, .. }
             | Self::Conflict { code, .. }
             | Self::Gone { code, .. }
+            | Self::Unprocessable { code, .. }
             | Self::PaymentRequired { code, .. }
             | Self::TooManyRequests { code, .. } => code,
             Self::Unauthenticated => "unauthenticated",

@@ -4,7 +4,7 @@
 
 use billing::flows::checkout::{CheckoutResponse, checkout};
 use billing::lambda::HttpResult;
-use billing::lambda::http::{authorize_billing, json_body, ok_json};
+use billing::lambda::http::{authorize_billing, idempotent, json_body, ok_json};
 use billing::payments::client::CheckoutItem;
 use billing::{ApiError, App};
 use lambda_http::Request;
@@ -22,15 +22,21 @@ struct CreditPurchaseRequest {
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
     let (_caller, org) = authorize_billing(&app, &req)?;
-    let body: CreditPurchaseRequest = json_body(&req)?;
-    let max = app.catalog().credit_purchase.max_usd;
-    if body.amount_usd <= Decimal::ZERO || body.amount_usd > max {
-        return Err(ApiError::bad_request("invalid_amount", format!("amount_usd must be above 0 and at most {max}.")));
-    }
-    let cents = billing::domain::money::exact_cents(body.amount_usd)
-        .map_err(|e| ApiError::bad_request("invalid_amount", format!("amount_usd: {e}.")))?;
-    let item = CheckoutItem::Amount { cents, name: format!("Prepaid credits (${})", body.amount_usd) };
-    let response: CheckoutResponse =
-        checkout(&app, &req, &org, "credits", item, &[], (body.success_url, body.cancel_url)).await?;
-    ok_json(&response)
+    idempotent(&app, &req, &org, async {
+        let body: CreditPurchaseRequest = json_body(&req)?;
+        let max = app.catalog().credit_purchase.max_usd;
+        if body.amount_usd <= Decimal::ZERO || body.amount_usd > max {
+            return Err(ApiError::bad_request(
+                "invalid_amount",
+                format!("amount_usd must be above 0 and at most {max}."),
+            ));
+        }
+        let cents = billing::domain::money::exact_cents(body.amount_usd)
+            .map_err(|e| ApiError::bad_request("invalid_amount", format!("amount_usd: {e}.")))?;
+        let item = CheckoutItem::Amount { cents, name: format!("Prepaid credits (${})", body.amount_usd) };
+        let response: CheckoutResponse =
+            checkout(&app, &req, &org, "credits", item, &[], (body.success_url, body.cancel_url)).await?;
+        ok_json(&response)
+    })
+    .await
 }

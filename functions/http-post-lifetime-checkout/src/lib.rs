@@ -3,7 +3,7 @@
 
 use billing::flows::checkout::{checkout, priced};
 use billing::lambda::HttpResult;
-use billing::lambda::http::{authorize_billing, json_body, ok_json};
+use billing::lambda::http::{authorize_billing, idempotent, json_body, ok_json};
 use billing::{ApiError, App};
 use lambda_http::Request;
 use serde::Deserialize;
@@ -17,23 +17,29 @@ struct LifetimePurchaseRequest {
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
     let (_caller, org) = authorize_billing(&app, &req)?;
-    let body: LifetimePurchaseRequest =
-        if req.body().is_empty() { LifetimePurchaseRequest::default() } else { json_body(&req)? };
-    let tier = app
-        .catalog()
-        .tiers
-        .iter()
-        .find(|t| t.is_lifetime())
-        .ok_or_else(|| ApiError::not_found("not_offered", "No lifetime plan is offered."))?;
-    let account = billing::flows::checkout::account(&app, &org).await?;
-    if account.tier == tier.id {
-        return Err(ApiError::Conflict {
-            code: "already_lifetime",
-            detail: "This organization already has the lifetime plan.".into(),
-        });
-    }
-    let item =
-        priced(app.config.stripe.tier_prices.get(tier.id.as_str()), tier.price_usd, &format!("{} plan", tier.name))?;
-    let response = checkout(&app, &req, &org, "lifetime", item, &[], (body.success_url, body.cancel_url)).await?;
-    ok_json(&response)
+    idempotent(&app, &req, &org, async {
+        let body: LifetimePurchaseRequest =
+            if req.body().is_empty() { LifetimePurchaseRequest::default() } else { json_body(&req)? };
+        let tier = app
+            .catalog()
+            .tiers
+            .iter()
+            .find(|t| t.is_lifetime())
+            .ok_or_else(|| ApiError::not_found("not_offered", "No lifetime plan is offered."))?;
+        let account = billing::flows::checkout::account(&app, &org).await?;
+        if account.tier == tier.id {
+            return Err(ApiError::Conflict {
+                code: "already_lifetime",
+                detail: "This organization already has the lifetime plan.".into(),
+            });
+        }
+        let item = priced(
+            app.config.stripe.tier_prices.get(tier.id.as_str()),
+            tier.price_usd,
+            &format!("{} plan", tier.name),
+        )?;
+        let response = checkout(&app, &req, &org, "lifetime", item, &[], (body.success_url, body.cancel_url)).await?;
+        ok_json(&response)
+    })
+    .await
 }

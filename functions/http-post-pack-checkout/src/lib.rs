@@ -4,7 +4,7 @@
 
 use billing::flows::checkout::{checkout, priced};
 use billing::lambda::HttpResult;
-use billing::lambda::http::{authorize_billing, json_body, ok_json};
+use billing::lambda::http::{authorize_billing, idempotent, json_body, ok_json};
 use billing::{ApiError, App};
 use lambda_http::Request;
 use serde::Deserialize;
@@ -19,18 +19,21 @@ struct PackPurchaseRequest {
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
     let (_caller, org) = authorize_billing(&app, &req)?;
-    let body: PackPurchaseRequest = json_body(&req)?;
-    let id = body.pack.to_string();
-    let pack = app.catalog().pack(&id).ok_or_else(|| {
-        let offered: Vec<&str> = app.catalog().workflow_packs.iter().map(|p| p.id.as_str()).collect();
-        ApiError::bad_request("unknown_pack", format!("pack must be one of {}.", offered.join(", ")))
-    })?;
-    let item = priced(
-        app.config.stripe.pack_prices.get(&id),
-        Some(pack.price_usd),
-        &format!("{} workflow pack", pack.workflows),
-    )?;
-    let response =
-        checkout(&app, &req, &org, "pack", item, &[("pack", id)], (body.success_url, body.cancel_url)).await?;
-    ok_json(&response)
+    idempotent(&app, &req, &org, async {
+        let body: PackPurchaseRequest = json_body(&req)?;
+        let id = body.pack.to_string();
+        let pack = app.catalog().pack(&id).ok_or_else(|| {
+            let offered: Vec<&str> = app.catalog().workflow_packs.iter().map(|p| p.id.as_str()).collect();
+            ApiError::bad_request("unknown_pack", format!("pack must be one of {}.", offered.join(", ")))
+        })?;
+        let item = priced(
+            app.config.stripe.pack_prices.get(&id),
+            Some(pack.price_usd),
+            &format!("{} workflow pack", pack.workflows),
+        )?;
+        let response =
+            checkout(&app, &req, &org, "pack", item, &[("pack", id)], (body.success_url, body.cancel_url)).await?;
+        ok_json(&response)
+    })
+    .await
 }

@@ -5,7 +5,7 @@
 
 use billing::flows::subscriptions::manage::{self, Asker};
 use billing::lambda::HttpResult;
-use billing::lambda::http::{authorize_billing, idempotency_key, json_body_or_empty, ok_json};
+use billing::lambda::http::{authorize_billing, idempotency_key, idempotent, json_body_or_empty, ok_json};
 use billing::{ApiError, App};
 use lambda_http::Request;
 use serde::Deserialize;
@@ -19,11 +19,14 @@ struct CancelRequest {
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
     let (caller, org) = authorize_billing(&app, &req)?;
-    let body: CancelRequest = json_body_or_empty(&req)?;
-    if body.reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
-        return Err(ApiError::bad_request("invalid_reason", "reason must be at most 500 characters."));
-    }
-    let key = idempotency_key(&req)?;
-    let asker = Asker { user: caller.subject.as_deref().unwrap_or("unknown"), idempotency_key: &key };
-    ok_json(&manage::cancel(&app, &org, asker, body.at_period_end.unwrap_or(true), body.reason).await?)
+    idempotent(&app, &req, &org, async {
+        let body: CancelRequest = json_body_or_empty(&req)?;
+        if body.reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
+            return Err(ApiError::bad_request("invalid_reason", "reason must be at most 500 characters."));
+        }
+        let key = idempotency_key(&req)?;
+        let asker = Asker { user: caller.subject.as_deref().unwrap_or("unknown"), idempotency_key: &key };
+        ok_json(&manage::cancel(&app, &org, asker, body.at_period_end.unwrap_or(true), body.reason).await?)
+    })
+    .await
 }

@@ -5,7 +5,7 @@
 use billing::App;
 use billing::flows::subscriptions::manage::{self, Asker};
 use billing::lambda::HttpResult;
-use billing::lambda::http::{authorize_billing, idempotency_key, json_body, ok_json};
+use billing::lambda::http::{authorize_billing, idempotency_key, idempotent, json_body, ok_json};
 use lambda_http::Request;
 use serde::Deserialize;
 
@@ -17,8 +17,11 @@ struct ChangeRequest {
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
     let (caller, org) = authorize_billing(&app, &req)?;
-    let body: ChangeRequest = json_body(&req)?;
-    let key = idempotency_key(&req)?;
-    let asker = Asker { user: caller.subject.as_deref().unwrap_or("unknown"), idempotency_key: &key };
-    ok_json(&manage::change(&app, &org, asker, &body.tier).await?)
+    idempotent(&app, &req, &org, async {
+        let body: ChangeRequest = json_body(&req)?;
+        let key = idempotency_key(&req)?;
+        let asker = Asker { user: caller.subject.as_deref().unwrap_or("unknown"), idempotency_key: &key };
+        ok_json(&manage::change(&app, &org, asker, &body.tier).await?)
+    })
+    .await
 }

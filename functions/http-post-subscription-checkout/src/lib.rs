@@ -6,7 +6,7 @@
 use billing::domain::subscription as lifecycle;
 use billing::flows::checkout::checkout;
 use billing::lambda::HttpResult;
-use billing::lambda::http::{authorize_billing, json_body, ok_json};
+use billing::lambda::http::{authorize_billing, idempotent, json_body, ok_json};
 use billing::payments::client::CheckoutItem;
 use billing::{ApiError, App};
 use lambda_http::Request;
@@ -22,38 +22,41 @@ struct SubscriptionRequest {
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
     let (_caller, org) = authorize_billing(&app, &req)?;
-    let body: SubscriptionRequest = json_body(&req)?;
-    let tier = app.catalog().tier(&body.tier).filter(|t| t.is_subscribable()).ok_or_else(|| {
-        let offered: Vec<&str> =
-            app.catalog().tiers.iter().filter(|t| t.is_subscribable()).map(|t| t.id.as_str()).collect();
-        ApiError::bad_request("invalid_tier", format!("tier must be one of {}.", offered.join(", ")))
-    })?;
-    let price = app
-        .config
-        .stripe
-        .tier_prices
-        .get(tier.id.as_str())
-        .ok_or_else(|| ApiError::Unavailable(format!("tier {} has no Stripe price configured", tier.id)))?;
-    let current = app.store.subscription(&org).await?;
-    if let Some(sub) = current.filter(|s| s.stripe_subscription_id.is_some() && lifecycle::is_open(&s.status)) {
-        return Err(ApiError::Conflict {
-            code: "already_subscribed",
-            detail: format!(
-                "The organization already has a {} subscription ({}); change plan with /subscription/change instead.",
-                sub.tier, sub.status
-            ),
-        });
-    }
-    let item = CheckoutItem::Price(price.clone());
-    let response = checkout(
-        &app,
-        &req,
-        &org,
-        "subscription",
-        item,
-        &[("tier", tier.id.to_string())],
-        (body.success_url, body.cancel_url),
-    )
-    .await?;
-    ok_json(&response)
+    idempotent(&app, &req, &org, async {
+        let body: SubscriptionRequest = json_body(&req)?;
+        let tier = app.catalog().tier(&body.tier).filter(|t| t.is_subscribable()).ok_or_else(|| {
+            let offered: Vec<&str> =
+                app.catalog().tiers.iter().filter(|t| t.is_subscribable()).map(|t| t.id.as_str()).collect();
+            ApiError::bad_request("invalid_tier", format!("tier must be one of {}.", offered.join(", ")))
+        })?;
+        let price = app
+            .config
+            .stripe
+            .tier_prices
+            .get(tier.id.as_str())
+            .ok_or_else(|| ApiError::Unavailable(format!("tier {} has no Stripe price configured", tier.id)))?;
+        let current = app.store.subscription(&org).await?;
+        if let Some(sub) = current.filter(|s| s.stripe_subscription_id.is_some() && lifecycle::is_open(&s.status)) {
+            return Err(ApiError::Conflict {
+                code: "already_subscribed",
+                detail: format!(
+                    "The organization already has a {} subscription ({}); change plan with /subscription/change instead.",
+                    sub.tier, sub.status
+                ),
+            });
+        }
+        let item = CheckoutItem::Price(price.clone());
+        let response = checkout(
+            &app,
+            &req,
+            &org,
+            "subscription",
+            item,
+            &[("tier", tier.id.to_string())],
+            (body.success_url, body.cancel_url),
+        )
+        .await?;
+        ok_json(&response)
+    })
+    .await
 }

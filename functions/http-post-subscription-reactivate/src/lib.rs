@@ -4,12 +4,15 @@
 use billing::App;
 use billing::flows::subscriptions::manage::{self, Asker};
 use billing::lambda::HttpResult;
-use billing::lambda::http::{authorize_billing, idempotency_key, ok_json};
+use billing::lambda::http::{authorize_billing, idempotency_key, idempotent, ok_json};
 use lambda_http::Request;
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
     let (caller, org) = authorize_billing(&app, &req)?;
-    let key = idempotency_key(&req)?;
-    let asker = Asker { user: caller.subject.as_deref().unwrap_or("unknown"), idempotency_key: &key };
-    ok_json(&manage::reactivate(&app, &org, asker).await?)
+    idempotent(&app, &req, &org, async {
+        let key = idempotency_key(&req)?;
+        let asker = Asker { user: caller.subject.as_deref().unwrap_or("unknown"), idempotency_key: &key };
+        ok_json(&manage::reactivate(&app, &org, asker).await?)
+    })
+    .await
 }

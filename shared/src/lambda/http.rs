@@ -132,6 +132,83 @@ pub fn idempotency_key(req: &Request) -> Result<String, ApiError> {
     }
 }
 
+/// How long the first request with a key may run before a repeat may take over (it died).
+const IDEMPOTENT_RUN_SECONDS: i64 = 60;
+
+/// Runs `work` (a POST that moves money or changes the plan) so that a repeat with the same
+/// `Idempotency-Key` gets the first answer again instead of acting twice. The key may only be
+/// reused for the same request (method, path and body): another one is `422
+/// idempotency_key_reused`; while the first is still running a repeat is `409
+/// idempotency_key_in_use`. A 5xx is not kept, so the client's retry runs again. Without the
+/// header the request simply runs.
+pub async fn idempotent(
+    app: &crate::App,
+    req: &Request,
+    org: &OrganizationId,
+    work: impl std::future::Future<Output = HttpResult>,
+) -> HttpResult {
+    use crate::store::idempotency::Claim;
+    if req.headers().get("idempotency-key").is_none() {
+        return work.await;
+    }
+    let key = idempotency_key(req)?;
+    let hash = fingerprint(req);
+    let running_for = chrono::Duration::seconds(IDEMPOTENT_RUN_SECONDS);
+    match app.store.claim_idempotency_key(org, &key, &hash, app.now(), running_for).await? {
+        Claim::Run => {}
+        Claim::Replay { status, body } => {
+            return Response::builder()
+                .status(status)
+                .header("content-type", "application/json")
+                .header("idempotent-replayed", "true")
+                .body(Body::from(body))
+                .map_err(|e| ApiError::Internal(e.into()));
+        }
+        Claim::InUse => {
+            return Err(ApiError::Conflict {
+                code: "idempotency_key_in_use",
+                detail: "A request with this Idempotency-Key is still being processed; retry shortly.".into(),
+            });
+        }
+        Claim::Mismatch => {
+            return Err(ApiError::Unprocessable {
+                code: "idempotency_key_reused",
+                detail: "This Idempotency-Key was already used for a different request.".into(),
+            });
+        }
+    }
+    let response = work.await.unwrap_or_else(ApiError::into_response);
+    let status = response.status().as_u16();
+    if status >= 500 {
+        if let Err(err) = app.store.release_idempotency_key(org, &key).await {
+            tracing::warn!(error = %err, "idempotency key not released; a retry may wait until it expires");
+        }
+        return Ok(response);
+    }
+    let body = match response.body() {
+        Body::Text(text) => text.clone(),
+        Body::Binary(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+        _ => String::new(),
+    };
+    // The work is done: failing to keep its answer must not hide it from this caller.
+    if let Err(err) = app.store.finish_idempotency_key(org, &key, &hash, status, &body).await {
+        tracing::warn!(error = %err, "answer not kept for its idempotency key");
+    }
+    Ok(response)
+}
+
+/// What makes two requests the same: method, path and body.
+fn fingerprint(req: &Request) -> String {
+    use sha2::Digest;
+    let mut hash = sha2::Sha256::new();
+    hash.update(req.method().as_str().as_bytes());
+    hash.update(b"\n");
+    hash.update(req.uri().path().as_bytes());
+    hash.update(b"\n");
+    hash.update(req.body().as_ref());
+    hex::encode(hash.finalize())
+}
+
 pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> HttpResult {
     let body = serde_json::to_vec(value).map_err(|e| ApiError::Internal(e.into()))?;
     Response::builder()

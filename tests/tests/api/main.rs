@@ -4,6 +4,7 @@ mod access;
 mod accounts;
 mod authorization;
 mod config_and_plans;
+mod idempotency;
 mod local_delivery;
 mod quota;
 mod quota_faults;
