@@ -25,11 +25,12 @@ pub struct App {
 }
 
 impl App {
-    /// Production wiring: configuration from the environment, AWS clients from the default
-    /// provider chain (which honours `AWS_ENDPOINT_URL_*` for the local stack).
+    /// Production wiring: configuration from the environment (and Secrets Manager), AWS
+    /// clients from the default provider chain (which honours `AWS_ENDPOINT_URL_*` locally).
     pub async fn from_env() -> Result<Self, ConfigError> {
-        let config = Config::from_env()?;
+        let mut config = Config::from_env()?;
         let aws = load_aws_config().await;
+        crate::secrets::load_stripe_secrets(&mut config, &aws).await?;
         Ok(Self::new(config, &aws, Arc::new(SystemClock)))
     }
 

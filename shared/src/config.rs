@@ -19,6 +19,8 @@ pub enum ConfigError {
     Catalog(#[from] CatalogError),
     #[error(transparent)]
     Prices(#[from] PriceTableError),
+    #[error("secret {arn} could not be read: {reason}")]
+    Secret { arn: String, reason: String },
 }
 
 /// A value that must never be printed.
@@ -51,6 +53,10 @@ pub struct StripeConfig {
     pub tier_prices: std::collections::BTreeMap<String, String>,
     /// Stripe price id of each workflow pack, by pack id (else the catalog price is charged).
     pub pack_prices: std::collections::BTreeMap<String, String>,
+    /// Secrets Manager secret holding the secret key and webhook secret (read at cold start).
+    pub secrets_arn: Option<String>,
+    /// Whether the deployment takes payments, for functions not given the secret key itself.
+    pub payments_enabled: bool,
 }
 
 impl StripeConfig {
@@ -61,9 +67,10 @@ impl StripeConfig {
 }
 
 impl StripeConfig {
-    /// The frontend can take payments only when both halves of the key pair are present.
+    /// The frontend can take payments only when both halves of the key pair are present
+    /// (the secret half may live only with the functions that use it).
     pub fn is_configured(&self) -> bool {
-        self.secret_key.is_some() && self.publishable_key.is_some()
+        (self.secret_key.is_some() || self.payments_enabled) && self.publishable_key.is_some()
     }
 }
 
@@ -145,6 +152,8 @@ impl Config {
                         get(&format!("STRIPE_PRICE_PACK_{}", p.id.to_uppercase())).map(|price| (p.id.clone(), price))
                     })
                     .collect(),
+                secrets_arn: get("STRIPE_SECRETS_ARN"),
+                payments_enabled: get("STRIPE_PAYMENTS_ENABLED").is_some_and(|v| v == "true"),
             },
             stripe_events_queue_url: get("STRIPE_EVENTS_QUEUE_URL"),
             failed_payments_before_suspension: match get("SUSPEND_AFTER_FAILED_PAYMENTS") {

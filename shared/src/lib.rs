@@ -21,8 +21,8 @@
 //! - [`flows`] — work that spans store, rules and events, shared by the functions that start it.
 //! - [`app`] — the per-process context handed to handlers: config, store, clock, event
 //!   publisher, SQS/SNS clients and the Stripe client.
-//! - [`config`], [`clock`], [`telemetry`] — environment configuration, injectable time and
-//!   tracing setup.
+//! - [`config`], [`secrets`], [`clock`], [`telemetry`] — environment configuration, secrets
+//!   from Secrets Manager, injectable time and tracing setup.
 //!
 //! A function package is a thin `main.rs` that calls a runner with the handler from its
 //! `lib.rs`; the local server and the tests call those same handlers.
@@ -38,6 +38,7 @@ pub mod events;
 pub mod flows;
 pub mod lambda;
 pub mod payments;
+pub mod secrets;
 pub mod store;
 pub mod telemetry;
 

@@ -9,7 +9,7 @@ use anyhow::Context;
 use billing::App;
 use billing::clock::SystemClock;
 use billing::config::Config;
-use local_server::provision::provision_all;
+use local_server::provision::{self, provision_all};
 use local_server::template::Template;
 use local_server::tokens::DevTokens;
 use local_server::{server, tokens};
@@ -54,7 +54,14 @@ async fn main() -> anyhow::Result<()> {
     if let Some(bus) = resources.bus_names.values().next() {
         env.insert("EVENT_BUS_NAME".into(), bus.clone());
     }
-    let config = Config::from_lookup(|k| env.get(k).cloned())?;
+    // As in AWS, the Stripe secrets live in Secrets Manager (moto), not in the environment.
+    let secret_key = env.remove("STRIPE_SECRET_KEY").unwrap_or_default();
+    let webhook_secret = env.remove("STRIPE_WEBHOOK_SECRET").unwrap_or_default();
+    let arn = provision::fill_stripe_secrets(&aws, &resources, &secret_key, &webhook_secret).await?;
+    env.insert("STRIPE_SECRETS_ARN".into(), arn);
+    env.insert("STRIPE_PAYMENTS_ENABLED".into(), (!secret_key.is_empty()).to_string());
+    let mut config = Config::from_lookup(|k| env.get(k).cloned())?;
+    billing::secrets::load_stripe_secrets(&mut config, &aws).await?;
     let app = App::new(config, &aws, Arc::new(SystemClock));
 
     local_server::pump::start_all(&app, &aws, &template, &resources, &prefix)
@@ -82,7 +89,7 @@ async fn main() -> anyhow::Result<()> {
         ("DEV_TOKEN_ADMIN", admin.clone()),
         ("DEV_TOKEN_SERVICE", service.clone()),
         ("BILLING_TABLE", resources.table_name.clone()),
-        ("STRIPE_WEBHOOK_SECRET", env["STRIPE_WEBHOOK_SECRET"].clone()),
+        ("STRIPE_WEBHOOK_SECRET", webhook_secret.clone()),
     ];
     for (logical, url) in &resources.queue_urls {
         if logical == "UsageQueue" {
@@ -96,6 +103,7 @@ async fn main() -> anyhow::Result<()> {
         "AWS_REGION",
         "AWS_DEFAULT_REGION",
         "AWS_ENDPOINT_URL_SNS",
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER",
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
         "STRIPE_API_BASE",

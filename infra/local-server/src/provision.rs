@@ -22,6 +22,8 @@ pub struct Provisioned {
     pub queue_arns: BTreeMap<String, String>,
     pub bus_names: BTreeMap<String, String>,
     pub topic_arns: BTreeMap<String, String>,
+    /// Secrets Manager secrets by logical id (created empty: `{}`; the caller fills them).
+    pub secret_arns: BTreeMap<String, String>,
 }
 
 pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str, def: &TableDef) -> anyhow::Result<()> {
@@ -159,10 +161,44 @@ pub async fn provision_all(
         out.topic_arns.insert(topic, arn.unwrap_or_default());
     }
 
+    let secrets = aws_sdk_secretsmanager::Client::new(aws);
+    for secret in template.secrets() {
+        let name = format!("{prefix}-{secret}");
+        let arn = secrets
+            .create_secret()
+            .name(&name)
+            .secret_string("{}")
+            .send()
+            .await
+            .with_context(|| format!("creating secret {name}"))?
+            .arn;
+        out.secret_arns.insert(secret, arn.unwrap_or_default());
+    }
+
     for bus in template.event_buses() {
         let name = format!("{prefix}-{bus}");
         events.create_event_bus().name(&name).send().await.with_context(|| format!("creating event bus {name}"))?;
         out.bus_names.insert(bus, name);
     }
     Ok(out)
+}
+
+/// Stores the Stripe secrets in the stack's `StripeSecrets` secret, as the template's
+/// parameters would in AWS, and returns its ARN.
+pub async fn fill_stripe_secrets(
+    aws: &aws_config::SdkConfig,
+    provisioned: &Provisioned,
+    secret_key: &str,
+    webhook_secret: &str,
+) -> anyhow::Result<String> {
+    let arn = provisioned.secret_arns.get("StripeSecrets").context("the template has no StripeSecrets secret")?;
+    let value = serde_json::json!({ "secret_key": secret_key, "webhook_secret": webhook_secret }).to_string();
+    aws_sdk_secretsmanager::Client::new(aws)
+        .put_secret_value()
+        .secret_id(arn)
+        .secret_string(value)
+        .send()
+        .await
+        .context("storing the Stripe secrets")?;
+    Ok(arn.clone())
 }

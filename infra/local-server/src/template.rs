@@ -24,6 +24,8 @@ pub enum TemplateError {
 struct RawTemplate {
     #[serde(rename = "Resources")]
     resources: BTreeMap<String, RawResource>,
+    #[serde(rename = "Globals", default)]
+    globals: Value,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -71,6 +73,10 @@ pub struct FunctionDef {
     pub streams: Vec<StreamSource>,
     /// `Metadata.Access`: who may call its routes (public, stripe, service, member, billing, admin).
     pub access: Option<String>,
+    /// The SAM policy templates it is given (e.g. `DynamoDBReadPolicy`).
+    pub policies: Vec<String>,
+    /// Names of its own environment variables (the globals come on top).
+    pub environment: Vec<String>,
 }
 
 /// A `Type: DynamoDB` event: which table's stream, which records pass, where failures go.
@@ -151,6 +157,7 @@ pub struct QueueDef {
 #[derive(Debug, Clone)]
 pub struct Template {
     resources: BTreeMap<String, RawResource>,
+    globals: Value,
 }
 
 impl Template {
@@ -168,7 +175,7 @@ impl Template {
 
     pub fn parse(text: &str) -> Result<Self, TemplateError> {
         let raw: RawTemplate = serde_yaml::from_str(text)?;
-        Ok(Self { resources: raw.resources })
+        Ok(Self { resources: raw.resources, globals: raw.globals })
     }
 
     fn of_type<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a String, &'a RawResource)> + 'a {
@@ -238,6 +245,21 @@ impl Template {
                     })
                     .unwrap_or_default();
                 let access = r.metadata.get("Access").and_then(Value::as_str).map(str::to_owned);
+                let policies = r
+                    .properties
+                    .get("Policies")
+                    .and_then(Value::as_sequence)
+                    .map(|list| {
+                        list.iter()
+                            .filter_map(|p| match p {
+                                Value::String(name) => Some(name.clone()),
+                                Value::Mapping(m) => m.keys().next().and_then(Value::as_str).map(str::to_owned),
+                                _ => None,
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let environment = variable_names(r.properties.get("Environment"));
                 Ok(FunctionDef {
                     logical_id: id.clone(),
                     binary,
@@ -247,6 +269,8 @@ impl Template {
                     env_refs,
                     streams,
                     access,
+                    policies,
+                    environment,
                 })
             })
             .collect()
@@ -294,6 +318,15 @@ impl Template {
 
     pub fn topics(&self) -> Vec<String> {
         self.of_type("AWS::SNS::Topic").map(|(id, _)| id.clone()).collect()
+    }
+
+    /// Environment variables every function gets (`Globals.Function.Environment`).
+    pub fn global_environment(&self) -> Vec<String> {
+        variable_names(self.globals.get("Function").and_then(|f| f.get("Environment")))
+    }
+
+    pub fn secrets(&self) -> Vec<String> {
+        self.of_type("AWS::SecretsManager::Secret").map(|(id, _)| id.clone()).collect()
     }
 
     pub fn event_buses(&self) -> Vec<String> {
@@ -430,4 +463,12 @@ Resources:
         assert_eq!(f.routes[1].auth, RouteAuth::Iam);
         assert_eq!(f.queues, ["Jobs"]);
     }
+}
+
+fn variable_names(environment: Option<&Value>) -> Vec<String> {
+    environment
+        .and_then(|e| e.get("Variables"))
+        .and_then(Value::as_mapping)
+        .map(|vars| vars.keys().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default()
 }

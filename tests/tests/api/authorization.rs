@@ -101,6 +101,9 @@ async fn every_route_answers_every_kind_of_caller_as_its_access_class_says() {
     let server = ctx.serve().await;
     let functions = template().functions().unwrap();
     let mut checked = 0;
+    // DynamoDB operations each function made while answering, to hold against its policy.
+    let mut operations: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+    ctx.calls.take();
     for function in functions.iter().filter(|f| !f.routes.is_empty()) {
         let access = function
             .access
@@ -119,8 +122,28 @@ async fn every_route_answers_every_kind_of_caller_as_its_access_class_says() {
                         assert!(reply.status < 500, "server error: {what}");
                     }
                 }
+                operations.entry(function.binary.clone()).or_default().extend(ctx.calls.take().into_keys());
                 checked += 1;
             }
+        }
+    }
+    // Least privilege, as exercised: a function given read-only table access only read, and
+    // one given no table access made no DynamoDB call at all.
+    const READS: [&str; 3] = ["GetItem", "Query", "BatchGetItem"];
+    for function in functions.iter().filter(|f| !f.routes.is_empty()) {
+        let made = operations.get(&function.binary).cloned().unwrap_or_default();
+        let policies = &function.policies;
+        if policies.iter().any(|p| p == "DynamoDBCrudPolicy") {
+            continue;
+        }
+        if policies.iter().any(|p| p == "DynamoDBReadPolicy") {
+            assert!(
+                made.iter().all(|op| READS.contains(&op.as_str())),
+                "{} wrote with read access: {made:?}",
+                function.binary
+            );
+        } else {
+            assert!(made.is_empty(), "{} used the table without access: {made:?}", function.binary);
         }
     }
     // Every route, every caller.

@@ -53,3 +53,24 @@ async fn plans_serves_a_configured_catalog_override() {
 
     assert_eq!(reply.json["tiers"][2]["price_usd"], 99.0);
 }
+
+#[tokio::test]
+async fn stripe_secrets_are_read_from_the_stacks_secret_at_start() {
+    let ctx = TestContext::with_messaging(&[]).await;
+    let resources = ctx.resources.as_ref().unwrap();
+    let aws = &ctx.aws;
+    let arn = local_server::provision::fill_stripe_secrets(aws, resources, "sk_test_from_secret", "whsec_from_secret")
+        .await
+        .unwrap();
+
+    let mut config = (*ctx.app.config).clone();
+    config.stripe.secrets_arn = Some(arn);
+    billing::secrets::load_stripe_secrets(&mut config, aws).await.unwrap();
+    assert_eq!(config.stripe.secret_key.as_ref().map(|s| s.expose()), Some("sk_test_from_secret"));
+    assert_eq!(config.stripe.webhook_secret.as_ref().map(|s| s.expose()), Some("whsec_from_secret"));
+
+    // A secret that cannot be read stops the function at start instead of running unpaid.
+    config.stripe.secrets_arn = Some("arn:aws:secretsmanager:us-east-1:000000000000:secret:missing".into());
+    let err = billing::secrets::load_stripe_secrets(&mut config, aws).await.unwrap_err();
+    assert!(matches!(err, billing::config::ConfigError::Secret { .. }), "{err}");
+}

@@ -118,3 +118,32 @@ fn the_outbox_consumer_reads_only_outbox_inserts_retries_failed_records_and_has_
     assert!(!passes(&record("REMOVE", "OUTBOX#suspended-in_1-3")), "TTL expiry publishes nothing");
     assert!(!passes(&record("INSERT", "ACCOUNT")));
 }
+
+#[test]
+fn stripe_secrets_live_in_secrets_manager_and_only_the_functions_that_use_them_may_read_them() {
+    const PLAIN: [&str; 2] = ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"];
+    let globals = template().global_environment();
+    assert!(PLAIN.iter().all(|name| !globals.iter().any(|g| g == name)), "globals: {globals:?}");
+    let mut readers = Vec::new();
+    for function in template().functions().unwrap() {
+        let name = &function.binary;
+        assert!(PLAIN.iter().all(|p| !function.environment.iter().any(|e| e == p)), "{name} has a plain secret");
+        let has_arn = function.environment.iter().any(|e| e == "STRIPE_SECRETS_ARN");
+        let may_read = function.policies.iter().any(|p| p == "AWSSecretsManagerGetSecretValuePolicy");
+        assert_eq!(has_arn, may_read, "{name}: the secret's ARN and the right to read it go together");
+        if may_read {
+            readers.push(name.clone());
+        }
+    }
+    // Those who call Stripe or verify its webhooks, and no one else.
+    for reader in &readers {
+        let calls_stripe = reader.contains("checkout")
+            || reader.contains("payment-method")
+            || reader.contains("portal")
+            || reader.contains("stripe")
+            || reader.starts_with("http-post-subscription-")
+            || reader == "http-get-subscription-preview";
+        assert!(calls_stripe, "{reader} may read the Stripe secrets without calling Stripe");
+    }
+    assert!(readers.contains(&"webhook-stripe".to_owned()) && readers.contains(&"sqs-stripe-events".to_owned()));
+}
