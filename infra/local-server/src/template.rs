@@ -417,6 +417,14 @@ fn get_att_resource(value: &Value) -> Option<String> {
     }
 }
 
+fn variable_names(environment: Option<&Value>) -> Vec<String> {
+    environment
+        .and_then(|e| e.get("Variables"))
+        .and_then(Value::as_mapping)
+        .map(|vars| vars.keys().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -463,12 +471,4 @@ Resources:
         assert_eq!(f.routes[1].auth, RouteAuth::Iam);
         assert_eq!(f.queues, ["Jobs"]);
     }
-}
-
-fn variable_names(environment: Option<&Value>) -> Vec<String> {
-    environment
-        .and_then(|e| e.get("Variables"))
-        .and_then(Value::as_mapping)
-        .map(|vars| vars.keys().filter_map(Value::as_str).map(str::to_owned).collect())
-        .unwrap_or_default()
 }
