@@ -90,6 +90,8 @@ pub struct Config {
     pub stripe_events_queue_url: Option<String>,
     /// Failed payment attempts on one invoice before the account is suspended.
     pub failed_payments_before_suspension: u32,
+    /// Days from an invoice's finalization to its due date.
+    pub invoice_payment_terms_days: i64,
 }
 
 impl Config {
@@ -148,6 +150,15 @@ impl Config {
                 Some(raw) => raw.parse::<u32>().ok().filter(|n| *n >= 1).ok_or_else(|| ConfigError::Invalid {
                     name: "SUSPEND_AFTER_FAILED_PAYMENTS",
                     reason: format!("{raw:?} is not a whole number of at least 1"),
+                })?,
+            },
+            invoice_payment_terms_days: match get("INVOICE_PAYMENT_TERMS_DAYS") {
+                None => crate::domain::invoicing::DEFAULT_PAYMENT_TERMS_DAYS,
+                Some(raw) => raw.parse::<i64>().ok().filter(|n| (0..=365).contains(n)).ok_or_else(|| {
+                    ConfigError::Invalid {
+                        name: "INVOICE_PAYMENT_TERMS_DAYS",
+                        reason: format!("{raw:?} is not a whole number of days from 0 to 365"),
+                    }
                 })?,
             },
             frontend_url: get("FRONTEND_URL").unwrap_or_else(|| "http://localhost:3000".to_owned()),

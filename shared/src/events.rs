@@ -70,6 +70,28 @@ pub enum DomainEvent {
         limit_usd: Decimal,
         hard_cap: bool,
     },
+    /// A usage invoice's lines and totals were computed (a draft, not yet numbered).
+    InvoiceGenerated {
+        invoice_id: String,
+        #[serde(with = "rust_decimal::serde::float")]
+        total_usd: Decimal,
+        line_count: u32,
+    },
+    /// An invoice was numbered and issued.
+    InvoiceFinalized {
+        invoice_id: String,
+        invoice_number: String,
+        #[serde(with = "rust_decimal::serde::float")]
+        amount_due_usd: Decimal,
+        due_date: DateTime<Utc>,
+        stripe_invoice_id: Option<String>,
+    },
+    /// An invoice was paid in full.
+    InvoicePaid {
+        invoice_id: String,
+        #[serde(with = "rust_decimal::serde::float")]
+        amount_paid_usd: Decimal,
+    },
 }
 
 impl DomainEvent {
@@ -82,11 +104,14 @@ impl DomainEvent {
             Self::PaymentFailed { .. } => "PaymentFailed",
             Self::AccountSuspended { .. } => "AccountSuspended",
             Self::AccountReactivated { .. } => "AccountReactivated",
+            Self::InvoiceGenerated { .. } => "InvoiceGenerated",
+            Self::InvoiceFinalized { .. } => "InvoiceFinalized",
+            Self::InvoicePaid { .. } => "InvoicePaid",
         }
     }
 
     /// Every event type, for checks that each has a subscriber.
-    pub const NAMES: [&'static str; 7] = [
+    pub const NAMES: [&'static str; 10] = [
         "CostRecorded",
         "QuotaExhausted",
         "BudgetWarning",
@@ -94,6 +119,9 @@ impl DomainEvent {
         "PaymentFailed",
         "AccountSuspended",
         "AccountReactivated",
+        "InvoiceGenerated",
+        "InvoiceFinalized",
+        "InvoicePaid",
     ];
 }
 

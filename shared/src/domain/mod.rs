@@ -3,6 +3,7 @@
 pub mod account;
 pub mod budget;
 pub mod costs;
+pub mod invoicing;
 pub mod ids;
 pub mod money;
 pub mod period;

@@ -8,6 +8,7 @@ pub mod calls;
 pub mod costs;
 pub mod cursor;
 pub mod expr;
+pub mod invoicing;
 pub mod keys;
 pub mod ledger;
 pub mod outbox;
