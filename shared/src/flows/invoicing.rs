@@ -231,8 +231,11 @@ async fn claim(app: &App, org: &OrganizationId, invoice: &Invoice, cutoff: DateT
         if !keys.is_empty() {
             app.store.put_claim_batch(org, &invoice.id, &keys).await?;
             let now = app.now();
-            let claimed: Vec<bool> = futures::stream::iter(keys.iter())
-                .map(|sk| app.store.claim_usage(org, sk, &invoice.id, now))
+            let claimed: Vec<bool> = futures::stream::iter(keys)
+                .map(|sk| {
+                    let (store, org, id) = (app.store.clone(), org.clone(), invoice.id.clone());
+                    async move { store.claim_usage(&org, &sk, &id, now).await }
+                })
                 .buffer_unordered(CLAIM_CONCURRENCY)
                 .try_collect()
                 .await?;
@@ -280,7 +283,7 @@ async fn apply_credits(app: &App, org: &OrganizationId, invoice: &Invoice) -> Re
 }
 
 /// Step 5: the next number of the organization, without gaps or repeats.
-async fn assign_number(app: &App, org: &OrganizationId, invoice: &Invoice) -> Result<(), InvoicingError> {
+pub async fn assign_number(app: &App, org: &OrganizationId, invoice: &Invoice) -> Result<(), InvoicingError> {
     for attempt in 0..20 {
         let last = app.store.last_invoice_sequence(org).await?;
         let now = app.now();
