@@ -6,6 +6,7 @@
 
 pub mod capacity;
 pub mod faults;
+pub mod fake_stripe;
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};

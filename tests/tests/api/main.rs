@@ -3,6 +3,7 @@
 mod access;
 mod accounts;
 mod config_and_plans;
+mod invoice_collection;
 mod invoices;
 mod local_delivery;
 mod quota;
