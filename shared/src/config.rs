@@ -154,12 +154,12 @@ impl Config {
             },
             invoice_payment_terms_days: match get("INVOICE_PAYMENT_TERMS_DAYS") {
                 None => crate::domain::invoicing::DEFAULT_PAYMENT_TERMS_DAYS,
-                Some(raw) => raw.parse::<i64>().ok().filter(|n| (0..=365).contains(n)).ok_or_else(|| {
-                    ConfigError::Invalid {
+                Some(raw) => {
+                    raw.parse::<i64>().ok().filter(|n| (0..=365).contains(n)).ok_or_else(|| ConfigError::Invalid {
                         name: "INVOICE_PAYMENT_TERMS_DAYS",
                         reason: format!("{raw:?} is not a whole number of days from 0 to 365"),
-                    }
-                })?,
+                    })?
+                }
             },
             frontend_url: get("FRONTEND_URL").unwrap_or_else(|| "http://localhost:3000".to_owned()),
             event_bus_name: get("EVENT_BUS_NAME"),

@@ -237,7 +237,9 @@ impl From<crate::flows::invoicing::InvoicingError> for ApiError {
             E::NoPaymentMethod { hosted_invoice_url } => {
                 Self::InvoiceUnpaid { code: "no_payment_method", detail, hosted_invoice_url }
             }
-            E::Declined { hosted_invoice_url } => Self::InvoiceUnpaid { code: "payment_declined", detail, hosted_invoice_url },
+            E::Declined { hosted_invoice_url } => {
+                Self::InvoiceUnpaid { code: "payment_declined", detail, hosted_invoice_url }
+            }
             E::Incomplete { hosted_invoice_url } => {
                 Self::InvoiceUnpaid { code: "payment_incomplete", detail, hosted_invoice_url }
             }

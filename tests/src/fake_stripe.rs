@@ -87,12 +87,13 @@ impl FakeStripe {
         let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let mut inner = self.lock();
         inner.requests.push((path.to_owned(), key.clone()));
-        let failure = inner.failures.iter_mut().find(|(part, _, times)| *times > 0 && path.contains(part.as_str())).map(
-            |(_, failure, times)| {
-                *times -= 1;
-                *failure
-            },
-        );
+        let failure =
+            inner.failures.iter_mut().find(|(part, _, times)| *times > 0 && path.contains(part.as_str())).map(
+                |(_, failure, times)| {
+                    *times -= 1;
+                    *failure
+                },
+            );
         if failure == Some(Failure::Down) {
             return server_error();
         }

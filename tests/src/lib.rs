@@ -5,8 +5,8 @@
 //! them. Run outside `make test`, the harness says so instead of failing obscurely.
 
 pub mod capacity;
-pub mod faults;
 pub mod fake_stripe;
+pub mod faults;
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};

@@ -57,11 +57,10 @@ async fn replayed(app: &App, replay: &billing::store::invoicing::GenerateReplay)
     if replay.status == StatusCode::CONFLICT.as_u16() {
         return Err(billing::flows::invoicing::InvoicingError::NothingToInvoice.into());
     }
-    let invoice = app
-        .store
-        .invoice_by_id(&replay.invoice_id)
-        .await?
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("remembered invoice {} is missing", replay.invoice_id)))?;
+    let invoice =
+        app.store.invoice_by_id(&replay.invoice_id).await?.ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("remembered invoice {} is missing", replay.invoice_id))
+        })?;
     let status = StatusCode::from_u16(replay.status).unwrap_or(StatusCode::OK);
     json_response(status, &InvoiceResponse::from(&invoice))
 }

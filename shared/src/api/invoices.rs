@@ -122,10 +122,30 @@ mod tests {
         let json = serde_json::to_value(InvoiceResponse::from(&invoice)).unwrap();
         let fields: std::collections::BTreeSet<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
         for field in [
-            "id", "invoice_number", "billing_account_id", "ticket_id", "stripe_invoice_id", "status", "period_start",
-            "period_end", "subtotal", "tax_amount", "discount_amount", "total", "credits_applied", "amount_due",
-            "amount_paid", "currency", "line_items", "description", "due_date", "finalized_at", "paid_at", "created_at",
-            "hosted_invoice_url", "invoice_pdf",
+            "id",
+            "invoice_number",
+            "billing_account_id",
+            "ticket_id",
+            "stripe_invoice_id",
+            "status",
+            "period_start",
+            "period_end",
+            "subtotal",
+            "tax_amount",
+            "discount_amount",
+            "total",
+            "credits_applied",
+            "amount_due",
+            "amount_paid",
+            "currency",
+            "line_items",
+            "description",
+            "due_date",
+            "finalized_at",
+            "paid_at",
+            "created_at",
+            "hosted_invoice_url",
+            "invoice_pdf",
         ] {
             assert!(fields.contains(field), "missing {field}");
         }

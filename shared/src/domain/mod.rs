@@ -3,8 +3,8 @@
 pub mod account;
 pub mod budget;
 pub mod costs;
-pub mod invoicing;
 pub mod ids;
+pub mod invoicing;
 pub mod money;
 pub mod period;
 pub mod plans;

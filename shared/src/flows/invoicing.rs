@@ -29,11 +29,11 @@ use serde_json::Value;
 
 use crate::App;
 use crate::domain::OrganizationId;
+use crate::domain::invoicing::lines::LineKind;
 use crate::domain::invoicing::{
     Invoice, InvoiceSource, InvoiceStatus, LineItem, MAX_RECORDS_PER_INVOICE, Totals, build_lines, due_date,
     invoice_number, new_invoice_id,
 };
-use crate::domain::invoicing::lines::LineKind;
 use crate::domain::money::{Cents, dollars};
 use crate::domain::usage::{LedgerEntry, LedgerKind};
 use crate::events::{DomainEvent, Envelope};
@@ -131,7 +131,8 @@ pub async fn generate(app: &App, org: &OrganizationId) -> Result<Generated, Invo
                 let account = app.store.get_account(org).await?.ok_or(InvoicingError::NoAccount)?;
                 let draft = Invoice::draft(org, &account.id, new_invoice_id(), now);
                 let lease_until = app.now().timestamp() + LEASE_SECONDS;
-                let next = DraftPointer::drafting(&draft, &owner, lease_until, pointer.as_ref().map_or(1, |p| p.version + 1));
+                let next =
+                    DraftPointer::drafting(&draft, &owner, lease_until, pointer.as_ref().map_or(1, |p| p.version + 1));
                 if app.store.start_draft(pointer.as_ref().map(|p| p.version), &next, &draft).await? {
                     tracing::info!(org = %org, invoice_id = %draft.id, "invoice draft started");
                     let invoice = complete(app, next).await?;
@@ -222,7 +223,12 @@ async fn steps(app: &App, pointer: &DraftPointer) -> Result<Invoice, InvoicingEr
 }
 
 /// Step 2: puts every unbilled record recorded up to `cutoff` on the draft.
-async fn claim(app: &App, org: &OrganizationId, invoice: &Invoice, cutoff: DateTime<Utc>) -> Result<(), InvoicingError> {
+async fn claim(
+    app: &App,
+    org: &OrganizationId,
+    invoice: &Invoice,
+    cutoff: DateTime<Utc>,
+) -> Result<(), InvoicingError> {
     let mut start = None;
     let mut taken = 0usize;
     loop {
@@ -310,8 +316,9 @@ async fn collect(app: &App, org: &OrganizationId, invoice: &mut Invoice) -> Resu
     let customer = match account.stripe_customer_id.clone() {
         Some(customer) => customer,
         None => {
-            let customer =
-                stripe.create_customer(org, account.billing_email.as_deref(), &format!("customer-{}", account.id)).await?;
+            let customer = stripe
+                .create_customer(org, account.billing_email.as_deref(), &format!("customer-{}", account.id))
+                .await?;
             app.store.link_customer(org, &customer).await?;
             customer
         }
@@ -329,7 +336,8 @@ async fn collect(app: &App, org: &OrganizationId, invoice: &mut Invoice) -> Resu
     let stripe_id = match invoice.stripe_invoice_id.clone() {
         Some(id) => id,
         None => {
-            let created = stripe.create_invoice(&customer, &invoice.id, collection, &description, metadata.clone()).await?;
+            let created =
+                stripe.create_invoice(&customer, &invoice.id, collection, &description, metadata.clone()).await?;
             invoice.stripe_invoice_id = Some(created.id.clone());
             invoice.collection_method = Some(
                 match collection {
@@ -344,7 +352,15 @@ async fn collect(app: &App, org: &OrganizationId, invoice: &mut Invoice) -> Resu
     };
     for (n, line) in invoice.line_items.iter().enumerate().filter(|(_, l)| l.is_owed() && l.amount_cents > 0) {
         stripe
-            .add_invoice_item(&customer, &stripe_id, &invoice.id, n, line.amount_cents, &line_text(line), metadata.clone())
+            .add_invoice_item(
+                &customer,
+                &stripe_id,
+                &invoice.id,
+                n,
+                line.amount_cents,
+                &line_text(line),
+                metadata.clone(),
+            )
             .await?;
     }
     // Credits applied beyond the credit-paid lines lower what Stripe collects.
@@ -352,7 +368,15 @@ async fn collect(app: &App, org: &OrganizationId, invoice: &mut Invoice) -> Resu
     if applied_balance > 0 {
         let n = invoice.line_items.len();
         stripe
-            .add_invoice_item(&customer, &stripe_id, &invoice.id, n, -applied_balance, "Prepaid credits applied", metadata)
+            .add_invoice_item(
+                &customer,
+                &stripe_id,
+                &invoice.id,
+                n,
+                -applied_balance,
+                "Prepaid credits applied",
+                metadata,
+            )
             .await?;
     }
     let finalized = stripe.finalize_invoice(&stripe_id, &invoice.id).await?;
@@ -383,7 +407,10 @@ async fn issue(
             format!("invoice-paid-{}", invoice.id),
             org,
             now,
-            DomainEvent::InvoicePaid { invoice_id: invoice.id.clone(), amount_paid_usd: dollars(invoice.amount_paid_cents) },
+            DomainEvent::InvoicePaid {
+                invoice_id: invoice.id.clone(),
+                amount_paid_usd: dollars(invoice.amount_paid_cents),
+            },
         ));
     } else {
         invoice.status = InvoiceStatus::Open;

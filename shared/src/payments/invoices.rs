@@ -62,9 +62,7 @@ pub enum Collection {
 }
 
 fn key(raw: &str) -> Result<RequestStrategy, PaymentError> {
-    IdempotencyKey::new(raw)
-        .map(RequestStrategy::Idempotent)
-        .map_err(|e| PaymentError::IdempotencyKey(e.to_string()))
+    IdempotencyKey::new(raw).map(RequestStrategy::Idempotent).map_err(|e| PaymentError::IdempotencyKey(e.to_string()))
 }
 
 impl StripeApi {
@@ -127,7 +125,11 @@ impl StripeApi {
     }
 
     /// Finalizes the Stripe invoice; automatic collection then charges it.
-    pub async fn finalize_invoice(&self, stripe_invoice: &str, invoice_id: &str) -> Result<StripeInvoice, PaymentError> {
+    pub async fn finalize_invoice(
+        &self,
+        stripe_invoice: &str,
+        invoice_id: &str,
+    ) -> Result<StripeInvoice, PaymentError> {
         let answer = FinalizeInvoiceInvoice::new(stripe_invoice)
             .auto_advance(true)
             .build()
@@ -139,7 +141,11 @@ impl StripeApi {
     }
 
     /// Charges the Stripe invoice now with the customer's default payment method.
-    pub async fn pay_invoice(&self, stripe_invoice: &str, idempotency_key: &str) -> Result<StripeInvoice, PaymentError> {
+    pub async fn pay_invoice(
+        &self,
+        stripe_invoice: &str,
+        idempotency_key: &str,
+    ) -> Result<StripeInvoice, PaymentError> {
         let answer = PayInvoice::new(stripe_invoice)
             .off_session(true)
             .build()

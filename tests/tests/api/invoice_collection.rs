@@ -7,7 +7,7 @@ use billing::domain::invoicing::{Invoice, InvoiceSource, InvoiceStatus};
 use billing::domain::quota::RunKind;
 use billing::flows::invoicing;
 use billing_tests::TestContext;
-use billing_tests::fake_stripe::{FakeStripe, Failure};
+use billing_tests::fake_stripe::{Failure, FakeStripe};
 use serde_json::{Value, json};
 
 use super::invoices::{paid_account, run};
@@ -114,18 +114,33 @@ fn our_event(id: &str, kind: &str, ctx: &TestContext, name: &str, invoice: &Invo
                 "metadata": { "organization_id": name, "billing_invoice_id": invoice.id } } } })
 }
 
+/// An invoice's name, the events delivered for it (type, attempt count) and the end state.
+type Ordering = (&'static str, &'static [(&'static str, i64)], InvoiceStatus);
+
 #[tokio::test]
 async fn paid_failed_and_voided_webhooks_duplicated_and_reordered_end_in_the_same_state() {
     let stripe = FakeStripe::start().await;
     let ctx = context(&stripe).await;
     // Each ordering on an invoice of its own; every event also arrives again under a new id.
-    let orderings: [(&str, &[(&str, i64)], InvoiceStatus); 6] = [
-        ("p1", &[("invoice.paid", 1), ("invoice.payment_failed", 1), ("invoice.payment_failed", 2), ("invoice.paid", 1)], InvoiceStatus::Paid),
-        ("p2", &[("invoice.payment_failed", 1), ("invoice.paid", 1), ("invoice.payment_failed", 2)], InvoiceStatus::Paid),
+    let orderings: [Ordering; 6] = [
+        (
+            "p1",
+            &[("invoice.paid", 1), ("invoice.payment_failed", 1), ("invoice.payment_failed", 2), ("invoice.paid", 1)],
+            InvoiceStatus::Paid,
+        ),
+        (
+            "p2",
+            &[("invoice.payment_failed", 1), ("invoice.paid", 1), ("invoice.payment_failed", 2)],
+            InvoiceStatus::Paid,
+        ),
         ("p3", &[("invoice.marked_uncollectible", 0), ("invoice.paid", 1)], InvoiceStatus::Paid),
         ("p4", &[("invoice.paid", 1), ("invoice.marked_uncollectible", 0), ("invoice.voided", 0)], InvoiceStatus::Paid),
         ("v1", &[("invoice.payment_failed", 1), ("invoice.voided", 0), ("invoice.voided", 0)], InvoiceStatus::Void),
-        ("v2", &[("invoice.voided", 0), ("invoice.payment_failed", 1), ("invoice.marked_uncollectible", 0)], InvoiceStatus::Void),
+        (
+            "v2",
+            &[("invoice.voided", 0), ("invoice.payment_failed", 1), ("invoice.marked_uncollectible", 0)],
+            InvoiceStatus::Void,
+        ),
     ];
     for (name, events, expected) in orderings {
         owing(&ctx, name).await;

@@ -221,7 +221,10 @@ async fn invoice_totals_equal_the_billable_usage_to_the_cent_for_random_usage_ac
     assert_eq!(invoice.line_items.iter().map(|l| l.amount_cents).sum::<Cents>(), billable);
     assert_eq!(invoice.total_cents, invoice.subtotal_cents - invoice.discount_cents + invoice.tax_cents);
     assert_eq!(invoice.credits_applied_cents, credit_paid + applied);
-    assert_eq!(invoice.amount_due_cents, invoice.total_cents - invoice.credits_applied_cents - invoice.amount_paid_cents);
+    assert_eq!(
+        invoice.amount_due_cents,
+        invoice.total_cents - invoice.credits_applied_cents - invoice.amount_paid_cents
+    );
     assert!(applied <= available_before);
     assert_eq!(ctx.stored_account("mix").await.credit_balance_cents, available_before - applied);
 }
@@ -311,10 +314,16 @@ async fn another_organizations_invoice_is_indistinguishable_from_a_missing_one()
     assert_eq!(listed.status, 403);
 
     let own = server.get(&format!("/api/billing/invoices/{id}"), Some(&member)).await;
-    assert_eq!((own.status, own.json["status"].as_str(), own.json["amount_due"].as_f64()), (200, Some("open"), Some(10.0)));
+    assert_eq!(
+        (own.status, own.json["status"].as_str(), own.json["amount_due"].as_f64()),
+        (200, Some("open"), Some(10.0))
+    );
     let line = &own.json["line_items"][0];
     assert_eq!(line["usage_record_ids"].as_array().unwrap().len(), 1);
-    assert_eq!((line["quantity"].as_u64(), line["unit_price"].as_f64(), line["amount"].as_f64()), (Some(1), Some(10.0), Some(10.0)));
+    assert_eq!(
+        (line["quantity"].as_u64(), line["unit_price"].as_f64(), line["amount"].as_f64()),
+        (Some(1), Some(10.0), Some(10.0))
+    );
     // No Stripe invoice and no way to charge: 402 naming why; nothing changes.
     let pay = server.request("POST", &format!("/api/billing/invoices/{id}/pay"), Some(&member), None).await;
     assert_eq!((pay.status, pay.json["code"].as_str()), (402, Some("no_payment_method")), "{pay:?}");
@@ -338,8 +347,16 @@ async fn the_invoice_list_pages_newest_first_and_filters_by_status() {
 
     let first = server.get("/api/billing/account/lister/invoices?limit=3", Some(&token)).await;
     let cursor = first.headers["x-next-cursor"].to_str().unwrap().to_owned();
-    let second = server.get(&format!("/api/billing/account/lister/invoices?limit=3&cursor={cursor}"), Some(&token)).await;
-    let numbers: Vec<&str> = first.json.as_array().unwrap().iter().chain(second.json.as_array().unwrap()).map(|i| i["invoice_number"].as_str().unwrap()).collect();
+    let second =
+        server.get(&format!("/api/billing/account/lister/invoices?limit=3&cursor={cursor}"), Some(&token)).await;
+    let numbers: Vec<&str> = first
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second.json.as_array().unwrap())
+        .map(|i| i["invoice_number"].as_str().unwrap())
+        .collect();
     assert_eq!(numbers, vec!["INV-000004", "INV-000003", "INV-000002", "INV-000001"]);
     assert!(second.headers.get("x-next-cursor").is_none());
 
@@ -351,7 +368,8 @@ async fn the_invoice_list_pages_newest_first_and_filters_by_status() {
     assert!(paid.json.as_array().unwrap().iter().all(|i| i["amount_due"] == 0.0 && i["total"] == 0.0));
     let bad = server.get("/api/billing/account/lister/invoices?status=late", Some(&token)).await;
     assert_eq!((bad.status, bad.json["code"].as_str()), (400, Some("invalid_query")));
-    let other_filter = server.get(&format!("/api/billing/account/lister/invoices?status=open&cursor={cursor}"), Some(&token)).await;
+    let other_filter =
+        server.get(&format!("/api/billing/account/lister/invoices?status=open&cursor={cursor}"), Some(&token)).await;
     assert_eq!((other_filter.status, other_filter.json["code"].as_str()), (400, Some("invalid_cursor")));
 }
 

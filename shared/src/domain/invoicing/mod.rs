@@ -229,8 +229,13 @@ mod tests {
 
     #[test]
     fn statuses_round_trip_and_only_issued_unpaid_ones_are_payable() {
-        for s in [InvoiceStatus::Draft, InvoiceStatus::Open, InvoiceStatus::Paid, InvoiceStatus::PastDue, InvoiceStatus::Void]
-        {
+        for s in [
+            InvoiceStatus::Draft,
+            InvoiceStatus::Open,
+            InvoiceStatus::Paid,
+            InvoiceStatus::PastDue,
+            InvoiceStatus::Void,
+        ] {
             assert_eq!(InvoiceStatus::parse(s.as_str()), Some(s));
             assert_eq!(serde_json::to_value(s).unwrap(), serde_json::json!(s.as_str()));
         }

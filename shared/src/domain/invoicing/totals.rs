@@ -81,8 +81,10 @@ mod tests {
         for _ in 0..2_000 {
             let records: Vec<_> = (0..rng.usize(0..20))
                 .map(|i| {
-                    let bucket = [Bucket::Free, Bucket::Credits, Bucket::Subscription, Bucket::Overage][rng.usize(0..4)];
-                    let charged = if matches!(bucket, Bucket::Credits | Bucket::Overage) { rng.i64(0..3_000) } else { 0 };
+                    let bucket =
+                        [Bucket::Free, Bucket::Credits, Bucket::Subscription, Bucket::Overage][rng.usize(0..4)];
+                    let charged =
+                        if matches!(bucket, Bucket::Credits | Bucket::Overage) { rng.i64(0..3_000) } else { 0 };
                     record(&format!("r{i}"), bucket, RunKind::Standard, charged, rng.i64(0..200))
                 })
                 .collect();

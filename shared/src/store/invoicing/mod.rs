@@ -21,8 +21,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWr
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::cursor::{self, ListKind, ListQuery};
 use super::costs::{ListError, Listing, Page};
+use super::cursor::{self, ListKind, ListQuery};
 use super::outbox::outbox_put;
 use super::{Item, Store, StoreError, decode, encode, key_item, keys, retrying, timestamp, written};
 use crate::domain::OrganizationId;
@@ -373,10 +373,8 @@ impl Store {
     /// Up to 100 items of the organization's partition by sort key, consistently; keys
     /// DynamoDB leaves unprocessed are asked again.
     async fn batch_get(&self, org: &OrganizationId, sks: &[String]) -> Result<Vec<Item>, StoreError> {
-        let mut pending: Vec<Item> = sks
-            .iter()
-            .map(|sk| key_item(&keys::Key { pk: keys::org_partition(org), sk: sk.clone() }))
-            .collect();
+        let mut pending: Vec<Item> =
+            sks.iter().map(|sk| key_item(&keys::Key { pk: keys::org_partition(org), sk: sk.clone() })).collect();
         let mut found = Vec::new();
         let mut attempt = 0;
         while !pending.is_empty() {
@@ -395,12 +393,7 @@ impl Store {
             })
             .await?;
             found.extend(out.responses.unwrap_or_default().remove(self.table()).unwrap_or_default());
-            pending = out
-                .unprocessed_keys
-                .unwrap_or_default()
-                .remove(self.table())
-                .map(|k| k.keys)
-                .unwrap_or_default();
+            pending = out.unprocessed_keys.unwrap_or_default().remove(self.table()).map(|k| k.keys).unwrap_or_default();
             if !pending.is_empty() {
                 super::jittered_pause(attempt).await;
                 attempt += 1;
@@ -435,7 +428,12 @@ impl Store {
     }
 
     /// Stores the draft's lines and totals once, with `InvoiceGenerated`.
-    pub async fn save_priced(&self, invoice: &Invoice, event: &Envelope, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    pub async fn save_priced(
+        &self,
+        invoice: &Invoice,
+        event: &Envelope,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let put = Put::builder()
             .table_name(self.table())
             .set_item(Some(encode(invoice)?))
@@ -554,7 +552,10 @@ impl Store {
         counter_put = if last == 0 {
             counter_put.condition_expression("attribute_not_exists(PK)")
         } else {
-            counter_put.condition_expression("#last = :last").expression_attribute_names("#last", "last").expression_attribute_values(":last", n(last))
+            counter_put
+                .condition_expression("#last = :last")
+                .expression_attribute_names("#last", "last")
+                .expression_attribute_values(":last", n(last))
         };
         let invoice_update = Update::builder()
             .table_name(self.table())
