@@ -50,7 +50,7 @@ pub const LEASE_SECONDS: i64 = 180;
 /// How long a caller waits for another one's generation before answering "busy".
 const WAIT_FOR_OTHER: StdDuration = StdDuration::from_secs(25);
 /// Usage records claimed at once.
-const CLAIM_CONCURRENCY: usize = 16;
+const CLAIM_CONCURRENCY: usize = 32;
 const CLAIM_PAGE: i32 = 100;
 
 #[derive(Debug, thiserror::Error)]
@@ -187,8 +187,11 @@ async fn steps(app: &App, pointer: &DraftPointer) -> Result<Invoice, InvoicingEr
         return Ok(invoice);
     }
     if !invoice.priced {
+        let started = std::time::Instant::now();
         claim(app, &org, &invoice, pointer.cutoff).await?;
+        let claimed_ms = started.elapsed().as_millis();
         let records = app.store.claimed_usage(&org, &invoice.id).await?;
+        tracing::info!(org = %org, invoice_id = %invoice.id, records = records.len(), claimed_ms, read_ms = started.elapsed().as_millis() - claimed_ms, "usage claimed");
         if records.is_empty() {
             app.store.drop_empty_draft(pointer).await?;
             return Err(InvoicingError::NothingToInvoice);
@@ -534,16 +537,16 @@ pub async fn on_stripe_invoice(app: &App, kind: &str, object: &Value, created: i
             let paid_at = at(object["status_transitions"]["paid_at"].as_i64()).or(at(Some(created))).unwrap_or(now);
             mark_paid(app, &invoice, stripe_id, paid, paid_at).await.map_err(retry)?
         }
-        "invoice.voided" => app
-            .store
-            .move_invoice_status(
-                &invoice,
-                &[InvoiceStatus::Draft, InvoiceStatus::Open, InvoiceStatus::PastDue],
-                InvoiceStatus::Void,
-                now,
-            )
-            .await
-            .map_err(retry)?,
+        "invoice.voided" => {
+            if invoice.status == InvoiceStatus::Draft {
+                // Only an issued invoice is voided; the generation in flight issues it first.
+                return Err(retry(anyhow::anyhow!("invoice {ours} is still being issued")));
+            }
+            app.store
+                .move_invoice_status(&invoice, &[InvoiceStatus::Open, InvoiceStatus::PastDue], InvoiceStatus::Void, now)
+                .await
+                .map_err(retry)?
+        }
         "invoice.marked_uncollectible" => app
             .store
             .move_invoice_status(&invoice, &[InvoiceStatus::Open], InvoiceStatus::PastDue, now)
@@ -579,7 +582,11 @@ async fn record_subscription_invoice(
         ("invoice.marked_uncollectible", _) | (_, Some("uncollectible")) => InvoiceStatus::PastDue,
         _ => InvoiceStatus::Open,
     };
-    let issued = at(object["created"].as_i64()).or(at(Some(created))).unwrap_or_else(|| app.now());
+    // The first record of this invoice fixes its key; later events update that item.
+    let issued = match app.store.invoice_by_id(stripe_id).await.map_err(retry)? {
+        Some(existing) => existing.created_at,
+        None => at(object["created"].as_i64()).or(at(Some(created))).unwrap_or_else(|| app.now()),
+    };
     let mut invoice = Invoice::draft(org, &account.id, stripe_id.to_owned(), issued);
     invoice.source = InvoiceSource::StripeSubscription;
     invoice.status = status;
