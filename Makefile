@@ -19,7 +19,7 @@ validate: ## sam validate --lint with the pinned SAM CLI.
 	@bash infra/local/stack.sh install tools
 	@SAM_CLI_TELEMETRY=0 .cache/venv-tools/bin/sam validate --lint --region us-east-1
 
-bench: ## Reservation throughput/latency against DynamoDB Local (prints a Markdown table).
+bench: ## Reservation throughput/latency and invoice generation against DynamoDB Local (Markdown tables).
 	@bash infra/local/test.sh --bench-only
 
 build: ## Release arm64 build of every function, as `sam build` does it.

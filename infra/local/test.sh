@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # `make test`: a private emulator stack on its own ports, every test, and the stack stopped
 # again whatever happens. Ends with one line counting every test of every target.
-# `--bench-only` runs the reservation benchmark instead.
+# `--bench-only` runs the reservation and invoice-generation benchmarks instead.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [ "${1:-}" = "--bench-only" ]; then
-  exec bash infra/local/with-stack.sh .local/test cargo bench -p billing-tests --bench reserve
+  exec bash infra/local/with-stack.sh .local/test cargo bench -p billing-tests --bench reserve --bench invoice
 fi
 mkdir -p .local
 log=.local/test-output.log

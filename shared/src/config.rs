@@ -101,6 +101,8 @@ pub struct Config {
     pub org_role_claim: String,
     /// IAM principals (role or user ARNs) allowed on the internal routes.
     pub workflow_engine_principals: Vec<String>,
+    /// Days from an invoice's finalization to its due date.
+    pub invoice_payment_terms_days: i64,
 }
 
 impl Config {
@@ -162,6 +164,15 @@ impl Config {
                     name: "SUSPEND_AFTER_FAILED_PAYMENTS",
                     reason: format!("{raw:?} is not a whole number of at least 1"),
                 })?,
+            },
+            invoice_payment_terms_days: match get("INVOICE_PAYMENT_TERMS_DAYS") {
+                None => crate::domain::invoicing::DEFAULT_PAYMENT_TERMS_DAYS,
+                Some(raw) => {
+                    raw.parse::<i64>().ok().filter(|n| (0..=365).contains(n)).ok_or_else(|| ConfigError::Invalid {
+                        name: "INVOICE_PAYMENT_TERMS_DAYS",
+                        reason: format!("{raw:?} is not a whole number of days from 0 to 365"),
+                    })?
+                }
             },
             frontend_url: get("FRONTEND_URL").unwrap_or_else(|| "http://localhost:3000".to_owned()),
             event_bus_name: get("EVENT_BUS_NAME"),

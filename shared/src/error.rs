@@ -28,6 +28,9 @@ pub enum ApiError {
     Unprocessable { code: &'static str, detail: String },
     #[error("{detail}")]
     PaymentRequired { code: &'static str, detail: String },
+    /// An invoice could not be charged: 402 with the page where the customer can pay it.
+    #[error("{detail}")]
+    InvoiceUnpaid { code: &'static str, detail: String, hosted_invoice_url: Option<String> },
     #[error("{detail}")]
     TooManyRequests { code: &'static str, detail: String, retry_after_secs: u64 },
     #[error("payment provider failed: {0}")]
@@ -45,6 +48,8 @@ pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
 pub struct ErrorBody<'a> {
     pub detail: &'a str,
     pub code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hosted_invoice_url: Option<&'a str>,
 }
 
 impl ApiError {
@@ -67,7 +72,7 @@ impl ApiError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Gone { .. } => StatusCode::GONE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::PaymentRequired { .. } => StatusCode::PAYMENT_REQUIRED,
+            Self::PaymentRequired { .. } | Self::InvoiceUnpaid { .. } => StatusCode::PAYMENT_REQUIRED,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::PaymentProvider(_) => StatusCode::BAD_GATEWAY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -84,6 +89,7 @@ impl ApiError {
             | Self::Gone { code, .. }
             | Self::Unprocessable { code, .. }
             | Self::PaymentRequired { code, .. }
+            | Self::InvoiceUnpaid { code, .. }
             | Self::TooManyRequests { code, .. } => code,
             Self::Unauthenticated => "unauthenticated",
             Self::PaymentProvider(_) => "payment_provider_error",
@@ -123,7 +129,11 @@ impl ApiError {
             tracing::info!(code = self.code(), status = status.as_u16(), "request refused");
         }
         let detail = self.public_detail();
-        let body = serde_json::to_string(&ErrorBody { detail: &detail, code: self.code() })
+        let hosted_invoice_url = match &self {
+            Self::InvoiceUnpaid { hosted_invoice_url, .. } => hosted_invoice_url.as_deref(),
+            _ => None,
+        };
+        let body = serde_json::to_string(&ErrorBody { detail: &detail, code: self.code(), hosted_invoice_url })
             .expect("an error body always serializes");
         let mut builder = Response::builder().status(status).header("content-type", "application/json");
         if let Some(seconds) = self.retry_after_secs() {
@@ -241,6 +251,31 @@ impl From<crate::store::quota::QuotaError> for ApiError {
     }
 }
 
+impl From<crate::flows::invoicing::InvoicingError> for ApiError {
+    fn from(err: crate::flows::invoicing::InvoicingError) -> Self {
+        use crate::flows::invoicing::InvoicingError as E;
+        let detail = err.to_string();
+        match err {
+            E::NothingToInvoice => Self::Conflict { code: "nothing_to_invoice", detail },
+            E::NotPayable(_) => Self::Conflict { code: "invoice_not_payable", detail },
+            E::NoAccount => Self::not_found("account_not_found", detail),
+            E::Busy => Self::TooManyRequests { code: "invoice_generation_in_progress", detail, retry_after_secs: 2 },
+            E::NoPaymentMethod { hosted_invoice_url } => {
+                Self::InvoiceUnpaid { code: "no_payment_method", detail, hosted_invoice_url }
+            }
+            E::Declined { hosted_invoice_url } => {
+                Self::InvoiceUnpaid { code: "payment_declined", detail, hosted_invoice_url }
+            }
+            E::Incomplete { hosted_invoice_url } => {
+                Self::InvoiceUnpaid { code: "payment_incomplete", detail, hosted_invoice_url }
+            }
+            E::Inconsistent(_) => Self::Internal(anyhow::anyhow!(detail)),
+            E::Store(e) => e.into(),
+            E::Payment(e) => e.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,6 +292,20 @@ mod tests {
         let (status, json, _) = body_of(ApiError::bad_request("invalid_amount", "amount_usd must be above 0"));
         assert_eq!(status, 400);
         assert_eq!(json, serde_json::json!({"detail": "amount_usd must be above 0", "code": "invalid_amount"}));
+    }
+
+    #[test]
+    fn an_unpaid_invoice_answers_402_with_where_to_pay() {
+        let err = ApiError::InvoiceUnpaid {
+            code: "payment_declined",
+            detail: "declined".into(),
+            hosted_invoice_url: Some("https://pay.example/i".into()),
+        };
+        let (status, json, _) = body_of(err);
+        assert_eq!(status, 402);
+        assert_eq!(json["hosted_invoice_url"], "https://pay.example/i");
+        let (_, plain, _) = body_of(ApiError::bad_request("x", "y"));
+        assert!(plain.get("hosted_invoice_url").is_none(), "other errors keep the two fields");
     }
 
     #[test]

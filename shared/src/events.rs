@@ -76,6 +76,28 @@ pub enum DomainEvent {
         used_gb: Decimal,
         limit_gb: u32,
     },
+    /// A usage invoice's lines and totals were computed (a draft, not yet numbered).
+    InvoiceGenerated {
+        invoice_id: String,
+        #[serde(with = "rust_decimal::serde::float")]
+        total_usd: Decimal,
+        line_count: u32,
+    },
+    /// An invoice was numbered and issued.
+    InvoiceFinalized {
+        invoice_id: String,
+        invoice_number: String,
+        #[serde(with = "rust_decimal::serde::float")]
+        amount_due_usd: Decimal,
+        due_date: DateTime<Utc>,
+        stripe_invoice_id: Option<String>,
+    },
+    /// An invoice was paid in full.
+    InvoicePaid {
+        invoice_id: String,
+        #[serde(with = "rust_decimal::serde::float")]
+        amount_paid_usd: Decimal,
+    },
 }
 
 impl DomainEvent {
@@ -89,11 +111,14 @@ impl DomainEvent {
             Self::AccountSuspended { .. } => "AccountSuspended",
             Self::AccountReactivated { .. } => "AccountReactivated",
             Self::StorageLimitExceeded { .. } => "StorageLimitExceeded",
+            Self::InvoiceGenerated { .. } => "InvoiceGenerated",
+            Self::InvoiceFinalized { .. } => "InvoiceFinalized",
+            Self::InvoicePaid { .. } => "InvoicePaid",
         }
     }
 
     /// Every event type, for checks that each has a subscriber.
-    pub const NAMES: [&'static str; 8] = [
+    pub const NAMES: [&'static str; 11] = [
         "CostRecorded",
         "QuotaExhausted",
         "BudgetWarning",
@@ -102,6 +127,9 @@ impl DomainEvent {
         "AccountSuspended",
         "AccountReactivated",
         "StorageLimitExceeded",
+        "InvoiceGenerated",
+        "InvoiceFinalized",
+        "InvoicePaid",
     ];
 }
 

@@ -5,6 +5,7 @@
 //! them. Run outside `make test`, the harness says so instead of failing obscurely.
 
 pub mod capacity;
+pub mod fake_stripe;
 pub mod faults;
 
 use std::collections::HashMap;

@@ -53,5 +53,12 @@ pub fn notification_text(envelope: &Envelope) -> String {
         StorageLimitExceeded { used_gb, limit_gb } => {
             format!("{org}: storage in use ({used_gb} GB) is above the plan's {limit_gb} GB")
         }
+        InvoiceGenerated { invoice_id, total_usd, line_count } => {
+            format!("{org}: invoice {invoice_id} generated, {line_count} lines, total ${total_usd}")
+        }
+        InvoiceFinalized { invoice_number, amount_due_usd, due_date, .. } => {
+            format!("{org}: invoice {invoice_number} issued, ${amount_due_usd} due {}", due_date.format("%Y-%m-%d"))
+        }
+        InvoicePaid { invoice_id, amount_paid_usd } => format!("{org}: invoice {invoice_id} paid (${amount_paid_usd})"),
     }
 }

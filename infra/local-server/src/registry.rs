@@ -8,7 +8,7 @@ use std::sync::Arc;
 use billing::lambda::{HttpHandler, ScheduleHandler, SqsHandler, StreamHandler};
 
 pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
-    let handlers: [(&'static str, Arc<dyn HttpHandler>); 29] = [
+    let handlers: [(&'static str, Arc<dyn HttpHandler>); 33] = [
         ("http-get-config", Arc::new(http_get_config::handle)),
         ("http-get-plans", Arc::new(http_get_plans::handle)),
         ("http-get-account", Arc::new(http_get_account::handle)),
@@ -38,6 +38,10 @@ pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
         ("http-post-payment-method", Arc::new(http_post_payment_method::handle)),
         ("http-get-payment-methods", Arc::new(http_get_payment_methods::handle)),
         ("http-delete-payment-method", Arc::new(http_delete_payment_method::handle)),
+        ("http-get-invoices", Arc::new(http_get_invoices::handle)),
+        ("http-get-invoice", Arc::new(http_get_invoice::handle)),
+        ("http-post-invoice-pay", Arc::new(http_post_invoice_pay::handle)),
+        ("http-post-invoices-generate", Arc::new(http_post_invoices_generate::handle)),
     ];
     handlers.into_iter().collect()
 }

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod config;
 pub mod costs;
+pub mod invoices;
 pub mod quota;
 pub mod subscription;
 pub mod usd;

@@ -4,6 +4,7 @@ pub mod account;
 pub mod budget;
 pub mod costs;
 pub mod ids;
+pub mod invoicing;
 pub mod money;
 pub mod period;
 pub mod plans;

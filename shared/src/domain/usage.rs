@@ -16,7 +16,8 @@ pub struct UsageRecord {
     pub pk: String,
     #[serde(rename = "SK")]
     pub sk: String,
-    /// Sparse index entry present only while something remains to invoice.
+    /// Sparse index entry (`UNBILLED#<org>`, recorded time) present until an invoice claims
+    /// the record.
     #[serde(rename = "GSI2PK", default, skip_serializing_if = "Option::is_none")]
     pub unbilled_pk: Option<String>,
     #[serde(rename = "GSI2SK", default, skip_serializing_if = "Option::is_none")]
@@ -67,17 +68,14 @@ impl UsageRecord {
         details: Option<serde_json::Value>,
         now: DateTime<Utc>,
     ) -> Self {
-        // Included and prepaid runs are settled on the spot; overage waits for an invoice.
-        let invoiceable = match hold.bucket {
-            Bucket::Overage => settle.charged_cents + settle.excess_cents,
-            _ => settle.excess_cents,
-        };
-        let billed = invoiceable == 0;
+        // Every run goes on an invoice (free and included runs at $0, credit-paid ones as
+        // paid with credits), so `billed` means "on an invoice" for all of them; the sparse
+        // index entry stays until the invoice claims the record.
         Self {
             pk: format!("ORG#{org}"),
             sk: Self::sort_key(hold, run_id),
-            unbilled_pk: (!billed).then(|| format!("UNBILLED#{org}")),
-            unbilled_sk: (!billed).then(|| now.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()),
+            unbilled_pk: Some(format!("UNBILLED#{org}")),
+            unbilled_sk: Some(now.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()),
             id: uuid::Uuid::now_v7().to_string(),
             organization_id: org.clone(),
             billing_account_id: account_id.to_owned(),
@@ -92,11 +90,11 @@ impl UsageRecord {
             cap_reason: (settle.capped_cents > 0)
                 .then(|| "cost above the hold without overage approval or a payment method on file".to_owned()),
             actual_cost_cents,
-            billed,
+            billed: false,
             invoice_id: None,
             details,
             recorded_at: now,
-            billed_at: billed.then_some(now),
+            billed_at: None,
         }
     }
 }

@@ -63,9 +63,19 @@ pub async fn process(app: &App, payload: &str) -> Result<(), MessageError> {
         "customer.subscription.created" | "customer.subscription.updated" | "customer.subscription.deleted" => {
             subscription_changed(app, &id, &kind, object, created).await?
         }
-        "invoice.paid" => invoice_paid(app, object, created).await?,
+        "invoice.paid" => {
+            crate::flows::invoicing::on_stripe_invoice(app, &kind, object, created).await?;
+            invoice_paid(app, object, created).await?
+        }
         "invoice.payment_failed" => invoice_payment_failed(app, object, created).await?,
-        "invoice.voided" => invoice_voided(app, object, created).await?,
+        "invoice.voided" => {
+            crate::flows::invoicing::on_stripe_invoice(app, &kind, object, created).await?;
+            invoice_voided(app, object, created).await?
+        }
+        // Our invoices and Stripe's subscription invoices in the organization's list.
+        "invoice.finalized" | "invoice.marked_uncollectible" => {
+            crate::flows::invoicing::on_stripe_invoice(app, &kind, object, created).await?
+        }
         "charge.refunded" => charge_refunded(app, &id, object, created).await?,
         "payment_method.attached" | "payment_method.detached" => payment_methods_changed(app, &event).await?,
         other => tracing::info!(event_type = other, "Stripe event type not used by billing; acknowledged"),

@@ -300,6 +300,26 @@ pub fn list_response<T: Serialize>(items: &[T], next_cursor: Option<String>) -> 
     }
     Ok(response)
 }
+/// The `{invoice_id}` invoice, if the caller may see it. A malformed id, a missing invoice and
+/// another organization's invoice are the same 404, so an id alone reveals nothing.
+pub async fn visible_invoice(
+    app: &App,
+    req: &Request,
+    caller: &Caller,
+) -> Result<crate::domain::invoicing::Invoice, ApiError> {
+    let id = path_param(req, "invoice_id")?;
+    let missing = || ApiError::not_found("invoice_not_found", "There is no such invoice.");
+    if !crate::domain::ids::is_safe_id(&id) {
+        return Err(missing());
+    }
+    let invoice = app.store.invoice_by_id(&id).await?.ok_or_else(missing)?;
+    if !caller.can_access(&invoice.organization_id) {
+        return Err(missing());
+    }
+    tracing::Span::current().record("org", invoice.organization_id.as_str());
+    Ok(invoice)
+}
+
 /// An audit line for a state change made through the API: who, what, which organization.
 pub fn audit(org: &OrganizationId, action: &str, detail: &str) {
     tracing::info!(audit = true, org = %org, action, detail, "audit");

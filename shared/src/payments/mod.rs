@@ -2,6 +2,7 @@
 //! verification. Named `payments` so it never shadows the `stripe` crate.
 
 pub mod client;
+pub mod invoices;
 pub mod webhook;
 
 pub use client::{PaymentError, StripeApi};

@@ -24,6 +24,7 @@ use crate::domain::OrganizationId;
 pub enum ListKind {
     Usage,
     Costs,
+    Invoices,
 }
 
 /// The query a page belongs to: everything but the page size, which may change between pages.
@@ -35,6 +36,9 @@ pub struct ListQuery {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub billed: Option<bool>,
+    /// The status filter of the invoice list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
 }
 
 impl ListQuery {
@@ -45,7 +49,7 @@ impl ListQuery {
         to: Option<DateTime<Utc>>,
         billed: Option<bool>,
     ) -> Self {
-        Self { list, organization_id: org.to_string(), from, to, billed }
+        Self { list, organization_id: org.to_string(), from, to, billed, status: None }
     }
 }
 

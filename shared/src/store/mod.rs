@@ -9,6 +9,7 @@ pub mod costs;
 pub mod cursor;
 pub mod expr;
 pub mod idempotency;
+pub mod invoicing;
 pub mod keys;
 pub mod ledger;
 pub mod outbox;

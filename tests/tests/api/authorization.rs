@@ -50,6 +50,11 @@ fn expected(access: &str, who: Who) -> Expect {
         // API Gateway's IAM authorizer refuses anything that is not SigV4-signed.
         ("service", _) => Refused(401),
         (_, NoToken) => Refused(401),
+        // Addressed by invoice id alone: someone else's invoice is as missing as no invoice.
+        ("invoice-member" | "invoice-billing", OtherOrgMember | WorkflowEngine | OtherService) => Refused(404),
+        ("invoice-member", Member | BillingAdmin | Owner | PlatformAdmin) => Through,
+        ("invoice-billing", BillingAdmin | Owner | PlatformAdmin) => Through,
+        ("invoice-billing", Member) => Refused(403),
         ("member" | "billing" | "admin", OtherOrgMember | WorkflowEngine | OtherService) => Refused(403),
         ("member", Member | BillingAdmin | Owner | PlatformAdmin) => Through,
         ("billing", BillingAdmin | Owner | PlatformAdmin) => Through,
@@ -74,14 +79,19 @@ fn token(server: &TestServer, who: Who) -> Option<String> {
     }
 }
 
-/// The route's path with every parameter filled: the organization is `demo`.
-fn concrete(path: &str) -> String {
+/// The route's path with every parameter filled: the organization is `demo`, the invoice one
+/// of demo's.
+fn concrete(path: &str, invoice_id: &str) -> String {
     let mut out = String::new();
     let mut rest = path;
     while let Some(open) = rest.find('{') {
         let close = rest[open..].find('}').map(|c| open + c).expect("closed parameter");
         out.push_str(&rest[..open]);
-        out.push_str(if &rest[open + 1..close] == "organization_id" { "demo" } else { "matrix-1" });
+        out.push_str(match &rest[open + 1..close] {
+            "organization_id" => "demo",
+            "invoice_id" => invoice_id,
+            _ => "matrix-1",
+        });
         rest = &rest[close + 1..];
     }
     out.push_str(rest);
@@ -99,6 +109,12 @@ async fn every_route_answers_every_kind_of_caller_as_its_access_class_says() {
     ])
     .await;
     let server = ctx.serve().await;
+    // An invoice of demo's, for the routes addressed by invoice id.
+    ctx.account("demo").await;
+    crate::invoices::paid_account(&ctx, "demo", 0, 20, 0).await;
+    crate::invoices::run(&ctx, "demo", "matrix-run", billing::domain::quota::RunKind::Standard, None).await;
+    let org = billing::domain::OrganizationId::parse("demo").unwrap();
+    let invoice = billing::flows::invoicing::generate(&ctx.app, &org).await.unwrap().invoice.id;
     let functions = template().functions().unwrap();
     let mut checked = 0;
     // DynamoDB operations each function made while answering, to hold against its policy.
@@ -110,7 +126,7 @@ async fn every_route_answers_every_kind_of_caller_as_its_access_class_says() {
             .as_deref()
             .unwrap_or_else(|| panic!("{} has routes but no Metadata.Access", function.logical_id));
         for route in &function.routes {
-            let path = concrete(&route.path);
+            let path = concrete(&route.path, &invoice);
             for who in EVERYONE {
                 let body = (route.method != "GET" && route.method != "DELETE").then(|| json!({}));
                 let reply = server.request(&route.method, &path, token(&server, who).as_deref(), body).await;
@@ -149,7 +165,7 @@ async fn every_route_answers_every_kind_of_caller_as_its_access_class_says() {
     // Every route, every caller.
     let routes: usize = functions.iter().map(|f| f.routes.len()).sum();
     assert_eq!(checked, routes * EVERYONE.len());
-    assert!(routes >= 29, "the template's routes were all found ({routes})");
+    assert!(routes >= 33, "the template's routes were all found ({routes})");
 }
 
 #[tokio::test]

@@ -5,6 +5,8 @@ mod accounts;
 mod authorization;
 mod config_and_plans;
 mod idempotency;
+mod invoice_collection;
+mod invoices;
 mod local_delivery;
 mod quota;
 mod quota_faults;

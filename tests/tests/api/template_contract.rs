@@ -140,6 +140,7 @@ fn stripe_secrets_live_in_secrets_manager_and_only_the_functions_that_use_them_m
         let calls_stripe = reader.contains("checkout")
             || reader.contains("payment-method")
             || reader.contains("portal")
+            || reader.starts_with("http-post-invoice")
             || reader.contains("stripe")
             || reader.starts_with("http-post-subscription-")
             || reader == "http-get-subscription-preview";

@@ -127,6 +127,8 @@ async fn committing_through_the_queue_and_through_http_give_the_same_result() {
             record.pk.clear();
             record.organization_id = org("x");
             record.billing_account_id.clear();
+            // The unbilled index entry names the organization too.
+            assert_eq!(record.unbilled_pk.take(), Some(format!("UNBILLED#{org_name}")));
             record
         }
     };
@@ -320,9 +322,15 @@ async fn usage_lists_page_with_a_cursor_and_filter_by_billed() {
         .map(|u| u["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids.len(), 7, "no record twice, none skipped");
-    // Five free runs then two subscription runs: all settled on the spot.
+    // Five free runs then two subscription runs: paid for on the spot, but on no invoice yet
+    // (`billed` means "on an invoice"); the invoice takes all seven, at $0.
+    let unbilled = server.get("/api/billing/account/lister/usage?billed=false", Some(&token)).await;
+    assert_eq!(unbilled.json.as_array().unwrap().len(), 7);
+    let invoice = billing::flows::invoicing::generate(&ctx.app, &org("lister")).await.unwrap().invoice;
+    assert_eq!((invoice.total_cents, invoice.line_items.len()), (0, 2));
     let billed = server.get("/api/billing/account/lister/usage?billed=true", Some(&token)).await;
     assert_eq!(billed.json.as_array().unwrap().len(), 7);
+    assert!(billed.json.as_array().unwrap().iter().all(|u| u["invoice_id"] == invoice.id.as_str()));
     let unbilled = server.get("/api/billing/account/lister/usage?billed=false", Some(&token)).await;
     assert_eq!(unbilled.json.as_array().unwrap().len(), 0);
 

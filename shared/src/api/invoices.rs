@@ -1,0 +1,156 @@
+//! The frontend guide's `InvoiceResponse`, field for field, plus `hosted_invoice_url` and
+//! `invoice_pdf` from Stripe; and `LineItem`, which the guide leaves open: every line names
+//! the usage records it bills, so it can be traced back to the runs behind it.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::invoicing::{Invoice, InvoiceStatus, LineItem};
+use crate::domain::money::dollars;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LineItemResponse {
+    pub description: String,
+    pub usage_type: String,
+    pub quantity: u64,
+    #[serde(with = "rust_decimal::serde::float")]
+    pub unit_price: Decimal,
+    #[serde(with = "rust_decimal::serde::float")]
+    pub amount: Decimal,
+    pub period_start: Option<DateTime<Utc>>,
+    pub period_end: Option<DateTime<Utc>>,
+    pub usage_record_ids: Vec<String>,
+}
+
+impl From<&LineItem> for LineItemResponse {
+    fn from(line: &LineItem) -> Self {
+        Self {
+            description: line.description.clone(),
+            usage_type: line.usage_type.clone(),
+            quantity: line.quantity,
+            unit_price: line.unit_price,
+            amount: dollars(line.amount_cents),
+            period_start: line.period_start,
+            period_end: line.period_end,
+            usage_record_ids: line.usage_record_ids.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvoiceResponse {
+    pub id: String,
+    /// Empty for a draft: numbers are given at finalization.
+    pub invoice_number: String,
+    pub billing_account_id: String,
+    pub ticket_id: Option<String>,
+    pub stripe_invoice_id: Option<String>,
+    pub status: InvoiceStatus,
+    pub period_start: Option<DateTime<Utc>>,
+    pub period_end: Option<DateTime<Utc>>,
+    #[serde(with = "rust_decimal::serde::float")]
+    pub subtotal: Decimal,
+    #[serde(with = "rust_decimal::serde::float")]
+    pub tax_amount: Decimal,
+    #[serde(with = "rust_decimal::serde::float")]
+    pub discount_amount: Decimal,
+    #[serde(with = "rust_decimal::serde::float")]
+    pub total: Decimal,
+    #[serde(with = "rust_decimal::serde::float")]
+    pub credits_applied: Decimal,
+    #[serde(with = "rust_decimal::serde::float")]
+    pub amount_due: Decimal,
+    #[serde(with = "rust_decimal::serde::float")]
+    pub amount_paid: Decimal,
+    pub currency: String,
+    pub line_items: Vec<LineItemResponse>,
+    pub description: Option<String>,
+    pub due_date: Option<DateTime<Utc>>,
+    pub finalized_at: Option<DateTime<Utc>>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub hosted_invoice_url: Option<String>,
+    pub invoice_pdf: Option<String>,
+}
+
+impl From<&Invoice> for InvoiceResponse {
+    fn from(invoice: &Invoice) -> Self {
+        Self {
+            id: invoice.id.clone(),
+            invoice_number: invoice.number.clone().unwrap_or_default(),
+            billing_account_id: invoice.billing_account_id.clone(),
+            ticket_id: None,
+            stripe_invoice_id: invoice.stripe_invoice_id.clone(),
+            status: invoice.status,
+            period_start: invoice.period_start,
+            period_end: invoice.period_end,
+            subtotal: dollars(invoice.subtotal_cents),
+            tax_amount: dollars(invoice.tax_cents),
+            discount_amount: dollars(invoice.discount_cents),
+            total: dollars(invoice.total_cents),
+            credits_applied: dollars(invoice.credits_applied_cents),
+            amount_due: dollars(invoice.amount_due_cents),
+            amount_paid: dollars(invoice.amount_paid_cents),
+            currency: invoice.currency.clone(),
+            line_items: invoice.line_items.iter().map(LineItemResponse::from).collect(),
+            description: invoice.description.clone(),
+            due_date: invoice.due_date,
+            finalized_at: invoice.finalized_at,
+            paid_at: invoice.paid_at,
+            created_at: Some(invoice.created_at),
+            hosted_invoice_url: invoice.hosted_invoice_url.clone(),
+            invoice_pdf: invoice.invoice_pdf.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::OrganizationId;
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_response_has_every_field_of_the_guide_in_dollars() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap();
+        let mut invoice = Invoice::draft(&OrganizationId::parse("acme").unwrap(), "acct", "inv_1".into(), at);
+        invoice.subtotal_cents = 2_550;
+        invoice.total_cents = 2_550;
+        invoice.credits_applied_cents = 1_000;
+        invoice.amount_due_cents = 1_550;
+        let json = serde_json::to_value(InvoiceResponse::from(&invoice)).unwrap();
+        let fields: std::collections::BTreeSet<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+        for field in [
+            "id",
+            "invoice_number",
+            "billing_account_id",
+            "ticket_id",
+            "stripe_invoice_id",
+            "status",
+            "period_start",
+            "period_end",
+            "subtotal",
+            "tax_amount",
+            "discount_amount",
+            "total",
+            "credits_applied",
+            "amount_due",
+            "amount_paid",
+            "currency",
+            "line_items",
+            "description",
+            "due_date",
+            "finalized_at",
+            "paid_at",
+            "created_at",
+            "hosted_invoice_url",
+            "invoice_pdf",
+        ] {
+            assert!(fields.contains(field), "missing {field}");
+        }
+        assert_eq!(fields.len(), 24);
+        assert_eq!((json["subtotal"].as_f64(), json["amount_due"].as_f64()), (Some(25.5), Some(15.5)));
+        assert_eq!((json["status"].as_str(), json["invoice_number"].as_str()), (Some("draft"), Some("")));
+    }
+}

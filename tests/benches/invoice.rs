@@ -1,0 +1,115 @@
+//! Generating one invoice for an account with many unbilled usage records (5,000 under
+//! `make bench`): wall time, DynamoDB requests by operation, and the units they consumed on
+//! DynamoDB Local. The records are written directly (batch writes), as commits would leave
+//! them; only the generation is measured. BENCH_RECORDS sets how many.
+
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use billing::domain::OrganizationId;
+use billing::domain::quota::{Bucket, RunKind};
+use billing::domain::usage::UsageRecord;
+use billing_tests::TestContext;
+
+#[tokio::main]
+async fn main() {
+    // Without `--bench` (`cargo test --all-targets`) a small run keeps the benchmark working.
+    let benchmarking = std::env::args().any(|a| a == "--bench");
+    if std::env::var_os("RUST_LOG").is_some() {
+        billing::telemetry::init_tracing();
+    }
+    let default_records = if benchmarking { 5_000 } else { 30 };
+    let records: usize = std::env::var("BENCH_RECORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(default_records);
+    let ctx = TestContext::new().await;
+    let org = OrganizationId::parse("bench").expect("valid org");
+    let account = ctx.account("bench").await;
+    let now = ctx.app.now();
+    let items: Vec<WriteRequest> = (0..records)
+        .map(|i| {
+            let at = now - chrono::Duration::milliseconds(i64::try_from(records - i).unwrap_or(0));
+            let stamp = at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+            let bucket = [Bucket::Free, Bucket::Credits, Bucket::Subscription, Bucket::Overage][i % 4];
+            let charged = if matches!(bucket, Bucket::Credits | Bucket::Overage) { 1_000 } else { 0 };
+            let record = UsageRecord {
+                pk: format!("ORG#{org}"),
+                sk: format!("USAGE#{stamp}#run-{i}"),
+                unbilled_pk: Some(format!("UNBILLED#{org}")),
+                unbilled_sk: Some(stamp),
+                id: uuid::Uuid::now_v7().to_string(),
+                organization_id: org.clone(),
+                billing_account_id: account.id.clone(),
+                run_id: format!("run-{i}"),
+                usage_type: "workflow_run".into(),
+                kind: if i % 3 == 0 { RunKind::Complex } else { RunKind::Standard },
+                bucket,
+                quantity: 1,
+                charged_cents: charged,
+                excess_cents: if i % 10 == 0 { 37 } else { 0 },
+                capped_cents: 0,
+                cap_reason: None,
+                actual_cost_cents: None,
+                billed: false,
+                invoice_id: None,
+                details: None,
+                recorded_at: at,
+                billed_at: None,
+            };
+            let item = serde_dynamo::to_item(&record).expect("record encodes");
+            WriteRequest::builder()
+                .put_request(PutRequest::builder().set_item(Some(item)).build().expect("put"))
+                .build()
+        })
+        .collect();
+    for chunk in items.chunks(25) {
+        let mut pending = chunk.to_vec();
+        while !pending.is_empty() {
+            let out = ctx
+                .dynamo
+                .batch_write_item()
+                .request_items(ctx.app.store.table(), pending)
+                .send()
+                .await
+                .expect("batch write");
+            pending = out.unprocessed_items.unwrap_or_default().remove(ctx.app.store.table()).unwrap_or_default();
+        }
+    }
+    ctx.calls.take();
+    ctx.capacity.take();
+
+    let started = std::time::Instant::now();
+    let generated = billing::flows::invoicing::generate(&ctx.app, &org).await.expect("generate");
+    let elapsed = started.elapsed();
+
+    let consumed = ctx.capacity.take();
+    let invoice = generated.invoice;
+    let billed: usize = invoice
+        .line_items
+        .iter()
+        .filter(|l| l.kind != billing::domain::invoicing::lines::LineKind::Excess)
+        .map(|l| l.usage_record_ids.len())
+        .sum();
+    assert_eq!(billed, records.min(billing::domain::invoicing::MAX_RECORDS_PER_INVOICE), "every record on the invoice");
+    let item = ctx
+        .dynamo
+        .get_item()
+        .table_name(ctx.app.store.table())
+        .key("PK", AttributeValue::S(invoice.pk.clone()))
+        .key("SK", AttributeValue::S(invoice.sk.clone()))
+        .send()
+        .await
+        .expect("read invoice")
+        .item
+        .expect("invoice stored");
+    println!(
+        "| usage records | wall time | requests | by operation | write units | read units | index units | invoice item |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    println!(
+        "| {records} | {:.2} s | {} | {:?} | {:.0} | {:.0} | {:?} | {} KB |",
+        elapsed.as_secs_f64(),
+        consumed.requests,
+        consumed.operations,
+        consumed.write_units,
+        consumed.read_units,
+        consumed.index_units,
+        billing_tests::capacity::item_size(&item) / 1024,
+    );
+}

@@ -1,0 +1,167 @@
+//! A Stripe stand-in for invoice collection, served on a loopback port. Unlike stripe-mock it
+//! keeps state: it honours idempotency keys as Stripe does (a repeated key answers the first
+//! response, without a second effect), records every request, and can fail on demand — so a
+//! test can prove that an outage midway still ends in exactly one Stripe invoice.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Value, json};
+
+/// How the fake fails its next matching requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Answers 500 and does nothing.
+    Down,
+    /// Does the work (and remembers it under the key) but answers 500: a lost response.
+    LostAnswer,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    replies: HashMap<String, (u16, Value)>,
+    requests: Vec<(String, Option<String>)>,
+    invoices_created: Vec<String>,
+    items: Vec<(String, i64)>,
+    failures: Vec<(String, Failure, u32)>,
+    decline_payments: bool,
+    next: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FakeStripe {
+    inner: Arc<Mutex<Inner>>,
+    pub url: String,
+}
+
+impl FakeStripe {
+    pub async fn start() -> Self {
+        let mut fake = Self::default();
+        let app = Router::new()
+            .route("/v1/invoices", post(create_invoice))
+            .route("/v1/invoiceitems", post(create_item))
+            .route("/v1/invoices/{id}/finalize", post(finalize))
+            .route("/v1/invoices/{id}/pay", post(pay))
+            .with_state(fake.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        fake.url = format!("http://{}", listener.local_addr().expect("local addr"));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        fake
+    }
+
+    /// The next `times` requests whose path contains `path_part` fail as `failure` says.
+    pub fn fail(&self, path_part: &str, failure: Failure, times: u32) {
+        self.lock().failures.push((path_part.to_owned(), failure, times));
+    }
+
+    pub fn decline_payments(&self, decline: bool) {
+        self.lock().decline_payments = decline;
+    }
+
+    /// Ids of the Stripe invoices created (each once, however often the key was repeated).
+    pub fn invoices_created(&self) -> Vec<String> {
+        self.lock().invoices_created.clone()
+    }
+
+    /// Invoice items created: (Stripe invoice, amount in cents).
+    pub fn items(&self) -> Vec<(String, i64)> {
+        self.lock().items.clone()
+    }
+
+    /// Every request received: path and idempotency key.
+    pub fn requests(&self) -> Vec<(String, Option<String>)> {
+        self.lock().requests.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs `effect` once per idempotency key and answers what the first run answered.
+    fn handle(&self, path: &str, headers: &HeaderMap, effect: impl FnOnce(&mut Inner) -> (u16, Value)) -> Response {
+        let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let mut inner = self.lock();
+        inner.requests.push((path.to_owned(), key.clone()));
+        let failure =
+            inner.failures.iter_mut().find(|(part, _, times)| *times > 0 && path.contains(part.as_str())).map(
+                |(_, failure, times)| {
+                    *times -= 1;
+                    *failure
+                },
+            );
+        if failure == Some(Failure::Down) {
+            return server_error();
+        }
+        let (status, body) = match key.as_ref().and_then(|k| inner.replies.get(k)) {
+            Some(reply) => reply.clone(),
+            None => {
+                let reply = effect(&mut inner);
+                if let Some(k) = key {
+                    inner.replies.insert(k, reply.clone());
+                }
+                reply
+            }
+        };
+        if failure == Some(Failure::LostAnswer) {
+            return server_error();
+        }
+        (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), axum::Json(body)).into_response()
+    }
+}
+
+fn server_error() -> Response {
+    let body = json!({ "error": { "type": "api_error", "message": "injected outage" } });
+    (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
+}
+
+fn form(body: &str) -> HashMap<String, String> {
+    serde_urlencoded::from_str(body).unwrap_or_default()
+}
+
+fn invoice(id: &str, status: &str, amount_paid: i64) -> Value {
+    json!({ "id": id, "object": "invoice", "status": status, "amount_paid": amount_paid,
+            "hosted_invoice_url": format!("https://invoice.stripe.test/{id}"),
+            "invoice_pdf": format!("https://invoice.stripe.test/{id}/pdf") })
+}
+
+async fn create_invoice(State(fake): State<FakeStripe>, headers: HeaderMap, _body: String) -> Response {
+    fake.handle("/v1/invoices", &headers, |inner| {
+        inner.next += 1;
+        let id = format!("in_fake{}", inner.next);
+        inner.invoices_created.push(id.clone());
+        (200, invoice(&id, "draft", 0))
+    })
+}
+
+async fn create_item(State(fake): State<FakeStripe>, headers: HeaderMap, body: String) -> Response {
+    let fields = form(&body);
+    fake.handle("/v1/invoiceitems", &headers, |inner| {
+        inner.next += 1;
+        let invoice = fields.get("invoice").cloned().unwrap_or_default();
+        let amount = fields.get("amount").and_then(|a| a.parse().ok()).unwrap_or_default();
+        inner.items.push((invoice.clone(), amount));
+        (200, json!({ "id": format!("ii_fake{}", inner.next), "object": "invoiceitem", "invoice": invoice, "amount": amount }))
+    })
+}
+
+async fn finalize(State(fake): State<FakeStripe>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let path = format!("/v1/invoices/{id}/finalize");
+    fake.handle(&path, &headers, |_| (200, invoice(&id, "open", 0)))
+}
+
+async fn pay(State(fake): State<FakeStripe>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let path = format!("/v1/invoices/{id}/pay");
+    fake.handle(&path, &headers, |inner| {
+        if inner.decline_payments {
+            let error = json!({ "error": { "type": "card_error", "code": "card_declined", "message": "Your card was declined." } });
+            return (402, error);
+        }
+        let paid: i64 = inner.items.iter().filter(|(invoice, _)| *invoice == id).map(|(_, amount)| amount).sum();
+        (200, invoice(&id, "paid", paid))
+    })
+}
