@@ -14,9 +14,12 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
     let invoice = billing::lambda::http::visible_invoice(&app, &req, &caller).await?;
     let org = invoice.organization_id.clone();
     caller.require_billing_role(&org, &app.config.org_role_claim)?;
-    // A retried request (same Idempotency-Key) is one charge attempt at Stripe.
-    let key = billing::flows::checkout::idempotency_key(&req, &org, &format!("{}-pay", invoice.id))?;
-    let paid = billing::flows::invoicing::pay(&app, &invoice, &key).await?;
-    audit(&org, "invoice_paid", &paid.id);
-    ok_json(&InvoiceResponse::from(&paid))
+    billing::lambda::http::idempotent(&app, &req, &org, async {
+        // A retried request (same Idempotency-Key) is one charge attempt at Stripe.
+        let key = billing::flows::checkout::idempotency_key(&req, &org, &format!("{}-pay", invoice.id))?;
+        let paid = billing::flows::invoicing::pay(&app, &invoice, &key).await?;
+        audit(&org, "invoice_paid", &paid.id);
+        ok_json(&InvoiceResponse::from(&paid))
+    })
+    .await
 }
