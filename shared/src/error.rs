@@ -44,7 +44,7 @@ pub enum ApiError {
 /// What a 503 asks clients to wait before retrying.
 pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
 
-#[derive(Debug, Serialize, PartialEq, Eq)]
+#[derive(Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ErrorBody<'a> {
     pub detail: &'a str,
     pub code: &'a str,

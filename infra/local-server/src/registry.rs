@@ -8,7 +8,8 @@ use std::sync::Arc;
 use billing::lambda::{HttpHandler, ScheduleHandler, SqsHandler, StreamHandler};
 
 pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
-    let handlers: [(&'static str, Arc<dyn HttpHandler>); 33] = [
+    let handlers: [(&'static str, Arc<dyn HttpHandler>); 34] = [
+        ("http-get-openapi", Arc::new(http_get_openapi::handle)),
         ("http-get-config", Arc::new(http_get_config::handle)),
         ("http-get-plans", Arc::new(http_get_plans::handle)),
         ("http-get-account", Arc::new(http_get_account::handle)),

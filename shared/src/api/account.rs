@@ -7,7 +7,7 @@ use crate::domain::period;
 use crate::store::AccountItem;
 
 /// `GET /account/{organization_id}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BillingAccountResponse {
     pub id: String,
     pub organization_id: String,

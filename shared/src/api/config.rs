@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::StripeConfig;
 
 /// `GET /config`: what the frontend needs to load Stripe.js.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StripeConfigResponse {
     pub publishable_key: Option<String>,
     pub is_configured: bool,

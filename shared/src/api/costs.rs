@@ -94,7 +94,7 @@ pub fn is_model_name(raw: &str) -> bool {
 }
 
 /// The frontend guide's `CostRecordResponse`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CostRecordResponse {
     pub id: String,
     pub task_id: String,
@@ -142,7 +142,7 @@ impl From<&CostRecord> for CostRecordResponse {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CostBreakdownItem {
     pub provider: String,
     pub model: String,
@@ -155,7 +155,7 @@ pub struct CostBreakdownItem {
 }
 
 /// The frontend guide's `CostSummaryResponse`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CostSummaryResponse {
     pub scope_type: String,
     pub scope_id: Option<String>,
@@ -202,7 +202,7 @@ impl CostSummaryResponse {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BudgetRequest {
     #[serde(deserialize_with = "super::usd::deserialize")]
@@ -217,7 +217,7 @@ fn default_warn_percent() -> u32 {
     80
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BudgetResponse {
     #[serde(with = "rust_decimal::serde::float_option")]
     pub monthly_limit_usd: Option<Decimal>,

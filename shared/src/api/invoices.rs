@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::invoicing::{Invoice, InvoiceStatus, LineItem};
 use crate::domain::money::dollars;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LineItemResponse {
     pub description: String,
     pub usage_type: String,
@@ -38,7 +38,7 @@ impl From<&LineItem> for LineItemResponse {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InvoiceResponse {
     pub id: String,
     /// Empty for a draft: numbers are given at finalization.

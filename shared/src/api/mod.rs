@@ -5,6 +5,7 @@ pub mod account;
 pub mod config;
 pub mod costs;
 pub mod invoices;
+pub mod openapi;
 pub mod quota;
 pub mod subscription;
 pub mod usd;

@@ -10,7 +10,7 @@ use crate::domain::money::{self, Cents, dollars};
 use crate::domain::quota::{self, Bucket, Hold, Outcome, RunKind, Settlement};
 use crate::domain::{Catalog, period};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReservationRequest {
     pub run_id: String,
@@ -19,7 +19,7 @@ pub struct ReservationRequest {
     pub estimated_cost_usd: Option<Decimal>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommitRequest {
     /// What the run actually cost; defaults to the amount held.
@@ -41,7 +41,7 @@ pub fn amount_to_cents(field: &str, usd: Decimal) -> Result<Cents, String> {
     money::exact_cents(usd).map_err(|e| format!("{field}: {e}"))
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReservationResponse {
     pub run_id: String,
     pub organization_id: String,
@@ -71,7 +71,7 @@ impl ReservationResponse {
 }
 
 /// Answer of a dry-run check: what reserve would do now.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReservationCheckResponse {
     pub allowed: bool,
     pub bucket: Option<Bucket>,
@@ -79,7 +79,7 @@ pub struct ReservationCheckResponse {
     pub detail: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReleaseResponse {
     pub run_id: String,
     pub outcome: Outcome,
@@ -106,14 +106,14 @@ impl ReleaseResponse {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FreeStanding {
     pub remaining: u32,
     pub limit: u32,
     pub resets_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CreditStanding {
     #[serde(with = "rust_decimal::serde::float")]
     pub available: Decimal,
@@ -121,14 +121,14 @@ pub struct CreditStanding {
     pub held: Decimal,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SubscriptionStanding {
     pub used: u32,
     /// `null` means unlimited.
     pub limit: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RunStanding {
     pub active: u32,
     /// `null` means unlimited.
@@ -136,7 +136,7 @@ pub struct RunStanding {
 }
 
 /// `GET /account/{organization_id}/quota`: every bucket at a glance.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QuotaStandingResponse {
     pub organization_id: String,
     pub tier: String,
@@ -183,7 +183,7 @@ impl QuotaStandingResponse {
 }
 
 /// The frontend guide's `UsageRecordResponse`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UsageRecordResponse {
     pub id: String,
     pub billing_account_id: String,
@@ -233,7 +233,7 @@ impl From<&crate::domain::usage::UsageRecord> for UsageRecordResponse {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CommitResponse {
     pub run_id: String,
     pub outcome: Outcome,

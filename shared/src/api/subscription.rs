@@ -22,7 +22,7 @@ use crate::store::subscriptions::SubscriptionRequest;
 const PENDING_UPGRADE_LIFETIME_HOURS: i64 = 23;
 
 /// A plan change that has been asked for and not yet taken effect.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PendingChange {
     pub tier: String,
     /// When a scheduled downgrade takes effect; `null` for an upgrade awaiting payment.
@@ -30,7 +30,7 @@ pub struct PendingChange {
     pub awaiting_payment: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SubscriptionResponse {
     pub id: String,
     pub organization_id: String,
@@ -151,7 +151,7 @@ fn pending_change(
 }
 
 /// One entry of `GET .../subscription/history`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlanChangeResponse {
     pub from_tier: String,
     pub to_tier: String,
@@ -177,7 +177,7 @@ impl From<&PlanChange> for PlanChangeResponse {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlanHistoryResponse {
     pub organization_id: String,
     /// Newest first.
@@ -185,7 +185,7 @@ pub struct PlanHistoryResponse {
 }
 
 /// `GET .../subscription/preview?tier=`: what a change would cost, changing nothing.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChangePreviewResponse {
     pub organization_id: String,
     pub from_tier: String,

@@ -37,7 +37,7 @@ pub enum CatalogError {
     DuplicatePack(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct TierId(String);
 
@@ -57,7 +57,7 @@ impl fmt::Display for TierId {
 }
 
 /// How a tier is paid for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TierBilling {
     Free,
@@ -68,7 +68,7 @@ pub enum TierBilling {
 }
 
 /// A per-tier limit; `null` in JSON means unlimited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Limit(Option<u32>);
 
@@ -87,7 +87,7 @@ impl Limit {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tier {
     pub id: TierId,
@@ -112,7 +112,7 @@ impl Tier {
 }
 
 /// Price of one workflow run by kind.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunPrices {
     #[serde(with = "rust_decimal::serde::float")]
@@ -121,7 +121,7 @@ pub struct RunPrices {
     pub complex: Decimal,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkflowPack {
     pub id: String,
@@ -130,7 +130,7 @@ pub struct WorkflowPack {
     pub price_usd: Decimal,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreditPurchaseRules {
     /// Largest single credit purchase; the smallest is anything above zero.
@@ -138,7 +138,7 @@ pub struct CreditPurchaseRules {
     pub max_usd: Decimal,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Catalog {
     pub currency: String,

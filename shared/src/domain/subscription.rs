@@ -106,7 +106,7 @@ pub fn replaces(current: Option<&Current<'_>>, other: &Other<'_>) -> bool {
 }
 
 /// Why the plan changed, as the history shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeCause {
     Checkout,

@@ -46,7 +46,7 @@ pub async fn ensure_customer(app: &App, org: &OrganizationId) -> Result<String, 
 }
 
 /// The frontend guide's `CheckoutResponse`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CheckoutResponse {
     pub checkout_url: String,
     pub session_id: String,

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::payments::client::SavedPaymentMethod;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PaymentMethodResponse {
     pub id: String,
     #[serde(rename = "type")]

@@ -30,8 +30,9 @@ fn every_function_package_has_a_template_resource_and_a_registered_handler() {
 }
 
 /// The routes anyone may call: the frontend's `getStripe()` reads `/config` before sign-in,
-/// `/plans` is a price list, and Stripe signs its webhook calls instead of sending a token.
-const OPEN_PATHS: [&str; 3] = [WEBHOOK_PATH, "/api/billing/config", "/api/billing/plans"];
+/// `/plans` is a price list, the OpenAPI document is a reference, and Stripe signs its
+/// webhook calls instead of sending a token.
+const OPEN_PATHS: [&str; 4] = [WEBHOOK_PATH, "/api/billing/config", "/api/billing/plans", "/api/billing/openapi.json"];
 
 #[test]
 fn every_route_requires_the_jwt_authorizer_or_iam_except_the_public_ones_and_the_stripe_webhook() {
