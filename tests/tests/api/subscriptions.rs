@@ -86,33 +86,7 @@ async fn every_account_has_a_subscription_view_that_agrees_with_its_quota() {
     assert_eq!((free.json["workflows_limit"].as_u64(), free.json["workflows_remaining"].as_u64()), (Some(5), Some(5)));
     assert_eq!((free.json["agents_limit"].as_u64(), free.json["storage_limit_gb"].as_u64()), (Some(1), Some(2)));
     assert_eq!(free.json["pending_change"], Value::Null);
-    let fields = [
-        "id",
-        "organization_id",
-        "billing_account_id",
-        "tier",
-        "status",
-        "current_period_start",
-        "current_period_end",
-        "cancel_at_period_end",
-        "canceled_at",
-        "trial_start",
-        "trial_end",
-        "workflows_limit",
-        "workflows_used",
-        "workflows_remaining",
-        "agents_limit",
-        "storage_limit_gb",
-        "storage_used_gb",
-        "is_lifetime",
-        "lifetime_purchase_date",
-        "lifetime_purchase_amount",
-        "is_byo",
-        "byo_providers_configured",
-        "created_at",
-        "updated_at",
-    ];
-    for field in fields {
+    for field in crate::openapi::SUBSCRIPTION_RESPONSE_FIELDS {
         assert!(free.json.get(field).is_some(), "SubscriptionResponse.{field} missing: {free:?}");
     }
 
