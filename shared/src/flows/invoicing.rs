@@ -520,8 +520,7 @@ pub async fn on_stripe_invoice(app: &App, kind: &str, object: &Value, created: i
         return record_subscription_invoice(app, &org, kind, object, created).await;
     };
     let Some(invoice) = app.store.invoice_by_id(ours).await.map_err(retry)? else {
-        // The index may lag behind a just-issued invoice.
-        return Err(retry(anyhow::anyhow!("invoice {ours} not found yet")));
+        return Err(MessageError::Reject(format!("invoice {ours} named by Stripe does not exist")));
     };
     if invoice.organization_id != org {
         return Err(MessageError::Reject(format!("invoice {ours} belongs to another organization")));

@@ -2,7 +2,8 @@
 //!
 //! | Item | PK | SK | Index |
 //! |---|---|---|---|
-//! | Invoice | `ORG#<org>` | `INVOICE#<created>#<id>` | GSI1 `INVOICE#<id>` (lookup by id) |
+//! | Invoice | `ORG#<org>` | `INVOICE#<created>#<id>` | — |
+//! | Invoice lookup | `INVOICE#<id>` | `LOOKUP` | — |
 //! | Draft pointer | `ORG#<org>` | `INVOICEDRAFT` | — |
 //! | Claim batch | `ORG#<org>` | `INVOICECLAIM#<invoice>#<batch>` | — |
 //! | Number counter | `ORG#<org>` | `INVOICESEQ` | — |
@@ -14,6 +15,10 @@
 //! (`GSI2PK = UNBILLED#<org>` — still unbilled — or already ours); the keys a generation is
 //! about to claim are written first as a claim batch, so whoever resumes a draft reads exactly
 //! the records it holds, with strongly consistent reads rather than from an index.
+//!
+//! An invoice is found by id through its lookup item (organization and sort key): a strongly
+//! consistent read, and no index copy of the invoice item, which lists every usage record id
+//! it bills and can be a few hundred KB.
 
 use std::collections::HashSet;
 
@@ -110,6 +115,33 @@ impl DraftPointer {
     }
 }
 
+/// `INVOICE#<id>` / `LOOKUP`: where the invoice with this id is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct InvoiceLookup {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    organization_id: OrganizationId,
+    invoice_sk: String,
+}
+
+impl InvoiceLookup {
+    fn of(invoice: &Invoice) -> Self {
+        let key = lookup_key(&invoice.id);
+        Self {
+            pk: key.pk,
+            sk: key.sk,
+            organization_id: invoice.organization_id.clone(),
+            invoice_sk: invoice.sk.clone(),
+        }
+    }
+}
+
+fn lookup_key(invoice_id: &str) -> keys::Key {
+    keys::Key { pk: format!("{INVOICE_PREFIX}{invoice_id}"), sk: "LOOKUP".to_owned() }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct ClaimBatch {
     #[serde(rename = "PK")]
@@ -190,9 +222,16 @@ impl Store {
             .condition_expression("attribute_not_exists(PK)")
             .build()
             .map_err(build_err)?;
+        let lookup_put = Put::builder()
+            .table_name(self.table())
+            .set_item(Some(encode(&InvoiceLookup::of(draft))?))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(build_err)?;
         let items = vec![
             TransactWriteItem::builder().put(pointer_put.build().map_err(build_err)?).build(),
             TransactWriteItem::builder().put(invoice_put).build(),
+            TransactWriteItem::builder().put(lookup_put).build(),
         ];
         self.transact(items).await
     }
@@ -408,23 +447,8 @@ impl Store {
 
     /// An invoice by id, whatever its organization (the caller checks who may see it).
     pub async fn invoice_by_id(&self, invoice_id: &str) -> Result<Option<Invoice>, StoreError> {
-        let out = retrying(|| async {
-            self.client()
-                .query()
-                .table_name(self.table())
-                .index_name("GSI1")
-                .key_condition_expression("GSI1PK = :pk")
-                .expression_attribute_values(":pk", s(Invoice::lookup_key(invoice_id)))
-                .limit(1)
-                .send()
-                .await
-                .map_err(|e| StoreError::from_sdk("Query", e))
-        })
-        .await?;
-        let Some(found) = out.items.unwrap_or_default().into_iter().next() else { return Ok(None) };
-        let pk = found.get(keys::PK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-        // The index may lag; the table has the current state.
-        self.invoice_at(&keys::Key { pk, sk: sk_of(&found) }).await
+        let Some(lookup) = self.get_item::<InvoiceLookup>(lookup_key(invoice_id)).await? else { return Ok(None) };
+        self.invoice_at(&keys::Key { pk: keys::org_partition(&lookup.organization_id), sk: lookup.invoice_sk }).await
     }
 
     /// Stores the draft's lines and totals once, with `InvoiceGenerated`.
@@ -467,9 +491,16 @@ impl Store {
             .expression_attribute_values(":draft", s("draft"))
             .build()
             .map_err(build_err)?;
+        let draft_id = &pointer.invoice_id;
+        let delete_lookup = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(self.table())
+            .set_key(Some(key_item(&lookup_key(draft_id))))
+            .build()
+            .map_err(build_err)?;
         self.transact(vec![
             TransactWriteItem::builder().delete(delete_pointer).build(),
             TransactWriteItem::builder().delete(delete_draft).build(),
+            TransactWriteItem::builder().delete(delete_lookup).build(),
         ])
         .await
     }
@@ -708,6 +739,14 @@ impl Store {
     /// Records an invoice Stripe issued itself (subscription fees). Paid and void are final:
     /// a later or replayed event about the same invoice never moves it back.
     pub async fn record_stripe_invoice(&self, invoice: &Invoice) -> Result<bool, StoreError> {
+        // The lookup first (the same item every time), so an invoice is never unfindable.
+        self.client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(encode(&InvoiceLookup::of(invoice))?))
+            .send()
+            .await
+            .map_err(|e| StoreError::from_sdk("PutItem", e))?;
         let result = self
             .client()
             .put_item()
