@@ -92,6 +92,8 @@ pub struct Config {
     pub failed_payments_before_suspension: u32,
     /// Days from an invoice's finalization to its due date.
     pub invoice_payment_terms_days: i64,
+    /// Queue of accounts whose month the monthly close invoices.
+    pub account_close_queue_url: Option<String>,
 }
 
 impl Config {
@@ -161,6 +163,7 @@ impl Config {
                     })?
                 }
             },
+            account_close_queue_url: get("ACCOUNT_CLOSE_QUEUE_URL"),
             frontend_url: get("FRONTEND_URL").unwrap_or_else(|| "http://localhost:3000".to_owned()),
             event_bus_name: get("EVENT_BUS_NAME"),
             usage_queue_url: get("USAGE_QUEUE_URL"),

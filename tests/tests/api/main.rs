@@ -6,6 +6,7 @@ mod config_and_plans;
 mod invoice_collection;
 mod invoices;
 mod local_delivery;
+mod monthly_close;
 mod quota;
 mod quota_faults;
 mod quota_http;

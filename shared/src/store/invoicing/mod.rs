@@ -8,6 +8,7 @@
 //! | Claim batch | `ORG#<org>` | `INVOICECLAIM#<invoice>#<batch>` | — |
 //! | Number counter | `ORG#<org>` | `INVOICESEQ` | — |
 //! | Generate replay | `IDEMPOTENCY#invoice-generate#<org>#<key>` | `KEY` | — |
+//! | Close marker | `ORG#<org>` | `CLOSE` | GSI3 `CLOSE#<month>#<shard>` (see [`close`]) |
 //!
 //! The pointer names the organization's one draft in progress (or the last generation once
 //! done); it is only ever replaced by a put conditioned on the version read, so two callers
@@ -19,6 +20,8 @@
 //! An invoice is found by id through its lookup item (organization and sort key): a strongly
 //! consistent read, and no index copy of the invoice item, which lists every usage record id
 //! it bills and can be a few hundred KB.
+
+pub mod close;
 
 use std::collections::HashSet;
 
