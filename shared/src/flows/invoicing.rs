@@ -120,7 +120,6 @@ pub async fn generate_through(
                 } else {
                     // Someone is working on it: wait for their answer.
                     tokio::time::sleep(StdDuration::from_millis(fastrand::u64(20..=80))).await;
-                    round += 1;
                     if let Some(done) = finished(app, org, &p.invoice_id).await? {
                         return Ok(Generated { invoice: done, created: false });
                     }
