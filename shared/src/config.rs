@@ -103,6 +103,8 @@ pub struct Config {
     pub workflow_engine_principals: Vec<String>,
     /// Days from an invoice's finalization to its due date.
     pub invoice_payment_terms_days: i64,
+    /// Queue of accounts whose month the monthly close invoices.
+    pub account_close_queue_url: Option<String>,
 }
 
 impl Config {
@@ -174,6 +176,7 @@ impl Config {
                     })?
                 }
             },
+            account_close_queue_url: get("ACCOUNT_CLOSE_QUEUE_URL"),
             frontend_url: get("FRONTEND_URL").unwrap_or_else(|| "http://localhost:3000".to_owned()),
             event_bus_name: get("EVENT_BUS_NAME"),
             usage_queue_url: get("USAGE_QUEUE_URL"),

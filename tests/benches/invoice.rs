@@ -1,13 +1,19 @@
-//! Generating one invoice for an account with many unbilled usage records (5,000 under
-//! `make bench`): wall time, DynamoDB requests by operation, and the units they consumed on
-//! DynamoDB Local. The records are written directly (batch writes), as commits would leave
-//! them; only the generation is measured. BENCH_RECORDS sets how many.
+//! Invoicing against DynamoDB Local, under `make bench`:
+//!
+//! 1. generating one invoice for an account with many unbilled usage records (5,000;
+//!    BENCH_RECORDS): wall time, DynamoDB requests by operation, units consumed. The records
+//!    are written directly (batch writes), as commits would leave them; only the generation
+//!    is measured;
+//! 2. the monthly close end to end for many accounts (1,000; BENCH_ACCOUNTS), each with two
+//!    overage runs: the schedule's fan-out, then the close queue drained through
+//!    `sqs-account-close`.
 
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use billing::domain::OrganizationId;
 use billing::domain::quota::{Bucket, RunKind};
 use billing::domain::usage::UsageRecord;
 use billing_tests::TestContext;
+use futures::StreamExt;
 
 #[tokio::main]
 async fn main() {
@@ -18,6 +24,15 @@ async fn main() {
     }
     let default_records = if benchmarking { 5_000 } else { 30 };
     let records: usize = std::env::var("BENCH_RECORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(default_records);
+    let accounts: usize = std::env::var("BENCH_ACCOUNTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if benchmarking { 1_000 } else { 5 });
+    generation(records).await;
+    monthly_close(accounts).await;
+}
+
+async fn generation(records: usize) {
     let ctx = TestContext::new().await;
     let org = OrganizationId::parse("bench").expect("valid org");
     let account = ctx.account("bench").await;
@@ -111,5 +126,91 @@ async fn main() {
         consumed.read_units,
         consumed.index_units,
         billing_tests::capacity::item_size(&item) / 1024,
+    );
+}
+
+async fn monthly_close(accounts: usize) {
+    let mut ctx = TestContext::with_messaging(&[]).await;
+    let resources = ctx.resources.clone().expect("messaging resources");
+    let (url, arn) = (&resources.queue_urls["AccountCloseQueue"], &resources.queue_arns["AccountCloseQueue"]);
+    let mut config = (*ctx.app.config).clone();
+    config.account_close_queue_url = Some(url.clone());
+    ctx.app.config = std::sync::Arc::new(config);
+    let catalog = ctx.app.catalog().clone();
+    // Accounts in November, each with two overage runs, set up eight at a time.
+    let names: Vec<String> = (0..accounts).map(|i| format!("close{i:05}")).collect();
+    futures::stream::iter(names.iter())
+        .for_each_concurrent(8, |name| {
+            let (ctx, catalog) = (&ctx, &catalog);
+            async move {
+                ctx.update_account(
+                    name,
+                    "SET tier = :t, has_payment_method = :y, free_remaining = :z, period_used = :u",
+                    &[
+                        (":t", AttributeValue::S("starter".into())),
+                        (":y", AttributeValue::Bool(true)),
+                        (":z", AttributeValue::N("0".into())),
+                        (":u", AttributeValue::N("20".into())),
+                    ],
+                )
+                .await;
+                let org = OrganizationId::parse(name).expect("valid org");
+                for run in ["a", "b"] {
+                    let request = billing::domain::quota::ReserveRequest {
+                        run_id: run.into(),
+                        kind: RunKind::Standard,
+                        estimated_cost_cents: None,
+                    };
+                    let now = ctx.app.now();
+                    ctx.app.store.reserve(&org, &request, catalog, now, ctx.app.hold_ttl()).await.expect("reserve");
+                    ctx.app.store.commit(&org, run, None, false, None, now).await.expect("commit");
+                }
+            }
+        })
+        .await;
+    ctx.clock.set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 1, 2, 0, 0).unwrap());
+    ctx.calls.take();
+    ctx.capacity.take();
+
+    let started = std::time::Instant::now();
+    let fanned = cron_monthly_close::handle(ctx.app.clone(), serde_json::json!({})).await.expect("fan out");
+    let fan_out = started.elapsed();
+    let mut closed = 0;
+    // Five consumers, as Lambda's event source mapping would run a few concurrently.
+    loop {
+        let batch = futures::future::join_all(
+            (0..5).map(|_| local_server::pump::pump_once(&ctx.app, url, arn, &sqs_account_close::handle)),
+        )
+        .await;
+        let n: usize = batch.into_iter().map(|r| r.expect("pump")).sum();
+        if n == 0 {
+            break;
+        }
+        closed += n;
+    }
+    let elapsed = started.elapsed();
+    let consumed = ctx.capacity.take();
+    assert_eq!(fanned["accounts"].as_u64(), Some(accounts as u64));
+    // SQS delivers at least once: a message may come twice, the invoice never does.
+    assert!(closed >= accounts, "every account's message was handled");
+    let listing = billing::store::costs::Listing { from: None, to: None, limit: 10, cursor: None };
+    for name in &names {
+        let org = OrganizationId::parse(name).expect("valid org");
+        let invoices = ctx.app.store.list_invoices(&org, None, &listing).await.expect("list invoices").items;
+        assert_eq!(invoices.len(), 1, "{name}: one invoice for November");
+    }
+    println!();
+    println!(
+        "| accounts closed | deliveries | fan-out | end to end | requests | per account | write units | read units |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    println!(
+        "| {accounts} | {closed} | {:.2} s | {:.1} s | {} | {:.1} | {:.0} | {:.0} |",
+        fan_out.as_secs_f64(),
+        elapsed.as_secs_f64(),
+        consumed.requests,
+        f64::from(consumed.requests) / accounts as f64,
+        consumed.write_units,
+        consumed.read_units,
     );
 }

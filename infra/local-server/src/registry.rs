@@ -48,15 +48,18 @@ pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
 }
 
 pub fn schedule_handlers() -> BTreeMap<&'static str, Arc<dyn ScheduleHandler>> {
-    let handlers: [(&'static str, Arc<dyn ScheduleHandler>); 1] =
-        [("cron-expire-holds", Arc::new(cron_expire_holds::handle))];
+    let handlers: [(&'static str, Arc<dyn ScheduleHandler>); 2] = [
+        ("cron-expire-holds", Arc::new(cron_expire_holds::handle)),
+        ("cron-monthly-close", Arc::new(cron_monthly_close::handle)),
+    ];
     handlers.into_iter().collect()
 }
 
 pub fn sqs_handlers() -> BTreeMap<&'static str, Arc<dyn SqsHandler>> {
-    let handlers: [(&'static str, Arc<dyn SqsHandler>); 2] = [
+    let handlers: [(&'static str, Arc<dyn SqsHandler>); 3] = [
         ("sqs-usage-events", Arc::new(sqs_usage_events::handle)),
         ("sqs-stripe-events", Arc::new(sqs_stripe_events::handle)),
+        ("sqs-account-close", Arc::new(sqs_account_close::handle)),
     ];
     handlers.into_iter().collect()
 }

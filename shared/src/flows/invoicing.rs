@@ -87,7 +87,17 @@ pub struct Generated {
 /// Invoices the organization's unbilled usage recorded up to now, or completes the draft
 /// already in progress. Every concurrent caller gets the same invoice.
 pub async fn generate(app: &App, org: &OrganizationId) -> Result<Generated, InvoicingError> {
+    generate_through(app, org, app.now()).await
+}
+
+/// Like [`generate`], for usage recorded up to `cutoff` (the monthly close: the month's end).
+pub async fn generate_through(
+    app: &App,
+    org: &OrganizationId,
+    cutoff: DateTime<Utc>,
+) -> Result<Generated, InvoicingError> {
     let now = app.now();
+    let cutoff = cutoff.min(now);
     let owner = uuid::Uuid::new_v4().simple().to_string();
     let started = std::time::Instant::now();
     let mut round = 0;
@@ -110,14 +120,13 @@ pub async fn generate(app: &App, org: &OrganizationId) -> Result<Generated, Invo
                 } else {
                     // Someone is working on it: wait for their answer.
                     tokio::time::sleep(StdDuration::from_millis(fastrand::u64(20..=80))).await;
-                    round += 1;
                     if let Some(done) = finished(app, org, &p.invoice_id).await? {
                         return Ok(Generated { invoice: done, created: false });
                     }
                 }
             }
             _ => {
-                if !app.store.has_unbilled(org, now).await? {
+                if !app.store.has_unbilled(org, cutoff).await? {
                     // A caller that started before the last generation finished asked for the
                     // same usage: it gets that invoice.
                     if let Some(p) = &pointer
@@ -129,7 +138,10 @@ pub async fn generate(app: &App, org: &OrganizationId) -> Result<Generated, Invo
                     return Err(InvoicingError::NothingToInvoice);
                 }
                 let account = app.store.get_account(org).await?.ok_or(InvoicingError::NoAccount)?;
-                let draft = Invoice::draft(org, &account.id, new_invoice_id(), now);
+                // Whatever happens to the monthly close, an invoiced account is listed for one.
+                app.store.schedule_close(org, &crate::domain::period::month_key(cutoff)).await?;
+                let mut draft = Invoice::draft(org, &account.id, new_invoice_id(), cutoff);
+                (draft.created_at, draft.updated_at, draft.sk) = (now, now, Invoice::sort_key(now, &draft.id));
                 let lease_until = app.now().timestamp() + LEASE_SECONDS;
                 let next =
                     DraftPointer::drafting(&draft, &owner, lease_until, pointer.as_ref().map_or(1, |p| p.version + 1));
@@ -145,6 +157,27 @@ pub async fn generate(app: &App, org: &OrganizationId) -> Result<Generated, Invo
             return Err(InvoicingError::Busy);
         }
     }
+}
+
+/// Closes `month` (`YYYY-MM`) for the organization: invoices its usage recorded up to the
+/// month's end (`None` when there is none) and moves its close marker to the next month.
+/// Safe to repeat: the generation is exactly-once and the marker moves only forward.
+pub async fn close_month(app: &App, org: &OrganizationId, month: &str) -> Result<Option<Invoice>, InvoicingError> {
+    let start = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| Utc.from_utc_datetime(&d))
+        .ok_or_else(|| InvoicingError::Inconsistent(format!("month {month:?}")))?;
+    let end = crate::domain::period::next_month_start(start);
+    let invoice = match generate_through(app, org, end - chrono::Duration::milliseconds(1)).await {
+        Ok(generated) => Some(generated.invoice),
+        Err(InvoicingError::NothingToInvoice) => None,
+        Err(err) => return Err(err),
+    };
+    let next = crate::domain::period::month_key(end);
+    let moved = app.store.advance_close(org, month, &next).await?;
+    tracing::info!(org = %org, month, invoice_id = invoice.as_ref().map_or("-", |i| i.id.as_str()), moved, "month closed");
+    Ok(invoice)
 }
 
 /// The invoice, once its generation is done (the pointer moved past it).
@@ -520,8 +553,7 @@ pub async fn on_stripe_invoice(app: &App, kind: &str, object: &Value, created: i
         return record_subscription_invoice(app, &org, kind, object, created).await;
     };
     let Some(invoice) = app.store.invoice_by_id(ours).await.map_err(retry)? else {
-        // The index may lag behind a just-issued invoice.
-        return Err(retry(anyhow::anyhow!("invoice {ours} not found yet")));
+        return Err(MessageError::Reject(format!("invoice {ours} named by Stripe does not exist")));
     };
     if invoice.organization_id != org {
         return Err(MessageError::Reject(format!("invoice {ours} belongs to another organization")));

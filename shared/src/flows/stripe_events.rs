@@ -325,8 +325,11 @@ async fn invoice_payment_failed(app: &App, invoice: &Value, created: i64) -> Res
         tracing::info!(org = %org, invoice_id, attempts, created, "invoice already paid or a newer attempt applied; failure ignored");
         return Ok(());
     }
-    // Only a serving subscription falls past due; an ended or paused one keeps its status.
-    if let Some(mut sub) = app.store.subscription(&org).await.map_err(retry)?
+    // Only a serving subscription falls past due; an ended or paused one keeps its status,
+    // and a failed usage invoice (ours: `billing_invoice_id`) says nothing about it.
+    let usage_invoice = invoice["metadata"]["billing_invoice_id"].is_string();
+    if !usage_invoice
+        && let Some(mut sub) = app.store.subscription(&org).await.map_err(retry)?
         && !sub.is_lifetime
         && sub.order_rank.is_some()
         && matches!(sub.status.as_str(), "active" | "trialing")

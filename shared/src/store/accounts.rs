@@ -35,6 +35,11 @@ impl Store {
         match result {
             Ok(_) => {
                 tracing::info!(org = %fresh.organization_id, account_id = %fresh.id, "billing account created");
+                // Listed for its first monthly close (generation lists it again if this fails).
+                let month = crate::domain::period::month_key(fresh.created_at);
+                if let Err(err) = self.schedule_close(&fresh.organization_id, &month).await {
+                    tracing::warn!(error = %err, "could not list the new account for the monthly close");
+                }
                 Ok(fresh)
             }
             Err(err) => {

@@ -53,5 +53,15 @@ async fn a_second_visit_returns_the_stored_account_unchanged() {
 
     assert_eq!(first.json["id"], second.json["id"]);
     assert_eq!(second.json["created_at"], "2026-11-23T09:30:00Z");
-    assert_eq!(ctx.all_items().await.len(), 1);
+    // The account, and its marker for the monthly close (written with the account, once).
+    let keys: Vec<String> = ctx
+        .all_items()
+        .await
+        .iter()
+        .map(|i| i["SK"].as_s().unwrap().clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(keys, vec!["ACCOUNT".to_owned(), "CLOSE".to_owned()]);
+    assert_eq!(ctx.all_items().await.len(), 2);
 }

@@ -195,3 +195,30 @@ async fn stripes_own_subscription_invoices_join_the_list_and_paid_is_final() {
     assert_eq!((list[0]["invoice_number"].as_str(), list[0]["status"].as_str()), (Some("ABC-0001"), Some("paid")));
     assert_eq!(list[0]["line_items"][0]["amount"].as_f64(), Some(29.0));
 }
+
+#[tokio::test]
+async fn a_failed_usage_invoice_leaves_the_subscription_as_it_is() {
+    let stripe = FakeStripe::start().await;
+    let ctx = TestContext::with_env(&[
+        ("STRIPE_SECRET_KEY", "sk_test_123"),
+        ("STRIPE_API_BASE", &stripe.url),
+        ("STRIPE_PRICE_STARTER", "price_starter"),
+    ])
+    .await;
+    owing(&ctx, "subbed").await;
+    let now = ctx.app.now().timestamp();
+    let subscribed = json!({ "id": "evt_sub", "object": "event", "type": "customer.subscription.created", "created": now,
+        "data": { "object": { "id": "sub_subbed", "object": "subscription", "customer": "cus_subbed", "status": "active",
+            "created": now, "cancel_at_period_end": false, "metadata": { "organization_id": "subbed" },
+            "items": { "data": [{ "price": { "id": "price_starter" }, "current_period_start": now, "current_period_end": now + 2_592_000 }] } } } });
+    billing::flows::stripe_events::process(&ctx.app, &subscribed.to_string()).await.unwrap();
+    let invoice = invoicing::generate(&ctx.app, &org("subbed")).await.unwrap().invoice;
+
+    let failed = our_event("evt_fail", "invoice.payment_failed", &ctx, "subbed", &invoice, 1);
+    billing::flows::stripe_events::process(&ctx.app, &failed.to_string()).await.unwrap();
+
+    let sub = ctx.app.store.subscription(&org("subbed")).await.unwrap().unwrap();
+    assert_eq!(sub.status, "active");
+    assert_eq!(stored(&ctx, &invoice.id).await.status, InvoiceStatus::Open);
+    assert_eq!(outbox_count(&ctx, "PaymentFailed").await, 1, "dunning still hears of it");
+}

@@ -8,6 +8,7 @@ mod idempotency;
 mod invoice_collection;
 mod invoices;
 mod local_delivery;
+mod monthly_close;
 mod openapi;
 mod quota;
 mod quota_faults;

@@ -142,6 +142,7 @@ fn stripe_secrets_live_in_secrets_manager_and_only_the_functions_that_use_them_m
             || reader.contains("payment-method")
             || reader.contains("portal")
             || reader.starts_with("http-post-invoice")
+            || reader == "sqs-account-close"
             || reader.contains("stripe")
             || reader.starts_with("http-post-subscription-")
             || reader == "http-get-subscription-preview";

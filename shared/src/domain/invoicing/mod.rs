@@ -76,17 +76,14 @@ pub fn due_date(finalized_at: DateTime<Utc>, terms_days: i64) -> DateTime<Utc> {
     finalized_at + Duration::days(terms_days)
 }
 
-/// `ORG#<org>` / `INVOICE#<created_at>#<id>`, with `GSI1PK = INVOICE#<id>` for lookup by id.
+/// `ORG#<org>` / `INVOICE#<created_at>#<id>`: time-ordered in the organization's partition.
+/// A small lookup item (`INVOICE#<id>` / `LOOKUP`, see `store::invoicing`) finds it by id.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Invoice {
     #[serde(rename = "PK")]
     pub pk: String,
     #[serde(rename = "SK")]
     pub sk: String,
-    #[serde(rename = "GSI1PK")]
-    pub lookup_pk: String,
-    #[serde(rename = "GSI1SK")]
-    pub lookup_sk: String,
     pub id: String,
     pub organization_id: OrganizationId,
     pub billing_account_id: String,
@@ -145,17 +142,11 @@ impl Invoice {
         format!("INVOICE#{}#{id}", created_at.format("%Y-%m-%dT%H:%M:%S%.3fZ"))
     }
 
-    pub fn lookup_key(id: &str) -> String {
-        format!("INVOICE#{id}")
-    }
-
     /// A new draft for the organization's usage recorded up to `cutoff`.
     pub fn draft(org: &OrganizationId, account_id: &str, id: String, cutoff: DateTime<Utc>) -> Self {
         Self {
             pk: format!("ORG#{org}"),
             sk: Self::sort_key(cutoff, &id),
-            lookup_pk: Self::lookup_key(&id),
-            lookup_sk: "INVOICE".to_owned(),
             id,
             organization_id: org.clone(),
             billing_account_id: account_id.to_owned(),

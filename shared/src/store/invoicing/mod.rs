@@ -2,11 +2,12 @@
 //!
 //! | Item | PK | SK | Index |
 //! |---|---|---|---|
-//! | Invoice | `ORG#<org>` | `INVOICE#<created>#<id>` | GSI1 `INVOICE#<id>` (lookup by id) |
+//! | Invoice | `ORG#<org>` | `INVOICE#<created>#<id>` | — |
+//! | Invoice lookup | `INVOICE#<id>` | `LOOKUP` | — |
 //! | Draft pointer | `ORG#<org>` | `INVOICEDRAFT` | — |
 //! | Claim batch | `ORG#<org>` | `INVOICECLAIM#<invoice>#<batch>` | — |
 //! | Number counter | `ORG#<org>` | `INVOICESEQ` | — |
-//! | Generate replay | `IDEMPOTENCY#invoice-generate#<org>#<key>` | `KEY` | — |
+//! | Close marker | `ORG#<org>` | `CLOSE` | GSI3 `CLOSE#<month>#<shard>` (see [`close`]) |
 //!
 //! The pointer names the organization's one draft in progress (or the last generation once
 //! done); it is only ever replaced by a put conditioned on the version read, so two callers
@@ -14,6 +15,12 @@
 //! (`GSI2PK = UNBILLED#<org>` — still unbilled — or already ours); the keys a generation is
 //! about to claim are written first as a claim batch, so whoever resumes a draft reads exactly
 //! the records it holds, with strongly consistent reads rather than from an index.
+//!
+//! An invoice is found by id through its lookup item (organization and sort key): a strongly
+//! consistent read, and no index copy of the invoice item, which lists every usage record id
+//! it bills and can be a few hundred KB.
+
+pub mod close;
 
 use std::collections::HashSet;
 
@@ -35,8 +42,6 @@ pub const POINTER_SK: &str = "INVOICEDRAFT";
 const CLAIM_PREFIX: &str = "INVOICECLAIM#";
 const COUNTER_SK: &str = "INVOICESEQ";
 const INVOICE_PREFIX: &str = "INVOICE#";
-/// How long a generate answer is replayed for the same `Idempotency-Key`.
-const REPLAY_DAYS: i64 = 1;
 
 fn build_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Dynamo { operation: "TransactWriteItems", message: e.to_string() }
@@ -110,6 +115,33 @@ impl DraftPointer {
     }
 }
 
+/// `INVOICE#<id>` / `LOOKUP`: where the invoice with this id is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct InvoiceLookup {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    organization_id: OrganizationId,
+    invoice_sk: String,
+}
+
+impl InvoiceLookup {
+    fn of(invoice: &Invoice) -> Self {
+        let key = lookup_key(&invoice.id);
+        Self {
+            pk: key.pk,
+            sk: key.sk,
+            organization_id: invoice.organization_id.clone(),
+            invoice_sk: invoice.sk.clone(),
+        }
+    }
+}
+
+fn lookup_key(invoice_id: &str) -> keys::Key {
+    keys::Key { pk: format!("{INVOICE_PREFIX}{invoice_id}"), sk: "LOOKUP".to_owned() }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct ClaimBatch {
     #[serde(rename = "PK")]
@@ -127,22 +159,6 @@ struct Counter {
     #[serde(rename = "SK")]
     sk: String,
     last: u64,
-}
-
-/// A stored answer of the generate route for one `Idempotency-Key`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GenerateReplay {
-    #[serde(rename = "PK")]
-    pub pk: String,
-    #[serde(rename = "SK")]
-    pub sk: String,
-    pub invoice_id: String,
-    pub status: u16,
-    pub expires_at: i64,
-}
-
-fn replay_key(org: &OrganizationId, key: &str) -> keys::Key {
-    keys::Key { pk: format!("IDEMPOTENCY#invoice-generate#{org}#{key}"), sk: "KEY".to_owned() }
 }
 
 fn s(value: impl Into<String>) -> AttributeValue {
@@ -190,9 +206,16 @@ impl Store {
             .condition_expression("attribute_not_exists(PK)")
             .build()
             .map_err(build_err)?;
+        let lookup_put = Put::builder()
+            .table_name(self.table())
+            .set_item(Some(encode(&InvoiceLookup::of(draft))?))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(build_err)?;
         let items = vec![
             TransactWriteItem::builder().put(pointer_put.build().map_err(build_err)?).build(),
             TransactWriteItem::builder().put(invoice_put).build(),
+            TransactWriteItem::builder().put(lookup_put).build(),
         ];
         self.transact(items).await
     }
@@ -408,23 +431,8 @@ impl Store {
 
     /// An invoice by id, whatever its organization (the caller checks who may see it).
     pub async fn invoice_by_id(&self, invoice_id: &str) -> Result<Option<Invoice>, StoreError> {
-        let out = retrying(|| async {
-            self.client()
-                .query()
-                .table_name(self.table())
-                .index_name("GSI1")
-                .key_condition_expression("GSI1PK = :pk")
-                .expression_attribute_values(":pk", s(Invoice::lookup_key(invoice_id)))
-                .limit(1)
-                .send()
-                .await
-                .map_err(|e| StoreError::from_sdk("Query", e))
-        })
-        .await?;
-        let Some(found) = out.items.unwrap_or_default().into_iter().next() else { return Ok(None) };
-        let pk = found.get(keys::PK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-        // The index may lag; the table has the current state.
-        self.invoice_at(&keys::Key { pk, sk: sk_of(&found) }).await
+        let Some(lookup) = self.get_item::<InvoiceLookup>(lookup_key(invoice_id)).await? else { return Ok(None) };
+        self.invoice_at(&keys::Key { pk: keys::org_partition(&lookup.organization_id), sk: lookup.invoice_sk }).await
     }
 
     /// Stores the draft's lines and totals once, with `InvoiceGenerated`.
@@ -467,9 +475,16 @@ impl Store {
             .expression_attribute_values(":draft", s("draft"))
             .build()
             .map_err(build_err)?;
+        let draft_id = &pointer.invoice_id;
+        let delete_lookup = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(self.table())
+            .set_key(Some(key_item(&lookup_key(draft_id))))
+            .build()
+            .map_err(build_err)?;
         self.transact(vec![
             TransactWriteItem::builder().delete(delete_pointer).build(),
             TransactWriteItem::builder().delete(delete_draft).build(),
+            TransactWriteItem::builder().delete(delete_lookup).build(),
         ])
         .await
     }
@@ -708,6 +723,14 @@ impl Store {
     /// Records an invoice Stripe issued itself (subscription fees). Paid and void are final:
     /// a later or replayed event about the same invoice never moves it back.
     pub async fn record_stripe_invoice(&self, invoice: &Invoice) -> Result<bool, StoreError> {
+        // The lookup first (the same item every time), so an invoice is never unfindable.
+        self.client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(encode(&InvoiceLookup::of(invoice))?))
+            .send()
+            .await
+            .map_err(|e| StoreError::from_sdk("PutItem", e))?;
         let result = self
             .client()
             .put_item()
@@ -770,41 +793,6 @@ impl Store {
                 None => return Ok(Page { items, next_cursor: None }),
             }
         }
-    }
-
-    pub async fn generate_replay(&self, org: &OrganizationId, key: &str) -> Result<Option<GenerateReplay>, StoreError> {
-        self.get_item(replay_key(org, key)).await
-    }
-
-    /// Stores the first answer for the key; returns the answer stored (ours or an earlier one).
-    pub async fn remember_generate(
-        &self,
-        org: &OrganizationId,
-        key: &str,
-        invoice_id: &str,
-        status: u16,
-        now: DateTime<Utc>,
-    ) -> Result<GenerateReplay, StoreError> {
-        let k = replay_key(org, key);
-        let replay = GenerateReplay {
-            pk: k.pk.clone(),
-            sk: k.sk.clone(),
-            invoice_id: invoice_id.to_owned(),
-            status,
-            expires_at: (now + chrono::Duration::days(REPLAY_DAYS)).timestamp(),
-        };
-        let result = self
-            .client()
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(encode(&replay)?))
-            .condition_expression("attribute_not_exists(PK)")
-            .send()
-            .await;
-        if written("PutItem", result)? {
-            return Ok(replay);
-        }
-        Ok(self.generate_replay(org, key).await?.unwrap_or(replay))
     }
 }
 

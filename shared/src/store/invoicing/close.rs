@@ -1,0 +1,122 @@
+//! The monthly close list: which accounts still have a month to close.
+//!
+//! Every account has one marker item (`ORG#<org>` / `CLOSE`) naming the next month to close.
+//! It is listed in the keys-only GSI3 under `CLOSE#<yyyy-mm>#<shard>` (16 shards by a hash of
+//! the organization), so the close job reads 16 index partitions of that month: its cost
+//! follows the accounts to close, and no index key is shared by every account. Closing a
+//! month moves the marker to the next one with a write conditioned on the month it read.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
+
+use super::super::{Store, StoreError, encode, key_item, keys, retrying, written};
+use crate::domain::OrganizationId;
+
+pub const CLOSE_SHARDS: u32 = 16;
+
+fn marker_key(org: &OrganizationId) -> keys::Key {
+    keys::Key { pk: keys::org_partition(org), sk: "CLOSE".to_owned() }
+}
+
+/// The index partition of an organization's marker for `month`.
+pub fn close_partition(org: &OrganizationId, month: &str) -> String {
+    // FNV-1a: stable across processes and releases, unlike the std hasher.
+    let hash =
+        org.as_str().bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    format!("CLOSE#{month}#{:02}", hash % u64::from(CLOSE_SHARDS))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CloseMarker {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    #[serde(rename = "GSI3PK")]
+    pub index_pk: String,
+    #[serde(rename = "GSI3SK")]
+    pub index_sk: String,
+    pub organization_id: OrganizationId,
+    /// `YYYY-MM`: the next month to close.
+    pub month: String,
+}
+
+impl Store {
+    /// Lists the account for closing `month`, unless it already has a marker.
+    pub async fn schedule_close(&self, org: &OrganizationId, month: &str) -> Result<bool, StoreError> {
+        let key = marker_key(org);
+        let marker = CloseMarker {
+            pk: key.pk,
+            sk: key.sk,
+            index_pk: close_partition(org, month),
+            index_sk: org.to_string(),
+            organization_id: org.clone(),
+            month: month.to_owned(),
+        };
+        let result = self
+            .client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(encode(&marker)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        written("PutItem", result)
+    }
+
+    pub async fn close_marker(&self, org: &OrganizationId) -> Result<Option<CloseMarker>, StoreError> {
+        self.get_item(marker_key(org)).await
+    }
+
+    /// Moves the marker from `closed` to `next`; `false` if it no longer names `closed`.
+    pub async fn advance_close(&self, org: &OrganizationId, closed: &str, next: &str) -> Result<bool, StoreError> {
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key_item(&marker_key(org))))
+            .update_expression("SET #month = :next, GSI3PK = :pk")
+            .condition_expression("#month = :closed")
+            .expression_attribute_names("#month", "month")
+            .expression_attribute_values(":next", AttributeValue::S(next.to_owned()))
+            .expression_attribute_values(":pk", AttributeValue::S(close_partition(org, next)))
+            .expression_attribute_values(":closed", AttributeValue::S(closed.to_owned()))
+            .send()
+            .await;
+        written("UpdateItem", result)
+    }
+
+    /// Every account whose marker names `month`, shard by shard.
+    pub async fn accounts_to_close(&self, month: &str) -> Result<Vec<OrganizationId>, StoreError> {
+        let mut orgs = Vec::new();
+        for shard in 0..CLOSE_SHARDS {
+            let pk = format!("CLOSE#{month}#{shard:02}");
+            let mut start = None;
+            loop {
+                let out = retrying(|| async {
+                    self.client()
+                        .query()
+                        .table_name(self.table())
+                        .index_name("GSI3")
+                        .key_condition_expression("GSI3PK = :pk")
+                        .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                        .set_exclusive_start_key(start.clone())
+                        .send()
+                        .await
+                        .map_err(|e| StoreError::from_sdk("Query", e))
+                })
+                .await?;
+                for item in out.items.unwrap_or_default() {
+                    let org =
+                        item.get("GSI3SK").and_then(|v| v.as_s().ok()).and_then(|s| OrganizationId::parse(s).ok());
+                    orgs.extend(org);
+                }
+                start = out.last_evaluated_key;
+                if start.is_none() {
+                    break;
+                }
+            }
+        }
+        Ok(orgs)
+    }
+}

@@ -1,0 +1,80 @@
+//! The monthly close: the schedule lists the accounts with a month to close (sharded index,
+//! no scan), one message per account, and each close invoices that month exactly once.
+
+use billing::domain::OrganizationId;
+use billing::domain::invoicing::InvoiceStatus;
+use billing::domain::quota::RunKind;
+use billing_tests::TestContext;
+use chrono::TimeZone;
+
+use super::invoices::{paid_account, run, usage};
+
+fn org(name: &str) -> OrganizationId {
+    OrganizationId::parse(name).unwrap()
+}
+
+async fn close_context() -> TestContext {
+    let probe = TestContext::with_messaging(&[]).await;
+    let url = probe.resources.as_ref().unwrap().queue_urls["AccountCloseQueue"].clone();
+    let mut ctx = probe;
+    let mut config = (*ctx.app.config).clone();
+    config.account_close_queue_url = Some(url);
+    ctx.app.config = std::sync::Arc::new(config);
+    ctx
+}
+
+/// Runs the close queue through its consumer until it is empty, like the event source mapping.
+async fn drain_closes(ctx: &TestContext) -> usize {
+    let resources = ctx.resources.as_ref().unwrap();
+    let (url, arn) = (&resources.queue_urls["AccountCloseQueue"], &resources.queue_arns["AccountCloseQueue"]);
+    let mut total = 0;
+    loop {
+        let n = local_server::pump::pump_once(&ctx.app, url, arn, &sqs_account_close::handle).await.unwrap();
+        if n == 0 {
+            return total;
+        }
+        total += n;
+    }
+}
+
+#[tokio::test]
+async fn the_monthly_close_invoices_each_accounts_month_once_and_leaves_the_next_month_open() {
+    let ctx = close_context().await;
+    paid_account(&ctx, "close-a", 1, 20, 0).await;
+    paid_account(&ctx, "close-b", 5, 0, 0).await;
+    ctx.account("close-c").await;
+    for i in 0..3 {
+        run(&ctx, "close-a", &format!("nov-{i}"), RunKind::Standard, None).await;
+    }
+    run(&ctx, "close-b", "nov-free", RunKind::Standard, None).await;
+    // December: a late run of close-a belongs to December, not to November's invoice.
+    ctx.clock.set(chrono::Utc.with_ymd_and_hms(2026, 12, 1, 2, 0, 0).unwrap());
+    run(&ctx, "close-a", "dec-0", RunKind::Standard, None).await;
+
+    let fanned =
+        cron_monthly_close::handle(ctx.app.clone(), serde_json::json!({ "job": "monthly-close" })).await.unwrap();
+    assert_eq!((fanned["month"].as_str(), fanned["accounts"].as_u64()), (Some("2026-11"), Some(3)), "{fanned}");
+    assert_eq!(drain_closes(&ctx).await, 3);
+
+    let a = ctx.app.store.list_invoices(&org("close-a"), None, &listing()).await.unwrap().items;
+    assert_eq!(a.len(), 1);
+    assert_eq!((a[0].amount_due_cents, a[0].status), (2_000, InvoiceStatus::Open), "one free run, two overage runs");
+    let december: Vec<_> = usage(&ctx, "close-a").await.into_iter().filter(|r| r.run_id == "dec-0").collect();
+    assert!(!december[0].billed && december[0].invoice_id.is_none(), "December's run waits for December");
+    let b = ctx.app.store.list_invoices(&org("close-b"), None, &listing()).await.unwrap().items;
+    assert_eq!((b.len(), b[0].status, b[0].total_cents), (1, InvoiceStatus::Paid, 0), "a free month closes at $0");
+    assert!(ctx.app.store.list_invoices(&org("close-c"), None, &listing()).await.unwrap().items.is_empty());
+    for name in ["close-a", "close-b", "close-c"] {
+        assert_eq!(ctx.app.store.close_marker(&org(name)).await.unwrap().unwrap().month, "2026-12", "{name}");
+    }
+
+    // The schedule retried, and a message redelivered: nothing more.
+    let again = cron_monthly_close::handle(ctx.app.clone(), serde_json::json!({ "month": "2026-11" })).await.unwrap();
+    assert_eq!(again["accounts"].as_u64(), Some(0));
+    billing::flows::invoicing::close_month(&ctx.app, &org("close-a"), "2026-11").await.unwrap();
+    assert_eq!(ctx.app.store.list_invoices(&org("close-a"), None, &listing()).await.unwrap().items.len(), 1);
+}
+
+fn listing() -> billing::store::costs::Listing {
+    billing::store::costs::Listing { from: None, to: None, limit: 100, cursor: None }
+}
