@@ -143,6 +143,22 @@ pub struct Grant {
     pub take: Take,
     /// The month the decision was made in; the write refuses if the budget blocked it.
     pub month: String,
+    /// What the decision found about the cheaper buckets it passed over; the write re-checks
+    /// it, so a grant decided on a remembered (stale) account never skips free runs or
+    /// credits that another process has added meanwhile.
+    pub passed_over: PassedOver,
+}
+
+/// The cheaper buckets a grant passed over, as the decision saw them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PassedOver {
+    /// This month's free quota was used up (`free_period = month`, `free_remaining < 1`).
+    pub free_used_up: Option<String>,
+    /// Credits were below this hold amount (`credit_balance_cents < amount`).
+    pub credits_below: Option<Cents>,
+    /// The subscription quota of this period was used up (`usage_period = period`,
+    /// `period_used >= limit`).
+    pub subscription_used_up: Option<(String, u32)>,
 }
 
 /// The counter change a grant makes, with what the write must find to be allowed to.
@@ -253,7 +269,7 @@ pub fn decide(
     let this_month = month.clone();
     // Stored to the millisecond (the hold's identity), so keep no finer precision in memory.
     let created_at = DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now);
-    let make = |bucket: Bucket, amount_cents: Cents, period: String, take: Take| {
+    let make = |bucket: Bucket, amount_cents: Cents, period: String, take: Take, passed_over: PassedOver| {
         Decision::Grant(Grant {
             hold: Hold {
                 kind: request.kind,
@@ -268,10 +284,12 @@ pub fn decide(
             agents_limit: limits.agents,
             take,
             month: this_month.clone(),
+            passed_over,
         })
     };
+    let mut passed = PassedOver::default();
     if limits.workflows_per_period.is_none() {
-        return make(Bucket::Unlimited, 0, String::new(), Take::Nothing);
+        return make(Bucket::Unlimited, 0, String::new(), Take::Nothing, passed);
     }
 
     let free_quota = catalog.free_workflows_per_month();
@@ -279,17 +297,21 @@ pub fn decide(
     if account.free_period != free_month {
         if free_quota > 0 {
             let take = Take::FreeNewMonth { period: free_month.clone(), remaining_after: free_quota - 1 };
-            return make(Bucket::Free, 0, free_month, take);
+            return make(Bucket::Free, 0, free_month, take, passed);
         }
     } else if account.free_remaining > 0 {
-        return make(Bucket::Free, 0, free_month.clone(), Take::Free { period: free_month });
+        return make(Bucket::Free, 0, free_month.clone(), Take::Free { period: free_month }, passed);
+    } else {
+        passed.free_used_up = Some(free_month.clone());
     }
 
     if let Ok(amount) = hold_amount(request.kind, &catalog.run_prices, request.estimated_cost_cents)
         && amount > 0
-        && account.credit_balance_cents >= amount
     {
-        return make(Bucket::Credits, amount, String::new(), Take::Credits { amount });
+        if account.credit_balance_cents >= amount {
+            return make(Bucket::Credits, amount, String::new(), Take::Credits { amount }, passed);
+        }
+        passed.credits_below = Some(amount);
     }
 
     let paid = tier.billing != TierBilling::Free;
@@ -302,6 +324,7 @@ pub fn decide(
                     0,
                     usage_period.clone(),
                     Take::SubscriptionNewMonth { period: usage_period },
+                    passed,
                 );
             }
         } else if account.period_used < limit {
@@ -310,7 +333,10 @@ pub fn decide(
                 0,
                 usage_period.clone(),
                 Take::Subscription { period: usage_period, limit },
+                passed,
             );
+        } else {
+            passed.subscription_used_up = Some((usage_period, limit));
         }
     }
 
@@ -318,7 +344,7 @@ pub fn decide(
         && account.has_payment_method
         && let Ok(amount) = hold_amount(request.kind, &catalog.overage_prices, request.estimated_cost_cents)
     {
-        return make(Bucket::Overage, amount, String::new(), Take::Overage);
+        return make(Bucket::Overage, amount, String::new(), Take::Overage, passed);
     }
     Decision::Refuse(Refusal::Exhausted)
 }

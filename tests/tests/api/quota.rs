@@ -560,3 +560,55 @@ impl Op {
         (self, answer)
     }
 }
+
+/// The store remembers the last account state it saw; another process (the Stripe processor
+/// granting credits, a renewal restarting the period) changes the account behind its back.
+/// A grant decided on the remembered state must not skip the cheaper buckets now there.
+#[tokio::test]
+async fn a_grant_decided_on_a_remembered_account_never_skips_credits_or_quota_added_meanwhile() {
+    let ctx = TestContext::new().await;
+    ctx.account("stale").await;
+    let month = ctx.clock_now().format("%Y-%m").to_string();
+    ctx.update_account(
+        "stale",
+        "SET tier = :t, has_payment_method = :y, free_period = :m, free_remaining = :z, usage_period = :p, period_used = :used",
+        &[
+            (":t", s("starter")),
+            (":y", AttributeValue::Bool(true)),
+            (":m", s(&month)),
+            (":z", n(0)),
+            (":p", s("2026-11-01T00:00:00Z")),
+            (":used", n(20)),
+        ],
+    )
+    .await;
+    let first = reserve(&ctx, "stale", "before", RunKind::Standard).await.unwrap();
+    assert_eq!(first.hold.bucket, Bucket::Overage, "nothing cheaper left");
+    // Starter runs two at a time: each run ends before the next.
+    let ctx = &ctx;
+    let release = |run: &'static str| async move {
+        ctx.app.store.release(&org("stale"), run, ctx.clock_now()).await.unwrap();
+    };
+    release("before").await;
+
+    // Credits bought meanwhile: the next run is paid from them, not invoiced as overage.
+    ctx.update_account("stale", "SET credit_balance_cents = :c", &[(":c", n(5_000))]).await;
+    let second = reserve(ctx, "stale", "after-credits", RunKind::Standard).await.unwrap();
+    assert_eq!(second.hold.bucket, Bucket::Credits);
+    release("after-credits").await;
+
+    ctx.update_account("stale", "SET credit_balance_cents = :zero", &[(":zero", n(0))]).await;
+    let third = reserve(ctx, "stale", "spent", RunKind::Standard).await.unwrap();
+    assert_eq!(third.hold.bucket, Bucket::Overage, "credits gone again");
+    release("spent").await;
+
+    // A renewal restarted the subscription's period meanwhile: its quota comes before overage.
+    ctx.update_account(
+        "stale",
+        "SET usage_period = :p, period_used = :zero",
+        &[(":zero", n(0)), (":p", s("2026-11-20T00:00:00Z"))],
+    )
+    .await;
+    let fourth = reserve(ctx, "stale", "after-renewal", RunKind::Standard).await.unwrap();
+    assert_eq!(fourth.hold.bucket, Bucket::Subscription);
+}

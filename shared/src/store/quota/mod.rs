@@ -284,6 +284,19 @@ impl Store {
             }
             Take::Nothing => {}
         }
+        let passed = &grant.passed_over;
+        if let Some(month) = &passed.free_used_up {
+            let (fp, fr, m) = (u.name("free_period"), u.name("free_remaining"), u.str(month));
+            u.require(format!("{fp} = {m}")).require(format!("{fr} < {one}"));
+        }
+        if let Some(amount) = passed.credits_below {
+            let (bal, amt) = (u.name("credit_balance_cents"), u.num(amount));
+            u.require(format!("{bal} < {amt}"));
+        }
+        if let Some((period, limit)) = &passed.subscription_used_up {
+            let (up, used, p, lim) = (u.name("usage_period"), u.name("period_used"), u.str(period), u.num(*limit));
+            u.require(format!("{up} = {p}")).require(format!("{used} >= {lim}"));
+        }
         self.conditional_update(org, &u).await
     }
 
