@@ -206,32 +206,29 @@ impl StripeApi {
         idempotency_key: &str,
     ) -> Result<Value, PaymentError> {
         let form = serde_json::json!({ "cancel_at_period_end": cancel });
-        self.send_json(
-            StripeMethod::Post,
-            &format!("/subscriptions/{subscription}"),
-            Some(&form),
-            Some(idempotency_key),
-        )
-        .await
-        .map_err(|e| PaymentError::or_not_found(e, "subscription"))
+        self.subscription_request(StripeMethod::Post, subscription, Some(&form), Some(idempotency_key)).await
     }
 
     /// Ends the subscription now; the unused part of the period is credited to the customer
     /// (a proration on a final invoice issued at once).
     pub async fn cancel_now(&self, subscription: &str, idempotency_key: &str) -> Result<Value, PaymentError> {
         let form = serde_json::json!({ "prorate": true, "invoice_now": true });
-        self.send_json(
-            StripeMethod::Delete,
-            &format!("/subscriptions/{subscription}"),
-            Some(&form),
-            Some(idempotency_key),
-        )
-        .await
-        .map_err(|e| PaymentError::or_not_found(e, "subscription"))
+        self.subscription_request(StripeMethod::Delete, subscription, Some(&form), Some(idempotency_key)).await
     }
 
     pub async fn subscription(&self, subscription: &str) -> Result<Value, PaymentError> {
-        self.send_json(StripeMethod::Get, &format!("/subscriptions/{subscription}"), None, None)
+        self.subscription_request(StripeMethod::Get, subscription, None, None).await
+    }
+
+    /// One call on `/subscriptions/{id}`; Stripe's "no such subscription" is told apart.
+    async fn subscription_request(
+        &self,
+        method: StripeMethod,
+        subscription: &str,
+        form: Option<&Value>,
+        idempotency_key: Option<&str>,
+    ) -> Result<Value, PaymentError> {
+        self.send_json(method, &format!("/subscriptions/{subscription}"), form, idempotency_key)
             .await
             .map_err(|e| PaymentError::or_not_found(e, "subscription"))
     }
@@ -251,14 +248,7 @@ impl StripeApi {
             "proration_behavior": "always_invoice",
             "payment_behavior": "pending_if_incomplete",
         });
-        self.send_json(
-            StripeMethod::Post,
-            &format!("/subscriptions/{subscription}"),
-            Some(&form),
-            Some(idempotency_key),
-        )
-        .await
-        .map_err(|e| PaymentError::or_not_found(e, "subscription"))
+        self.subscription_request(StripeMethod::Post, subscription, Some(&form), Some(idempotency_key)).await
     }
 
     /// Schedules the subscription to move from `current` to `next` price at `period_end`,
