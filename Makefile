@@ -2,13 +2,16 @@
 # Both install what is missing (pinned, into .cache/) on first use.
 SHELL := /bin/bash
 
-.PHONY: dev test lint validate build bench clean-local
+.PHONY: dev test fuzz lint validate build bench clean-local
 
 dev: ## Start the emulators and the local API in the foreground; Ctrl-C stops everything.
 	@bash infra/local/dev.sh
 
 test: ## Start a private emulator stack, run the whole test suite, stop the stack.
 	@bash infra/local/test.sh
+
+fuzz: ## Schemathesis against the local server with its own OpenAPI document (also run by `make test`).
+	@bash infra/local/fuzz.sh
 
 lint: ## Formatting, one HTTP/TLS stack and clippy, as CI runs them.
 	cargo fmt --all --check

@@ -31,6 +31,8 @@ MOTO_PINS=('moto[server]==5.2.5')
 # aws-sam-cli 1.170.0 requires cfn-lint>=1.52.0,<1.59; cargo-lambda requires ziglang
 # (cargo lambda finds zig through `python3 -m ziglang`, so the venv's bin/ must be on PATH).
 TOOLS_PINS=('aws-sam-cli==1.170.0' 'cfn-lint==1.58.0' 'cargo-lambda==1.9.2' 'ziglang==0.17.1')
+# The API fuzzer CI runs against the local server with the generated OpenAPI document.
+FUZZ_PINS=('schemathesis==4.32.5')
 STRIPE_MOCK_MODULE=github.com/stripe/stripe-mock
 STRIPE_MOCK_VERSION=v0.197.0
 
@@ -43,6 +45,7 @@ DDB_SRC="$SCRIPT_DIR/dynamodb-local"
 DDB_DIR="$CACHE/dynamodb-local"
 MOTO_VENV="$CACHE/venv-moto"
 TOOLS_VENV="$CACHE/venv-tools"
+FUZZ_VENV="$CACHE/venv-fuzz"
 STRIPE_MOCK_BIN="$CACHE/bin/stripe-mock"
 
 SERVICES=(dynamodb moto stripe)
@@ -144,6 +147,10 @@ install_tools() {
     "${TOOLS_PINS[@]}"
 }
 
+install_fuzz() {
+  install_venv fuzz "$FUZZ_VENV" 'schemathesis --version' "${FUZZ_PINS[@]}"
+}
+
 install_stripe() {
   need go "Go 1.22+"
   local expected="$STRIPE_MOCK_MODULE@$STRIPE_MOCK_VERSION"
@@ -168,8 +175,8 @@ cmd_install() {
   [[ ${#comps[@]} -gt 0 ]] || comps=(dynamodb moto stripe tools)
   for c in "${comps[@]}"; do
     case "$c" in
-      dynamodb | moto | stripe | tools) ;;
-      *) die "unknown component '$c' (expected: dynamodb moto stripe tools)" ;;
+      dynamodb | moto | stripe | tools | fuzz) ;;
+      *) die "unknown component '$c' (expected: dynamodb moto stripe tools fuzz)" ;;
     esac
   done
   mkdir -p "$CACHE"

@@ -2,47 +2,11 @@
 //! (available, and held by running workflows) and the 50 most recent ledger entries.
 
 use billing::App;
+use billing::api::credits::{CreditsResponse, LedgerLine};
 use billing::domain::money::dollars;
-use billing::domain::usage::{LedgerEntry, LedgerKind};
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_org, ok_json};
-use chrono::{DateTime, Utc};
 use lambda_http::Request;
-use rust_decimal::Decimal;
-use serde::Serialize;
-
-#[derive(Debug, Serialize)]
-struct LedgerLine {
-    id: String,
-    kind: LedgerKind,
-    #[serde(with = "rust_decimal::serde::float")]
-    amount: Decimal,
-    reason: String,
-    run_id: Option<String>,
-    created_at: DateTime<Utc>,
-}
-
-impl From<LedgerEntry> for LedgerLine {
-    fn from(e: LedgerEntry) -> Self {
-        Self {
-            id: e.id,
-            kind: e.kind,
-            amount: dollars(e.amount_cents),
-            reason: e.reason,
-            run_id: e.run_id,
-            created_at: e.created_at,
-        }
-    }
-}
-
-#[derive(Debug, Serialize)]
-struct CreditsResponse {
-    #[serde(with = "rust_decimal::serde::float")]
-    available: Decimal,
-    #[serde(with = "rust_decimal::serde::float")]
-    held: Decimal,
-    entries: Vec<LedgerLine>,
-}
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
     let (_caller, org) = authorize_org(&req)?;

@@ -2,6 +2,7 @@
 //! `{amount_usd (0 < x ≤ 1000), success_url?, cancel_url?}` → `{checkout_url, session_id}`.
 //! The credits arrive when Stripe reports the payment (`checkout.session.completed`).
 
+use billing::api::purchases::CreditPurchaseRequest;
 use billing::flows::checkout::{CheckoutResponse, checkout};
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, idempotent, json_body, ok_json};
@@ -9,16 +10,6 @@ use billing::payments::client::CheckoutItem;
 use billing::{ApiError, App};
 use lambda_http::Request;
 use rust_decimal::Decimal;
-use serde::Deserialize;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CreditPurchaseRequest {
-    #[serde(deserialize_with = "billing::api::usd::deserialize")]
-    amount_usd: Decimal,
-    success_url: Option<String>,
-    cancel_url: Option<String>,
-}
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
     let (_caller, org) = authorize_billing(&app, &req)?;

@@ -1,19 +1,12 @@
 //! `POST /api/billing/account/{organization_id}/lifetime/checkout`
 //! `{success_url?, cancel_url?}` → `{checkout_url, session_id}` for the one-time lifetime plan.
 
+use billing::api::purchases::LifetimePurchaseRequest;
 use billing::flows::checkout::{checkout, priced};
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, idempotent, json_body, ok_json};
 use billing::{ApiError, App};
 use lambda_http::Request;
-use serde::Deserialize;
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LifetimePurchaseRequest {
-    success_url: Option<String>,
-    cancel_url: Option<String>,
-}
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
     let (_caller, org) = authorize_billing(&app, &req)?;

@@ -2,20 +2,12 @@
 //! `{pack: 10 | 50, success_url?, cancel_url?}` → `{checkout_url, session_id}`.
 //! Packs and their prices come from the catalog (or a configured Stripe price per pack).
 
+use billing::api::purchases::PackPurchaseRequest;
 use billing::flows::checkout::{checkout, priced};
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, idempotent, json_body, ok_json};
 use billing::{ApiError, App};
 use lambda_http::Request;
-use serde::Deserialize;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PackPurchaseRequest {
-    pack: u32,
-    success_url: Option<String>,
-    cancel_url: Option<String>,
-}
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
     let (_caller, org) = authorize_billing(&app, &req)?;

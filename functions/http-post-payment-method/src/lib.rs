@@ -2,20 +2,13 @@
 //! `{payment_method_id, set_as_default}` → `PaymentMethodResponse`: attaches a payment method
 //! collected by Stripe.js (no card data reaches us) to the organization's customer.
 
+use billing::api::purchases::PaymentMethodRequest;
 use billing::flows::checkout::{ensure_customer, stripe};
 use billing::flows::payment_methods::PaymentMethodResponse;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, idempotent, json_body, ok_json};
 use billing::{ApiError, App};
 use lambda_http::Request;
-use serde::Deserialize;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PaymentMethodRequest {
-    payment_method_id: String,
-    set_as_default: bool,
-}
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
     let (_caller, org) = authorize_billing(&app, &req)?;

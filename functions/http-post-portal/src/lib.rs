@@ -2,23 +2,11 @@
 //! Stripe customer portal session (invoices, cards, plan changes, cancellation).
 
 use billing::App;
+use billing::api::purchases::{PortalRequest, PortalResponse};
 use billing::flows::checkout::{ensure_customer, return_urls, stripe};
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, idempotent, json_body, ok_json};
 use lambda_http::Request;
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PortalRequest {
-    return_url: Option<String>,
-}
-
-/// The frontend guide's `PortalResponse`.
-#[derive(Debug, Serialize)]
-struct PortalResponse {
-    portal_url: String,
-}
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
     let (_caller, org) = authorize_billing(&app, &req)?;

@@ -3,19 +3,12 @@
 //! end the service continues until `current_period_end`; otherwise it ends now and the unused
 //! part of the period is credited.
 
+use billing::api::purchases::CancelRequest;
 use billing::flows::subscriptions::manage::{self, Asker};
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, idempotency_key, idempotent, json_body_or_empty, ok_json};
 use billing::{ApiError, App};
 use lambda_http::Request;
-use serde::Deserialize;
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CancelRequest {
-    at_period_end: Option<bool>,
-    reason: Option<String>,
-}
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
     let (caller, org) = authorize_billing(&app, &req)?;

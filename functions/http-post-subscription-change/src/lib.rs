@@ -3,17 +3,11 @@
 //! scheduled for the period end (`pending_change`).
 
 use billing::App;
+use billing::api::purchases::ChangeRequest;
 use billing::flows::subscriptions::manage::{self, Asker};
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, idempotency_key, idempotent, json_body, ok_json};
 use lambda_http::Request;
-use serde::Deserialize;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ChangeRequest {
-    tier: String,
-}
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
     let (caller, org) = authorize_billing(&app, &req)?;

@@ -3,6 +3,7 @@
 //! subscribable tier of the catalog with a configured Stripe price; promotion codes are allowed.
 //! An organization with a subscription already gets `409 already_subscribed` (change plan).
 
+use billing::api::purchases::SubscriptionCheckoutRequest;
 use billing::domain::subscription as lifecycle;
 use billing::flows::checkout::checkout;
 use billing::lambda::HttpResult;
@@ -10,20 +11,11 @@ use billing::lambda::http::{authorize_billing, idempotent, json_body, ok_json};
 use billing::payments::client::CheckoutItem;
 use billing::{ApiError, App};
 use lambda_http::Request;
-use serde::Deserialize;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SubscriptionRequest {
-    tier: String,
-    success_url: Option<String>,
-    cancel_url: Option<String>,
-}
 
 pub async fn handle(app: App, req: Request) -> HttpResult {
     let (_caller, org) = authorize_billing(&app, &req)?;
     idempotent(&app, &req, &org, async {
-        let body: SubscriptionRequest = json_body(&req)?;
+        let body: SubscriptionCheckoutRequest = json_body(&req)?;
         let tier = app.catalog().tier(&body.tier).filter(|t| t.is_subscribable()).ok_or_else(|| {
             let offered: Vec<&str> =
                 app.catalog().tiers.iter().filter(|t| t.is_subscribable()).map(|t| t.id.as_str()).collect();

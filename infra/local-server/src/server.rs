@@ -121,9 +121,7 @@ async fn invoke(target: Arc<RouteTarget>, params: RawPathParams, req: Request) -
     };
     let authorizer = match authorize(&target, &parts.headers) {
         Ok(authorizer) => authorizer,
-        Err(()) => {
-            return (StatusCode::UNAUTHORIZED, axum::Json(json!({ "message": "Unauthorized" }))).into_response();
-        }
+        Err(refused) => return refused.into_response(),
     };
     let path_params: HashMap<String, String> = params.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
     let event = gateway_event(&target.route, &parts, &path_params, authorizer, &body);
@@ -140,8 +138,25 @@ async fn invoke(target: Arc<RouteTarget>, params: RawPathParams, req: Request) -
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
-/// What API Gateway's authorizer would produce for this route, or `Err` for a 401.
-fn authorize(target: &RouteTarget, headers: &HeaderMap) -> Result<Option<Value>, ()> {
+/// API Gateway's own refusals, before any function runs: a JWT authorizer answers 401, IAM
+/// authorization 403.
+enum GatewayRefusal {
+    Unauthorized,
+    Forbidden,
+}
+
+impl IntoResponse for GatewayRefusal {
+    fn into_response(self) -> Response {
+        let (status, message) = match self {
+            Self::Unauthorized => (StatusCode::UNAUTHORIZED, "Unauthorized"),
+            Self::Forbidden => (StatusCode::FORBIDDEN, "Forbidden"),
+        };
+        (status, axum::Json(json!({ "message": message }))).into_response()
+    }
+}
+
+/// What API Gateway's authorizer would produce for this route, or its refusal.
+fn authorize(target: &RouteTarget, headers: &HeaderMap) -> Result<Option<Value>, GatewayRefusal> {
     let bearer = || {
         headers
             .get("authorization")
@@ -153,14 +168,14 @@ fn authorize(target: &RouteTarget, headers: &HeaderMap) -> Result<Option<Value>,
     match &target.route.auth {
         RouteAuth::None => Ok(None),
         RouteAuth::Jwt(_) => {
-            let claims = bearer()?;
+            let claims = bearer().map_err(|()| GatewayRefusal::Unauthorized)?;
             Ok(Some(json!({ "jwt": { "claims": claims, "scopes": null } })))
         }
         RouteAuth::Iam => {
-            let claims = bearer()?;
+            let claims = bearer().map_err(|()| GatewayRefusal::Forbidden)?;
             let groups = claims.get("groups").map(|g| billing::auth::parse_list_claim(g)).unwrap_or_default();
             if !groups.iter().any(|g| g == SERVICE_GROUP) {
-                return Err(());
+                return Err(GatewayRefusal::Forbidden);
             }
             let caller = claims.get("sub").cloned().unwrap_or_else(|| "workflow-engine".to_owned());
             Ok(Some(json!({ "iam": {

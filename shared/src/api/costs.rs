@@ -206,8 +206,10 @@ impl CostSummaryResponse {
 #[serde(deny_unknown_fields)]
 pub struct BudgetRequest {
     #[serde(deserialize_with = "super::usd::deserialize")]
+    #[schema(minimum = 0.01)]
     pub monthly_limit_usd: Decimal,
     #[serde(default = "default_warn_percent")]
+    #[schema(minimum = 1, maximum = 100)]
     pub warn_at_percent: u32,
     #[serde(default)]
     pub hard_cap: bool,

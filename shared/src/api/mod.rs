@@ -4,11 +4,17 @@
 pub mod account;
 pub mod config;
 pub mod costs;
+pub mod credits;
 pub mod invoices;
 pub mod openapi;
+pub mod purchases;
 pub mod quota;
 pub mod subscription;
 pub mod usd;
+
+/// Header carrying the cursor of the next page of a list (absent on the last page). Lists
+/// answer with a bare JSON array, as the frontend guide's list endpoints do.
+pub const NEXT_CURSOR_HEADER: &str = "x-next-cursor";
 
 pub use account::BillingAccountResponse;
 pub use config::StripeConfigResponse;

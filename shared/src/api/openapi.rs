@@ -9,7 +9,8 @@ use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, Para
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
-    ArrayBuilder, ContentBuilder, ObjectBuilder, Ref, RefOr, Required, ResponseBuilder, Schema, Type,
+    ArrayBuilder, ContentBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, Ref, RefOr, Required, ResponseBuilder,
+    Schema, SchemaFormat, Type,
 };
 
 #[derive(OpenApi)]
@@ -40,10 +41,31 @@ use utoipa::openapi::{
         crate::api::subscription::PlanHistoryResponse,
         crate::api::subscription::ChangePreviewResponse,
         crate::api::invoices::InvoiceResponse,
+        crate::api::credits::CreditsResponse,
+        crate::api::credits::LedgerLine,
+        crate::api::purchases::CreditPurchaseRequest,
+        crate::api::purchases::PackPurchaseRequest,
+        crate::api::purchases::LifetimePurchaseRequest,
+        crate::api::purchases::SubscriptionCheckoutRequest,
+        crate::api::purchases::PaymentMethodRequest,
+        crate::api::purchases::PortalRequest,
+        crate::api::purchases::PortalResponse,
+        crate::api::purchases::CancelRequest,
+        crate::api::purchases::ChangeRequest,
+        crate::domain::usage::LedgerKind,
         crate::error::ErrorBody,
+        GatewayError,
     ))
 )]
 struct Schemas;
+
+/// What API Gateway itself answers when its authorizer refuses a request, before any
+/// function runs (`{"message": "Unauthorized"}`): not the functions' `{detail, code}`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // only its schema is used
+struct GatewayError {
+    message: String,
+}
 
 /// Who may call a route (as `Metadata.Access` in the template says).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +87,8 @@ pub enum Answer {
     List(&'static str),
     /// A JSON object not described further.
     Object,
+    /// The first normally, the second when the query asks for it (a dry run).
+    Either(&'static str, &'static str),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -73,10 +97,43 @@ pub struct Route {
     pub path: &'static str,
     pub summary: &'static str,
     pub caller: Caller,
-    pub request: Option<&'static str>,
+    pub request: Option<Body>,
     pub answer: Answer,
     /// Query parameters it reads.
-    pub query: &'static [&'static str],
+    pub query: &'static [Query],
+    /// `201` with the answer when it created something, `200` when it already existed.
+    pub creates: bool,
+}
+
+/// A request body, by schema name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    Required(&'static str),
+    /// An empty body means every field's default.
+    Optional(&'static str),
+}
+
+/// A query parameter and the values it accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Query {
+    pub name: &'static str,
+    pub accepts: Accepts,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepts {
+    /// A date (`2026-11-01`) or an RFC 3339 time.
+    Instant,
+    /// A page size from 1 to 100.
+    PageSize,
+    /// The `next_cursor` of the previous page, as it was.
+    Cursor,
+    /// `true` or `false`.
+    Flag,
+    /// One of these words.
+    OneOf(&'static [&'static str]),
+    /// An identifier of the catalog (a tier).
+    CatalogId,
 }
 
 const fn route(
@@ -86,12 +143,21 @@ const fn route(
     caller: Caller,
     answer: Answer,
 ) -> Route {
-    Route { method, path, summary, caller, request: None, answer, query: &[] }
+    Route { method, path, summary, caller, request: None, answer, query: &[], creates: false }
 }
 
-const LIST_QUERY: &[&str] = &["from", "to", "limit", "cursor"];
+const fn query(name: &'static str, accepts: Accepts) -> Query {
+    Query { name, accepts }
+}
 
-use Answer::{List, Object, One};
+const FROM: Query = query("from", Accepts::Instant);
+const TO: Query = query("to", Accepts::Instant);
+const LIMIT: Query = query("limit", Accepts::PageSize);
+const CURSOR: Query = query("cursor", Accepts::Cursor);
+const LIST_QUERY: &[Query] = &[FROM, TO, LIMIT, CURSOR];
+const INVOICE_STATUSES: &[&str] = &["draft", "open", "paid", "past_due", "void"];
+
+use Answer::{Either, List, Object, One};
 use Caller::{Public, Service, Stripe, User};
 
 /// Every route of the API.
@@ -107,14 +173,15 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/billing/plans", "The plan catalog", Public, One("Catalog")),
     route("GET", "/api/billing/account/{organization_id}", "The billing account", User, One("BillingAccountResponse")),
     Route {
-        query: &["check"],
-        request: Some("ReservationRequest"),
+        query: &[query("dry_run", Accepts::Flag)],
+        request: Some(Body::Required("ReservationRequest")),
+        creates: true,
         ..route(
             "POST",
             "/api/billing/internal/quota/{organization_id}/reservations",
             "Reserve quota for a run",
             Service,
-            One("ReservationResponse"),
+            Either("ReservationResponse", "ReservationCheckResponse"),
         )
     },
     route(
@@ -125,7 +192,8 @@ pub const ROUTES: &[Route] = &[
         One("ReservationResponse"),
     ),
     Route {
-        request: Some("CommitRequest"),
+        request: Some(Body::Optional("CommitRequest")),
+        creates: true,
         ..route(
             "POST",
             "/api/billing/internal/quota/{organization_id}/reservations/{run_id}/commit",
@@ -149,7 +217,7 @@ pub const ROUTES: &[Route] = &[
         One("QuotaStandingResponse"),
     ),
     Route {
-        query: &["billed", "from", "to", "limit", "cursor"],
+        query: &[query("billed", Accepts::Flag), FROM, TO, LIMIT, CURSOR],
         ..route(
             "GET",
             "/api/billing/account/{organization_id}/usage",
@@ -169,7 +237,7 @@ pub const ROUTES: &[Route] = &[
         )
     },
     Route {
-        query: &["from", "to"],
+        query: &[FROM, TO],
         ..route(
             "GET",
             "/api/billing/account/{organization_id}/costs/summary",
@@ -180,7 +248,7 @@ pub const ROUTES: &[Route] = &[
     },
     route("GET", "/api/billing/account/{organization_id}/budget", "The monthly budget", User, One("BudgetResponse")),
     Route {
-        request: Some("BudgetRequest"),
+        request: Some(Body::Required("BudgetRequest")),
         ..route(
             "PUT",
             "/api/billing/account/{organization_id}/budget",
@@ -189,34 +257,46 @@ pub const ROUTES: &[Route] = &[
             One("BudgetResponse"),
         )
     },
-    route(
-        "POST",
-        "/api/billing/account/{organization_id}/credits/checkout",
-        "Checkout for prepaid credits",
-        User,
-        One("CheckoutResponse"),
-    ),
-    route(
-        "POST",
-        "/api/billing/account/{organization_id}/workflow-packs/checkout",
-        "Checkout for a workflow pack",
-        User,
-        One("CheckoutResponse"),
-    ),
-    route(
-        "POST",
-        "/api/billing/account/{organization_id}/lifetime/checkout",
-        "Checkout for the lifetime plan",
-        User,
-        One("CheckoutResponse"),
-    ),
-    route(
-        "POST",
-        "/api/billing/account/{organization_id}/subscription/checkout",
-        "Checkout for a subscription",
-        User,
-        One("CheckoutResponse"),
-    ),
+    Route {
+        request: Some(Body::Required("CreditPurchaseRequest")),
+        ..route(
+            "POST",
+            "/api/billing/account/{organization_id}/credits/checkout",
+            "Checkout for prepaid credits",
+            User,
+            One("CheckoutResponse"),
+        )
+    },
+    Route {
+        request: Some(Body::Required("PackPurchaseRequest")),
+        ..route(
+            "POST",
+            "/api/billing/account/{organization_id}/workflow-packs/checkout",
+            "Checkout for a workflow pack",
+            User,
+            One("CheckoutResponse"),
+        )
+    },
+    Route {
+        request: Some(Body::Optional("LifetimePurchaseRequest")),
+        ..route(
+            "POST",
+            "/api/billing/account/{organization_id}/lifetime/checkout",
+            "Checkout for the lifetime plan",
+            User,
+            One("CheckoutResponse"),
+        )
+    },
+    Route {
+        request: Some(Body::Required("SubscriptionCheckoutRequest")),
+        ..route(
+            "POST",
+            "/api/billing/account/{organization_id}/subscription/checkout",
+            "Checkout for a subscription",
+            User,
+            One("CheckoutResponse"),
+        )
+    },
     route(
         "GET",
         "/api/billing/account/{organization_id}/subscription",
@@ -232,7 +312,7 @@ pub const ROUTES: &[Route] = &[
         One("PlanHistoryResponse"),
     ),
     Route {
-        query: &["tier"],
+        query: &[query("tier", Accepts::CatalogId)],
         ..route(
             "GET",
             "/api/billing/account/{organization_id}/subscription/preview",
@@ -241,13 +321,16 @@ pub const ROUTES: &[Route] = &[
             One("ChangePreviewResponse"),
         )
     },
-    route(
-        "POST",
-        "/api/billing/account/{organization_id}/subscription/cancel",
-        "Cancel at period end or now",
-        User,
-        One("SubscriptionResponse"),
-    ),
+    Route {
+        request: Some(Body::Optional("CancelRequest")),
+        ..route(
+            "POST",
+            "/api/billing/account/{organization_id}/subscription/cancel",
+            "Cancel at period end or now",
+            User,
+            One("SubscriptionResponse"),
+        )
+    },
     route(
         "POST",
         "/api/billing/account/{organization_id}/subscription/reactivate",
@@ -255,22 +338,43 @@ pub const ROUTES: &[Route] = &[
         User,
         One("SubscriptionResponse"),
     ),
+    Route {
+        request: Some(Body::Required("ChangeRequest")),
+        ..route(
+            "POST",
+            "/api/billing/account/{organization_id}/subscription/change",
+            "Upgrade now or downgrade at period end",
+            User,
+            One("SubscriptionResponse"),
+        )
+    },
+    Route {
+        request: Some(Body::Optional("PortalRequest")),
+        ..route(
+            "POST",
+            "/api/billing/account/{organization_id}/portal",
+            "A Stripe customer portal session",
+            User,
+            One("PortalResponse"),
+        )
+    },
     route(
-        "POST",
-        "/api/billing/account/{organization_id}/subscription/change",
-        "Upgrade now or downgrade at period end",
+        "GET",
+        "/api/billing/account/{organization_id}/credits",
+        "Credit balance and recent ledger",
         User,
-        One("SubscriptionResponse"),
+        One("CreditsResponse"),
     ),
-    route("POST", "/api/billing/account/{organization_id}/portal", "A Stripe customer portal session", User, Object),
-    route("GET", "/api/billing/account/{organization_id}/credits", "Credit balance and recent ledger", User, Object),
-    route(
-        "POST",
-        "/api/billing/account/{organization_id}/payment-method",
-        "Save a payment method",
-        User,
-        One("PaymentMethodResponse"),
-    ),
+    Route {
+        request: Some(Body::Required("PaymentMethodRequest")),
+        ..route(
+            "POST",
+            "/api/billing/account/{organization_id}/payment-method",
+            "Save a payment method",
+            User,
+            One("PaymentMethodResponse"),
+        )
+    },
     route(
         "GET",
         "/api/billing/account/{organization_id}/payment-methods",
@@ -286,7 +390,7 @@ pub const ROUTES: &[Route] = &[
         Object,
     ),
     Route {
-        query: &["status", "from", "to", "limit", "cursor"],
+        query: &[query("status", Accepts::OneOf(INVOICE_STATUSES)), FROM, TO, LIMIT, CURSOR],
         ..route(
             "GET",
             "/api/billing/account/{organization_id}/invoices",
@@ -297,13 +401,16 @@ pub const ROUTES: &[Route] = &[
     },
     route("GET", "/api/billing/invoices/{invoice_id}", "One invoice", User, One("InvoiceResponse")),
     route("POST", "/api/billing/invoices/{invoice_id}/pay", "Charge an invoice", User, One("InvoiceResponse")),
-    route(
-        "POST",
-        "/api/billing/account/{organization_id}/invoices/generate",
-        "Invoice unbilled usage now",
-        User,
-        One("InvoiceResponse"),
-    ),
+    Route {
+        creates: true,
+        ..route(
+            "POST",
+            "/api/billing/account/{organization_id}/invoices/generate",
+            "Invoice unbilled usage now",
+            User,
+            One("InvoiceResponse"),
+        )
+    },
     route("POST", "/api/billing/webhook", "Stripe events (signed)", Stripe, Object),
 ];
 
@@ -321,15 +428,61 @@ fn body(answer: Answer) -> RefOr<Schema> {
         One(name) => Ref::from_schema_name(name).into(),
         List(name) => ArrayBuilder::new().items(Ref::from_schema_name(name)).build().into(),
         Object => ObjectBuilder::new().schema_type(Type::Object).build().into(),
+        Either(first, second) => Schema::OneOf(
+            OneOfBuilder::new().item(Ref::from_schema_name(first)).item(Ref::from_schema_name(second)).build(),
+        )
+        .into(),
     }
+}
+
+fn gateway_refusal(why: &str) -> utoipa::openapi::Response {
+    let body = Ref::from_schema_name("GatewayError");
+    ResponseBuilder::new()
+        .description(format!("{why}: refused by API Gateway, `{{message}}`"))
+        .content("application/json", json(body.into()))
+        .build()
+}
+
+fn gateway_or_function_refusal() -> utoipa::openapi::Response {
+    let either =
+        OneOfBuilder::new().item(Ref::from_schema_name("ErrorBody")).item(Ref::from_schema_name("GatewayError"));
+    ResponseBuilder::new()
+        .description("Not the workflow engine: `{message}` from API Gateway or `{detail, code}`")
+        .content("application/json", json(Schema::OneOf(either.build()).into()))
+        .build()
 }
 
 fn json(schema: RefOr<Schema>) -> utoipa::openapi::Content {
     ContentBuilder::new().schema(Some(schema)).build()
 }
 
-fn string() -> Schema {
-    ObjectBuilder::new().schema_type(Type::String).build().into()
+/// Identifiers in paths: what `domain::ids::is_safe_id` accepts.
+const SAFE_ID: &str = "^[A-Za-z0-9_-]{1,64}$";
+/// What `lambda::http::idempotency_key` accepts: 1 to 200 visible ASCII characters.
+const IDEMPOTENCY_KEY: &str = "^[!-~]{1,200}$";
+
+fn pattern(regex: &str) -> Schema {
+    ObjectBuilder::new().schema_type(Type::String).pattern(Some(regex)).build().into()
+}
+
+impl Accepts {
+    fn schema(self) -> Schema {
+        let string = || ObjectBuilder::new().schema_type(Type::String);
+        match self {
+            Self::Instant => {
+                let date = string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)));
+                let time = string().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)));
+                Schema::OneOf(OneOfBuilder::new().item(date).item(time).build())
+            }
+            Self::PageSize => {
+                ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(100)).build().into()
+            }
+            Self::Cursor => string().build().into(),
+            Self::Flag => ObjectBuilder::new().schema_type(Type::Boolean).build().into(),
+            Self::OneOf(words) => string().enum_values(Some(words.iter().copied())).build().into(),
+            Self::CatalogId => pattern("^[a-z0-9_-]{1,32}$"),
+        }
+    }
 }
 
 /// The whole document.
@@ -346,32 +499,65 @@ pub fn document() -> utoipa::openapi::OpenApi {
                     .name(name)
                     .parameter_in(ParameterIn::Path)
                     .required(Required::True)
-                    .schema(Some(string())),
+                    .schema(Some(pattern(SAFE_ID))),
             );
         }
-        for name in route.query {
+        for query in route.query {
             op = op.parameter(
                 ParameterBuilder::new()
-                    .name(*name)
+                    .name(query.name)
                     .parameter_in(ParameterIn::Query)
                     .required(Required::False)
-                    .schema(Some(string())),
+                    .schema(Some(query.accepts.schema())),
             );
         }
-        if let Some(request) = route.request {
-            let content = json(Ref::from_schema_name(request).into());
+        // Every POST a user makes moves money or the plan, so each takes a key.
+        if route.caller == User && route.method == "POST" {
+            op = op.parameter(
+                ParameterBuilder::new()
+                    .name("Idempotency-Key")
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::False)
+                    .description(Some("A repeat with the same key and body gets the first answer again."))
+                    .schema(Some(pattern(IDEMPOTENCY_KEY))),
+            );
+        }
+        if let Some(body) = route.request {
+            let (name, required) = match body {
+                Body::Required(name) => (name, Required::True),
+                Body::Optional(name) => (name, Required::False),
+            };
+            let content = json(Ref::from_schema_name(name).into());
             op = op.request_body(Some(
-                RequestBodyBuilder::new().required(Some(Required::True)).content("application/json", content).build(),
+                RequestBodyBuilder::new().required(Some(required)).content("application/json", content).build(),
             ));
         }
-        let ok = ResponseBuilder::new().description("Success").content("application/json", json(body(route.answer)));
+        let mut ok =
+            ResponseBuilder::new().description("Success").content("application/json", json(body(route.answer)));
+        if let List(_) = route.answer {
+            let next = utoipa::openapi::HeaderBuilder::new()
+                .schema(ObjectBuilder::new().schema_type(Type::String))
+                .description(Some("The `cursor` of the next page; absent on the last page."));
+            ok = ok.header(super::NEXT_CURSOR_HEADER, next.build());
+        }
         let refused = ResponseBuilder::new()
             .description("Refused: `{detail, code}`")
             .content("application/json", json(Ref::from_schema_name("ErrorBody").into()));
         op = op.response("200", ok.build()).response("default", refused.build());
+        if route.creates {
+            let created =
+                ResponseBuilder::new().description("Created").content("application/json", json(body(route.answer)));
+            op = op.response("201", created.build());
+        }
         op = match route.caller {
-            User => op.security(SecurityRequirement::new("bearer", Vec::<String>::new())),
-            Service => op.security(SecurityRequirement::new("sigv4", Vec::<String>::new())),
+            User => op
+                .security(SecurityRequirement::new("bearer", Vec::<String>::new()))
+                .response("401", gateway_refusal("No valid token")),
+            // API Gateway refuses an unsigned or wrongly signed request with 403 itself; the
+            // function refuses a principal that is not the workflow engine with `{detail, code}`.
+            Service => op
+                .security(SecurityRequirement::new("sigv4", Vec::<String>::new()))
+                .response("403", gateway_or_function_refusal()),
             Public | Stripe => op,
         };
         doc.paths.add_path_operation(route.path, vec![method(route.method)], op.build());

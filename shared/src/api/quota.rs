@@ -13,9 +13,11 @@ use crate::domain::{Catalog, period};
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReservationRequest {
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub run_id: String,
     pub kind: RunKind,
     #[serde(default, deserialize_with = "super::usd::option::deserialize")]
+    #[schema(minimum = 0)]
     pub estimated_cost_usd: Option<Decimal>,
 }
 
@@ -24,6 +26,7 @@ pub struct ReservationRequest {
 pub struct CommitRequest {
     /// What the run actually cost; defaults to the amount held.
     #[serde(default, deserialize_with = "super::usd::option::deserialize")]
+    #[schema(minimum = 0)]
     pub actual_cost_usd: Option<Decimal>,
     /// Allows settling above the hold; the excess is invoiced as overage.
     #[serde(default)]

@@ -287,9 +287,7 @@ pub fn listing(req: &Request) -> Result<crate::store::costs::Listing, ApiError> 
     Ok(crate::store::costs::Listing { from: range.from, to: range.to, limit, cursor: get("cursor").map(str::to_owned) })
 }
 
-/// Header carrying the cursor of the next page of a list (absent on the last page). Lists
-/// answer with a bare JSON array, as the frontend guide's list endpoints do.
-pub const NEXT_CURSOR_HEADER: &str = "x-next-cursor";
+pub use crate::api::NEXT_CURSOR_HEADER;
 
 /// A list response: the items as a JSON array, the next page's cursor in a header.
 pub fn list_response<T: Serialize>(items: &[T], next_cursor: Option<String>) -> HttpResult {

@@ -47,8 +47,8 @@ fn expected(access: &str, who: Who) -> Expect {
         ("stripe", _) => Refused(400),
         ("service", WorkflowEngine) => Through,
         ("service", OtherService) => Refused(403),
-        // API Gateway's IAM authorizer refuses anything that is not SigV4-signed.
-        ("service", _) => Refused(401),
+        // API Gateway's IAM authorization refuses anything not SigV4-signed, with a 403.
+        ("service", _) => Refused(403),
         (_, NoToken) => Refused(401),
         // Addressed by invoice id alone: someone else's invoice is as missing as no invoice.
         ("invoice-member" | "invoice-billing", OtherOrgMember | WorkflowEngine | OtherService) => Refused(404),

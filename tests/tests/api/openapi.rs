@@ -101,3 +101,45 @@ fn response_schemas_name_the_frontend_guides_fields() {
         }
     }
 }
+
+/// What a function's source shows it reads from a request: its query parameters and whether
+/// it parses a JSON body.
+fn reads_of(binary: &str) -> (BTreeSet<String>, bool) {
+    let path = format!("{}/../functions/{binary}/src/lib.rs", env!("CARGO_MANIFEST_DIR"));
+    let source = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut query = BTreeSet::new();
+    for marker in ["first(\"", "query_flag(&req, \""] {
+        for rest in source.split(marker).skip(1) {
+            query.insert(rest.split('"').next().unwrap().to_owned());
+        }
+    }
+    if source.contains("listing(&req)") {
+        query.extend(["from", "to", "limit", "cursor"].map(String::from));
+    }
+    if source.contains("time_range(&req)") {
+        query.extend(["from", "to"].map(String::from));
+    }
+    (query, source.contains("json_body"))
+}
+
+#[test]
+fn each_operation_documents_the_query_parameters_and_body_its_function_reads() {
+    let doc = serde_json::to_value(billing::api::openapi::document()).unwrap();
+    for (route, binary) in template().routes().unwrap() {
+        let op = &doc["paths"][&route.path][route.method.to_lowercase()];
+        let documented: BTreeSet<String> = op["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["in"] == "query")
+            .map(|p| p["name"].as_str().unwrap().to_owned())
+            .collect();
+        let (read, parses_body) = reads_of(&binary);
+        assert_eq!(documented, read, "{} {}: query parameters", route.method, route.path);
+        assert_eq!(op.get("requestBody").is_some(), parses_body, "{} {}: request body", route.method, route.path);
+        if parses_body {
+            let schema = &op["requestBody"]["content"]["application/json"]["schema"]["$ref"];
+            assert!(schema.as_str().is_some_and(|s| s.starts_with("#/components/schemas/")), "{}", route.path);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `make fuzz`, and the last step of `make test`: schemathesis (pinned, installed into
+# .cache/venv-fuzz) against the local server, driven by the OpenAPI document the server itself
+# serves. Checks: no 5xx, every status documented, every body matching its schema.
+# Tokens: an owner of the org `demo` for user routes, the workflow engine for internal ones.
+#   FUZZ_EXAMPLES  examples per operation and phase (default 50)
+#   FUZZ_SEED      the random seed (default fixed, so CI is repeatable; any integer explores anew)
+# Writes the one-line result to .local/fuzz-summary and the full output to .local/fuzz/output.log.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+state=.local/fuzz
+
+if [[ "${1:-}" != --inside ]]; then
+  bash infra/local/stack.sh install fuzz
+  cargo build --quiet -p local-server
+  exec bash infra/local/with-stack.sh "$state" bash infra/local/fuzz.sh --inside
+fi
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+api_dir="$state/api"
+rm -rf "$api_dir" && mkdir -p "$api_dir"
+LOCAL_API_PORT=$port BILLING_LOCAL_DIR="$PWD/$api_dir" LOCAL_PREFIX=fuzz \
+  target/debug/local-server >"$state/server.log" 2>&1 &
+server=$!
+trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT
+for _ in $(seq 120); do
+  if [[ -f "$api_dir/dev.env" ]] && curl -fsS "http://127.0.0.1:$port/api/billing/config" >/dev/null 2>&1; then
+    break
+  fi
+  kill -0 "$server" 2>/dev/null || { tail -n 30 "$state/server.log" >&2; echo "fuzz: local server exited" >&2; exit 1; }
+  sleep 0.5
+done
+# shellcheck disable=SC1091
+source "$api_dir/dev.env"
+
+status=0
+.cache/venv-fuzz/bin/schemathesis --config-file tests/fuzz/schemathesis.toml run \
+  "$BILLING_URL/api/billing/openapi.json" \
+  --max-examples "${FUZZ_EXAMPLES:-50}" --seed "${FUZZ_SEED:-20261201}" --no-color 2>&1 |
+  tee "$state/output.log" || status=$?
+result=$(grep -A1 '^Test cases:' "$state/output.log" | tail -n 1 | sed 's/^ *//')
+echo "schemathesis: ${result:-no result} (seed ${FUZZ_SEED:-20261201})" | tee .local/fuzz-summary
+exit "$status"
