@@ -99,6 +99,9 @@ pub struct Tier {
     pub concurrent_agents: Limit,
     pub storage_gb: Limit,
     pub byo_keys: bool,
+    /// Invoiced the month's LLM cost on the platform's keys (with the margin) at each close.
+    #[serde(default)]
+    pub pays_for_llm_tokens: bool,
 }
 
 impl Tier {
@@ -150,6 +153,9 @@ pub struct Catalog {
     pub overage_prices: RunPrices,
     pub workflow_packs: Vec<WorkflowPack>,
     pub credit_purchase: CreditPurchaseRules,
+    /// Storage above a plan's limit, per started GB, billed when a month closes.
+    #[serde(with = "rust_decimal::serde::float")]
+    pub storage_usd_per_gb_month: Decimal,
 }
 
 impl Catalog {
@@ -222,6 +228,7 @@ impl Catalog {
                 return Err(CatalogError::NotPositive { what: format!("workflows of pack {:?}", pack.id) });
             }
         }
+        non_negative("storage_usd_per_gb_month", self.storage_usd_per_gb_month)?;
         positive("credit_purchase.max_usd", self.credit_purchase.max_usd)
     }
 }

@@ -31,8 +31,8 @@ use crate::App;
 use crate::domain::OrganizationId;
 use crate::domain::invoicing::lines::LineKind;
 use crate::domain::invoicing::{
-    Invoice, InvoiceSource, InvoiceStatus, LineItem, MAX_RECORDS_PER_INVOICE, Totals, build_lines, due_date,
-    invoice_number, new_invoice_id,
+    Invoice, InvoiceSource, InvoiceStatus, LineItem, MAX_RECORDS_PER_INVOICE, MonthCharges, MonthFacts, Totals,
+    build_lines, due_date, invoice_number, month_charges, new_invoice_id,
 };
 use crate::domain::money::{Cents, dollars};
 use crate::domain::usage::{LedgerEntry, LedgerKind};
@@ -87,14 +87,16 @@ pub struct Generated {
 /// Invoices the organization's unbilled usage recorded up to now, or completes the draft
 /// already in progress. Every concurrent caller gets the same invoice.
 pub async fn generate(app: &App, org: &OrganizationId) -> Result<Generated, InvoicingError> {
-    generate_through(app, org, app.now()).await
+    generate_through(app, org, app.now(), None).await
 }
 
-/// Like [`generate`], for usage recorded up to `cutoff` (the monthly close: the month's end).
-pub async fn generate_through(
+/// Like [`generate`], for usage recorded up to `cutoff`, with a closed month's own lines
+/// (the monthly close) unless an earlier invoice already billed them.
+async fn generate_through(
     app: &App,
     org: &OrganizationId,
     cutoff: DateTime<Utc>,
+    month_charges: Option<MonthCharges>,
 ) -> Result<Generated, InvoicingError> {
     let now = app.now();
     let cutoff = cutoff.min(now);
@@ -126,7 +128,11 @@ pub async fn generate_through(
                 }
             }
             _ => {
-                if !app.store.has_unbilled(org, cutoff).await? {
+                let charges = match month_charges.as_ref() {
+                    Some(c) if app.store.month_charges_billed(org, &c.month).await?.is_none() => Some(c.clone()),
+                    _ => None,
+                };
+                if charges.is_none() && !app.store.has_unbilled(org, cutoff).await? {
                     // A caller that started before the last generation finished asked for the
                     // same usage: it gets that invoice.
                     if let Some(p) = &pointer
@@ -142,6 +148,7 @@ pub async fn generate_through(
                 app.store.schedule_close(org, &crate::domain::period::month_key(cutoff)).await?;
                 let mut draft = Invoice::draft(org, &account.id, new_invoice_id(), cutoff);
                 (draft.created_at, draft.updated_at, draft.sk) = (now, now, Invoice::sort_key(now, &draft.id));
+                draft.month_charges = charges;
                 let lease_until = app.now().timestamp() + LEASE_SECONDS;
                 let next =
                     DraftPointer::drafting(&draft, &owner, lease_until, pointer.as_ref().map_or(1, |p| p.version + 1));
@@ -169,7 +176,8 @@ pub async fn close_month(app: &App, org: &OrganizationId, month: &str) -> Result
         .map(|d| Utc.from_utc_datetime(&d))
         .ok_or_else(|| InvoicingError::Inconsistent(format!("month {month:?}")))?;
     let end = crate::domain::period::next_month_start(start);
-    let invoice = match generate_through(app, org, end - chrono::Duration::milliseconds(1)).await {
+    let charges = month_lines(app, org, month, start, end).await?;
+    let invoice = match generate_through(app, org, end - chrono::Duration::milliseconds(1), charges).await {
         Ok(generated) => Some(generated.invoice),
         Err(InvoicingError::NothingToInvoice) => None,
         Err(err) => return Err(err),
@@ -178,6 +186,31 @@ pub async fn close_month(app: &App, org: &OrganizationId, month: &str) -> Result
     let moved = app.store.advance_close(org, month, &next).await?;
     tracing::info!(org = %org, month, invoice_id = invoice.as_ref().map_or("-", |i| i.id.as_str()), moved, "month closed");
     Ok(invoice)
+}
+
+/// The closed month's storage and LLM lines for the account's tier now, if there are any.
+async fn month_lines(
+    app: &App,
+    org: &OrganizationId,
+    month: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Option<MonthCharges>, InvoicingError> {
+    let Some(account) = app.store.get_account(org).await? else { return Ok(None) };
+    let catalog = app.catalog();
+    let Some(tier) = catalog.tier(account.tier.as_str()) else {
+        tracing::warn!(org = %org, tier = %account.tier, "tier not in the catalog: no month lines");
+        return Ok(None);
+    };
+    let facts = MonthFacts {
+        start,
+        end,
+        storage_used_gb: app.store.storage_snapshot(org).await?.map(|s| s.used_gb),
+        llm_billable: app.store.month_billable(org, month).await?,
+    };
+    let charges = month_charges(month, tier, catalog, facts)
+        .map_err(|e| InvoicingError::Inconsistent(format!("month {month} lines: {e}")))?;
+    Ok((!charges.lines.is_empty()).then_some(charges))
 }
 
 /// The invoice, once its generation is done (the pointer moved past it).
@@ -225,11 +258,14 @@ async fn steps(app: &App, pointer: &DraftPointer) -> Result<Invoice, InvoicingEr
         let claimed_ms = started.elapsed().as_millis();
         let records = app.store.claimed_usage(&org, &invoice.id).await?;
         tracing::info!(org = %org, invoice_id = %invoice.id, records = records.len(), claimed_ms, read_ms = started.elapsed().as_millis() - claimed_ms, "usage claimed");
-        if records.is_empty() {
+        let month_lines = invoice.month_charges.as_ref().map(|c| c.lines.clone()).unwrap_or_default();
+        if records.is_empty() && month_lines.is_empty() {
             app.store.drop_empty_draft(pointer).await?;
             return Err(InvoicingError::NothingToInvoice);
         }
-        invoice.price(build_lines(&records));
+        let mut lines = build_lines(&records);
+        lines.extend(month_lines);
+        invoice.price(lines);
         invoice.updated_at = app.now();
         let event = Envelope::new(
             format!("invoice-generated-{}", invoice.id),

@@ -78,3 +78,91 @@ async fn the_monthly_close_invoices_each_accounts_month_once_and_leaves_the_next
 fn listing() -> billing::store::costs::Listing {
     billing::store::costs::Listing { from: None, to: None, limit: 100, cursor: None }
 }
+
+/// Applies one usage-queue message (`llm_call`, `storage_snapshot`) as the consumer would.
+async fn usage_message(ctx: &TestContext, message: serde_json::Value) {
+    let message: billing::api::costs::UsageMessage = serde_json::from_value(message).unwrap();
+    billing::flows::usage::apply(&ctx.app, message).await.unwrap();
+}
+
+fn llm_call(org: &str, event_id: &str, payer: &str, cost_usd: f64) -> serde_json::Value {
+    serde_json::json!({
+        "type": "llm_call", "event_id": event_id, "organization_id": org, "run_id": "run-1",
+        "provider": "anthropic", "model": "claude-sonnet-4", "prompt_tokens": 1000, "completion_tokens": 500,
+        "prompt_cost_usd": cost_usd, "completion_cost_usd": 0, "payer": payer, "recorded_at": "2026-11-23T09:00:00Z"
+    })
+}
+
+async fn on_tier(ctx: &TestContext, name: &str, tier: &str) {
+    ctx.account(name).await;
+    ctx.update_account(name, "SET tier = :t", &[(":t", aws_sdk_dynamodb::types::AttributeValue::S(tier.into()))]).await;
+}
+
+#[tokio::test]
+async fn a_closed_month_bills_storage_above_the_limit_and_llm_tokens_where_the_catalog_says_once() {
+    let ctx = close_context().await;
+    // Pro allows 50 GB: 62.5 GB is 13 started GB above it at $0.10.
+    on_tier(&ctx, "disk-heavy", "pro").await;
+    let snapshot = serde_json::json!({ "type": "storage_snapshot", "organization_id": "disk-heavy",
+        "used_gb": 62.5, "recorded_at": "2026-11-23T09:00:00Z" });
+    usage_message(&ctx, snapshot).await;
+    // Enterprise pays for tokens on the platform's keys ($10 + 20 % margin), not for its own keys.
+    on_tier(&ctx, "tokens", "enterprise").await;
+    usage_message(&ctx, llm_call("tokens", "t-1", "platform", 10.0)).await;
+    usage_message(&ctx, llm_call("tokens", "t-2", "customer_key", 99.0)).await;
+    // Pro does not pay for tokens, and its storage is under the limit: nothing to bill.
+    on_tier(&ctx, "light", "pro").await;
+    usage_message(&ctx, llm_call("light", "l-1", "platform", 10.0)).await;
+    for name in ["disk-heavy", "tokens", "light"] {
+        ctx.app.store.schedule_close(&org(name), "2026-11").await.unwrap();
+    }
+    // Month lines come only with the close, never with an on-demand invoice.
+    let early = billing::flows::invoicing::generate(&ctx.app, &org("disk-heavy")).await;
+    assert!(matches!(early, Err(billing::flows::invoicing::InvoicingError::NothingToInvoice)), "{early:?}");
+
+    ctx.clock.set(chrono::Utc.with_ymd_and_hms(2026, 12, 1, 2, 0, 0).unwrap());
+    cron_monthly_close::handle(ctx.app.clone(), serde_json::json!({ "job": "monthly-close" })).await.unwrap();
+    assert_eq!(drain_closes(&ctx).await, 3);
+    // Redelivered and repeated closes add nothing.
+    for name in ["disk-heavy", "tokens", "light"] {
+        billing::flows::invoicing::close_month(&ctx.app, &org(name), "2026-11").await.unwrap();
+    }
+
+    let storage = ctx.app.store.list_invoices(&org("disk-heavy"), None, &listing()).await.unwrap().items;
+    assert_eq!(storage.len(), 1);
+    let lines: Vec<_> =
+        storage[0].line_items.iter().map(|l| (l.usage_type.as_str(), l.quantity, l.amount_cents)).collect();
+    assert_eq!(lines, vec![("storage", 13, 130)]);
+    assert_eq!((storage[0].total_cents, storage[0].amount_due_cents), (130, 130));
+
+    let tokens = ctx.app.store.list_invoices(&org("tokens"), None, &listing()).await.unwrap().items;
+    assert_eq!(tokens.len(), 1);
+    let lines: Vec<_> = tokens[0].line_items.iter().map(|l| (l.usage_type.as_str(), l.amount_cents)).collect();
+    assert_eq!(lines, vec![("llm_tokens", 1_200)], "platform keys with the margin; the customer's own keys are theirs");
+    let period = (tokens[0].line_items[0].period_start, tokens[0].line_items[0].period_end);
+    assert_eq!(
+        period,
+        (
+            Some(chrono::Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap()),
+            Some(chrono::Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap())
+        )
+    );
+    let marker = ctx.app.store.month_charges_billed(&org("tokens"), "2026-11").await.unwrap().unwrap();
+    assert_eq!(marker.invoice_id, tokens[0].id);
+
+    assert!(ctx.app.store.list_invoices(&org("light"), None, &listing()).await.unwrap().items.is_empty());
+    assert!(ctx.app.store.month_charges_billed(&org("light"), "2026-11").await.unwrap().is_none());
+
+    // Three closes of the same month at once (a redelivery racing the first): one invoice.
+    on_tier(&ctx, "racing", "enterprise").await;
+    usage_message(&ctx, llm_call("racing", "r-1", "platform", 2.5)).await;
+    let racer = org("racing");
+    let close = || billing::flows::invoicing::close_month(&ctx.app, &racer, "2026-11");
+    let (a, b, c) = tokio::join!(close(), close(), close());
+    let ids: std::collections::BTreeSet<String> =
+        [a, b, c].into_iter().filter_map(|r| r.unwrap()).map(|invoice| invoice.id).collect();
+    let racing = ctx.app.store.list_invoices(&org("racing"), None, &listing()).await.unwrap().items;
+    assert_eq!(racing.len(), 1, "{racing:?}");
+    assert_eq!(ids.into_iter().collect::<Vec<_>>(), vec![racing[0].id.clone()]);
+    assert_eq!(racing[0].amount_due_cents, 300);
+}

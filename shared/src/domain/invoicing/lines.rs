@@ -31,6 +31,10 @@ pub enum LineKind {
     Overage,
     /// Approved cost above the amount held for the run.
     Excess,
+    /// Storage above the plan's limit for a closed month.
+    Storage,
+    /// A closed month's LLM cost on the platform's keys, for tiers that pay for tokens.
+    LlmTokens,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -120,6 +124,9 @@ pub fn build_lines(records: &[UsageRecord]) -> Vec<LineItem> {
                 LineKind::Credits => format!("{kind} runs — paid with credits"),
                 LineKind::Overage => format!("{kind} runs — overage"),
                 LineKind::Excess => format!("{kind} runs — approved cost above the hold"),
+                // Month lines (`month_charges`) come from no record; named for completeness.
+                LineKind::Storage => "Storage above the plan's limit".to_owned(),
+                LineKind::LlmTokens => "LLM usage on platform keys".to_owned(),
             };
             LineItem {
                 description,

@@ -5,6 +5,7 @@
 //! given at finalization. All amounts are integer cents.
 
 pub mod lines;
+pub mod month_charges;
 pub mod totals;
 
 use chrono::{DateTime, Duration, Utc};
@@ -14,6 +15,7 @@ use super::OrganizationId;
 use super::money::Cents;
 
 pub use lines::{LineItem, build_lines};
+pub use month_charges::{MonthCharges, MonthFacts, month_charges};
 pub use totals::Totals;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -99,6 +101,10 @@ pub struct Invoice {
     pub period_end: Option<DateTime<Utc>>,
     #[serde(default)]
     pub line_items: Vec<LineItem>,
+    /// A closed month's storage and LLM lines, fixed when the draft starts and added to the
+    /// usage lines when it is priced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub month_charges: Option<MonthCharges>,
     /// Lines and totals are computed (the draft's usage is claimed and priced).
     #[serde(default)]
     pub priced: bool,
@@ -158,6 +164,7 @@ impl Invoice {
             period_start: None,
             period_end: Some(cutoff),
             line_items: Vec::new(),
+            month_charges: None,
             priced: false,
             subtotal_cents: 0,
             discount_cents: 0,

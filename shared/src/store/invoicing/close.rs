@@ -5,6 +5,9 @@
 //! the organization), so the close job reads 16 index partitions of that month: its cost
 //! follows the accounts to close, and no index key is shared by every account. Closing a
 //! month moves the marker to the next one with a write conditioned on the month it read.
+//!
+//! The month's own lines (storage, LLM tokens) are billed once: the draft that carries them
+//! is started together with `ORG#<org>` / `MONTHCHARGES#<yyyy-mm>`, written only if absent.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
@@ -41,7 +44,55 @@ pub struct CloseMarker {
     pub month: String,
 }
 
+fn month_charges_key(org: &OrganizationId, month: &str) -> keys::Key {
+    keys::Key { pk: keys::org_partition(org), sk: format!("MONTHCHARGES#{month}") }
+}
+
+/// A month's storage and LLM lines went on `invoice_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthChargesMarker {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub organization_id: OrganizationId,
+    pub month: String,
+    pub invoice_id: String,
+}
+
+/// The put that records a month's lines as billed on `invoice_id`, only if they were not.
+pub(super) fn month_charges_put(
+    table: &str,
+    org: &OrganizationId,
+    month: &str,
+    invoice_id: &str,
+) -> Result<aws_sdk_dynamodb::types::Put, StoreError> {
+    let key = month_charges_key(org, month);
+    let marker = MonthChargesMarker {
+        pk: key.pk,
+        sk: key.sk,
+        organization_id: org.clone(),
+        month: month.to_owned(),
+        invoice_id: invoice_id.to_owned(),
+    };
+    aws_sdk_dynamodb::types::Put::builder()
+        .table_name(table)
+        .set_item(Some(encode(&marker)?))
+        .condition_expression("attribute_not_exists(PK)")
+        .build()
+        .map_err(super::build_err)
+}
+
 impl Store {
+    /// The invoice that billed `month`'s own lines, if one did.
+    pub async fn month_charges_billed(
+        &self,
+        org: &OrganizationId,
+        month: &str,
+    ) -> Result<Option<MonthChargesMarker>, StoreError> {
+        self.get_item(month_charges_key(org, month)).await
+    }
+
     /// Lists the account for closing `month`, unless it already has a marker.
     pub async fn schedule_close(&self, org: &OrganizationId, month: &str) -> Result<bool, StoreError> {
         let key = marker_key(org);

@@ -212,11 +212,16 @@ impl Store {
             .condition_expression("attribute_not_exists(PK)")
             .build()
             .map_err(build_err)?;
-        let items = vec![
+        let mut items = vec![
             TransactWriteItem::builder().put(pointer_put.build().map_err(build_err)?).build(),
             TransactWriteItem::builder().put(invoice_put).build(),
             TransactWriteItem::builder().put(lookup_put).build(),
         ];
+        // A month's own lines go on one invoice only: a second close of the month fails here.
+        if let Some(charges) = &draft.month_charges {
+            let marker = close::month_charges_put(self.table(), &draft.organization_id, &charges.month, &draft.id)?;
+            items.push(TransactWriteItem::builder().put(marker).build());
+        }
         self.transact(items).await
     }
 
