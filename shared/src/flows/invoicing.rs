@@ -466,7 +466,9 @@ async fn issue(
             },
         ),
     );
-    if app.store.issue_invoice(&invoice, pointer, &events, now).await? {
+    // An invoice left to pay joins the dunning list as it is issued.
+    let dunning = crate::store::invoicing::dunning::DunningItem::for_invoice(&invoice, &app.config.dunning, now);
+    if app.store.issue_invoice(&invoice, pointer, &events, dunning.as_ref(), now).await? {
         tracing::info!(org = %org, invoice_id = %invoice.id, number = invoice.number.as_deref().unwrap_or("-"), due_cents = invoice.amount_due_cents, "invoice issued");
         return Ok(invoice);
     }
