@@ -6,4 +6,5 @@ pub mod invoicing;
 pub mod payment_methods;
 pub mod stripe_events;
 pub mod subscriptions;
+pub mod suspension;
 pub mod usage;

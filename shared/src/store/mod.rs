@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod quota;
 pub mod stripe;
 pub mod subscriptions;
+pub mod suspension;
 pub mod work_index;
 
 use std::collections::HashMap;
