@@ -2,6 +2,7 @@
 //! that start them (an HTTP route and a queue consumer run the same flow).
 
 pub mod checkout;
+pub mod dunning;
 pub mod invoicing;
 pub mod payment_methods;
 pub mod stripe_events;
