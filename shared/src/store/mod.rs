@@ -14,6 +14,7 @@ pub mod keys;
 pub mod ledger;
 pub mod outbox;
 pub mod quota;
+pub mod schedules;
 pub mod stripe;
 pub mod subscriptions;
 pub mod suspension;
