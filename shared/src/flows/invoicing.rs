@@ -163,10 +163,7 @@ pub async fn generate_through(
 /// month's end (`None` when there is none) and moves its close marker to the next month.
 /// Safe to repeat: the generation is exactly-once and the marker moves only forward.
 pub async fn close_month(app: &App, org: &OrganizationId, month: &str) -> Result<Option<Invoice>, InvoicingError> {
-    let start = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|d| Utc.from_utc_datetime(&d))
+    let start = crate::domain::period::parse_month_key(month)
         .ok_or_else(|| InvoicingError::Inconsistent(format!("month {month:?}")))?;
     let end = crate::domain::period::next_month_start(start);
     let invoice = match generate_through(app, org, end - chrono::Duration::milliseconds(1)).await {

@@ -3,6 +3,7 @@
 
 pub mod checkout;
 pub mod dunning;
+pub mod free_quota;
 pub mod invoicing;
 pub mod payment_methods;
 pub mod stripe_events;
