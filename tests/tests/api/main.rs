@@ -4,6 +4,7 @@ mod access;
 mod accounts;
 mod authorization;
 mod config_and_plans;
+mod dunning;
 mod idempotency;
 mod invoice_collection;
 mod invoices;
