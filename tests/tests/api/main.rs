@@ -15,6 +15,7 @@ mod quota;
 mod quota_faults;
 mod quota_http;
 mod quota_safety;
+mod schedules;
 mod stripe_routes;
 mod stripe_webhook;
 mod subscriptions;
