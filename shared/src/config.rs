@@ -7,6 +7,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::domain::costs::{ModelPrices, PriceTableError};
+use crate::domain::invoicing::dunning::{self, DunningPolicy};
 use crate::domain::{Catalog, CatalogError};
 
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +106,8 @@ pub struct Config {
     pub invoice_payment_terms_days: i64,
     /// Queue of accounts whose month the monthly close invoices.
     pub account_close_queue_url: Option<String>,
+    /// Reminder days around an invoice's due date and when an unpaid one suspends.
+    pub dunning: DunningPolicy,
 }
 
 impl Config {
@@ -177,6 +180,7 @@ impl Config {
                 }
             },
             account_close_queue_url: get("ACCOUNT_CLOSE_QUEUE_URL"),
+            dunning: dunning_policy(get("DUNNING_REMINDER_OFFSETS_DAYS"), get("SUSPEND_AFTER_DAYS_OVERDUE"))?,
             frontend_url: get("FRONTEND_URL").unwrap_or_else(|| "http://localhost:3000".to_owned()),
             event_bus_name: get("EVENT_BUS_NAME"),
             usage_queue_url: get("USAGE_QUEUE_URL"),
@@ -201,6 +205,35 @@ impl Config {
                 .unwrap_or_default(),
         })
     }
+}
+
+/// `DUNNING_REMINDER_OFFSETS_DAYS` ("-3,0,3,7"; "none" for no reminders) and
+/// `SUSPEND_AFTER_DAYS_OVERDUE` (14).
+fn dunning_policy(offsets: Option<String>, suspend_after: Option<String>) -> Result<DunningPolicy, ConfigError> {
+    let offsets = match offsets.as_deref() {
+        None => dunning::DEFAULT_REMINDER_OFFSETS_DAYS.to_vec(),
+        Some("none") => Vec::new(),
+        Some(raw) => raw.split(',').map(|o| o.trim().parse::<i64>()).collect::<Result<_, _>>().map_err(|_| {
+            ConfigError::Invalid {
+                name: "DUNNING_REMINDER_OFFSETS_DAYS",
+                reason: format!("{raw:?} is not a comma-separated list of whole days (e.g. -3,0,3,7)"),
+            }
+        })?,
+    };
+    let suspend_after = match suspend_after {
+        None => dunning::DEFAULT_SUSPEND_AFTER_DAYS,
+        Some(raw) => raw.parse::<i64>().map_err(|_| ConfigError::Invalid {
+            name: "SUSPEND_AFTER_DAYS_OVERDUE",
+            reason: format!("{raw:?} is not a whole number of days"),
+        })?,
+    };
+    DunningPolicy::new(offsets, suspend_after).map_err(|e| ConfigError::Invalid {
+        name: match e {
+            dunning::PolicyError::Offset(_) => "DUNNING_REMINDER_OFFSETS_DAYS",
+            dunning::PolicyError::Suspension(_) => "SUSPEND_AFTER_DAYS_OVERDUE",
+        },
+        reason: e.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -249,5 +282,31 @@ mod tests {
         assert_eq!(config(&[("BILLING_TABLE", "t")]).unwrap().hold_ttl, Duration::from_secs(1800));
         assert!(config(&[("BILLING_TABLE", "t"), ("HOLD_TTL_SECONDS", "soon")]).is_err());
         assert!(config(&[("BILLING_TABLE", "t"), ("HOLD_TTL_SECONDS", "5")]).is_err());
+    }
+
+    #[test]
+    fn dunning_defaults_to_reminders_at_minus_three_zero_three_and_seven_days_and_suspension_after_fourteen() {
+        let default = config(&[("BILLING_TABLE", "t")]).unwrap().dunning;
+        assert_eq!((default.offsets(), default.suspend_after_days()), (&[-3, 0, 3, 7][..], 14));
+        let custom = config(&[
+            ("BILLING_TABLE", "t"),
+            ("DUNNING_REMINDER_OFFSETS_DAYS", " 5, -1 ,0"),
+            ("SUSPEND_AFTER_DAYS_OVERDUE", "30"),
+        ])
+        .unwrap()
+        .dunning;
+        assert_eq!((custom.offsets(), custom.suspend_after_days()), (&[-1, 0, 5][..], 30));
+        let none = config(&[("BILLING_TABLE", "t"), ("DUNNING_REMINDER_OFFSETS_DAYS", "none")]).unwrap().dunning;
+        assert!(none.offsets().is_empty());
+        for (name, bad) in [
+            ("DUNNING_REMINDER_OFFSETS_DAYS", "soon"),
+            ("DUNNING_REMINDER_OFFSETS_DAYS", "-3,,3"),
+            ("DUNNING_REMINDER_OFFSETS_DAYS", "400"),
+            ("SUSPEND_AFTER_DAYS_OVERDUE", "0"),
+            ("SUSPEND_AFTER_DAYS_OVERDUE", "two weeks"),
+        ] {
+            let err = config(&[("BILLING_TABLE", "t"), (name, bad)]).unwrap_err();
+            assert!(matches!(err, ConfigError::Invalid { name: n, .. } if n == name), "{name}={bad}: {err:?}");
+        }
     }
 }

@@ -57,8 +57,16 @@ pub enum DomainEvent {
         #[serde(with = "rust_decimal::serde::float")]
         amount_due_usd: Decimal,
     },
-    /// The account was suspended: no new runs until it is reactivated.
-    AccountSuspended { reason: String },
+    /// The account was suspended: no new runs until it is reactivated. `reason` is a sentence;
+    /// `suspension_reason` the account's code for it (`payment_failed`, `invoice_overdue`) and
+    /// `invoice_id` the invoice holding it (absent in events written before they existed).
+    AccountSuspended {
+        reason: String,
+        #[serde(default)]
+        suspension_reason: Option<String>,
+        #[serde(default)]
+        invoice_id: Option<String>,
+    },
     /// A suspended account is active again.
     AccountReactivated { reason: String },
     /// Month-to-date spend reached the budget.
@@ -98,6 +106,27 @@ pub enum DomainEvent {
         #[serde(with = "rust_decimal::serde::float")]
         amount_paid_usd: Decimal,
     },
+    /// An open usage invoice passed its due date unpaid and is now past due.
+    InvoiceOverdue {
+        invoice_id: String,
+        invoice_number: Option<String>,
+        #[serde(with = "rust_decimal::serde::float")]
+        amount_due_usd: Decimal,
+        due_date: DateTime<Utc>,
+    },
+    /// A payment reminder for an unpaid invoice, `offset_days` from its due date (negative:
+    /// before it). Sent once per invoice and offset.
+    DunningReminder {
+        invoice_id: String,
+        invoice_number: Option<String>,
+        offset_days: i64,
+        #[serde(with = "rust_decimal::serde::float")]
+        amount_due_usd: Decimal,
+        due_date: DateTime<Utc>,
+        hosted_invoice_url: Option<String>,
+    },
+    /// The monthly free quota was restarted for `period` (`YYYY-MM`) by the monthly close.
+    FreeQuotaReset { period: String, free_workflows: u32 },
 }
 
 impl DomainEvent {
@@ -114,11 +143,14 @@ impl DomainEvent {
             Self::InvoiceGenerated { .. } => "InvoiceGenerated",
             Self::InvoiceFinalized { .. } => "InvoiceFinalized",
             Self::InvoicePaid { .. } => "InvoicePaid",
+            Self::InvoiceOverdue { .. } => "InvoiceOverdue",
+            Self::DunningReminder { .. } => "DunningReminder",
+            Self::FreeQuotaReset { .. } => "FreeQuotaReset",
         }
     }
 
     /// Every event type, for checks that each has a subscriber.
-    pub const NAMES: [&'static str; 11] = [
+    pub const NAMES: [&'static str; 14] = [
         "CostRecorded",
         "QuotaExhausted",
         "BudgetWarning",
@@ -130,6 +162,9 @@ impl DomainEvent {
         "InvoiceGenerated",
         "InvoiceFinalized",
         "InvoicePaid",
+        "InvoiceOverdue",
+        "DunningReminder",
+        "FreeQuotaReset",
     ];
 }
 

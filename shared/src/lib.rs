@@ -8,7 +8,8 @@
 //! - [`api`] — the JSON shapes the frontend and the workflow engine see. Field names follow
 //!   the frontend guide (snake_case).
 //! - [`store`] — DynamoDB access: the single-table key layout, item mapping with
-//!   `serde_dynamo`, and the conditional writes that make creation and money moves safe.
+//!   `serde_dynamo`, and the conditional writes that make creation and money moves safe;
+//!   the sharded work index (`store::work_index`) through which schedules find what is due.
 //! - [`auth`] — who is calling: JWT-authorizer claims from the API Gateway request context,
 //!   organization membership and the admin role.
 //! - [`lambda`] — the runners (`run_http`, `run_sqs`, `run_schedule`, `run_dynamodb_stream`)

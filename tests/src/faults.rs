@@ -51,6 +51,7 @@ struct State {
     per_mille: u32,
     rng: fastrand::Rng,
     injected: BTreeMap<Fault, u32>,
+    by_operation: BTreeMap<String, u32>,
     requests: u32,
 }
 
@@ -63,7 +64,13 @@ pub struct FaultInjector {
 
 impl FaultInjector {
     pub fn new(per_mille: u32, seed: u64) -> Self {
-        let state = State { per_mille, rng: fastrand::Rng::with_seed(seed), injected: BTreeMap::new(), requests: 0 };
+        let state = State {
+            per_mille,
+            rng: fastrand::Rng::with_seed(seed),
+            injected: BTreeMap::new(),
+            by_operation: BTreeMap::new(),
+            requests: 0,
+        };
         Self { state: Arc::new(Mutex::new(state)) }
     }
 
@@ -80,6 +87,11 @@ impl FaultInjector {
     /// Faults injected so far, by kind.
     pub fn injected(&self) -> BTreeMap<Fault, u32> {
         self.lock().injected.clone()
+    }
+
+    /// Faults injected so far, by operation (`TransactWriteItems`, `Query`, …).
+    pub fn injected_by_operation(&self) -> BTreeMap<String, u32> {
+        self.lock().by_operation.clone()
     }
 
     /// Requests seen so far (every attempt, including SDK retries).
@@ -106,6 +118,7 @@ impl FaultInjector {
             (_, false) => Fault::ServerError,
         };
         *state.injected.entry(fault).or_default() += 1;
+        *state.by_operation.entry(operation.to_owned()).or_default() += 1;
         Some(fault)
     }
 }

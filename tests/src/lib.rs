@@ -7,6 +7,7 @@
 pub mod capacity;
 pub mod fake_stripe;
 pub mod faults;
+pub mod iam;
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -51,6 +52,22 @@ fn local_defaults() -> HashMap<String, String> {
     HashMap::from([("WORKFLOW_ENGINE_PRINCIPALS".to_owned(), local_server::server::LOCAL_ENGINE_ROLE.to_owned())])
 }
 
+/// A DynamoDB client that counts its requests, their capacity and the IAM actions they need.
+fn counted_client(
+    aws: &aws_config::SdkConfig,
+    calls: &CallCounter,
+    capacity: &capacity::CapacityMeter,
+    actions: &iam::IamActions,
+) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(aws)
+            .interceptor(calls.clone())
+            .interceptor(capacity.clone())
+            .interceptor(actions.clone())
+            .build(),
+    )
+}
+
 /// One test's world: an App over a fresh table, with a clock the test controls.
 pub struct TestContext {
     pub app: App,
@@ -60,6 +77,8 @@ pub struct TestContext {
     pub calls: CallCounter,
     /// Capacity the App's DynamoDB requests consumed, as DynamoDB reports it.
     pub capacity: capacity::CapacityMeter,
+    /// IAM actions the App's DynamoDB requests needed.
+    pub actions: iam::IamActions,
     /// Queues and bus, when the context was made [`with_messaging`](Self::with_messaging).
     pub resources: Option<Provisioned>,
     pub aws: aws_config::SdkConfig,
@@ -79,6 +98,7 @@ impl TestContext {
             aws_sdk_dynamodb::config::Builder::from(&ctx.aws)
                 .interceptor(ctx.calls.clone())
                 .interceptor(ctx.capacity.clone())
+                .interceptor(ctx.actions.clone())
                 .interceptor(faults)
                 // The SDK's own retries as in production, with pauses short enough for a test.
                 .retry_config(
@@ -104,16 +124,11 @@ impl TestContext {
         env.insert(Config::TABLE.to_owned(), table);
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config is valid");
         let clock = ManualClock::starting_at(default_now());
-        let calls = CallCounter::default();
-        let capacity = capacity::CapacityMeter::default();
-        let counted = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(&aws)
-                .interceptor(calls.clone())
-                .interceptor(capacity.clone())
-                .build(),
-        );
+        let (calls, capacity, actions) =
+            (CallCounter::default(), capacity::CapacityMeter::default(), iam::IamActions::default());
+        let counted = counted_client(&aws, &calls, &capacity, &actions);
         let app = App::with_dynamo(config, &aws, counted, Arc::new(clock.clone()));
-        Self { app, clock, dynamo, calls, capacity, resources: None, aws, prefix: String::new() }
+        Self { app, clock, dynamo, calls, capacity, actions, resources: None, aws, prefix: String::new() }
     }
 
     /// A context with every template resource (table, usage queue and its DLQ, event bus)
@@ -135,17 +150,12 @@ impl TestContext {
         env.insert(Config::TABLE.to_owned(), resources.table_name.clone());
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config is valid");
         let clock = ManualClock::starting_at(default_now());
-        let calls = CallCounter::default();
-        let capacity = capacity::CapacityMeter::default();
+        let (calls, capacity, actions) =
+            (CallCounter::default(), capacity::CapacityMeter::default(), iam::IamActions::default());
         let dynamo = aws_sdk_dynamodb::Client::new(&aws);
-        let counted = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(&aws)
-                .interceptor(calls.clone())
-                .interceptor(capacity.clone())
-                .build(),
-        );
+        let counted = counted_client(&aws, &calls, &capacity, &actions);
         let app = App::with_dynamo(config, &aws, counted, Arc::new(clock.clone()));
-        Self { app, clock, dynamo, calls, capacity, resources: Some(resources), aws, prefix }
+        Self { app, clock, dynamo, calls, capacity, actions, resources: Some(resources), aws, prefix }
     }
 
     /// A queue receiving every billing event published on this context's bus.

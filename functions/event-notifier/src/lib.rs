@@ -44,7 +44,7 @@ pub fn notification_text(envelope: &Envelope) -> String {
         PaymentFailed { invoice_id, attempt_count, amount_due_usd } => {
             format!("{org}: payment of ${amount_due_usd} for invoice {invoice_id} failed (attempt {attempt_count})")
         }
-        AccountSuspended { reason } => format!("{org}: account suspended ({reason})"),
+        AccountSuspended { reason, .. } => format!("{org}: account suspended ({reason})"),
         AccountReactivated { reason } => format!("{org}: account reactivated ({reason})"),
         BudgetExceeded { month, spent_usd, limit_usd, hard_cap } => format!(
             "{org}: {month} spend ${spent_usd} reached the ${limit_usd} budget{}",
@@ -60,5 +60,26 @@ pub fn notification_text(envelope: &Envelope) -> String {
             format!("{org}: invoice {invoice_number} issued, ${amount_due_usd} due {}", due_date.format("%Y-%m-%d"))
         }
         InvoicePaid { invoice_id, amount_paid_usd } => format!("{org}: invoice {invoice_id} paid (${amount_paid_usd})"),
+        InvoiceOverdue { invoice_id, invoice_number, amount_due_usd, due_date } => format!(
+            "{org}: invoice {} is past due (${amount_due_usd} was due {})",
+            invoice_number.as_deref().unwrap_or(invoice_id),
+            due_date.format("%Y-%m-%d")
+        ),
+        DunningReminder { invoice_id, invoice_number, offset_days, amount_due_usd, due_date, hosted_invoice_url } => {
+            let when = match offset_days {
+                d if *d < 0 => format!("is due in {} days", -d),
+                0 => "is due today".to_owned(),
+                d => format!("is {d} days overdue"),
+            };
+            let pay = hosted_invoice_url.as_deref().map(|u| format!("; pay at {u}")).unwrap_or_default();
+            format!(
+                "{org}: reminder: invoice {} (${amount_due_usd}, due {}) {when}{pay}",
+                invoice_number.as_deref().unwrap_or(invoice_id),
+                due_date.format("%Y-%m-%d")
+            )
+        }
+        FreeQuotaReset { period, free_workflows } => {
+            format!("{org}: {free_workflows} free workflows are available for {period}")
+        }
     }
 }

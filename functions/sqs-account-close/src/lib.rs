@@ -1,10 +1,12 @@
 //! `sqs-account-close` — closes one account's month from the close queue: invoices the usage
-//! recorded up to the month's end and moves the account's close marker to the next month.
-//! A redelivered message finds the month closed and changes nothing.
+//! recorded up to the month's end, moves the account's close marker to the next month and
+//! starts the next month's free quota eagerly (`FreeQuotaReset`, only if this moved it).
+//! A redelivered message finds the month closed and the quota started, and changes nothing.
 
 use aws_lambda_events::sqs::SqsMessage;
 use billing::App;
 use billing::domain::OrganizationId;
+use billing::flows::free_quota::reset_after_close;
 use billing::flows::invoicing::{InvoicingError, close_month};
 use billing::lambda::MessageError;
 
@@ -17,10 +19,12 @@ pub async fn handle(app: App, message: SqsMessage) -> Result<(), MessageError> {
         .ok_or_else(|| MessageError::Reject("organization_id is missing or invalid".into()))?;
     let month = body["month"].as_str().unwrap_or_default();
     match close_month(&app, &org, month).await {
-        Ok(_) => Ok(()),
+        Ok(_) => {}
         Err(err @ (InvoicingError::NoAccount | InvoicingError::Inconsistent(_))) => {
-            Err(MessageError::Reject(err.to_string()))
+            return Err(MessageError::Reject(err.to_string()));
         }
-        Err(err) => Err(MessageError::Retry(anyhow::anyhow!(err))),
+        Err(err) => return Err(MessageError::Retry(anyhow::anyhow!(err))),
     }
+    reset_after_close(&app, &org, month).await.map_err(|e| MessageError::Retry(e.into()))?;
+    Ok(())
 }

@@ -48,9 +48,10 @@ pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
 }
 
 pub fn schedule_handlers() -> BTreeMap<&'static str, Arc<dyn ScheduleHandler>> {
-    let handlers: [(&'static str, Arc<dyn ScheduleHandler>); 2] = [
+    let handlers: [(&'static str, Arc<dyn ScheduleHandler>); 3] = [
         ("cron-expire-holds", Arc::new(cron_expire_holds::handle)),
         ("cron-monthly-close", Arc::new(cron_monthly_close::handle)),
+        ("cron-overdue-invoices", Arc::new(cron_overdue_invoices::handle)),
     ];
     handlers.into_iter().collect()
 }

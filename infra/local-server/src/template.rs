@@ -77,6 +77,16 @@ pub struct FunctionDef {
     pub policies: Vec<String>,
     /// Names of its own environment variables (the globals come on top).
     pub environment: Vec<String>,
+    /// Its EventBridge Scheduler schedules (`ScheduleV2` events).
+    pub schedules: Vec<ScheduleDef>,
+}
+
+/// A `Type: ScheduleV2` event: when it fires and what it sends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduleDef {
+    pub expression: String,
+    /// `Input`, parsed as JSON (`Null` when absent or not JSON).
+    pub input: serde_json::Value,
 }
 
 /// A `Type: DynamoDB` event: which table's stream, which records pass, where failures go.
@@ -203,6 +213,7 @@ impl Template {
                 let mut queues = Vec::new();
                 let mut event_patterns = Vec::new();
                 let mut streams = Vec::new();
+                let mut schedules = Vec::new();
                 if let Some(events) = r.properties.get("Events").and_then(Value::as_mapping) {
                     for event in events.values() {
                         let props = event.get("Properties").cloned().unwrap_or(Value::Null);
@@ -224,6 +235,18 @@ impl Template {
                                     })?,
                             ),
                             Some("DynamoDB") => streams.push(stream_source(id, &props)?),
+                            Some("ScheduleV2") => schedules.push(ScheduleDef {
+                                expression: props
+                                    .get("ScheduleExpression")
+                                    .and_then(Value::as_str)
+                                    .unwrap_or_default()
+                                    .to_owned(),
+                                input: props
+                                    .get("Input")
+                                    .and_then(Value::as_str)
+                                    .and_then(|i| serde_json::from_str(i).ok())
+                                    .unwrap_or(serde_json::Value::Null),
+                            }),
                             _ => {}
                         }
                     }
@@ -271,6 +294,7 @@ impl Template {
                     access,
                     policies,
                     environment,
+                    schedules,
                 })
             })
             .collect()

@@ -21,6 +21,14 @@ pub fn month_start(at: DateTime<Utc>) -> DateTime<Utc> {
         .expect("the first of a month at midnight UTC always exists")
 }
 
+/// Midnight UTC on the 1st of the month a `YYYY-MM` key names; `None` for anything else.
+pub fn parse_month_key(key: &str) -> Option<DateTime<Utc>> {
+    let date = chrono::NaiveDate::parse_from_str(&format!("{key}-01"), "%Y-%m-%d").ok()?;
+    let start = Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0)?);
+    // The round trip refuses near misses such as `2026-1`.
+    (month_key(start) == key).then_some(start)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -34,5 +42,13 @@ mod tests {
         assert_eq!(month_key(first), "2027-01");
         assert_eq!(next_month_start(first), Utc.with_ymd_and_hms(2027, 2, 1, 0, 0, 0).unwrap());
         assert_eq!(month_start(last_second), Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap());
+    }
+
+    #[test]
+    fn month_keys_parse_back_to_the_first_of_their_month_and_nothing_else_parses() {
+        assert_eq!(parse_month_key("2026-11"), Some(Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap()));
+        for bad in ["2026-13", "2026-1", "26-11", "2026-11-01", "", "november"] {
+            assert_eq!(parse_month_key(bad), None, "{bad:?}");
+        }
     }
 }

@@ -42,7 +42,7 @@ use crate::payments::PaymentError;
 use crate::payments::invoices::{Collection, is_declined};
 use crate::store::StoreError;
 use crate::store::invoicing::{DraftPointer, PointerState};
-use crate::store::stripe::Payment;
+use crate::store::stripe::{InvoiceClosed, Payment};
 
 /// How long a generation's lease lasts: longer than any function runs, so a lease that ran
 /// out belongs to a caller that is gone.
@@ -170,10 +170,7 @@ async fn generate_through(
 /// month's end (`None` when there is none) and moves its close marker to the next month.
 /// Safe to repeat: the generation is exactly-once and the marker moves only forward.
 pub async fn close_month(app: &App, org: &OrganizationId, month: &str) -> Result<Option<Invoice>, InvoicingError> {
-    let start = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|d| Utc.from_utc_datetime(&d))
+    let start = crate::domain::period::parse_month_key(month)
         .ok_or_else(|| InvoicingError::Inconsistent(format!("month {month:?}")))?;
     let end = crate::domain::period::next_month_start(start);
     let charges = month_lines(app, org, month, start, end).await?;
@@ -502,7 +499,9 @@ async fn issue(
             },
         ),
     );
-    if app.store.issue_invoice(&invoice, pointer, &events, now).await? {
+    // An invoice left to pay joins the dunning list as it is issued.
+    let dunning = crate::store::invoicing::dunning::DunningItem::for_invoice(&invoice, &app.config.dunning, now);
+    if app.store.issue_invoice(&invoice, pointer, &events, dunning.as_ref(), now).await? {
         tracing::info!(org = %org, invoice_id = %invoice.id, number = invoice.number.as_deref().unwrap_or("-"), due_cents = invoice.amount_due_cents, "invoice issued");
         return Ok(invoice);
     }
@@ -534,8 +533,31 @@ pub async fn pay(app: &App, invoice: &Invoice, idempotency_key: &str) -> Result<
     }
     let paid = if answer.amount_paid > 0 { answer.amount_paid } else { invoice.amount_due_cents };
     mark_paid(app, invoice, stripe_id, paid, app.now()).await?;
+    reactivate_after_paying(app, invoice, stripe_id).await;
     let key = crate::store::invoicing::invoice_key(invoice);
     Ok(app.store.invoice_at(&key).await?.unwrap_or_else(|| invoice.clone()))
+}
+
+/// A paid invoice no longer holds a non-payment suspension: its Stripe invoice's failed
+/// state is closed, and the account is reactivated unless another unpaid invoice holds it.
+/// The payment stands whatever happens here; Stripe's `invoice.paid` event, processed
+/// later, runs the same steps again.
+async fn reactivate_after_paying(app: &App, invoice: &Invoice, stripe_id: &str) {
+    let org = &invoice.organization_id;
+    let now = app.now();
+    let closed = app.store.record_invoice_closed(org, stripe_id, InvoiceClosed::Paid, now.timestamp(), now).await;
+    let lifted = match closed {
+        Ok(_) => crate::flows::suspension::lift_after_settlement(app, org, &invoice.id, "paid").await,
+        Err(err) => Err(err),
+    };
+    match lifted {
+        Ok(outcome) => {
+            tracing::info!(org = %org, invoice_id = %invoice.id, ?outcome, "suspension checked after payment")
+        }
+        Err(err) => {
+            tracing::error!(org = %org, invoice_id = %invoice.id, error = %err, "could not check the suspension after payment; the paid event will")
+        }
+    }
 }
 
 /// Records our invoice as paid, once (`InvoicePaid` with it); `false` if it was not payable.

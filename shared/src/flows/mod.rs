@@ -2,8 +2,11 @@
 //! that start them (an HTTP route and a queue consumer run the same flow).
 
 pub mod checkout;
+pub mod dunning;
+pub mod free_quota;
 pub mod invoicing;
 pub mod payment_methods;
 pub mod stripe_events;
 pub mod subscriptions;
+pub mod suspension;
 pub mod usage;

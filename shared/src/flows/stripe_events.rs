@@ -21,8 +21,10 @@ use crate::events::{DomainEvent, Envelope};
 use crate::flows::subscriptions::apply::{
     ApplyError, Origin, apply_subscription, at, because, move_to_plan, subscribed,
 };
+use crate::flows::suspension;
 use crate::lambda::MessageError;
-use crate::store::stripe::{InvoiceClosed, Payment, Purchase, SUSPENDED_FOR_PAYMENT, SubscriptionGuard};
+use crate::store::stripe::{InvoiceClosed, Payment, Purchase, SubscriptionGuard};
+use crate::store::suspension::NonPayment;
 
 fn retry(err: impl Into<anyhow::Error>) -> MessageError {
     MessageError::Retry(err.into())
@@ -270,35 +272,7 @@ async fn lift_payment_suspension(
     paid_invoice: &str,
     how: &str,
 ) -> Result<(), MessageError> {
-    let Some(current) = app.store.suspension(org).await.map_err(retry)? else { return Ok(()) };
-    if current.status != "suspended" {
-        return Ok(());
-    }
-    if current.suspension_reason.as_deref() != Some(SUSPENDED_FOR_PAYMENT) {
-        tracing::info!(org = %org, invoice_id = paid_invoice, reason = current.suspension_reason.as_deref().unwrap_or("-"), "account suspended for another reason; a payment does not lift it");
-        return Ok(());
-    }
-    let held_by = current.suspended_invoice_id.unwrap_or_default();
-    let unpaid = app
-        .store
-        .invoices_holding_suspension(org, app.config.failed_payments_before_suspension)
-        .await
-        .map_err(retry)?;
-    if let Some(other) = unpaid.first() {
-        // The paid invoice no longer holds the suspension; the unpaid one does from now on.
-        let moved =
-            !unpaid.contains(&held_by) && app.store.transfer_suspension(org, &held_by, other).await.map_err(retry)?;
-        tracing::info!(org = %org, invoice_id = paid_invoice, unpaid_invoice = %other, moved, "still suspended: another invoice is unpaid");
-        return Ok(());
-    }
-    let reactivated = Envelope::new(
-        format!("reactivated-{paid_invoice}"),
-        org,
-        app.now(),
-        DomainEvent::AccountReactivated { reason: format!("invoice {paid_invoice} {how}") },
-    );
-    let lifted = app.store.reactivate_after_payment(org, &held_by, &reactivated, app.now()).await.map_err(retry)?;
-    tracing::info!(org = %org, invoice_id = paid_invoice, lifted, "payment suspension lifted");
+    suspension::lift_after_settlement(app, org, paid_invoice, how).await.map_err(retry)?;
     Ok(())
 }
 
@@ -339,16 +313,16 @@ async fn invoice_payment_failed(app: &App, invoice: &Value, created: i64) -> Res
         app.store.put_subscription(&sub, SubscriptionGuard::Newer).await.map_err(retry)?;
     }
     if attempts >= app.config.failed_payments_before_suspension {
-        let suspended = Envelope::new(
-            format!("suspended-{invoice_id}-{attempts}"),
+        let now_suspended = suspension::suspend(
+            app,
             &org,
-            app.now(),
-            DomainEvent::AccountSuspended {
-                reason: format!("payment of invoice {invoice_id} failed {attempts} times"),
-            },
-        );
-        let now_suspended =
-            app.store.suspend_for_invoice(&org, &invoice_id, &suspended, app.now()).await.map_err(retry)?;
+            &invoice_id,
+            NonPayment::PaymentFailed,
+            format!("suspended-{invoice_id}-{attempts}"),
+            format!("payment of invoice {invoice_id} failed {attempts} times"),
+        )
+        .await
+        .map_err(retry)?;
         tracing::info!(org = %org, invoice_id, attempts, now_suspended, "payment failures reached the suspension threshold");
     }
     Ok(())

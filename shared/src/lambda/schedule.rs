@@ -1,5 +1,10 @@
 //! Scheduled jobs (EventBridge Scheduler or rules). A failure is returned to Lambda so the
 //! scheduler's retry policy applies; jobs must therefore be safe to run twice.
+//!
+//! A schedule names its job in its input (`{"job": "<binary name>"}`, the template's
+//! `Input`; the local server sends the same). Every such run leaves its last-run record
+//! (`store::schedules`): start, end, outcome and summary or error. Events from EventBridge
+//! rules (the notifier's) carry no job and leave none.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -9,6 +14,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use tracing::Instrument;
 
 use crate::App;
+use crate::store::schedules::RunOutcome;
 
 /// Whatever the schedule sends: EventBridge Scheduler passes its `Input` verbatim (an
 /// EventBridge-shaped event from rules), so jobs take plain JSON and read what they need.
@@ -38,22 +44,45 @@ pub async fn run_schedule(handler: impl ScheduleHandler) -> Result<(), lambda_ru
     .await
 }
 
-/// Runs one scheduled invocation; the returned JSON summarises what the job did.
+/// Runs one scheduled invocation; the returned JSON summarises what the job did. A job named
+/// in the event gets its last run recorded.
 pub async fn handle_schedule(
     handler: &dyn ScheduleHandler,
     app: App,
     event: ScheduleEvent,
 ) -> anyhow::Result<serde_json::Value> {
-    let job = event.get("job").and_then(|j| j.as_str()).unwrap_or("-").to_owned();
-    let span = tracing::info_span!("schedule", job);
+    let job = event.get("job").and_then(|j| j.as_str()).map(str::to_owned);
+    let span = tracing::info_span!("schedule", job = job.as_deref().unwrap_or("-"));
     async move {
-        let summary = handler.call(app, event).await;
-        match &summary {
-            Ok(summary) => tracing::info!(%summary, "scheduled job finished"),
-            Err(err) => tracing::error!(error = format!("{err:#}"), "scheduled job failed"),
+        let started_at = app.now();
+        let summary = handler.call(app.clone(), event).await;
+        let outcome = match &summary {
+            Ok(summary) => {
+                tracing::info!(%summary, "scheduled job finished");
+                RunOutcome::Ok(summary.clone())
+            }
+            Err(err) => {
+                tracing::error!(error = format!("{err:#}"), "scheduled job failed");
+                RunOutcome::Error(format!("{err:#}"))
+            }
+        };
+        if let Some(job) = &job {
+            record_last_run(&app, job, started_at, &outcome).await;
         }
         summary
     }
     .instrument(span)
     .await
+}
+
+/// Writes the job's last-run record. A failure to record is logged and leaves the job's own
+/// result as it was: the record is for people, the job's outcome is for the scheduler.
+async fn record_last_run(app: &App, job: &str, started_at: chrono::DateTime<chrono::Utc>, outcome: &RunOutcome) {
+    if !crate::domain::ids::is_safe_id(job) {
+        tracing::warn!(job, "the schedule's job name is not a valid key; its run is not recorded");
+        return;
+    }
+    if let Err(err) = app.store.record_schedule_run(job, started_at, app.now(), outcome).await {
+        tracing::warn!(job, error = %err, "could not record the scheduled job's last run");
+    }
 }

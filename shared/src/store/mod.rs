@@ -14,8 +14,11 @@ pub mod keys;
 pub mod ledger;
 pub mod outbox;
 pub mod quota;
+pub mod schedules;
 pub mod stripe;
 pub mod subscriptions;
+pub mod suspension;
+pub mod work_index;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -95,8 +95,16 @@ mod tests {
     fn an_outbox_item_round_trips_its_envelope_and_expires_after_a_week() {
         let at = Utc.with_ymd_and_hms(2026, 11, 23, 9, 30, 0).unwrap();
         let org = OrganizationId::parse("acme").unwrap();
-        let envelope =
-            Envelope::new("suspended-in_1-3", &org, at, DomainEvent::AccountSuspended { reason: "unpaid".into() });
+        let envelope = Envelope::new(
+            "suspended-in_1-3",
+            &org,
+            at,
+            DomainEvent::AccountSuspended {
+                reason: "unpaid".into(),
+                suspension_reason: Some("payment_failed".into()),
+                invoice_id: Some("in_1".into()),
+            },
+        );
         let item = OutboxItem::new(&envelope, at).unwrap();
         assert_eq!((item.pk.as_str(), item.sk.as_str()), ("ORG#acme", "OUTBOX#suspended-in_1-3"));
         assert_eq!(item.expires_at - at.timestamp(), 7 * 86_400);

@@ -11,9 +11,7 @@
 //! | Invoice state | `ORG#<org>` | `STRIPEINV#<invoice>` |
 
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -260,10 +258,7 @@ impl PlanChange {
     }
 }
 
-/// `suspension_reason` of an account suspended because an invoice went unpaid. Any other
-/// reason (or none, e.g. an operator's suspension) is never lifted by a payment.
-pub const SUSPENDED_FOR_PAYMENT: &str = "payment_failed";
-const INVOICE_FAILED: &str = "failed";
+pub(crate) const INVOICE_FAILED: &str = "failed";
 
 /// How an invoice was closed. Both are final: no later failure event reopens it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -282,7 +277,7 @@ impl InvoiceClosed {
 }
 const INVOICE_STATE_PREFIX: &str = "STRIPEINV#";
 
-fn invoice_state_key(org: &OrganizationId, invoice_id: &str) -> keys::Key {
+pub(crate) fn invoice_state_key(org: &OrganizationId, invoice_id: &str) -> keys::Key {
     keys::Key { pk: keys::org_partition(org), sk: format!("{INVOICE_STATE_PREFIX}{invoice_id}") }
 }
 
@@ -325,16 +320,6 @@ impl InvoiceState {
             updated_at: now,
         }
     }
-}
-
-/// The account's status as far as suspension goes (read from the account item).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Suspension {
-    pub status: String,
-    #[serde(default)]
-    pub suspension_reason: Option<String>,
-    #[serde(default)]
-    pub suspended_invoice_id: Option<String>,
 }
 
 impl Store {
@@ -807,11 +792,6 @@ impl Store {
         Ok((format!("SET {set} ADD version :one"), values))
     }
 
-    /// The account's status and, when suspended for non-payment, the invoice holding it.
-    pub async fn suspension(&self, org: &OrganizationId) -> Result<Option<Suspension>, StoreError> {
-        self.get_item(keys::account(org)).await
-    }
-
     /// Applies a failed payment attempt to the invoice's state with its `PaymentFailed`
     /// outbox event, in one transaction. Refused (`false`) when the invoice is known paid or
     /// a newer attempt was already applied; an identical redelivery applies again harmlessly.
@@ -874,58 +854,9 @@ impl Store {
         written("PutItem", result)
     }
 
-    /// Suspends the account for an unpaid invoice, with its `AccountSuspended` outbox event,
-    /// in one transaction: only while the invoice is still failed (not paid meanwhile) and the
-    /// account is not already suspended. `true` when it was suspended now.
-    pub async fn suspend_for_invoice(
-        &self,
-        org: &OrganizationId,
-        invoice_id: &str,
-        suspended: &Envelope,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let account = Update::builder()
-            .table_name(self.table())
-            .set_key(Some(key_item(&keys::account(org))))
-            .update_expression(
-                "SET #s = :suspended, suspension_reason = :reason, suspended_invoice_id = :inv, updated_at = :now \
-                 ADD version :one",
-            )
-            .condition_expression("attribute_exists(PK) AND #s <> :suspended")
-            .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":suspended", AttributeValue::S("suspended".into()))
-            .expression_attribute_values(":reason", AttributeValue::S(SUSPENDED_FOR_PAYMENT.into()))
-            .expression_attribute_values(":inv", AttributeValue::S(invoice_id.into()))
-            .expression_attribute_values(":now", AttributeValue::S(timestamp(now)))
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .build()
-            .map_err(build_err)?;
-        let still_unpaid = ConditionCheck::builder()
-            .table_name(self.table())
-            .set_key(Some(key_item(&invoice_state_key(org, invoice_id))))
-            .condition_expression("#st = :failed")
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":failed", AttributeValue::S(INVOICE_FAILED.into()))
-            .build()
-            .map_err(build_err)?;
-        let result = self
-            .client()
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(account).build())
-            .transact_items(TransactWriteItem::builder().condition_check(still_unpaid).build())
-            .transact_items(TransactWriteItem::builder().put(outbox_put(self.table(), suspended, now)?).build())
-            .send()
-            .await;
-        transacted(result)
-    }
-
-    /// Invoices whose failed payments suspend the account on their own (not paid, at least
-    /// `threshold` failed attempts), oldest id first.
-    pub async fn invoices_holding_suspension(
-        &self,
-        org: &OrganizationId,
-        threshold: u32,
-    ) -> Result<Vec<String>, StoreError> {
+    /// Stripe invoices whose failed payments suspend the account on their own (not paid, at
+    /// least `threshold` failed attempts), oldest id first.
+    pub async fn failed_invoices(&self, org: &OrganizationId, threshold: u32) -> Result<Vec<String>, StoreError> {
         let mut found = Vec::new();
         let mut start = None;
         loop {
@@ -955,62 +886,6 @@ impl Store {
                 return Ok(found);
             }
         }
-    }
-
-    /// Lifts a non-payment suspension held by `held_by`, with its `AccountReactivated` outbox
-    /// event, in one transaction. A suspension for any other reason is never lifted here.
-    pub async fn reactivate_after_payment(
-        &self,
-        org: &OrganizationId,
-        held_by: &str,
-        reactivated: &Envelope,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let account = Update::builder()
-            .table_name(self.table())
-            .set_key(Some(key_item(&keys::account(org))))
-            .update_expression(
-                "SET #s = :active, updated_at = :now REMOVE suspension_reason, suspended_invoice_id ADD version :one",
-            )
-            .condition_expression("#s = :suspended AND suspension_reason = :reason AND suspended_invoice_id = :inv")
-            .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":active", AttributeValue::S("active".into()))
-            .expression_attribute_values(":suspended", AttributeValue::S("suspended".into()))
-            .expression_attribute_values(":reason", AttributeValue::S(SUSPENDED_FOR_PAYMENT.into()))
-            .expression_attribute_values(":inv", AttributeValue::S(held_by.into()))
-            .expression_attribute_values(":now", AttributeValue::S(timestamp(now)))
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .build()
-            .map_err(build_err)?;
-        let result = self
-            .client()
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(account).build())
-            .transact_items(TransactWriteItem::builder().put(outbox_put(self.table(), reactivated, now)?).build())
-            .send()
-            .await;
-        transacted(result)
-    }
-
-    /// Hands a non-payment suspension from a paid invoice to another unpaid one, so paying
-    /// the first does not reactivate an account the second still holds.
-    pub async fn transfer_suspension(&self, org: &OrganizationId, from: &str, to: &str) -> Result<bool, StoreError> {
-        let result = self
-            .client()
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(key_item(&keys::account(org))))
-            .update_expression("SET suspended_invoice_id = :to ADD version :one")
-            .condition_expression("#s = :suspended AND suspension_reason = :reason AND suspended_invoice_id = :from")
-            .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":suspended", AttributeValue::S("suspended".into()))
-            .expression_attribute_values(":reason", AttributeValue::S(SUSPENDED_FOR_PAYMENT.into()))
-            .expression_attribute_values(":from", AttributeValue::S(from.into()))
-            .expression_attribute_values(":to", AttributeValue::S(to.into()))
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .send()
-            .await;
-        written("UpdateItem", result)
     }
 
     /// Records a paid Stripe invoice (`ORG#<org>` / `PAYMENT#<invoice>`), once.

@@ -182,3 +182,40 @@ async fn a_member_reads_but_only_owners_and_billing_admins_move_money_and_nothin
     assert_eq!(ctx.all_items().await, before, "a refused request writes nothing");
     assert_eq!(server.get("/api/billing/account/demo/budget", Some(&member)).await.status, 200);
 }
+
+#[tokio::test]
+async fn every_scheduled_function_uses_the_table_only_as_its_policy_allows() {
+    let ctx = crate::monthly_close::close_context().await;
+    let server = ctx.serve().await;
+    // Work for every job: a hold left to expire, a month to close, an invoice overdue long
+    // enough for every dunning step.
+    let holder = billing::domain::OrganizationId::parse("holder").unwrap();
+    let request = billing::domain::quota::ReserveRequest {
+        run_id: "abandoned".into(),
+        kind: billing::domain::quota::RunKind::Standard,
+        estimated_cost_cents: None,
+    };
+    let store = &ctx.app.store;
+    store.reserve(&holder, &request, ctx.app.catalog(), ctx.app.now(), ctx.app.hold_ttl()).await.unwrap();
+    crate::invoices::paid_account(&ctx, "owes", 0, 20, 0).await;
+    crate::invoices::run(&ctx, "owes", "owed-run", billing::domain::quota::RunKind::Standard, None).await;
+    let owes = billing::domain::OrganizationId::parse("owes").unwrap();
+    billing::flows::invoicing::generate(&ctx.app, &owes).await.unwrap();
+    ctx.clock.advance(chrono::Duration::days(22));
+
+    let functions = template().functions().unwrap();
+    let scheduled: Vec<_> = functions.iter().filter(|f| !f.schedules.is_empty()).collect();
+    assert_eq!(scheduled.len(), 3, "every schedule is checked");
+    for function in scheduled {
+        ctx.actions.take();
+        let reply = server.request("POST", &format!("/_local/schedules/{}", function.binary), None, None).await;
+        assert_eq!(reply.status, 200, "{}: {reply:?}", function.binary);
+        let worked = ["released", "accounts", "accounts_suspended"].iter().any(|k| reply.json[k].as_u64() > Some(0));
+        assert!(worked, "{} had work to do: {}", function.binary, reply.json);
+        let used = ctx.actions.take();
+        let granted: std::collections::BTreeSet<&str> =
+            function.policies.iter().flat_map(|p| billing_tests::iam::granted_by(p).iter().copied()).collect();
+        let beyond: Vec<&String> = used.iter().filter(|a| !granted.contains(a.as_str())).collect();
+        assert!(beyond.is_empty(), "{} needs {beyond:?} beyond its policies {:?}", function.binary, function.policies);
+    }
+}

@@ -21,7 +21,7 @@ async fn context(stripe: &FakeStripe) -> TestContext {
 }
 
 /// An account with a Stripe customer, a card and three overage runs ($30 to invoice).
-async fn owing(ctx: &TestContext, name: &str) {
+pub(crate) async fn owing(ctx: &TestContext, name: &str) {
     paid_account(ctx, name, 0, 20, 0).await;
     ctx.app.store.link_customer(&org(name), &format!("cus_{name}")).await.unwrap();
     for i in 0..3 {
@@ -104,7 +104,15 @@ async fn paying_charges_the_card_answers_402_with_the_hosted_page_when_declined_
     assert_eq!(stored(&ctx, &invoice.id).await.amount_paid_cents, 3_000);
 }
 
-fn our_event(id: &str, kind: &str, ctx: &TestContext, name: &str, invoice: &Invoice, attempts: i64) -> Value {
+/// A Stripe event about the Stripe invoice collecting our `invoice` ($30).
+pub(crate) fn our_event(
+    id: &str,
+    kind: &str,
+    ctx: &TestContext,
+    name: &str,
+    invoice: &Invoice,
+    attempts: i64,
+) -> Value {
     let paid = kind == "invoice.paid";
     json!({ "id": id, "object": "event", "type": kind, "created": ctx.app.now().timestamp(), "livemode": false,
             "data": { "object": {

@@ -1,6 +1,7 @@
 //! The monthly close: the schedule lists the accounts with a month to close (sharded index,
 //! no scan), one message per account, and each close invoices that month exactly once.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use billing::domain::OrganizationId;
 use billing::domain::invoicing::InvoiceStatus;
 use billing::domain::quota::RunKind;
@@ -13,7 +14,7 @@ fn org(name: &str) -> OrganizationId {
     OrganizationId::parse(name).unwrap()
 }
 
-async fn close_context() -> TestContext {
+pub(crate) async fn close_context() -> TestContext {
     let probe = TestContext::with_messaging(&[]).await;
     let url = probe.resources.as_ref().unwrap().queue_urls["AccountCloseQueue"].clone();
     let mut ctx = probe;
@@ -73,6 +74,46 @@ async fn the_monthly_close_invoices_each_accounts_month_once_and_leaves_the_next
     assert_eq!(again["accounts"].as_u64(), Some(0));
     billing::flows::invoicing::close_month(&ctx.app, &org("close-a"), "2026-11").await.unwrap();
     assert_eq!(ctx.app.store.list_invoices(&org("close-a"), None, &listing()).await.unwrap().items.len(), 1);
+}
+
+#[tokio::test]
+async fn closing_a_month_starts_the_next_months_free_quota_once_and_never_moves_a_period_back() {
+    let ctx = close_context().await;
+    let num = |n: i64| AttributeValue::N(n.to_string());
+    // November's five free runs used up.
+    ctx.update_account("used", "SET free_remaining = :z", &[(":z", num(0))]).await;
+    // Already in January: a close of November must not take it back.
+    let january = [(":p", AttributeValue::S("2027-01".into())), (":r", num(2))];
+    ctx.update_account("ahead", "SET free_period = :p, free_remaining = :r", &january).await;
+    // A run just after midnight started December lazily before the close got there.
+    ctx.account("early").await;
+    ctx.clock.set(chrono::Utc.with_ymd_and_hms(2026, 12, 1, 0, 30, 0).unwrap());
+    run(&ctx, "early", "dec-early", RunKind::Standard, None).await;
+    ctx.clock.set(chrono::Utc.with_ymd_and_hms(2026, 12, 1, 2, 0, 0).unwrap());
+
+    let fanned = cron_monthly_close::handle(ctx.app.clone(), serde_json::json!({})).await.unwrap();
+    assert_eq!(fanned["accounts"].as_u64(), Some(3), "{fanned}");
+    assert_eq!(drain_closes(&ctx).await, 3);
+
+    let free = |a: &billing::store::AccountItem| (a.free_period.clone(), a.free_remaining);
+    assert_eq!(free(&ctx.stored_account("used").await), ("2026-12".into(), 5), "started eagerly");
+    assert_eq!(free(&ctx.stored_account("ahead").await), ("2027-01".into(), 2), "never moved back");
+    assert_eq!(free(&ctx.stored_account("early").await), ("2026-12".into(), 4), "the lazy start stands");
+    let resets = ctx.items_with_prefix("OUTBOX#free-quota-reset-").await;
+    assert_eq!(resets.len(), 1, "only the write that moved a period announces it: {resets:?}");
+    let envelope: billing::events::Envelope = serde_json::from_str(resets[0]["envelope"].as_s().unwrap()).unwrap();
+    assert_eq!((envelope.id.as_str(), envelope.organization_id.as_str()), ("free-quota-reset-used-2026-12", "used"));
+    let expected = billing::events::DomainEvent::FreeQuotaReset { period: "2026-12".into(), free_workflows: 5 };
+    assert_eq!(envelope.event, expected);
+
+    // December's first run, then the close message delivered again: no second reset.
+    run(&ctx, "used", "dec-0", RunKind::Standard, None).await;
+    let url = &ctx.resources.as_ref().unwrap().queue_urls["AccountCloseQueue"];
+    let body = serde_json::json!({ "organization_id": "used", "month": "2026-11" }).to_string();
+    aws_sdk_sqs::Client::new(&ctx.aws).send_message().queue_url(url).message_body(body).send().await.unwrap();
+    assert_eq!(drain_closes(&ctx).await, 1);
+    assert_eq!(free(&ctx.stored_account("used").await), ("2026-12".into(), 4), "the run's quota stays taken");
+    assert_eq!(ctx.items_with_prefix("OUTBOX#free-quota-reset-").await.len(), 1);
 }
 
 fn listing() -> billing::store::costs::Listing {

@@ -66,6 +66,33 @@ async fn every_http_route_in_the_template_is_served_by_the_local_server() {
 }
 
 #[test]
+fn every_schedule_names_its_function_as_its_job_and_the_local_server_can_run_it() {
+    let runnable = registry::schedule_handlers();
+    let mut scheduled = Vec::new();
+    for function in template().functions().unwrap() {
+        for schedule in &function.schedules {
+            // The job name keys the last-run record; locally the server sends the binary name.
+            assert_eq!(
+                schedule.input["job"],
+                function.binary.as_str(),
+                "{}: job named by its binary",
+                function.logical_id
+            );
+            assert!(runnable.contains_key(function.binary.as_str()), "{} is not in the registry", function.binary);
+            scheduled.push((function.binary.clone(), schedule.expression.clone()));
+        }
+    }
+    scheduled.sort();
+    let expected = [
+        ("cron-expire-holds", "rate(5 minutes)"),
+        ("cron-monthly-close", "cron(0 2 1 * ? *)"),
+        ("cron-overdue-invoices", "cron(0 6 * * ? *)"),
+    ]
+    .map(|(b, e)| (b.to_owned(), e.to_owned()));
+    assert_eq!(scheduled, expected);
+}
+
+#[test]
 fn every_domain_event_type_has_a_subscriber_in_the_template() {
     let patterns: Vec<serde_json::Value> =
         template().functions().unwrap().into_iter().flat_map(|f| f.event_patterns).collect();

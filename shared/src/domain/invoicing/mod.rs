@@ -1,9 +1,11 @@
 //! Invoices as stored, and the pure rules that make them: which line a usage record lands
-//! on ([`lines`]) and how the totals follow from the lines ([`totals`]). No I/O.
+//! on ([`lines`]), how the totals follow from the lines ([`totals`]) and how an unpaid invoice
+//! is chased ([`dunning`]). No I/O.
 //!
 //! Statuses move `draft → open → paid | past_due | void`; a draft has no number, numbers are
 //! given at finalization. All amounts are integer cents.
 
+pub mod dunning;
 pub mod lines;
 pub mod month_charges;
 pub mod totals;

@@ -12,10 +12,11 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
-use super::super::{Store, StoreError, encode, key_item, keys, retrying, written};
+use super::super::work_index::{self, SHARDS};
+use super::super::{Store, StoreError, encode, key_item, keys, written};
 use crate::domain::OrganizationId;
 
-pub const CLOSE_SHARDS: u32 = 16;
+pub const CLOSE_SHARDS: u32 = SHARDS;
 
 fn marker_key(org: &OrganizationId) -> keys::Key {
     keys::Key { pk: keys::org_partition(org), sk: "CLOSE".to_owned() }
@@ -23,10 +24,7 @@ fn marker_key(org: &OrganizationId) -> keys::Key {
 
 /// The index partition of an organization's marker for `month`.
 pub fn close_partition(org: &OrganizationId, month: &str) -> String {
-    // FNV-1a: stable across processes and releases, unlike the std hasher.
-    let hash =
-        org.as_str().bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
-    format!("CLOSE#{month}#{:02}", hash % u64::from(CLOSE_SHARDS))
+    work_index::partition(&format!("CLOSE#{month}#"), org)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,31 +139,10 @@ impl Store {
     pub async fn accounts_to_close(&self, month: &str) -> Result<Vec<OrganizationId>, StoreError> {
         let mut orgs = Vec::new();
         for shard in 0..CLOSE_SHARDS {
-            let pk = format!("CLOSE#{month}#{shard:02}");
-            let mut start = None;
-            loop {
-                let out = retrying(|| async {
-                    self.client()
-                        .query()
-                        .table_name(self.table())
-                        .index_name("GSI3")
-                        .key_condition_expression("GSI3PK = :pk")
-                        .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
-                        .set_exclusive_start_key(start.clone())
-                        .send()
-                        .await
-                        .map_err(|e| StoreError::from_sdk("Query", e))
-                })
-                .await?;
-                for item in out.items.unwrap_or_default() {
-                    let org =
-                        item.get("GSI3SK").and_then(|v| v.as_s().ok()).and_then(|s| OrganizationId::parse(s).ok());
-                    orgs.extend(org);
-                }
-                start = out.last_evaluated_key;
-                if start.is_none() {
-                    break;
-                }
+            let pk = work_index::shard_partition(&format!("CLOSE#{month}#"), shard);
+            for item in self.index_entries(&pk, None).await? {
+                let org = item.get("GSI3SK").and_then(|v| v.as_s().ok()).and_then(|s| OrganizationId::parse(s).ok());
+                orgs.extend(org);
             }
         }
         Ok(orgs)

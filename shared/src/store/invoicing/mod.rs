@@ -8,6 +8,7 @@
 //! | Claim batch | `ORG#<org>` | `INVOICECLAIM#<invoice>#<batch>` | — |
 //! | Number counter | `ORG#<org>` | `INVOICESEQ` | — |
 //! | Close marker | `ORG#<org>` | `CLOSE` | GSI3 `CLOSE#<month>#<shard>` (see [`close`]) |
+//! | Dunning state | `ORG#<org>` | `DUNNING#<invoice>` | GSI3 `DUNNING#<shard>` (see [`dunning`]) |
 //!
 //! The pointer names the organization's one draft in progress (or the last generation once
 //! done); it is only ever replaced by a put conditioned on the version read, so two callers
@@ -21,6 +22,7 @@
 //! it bills and can be a few hundred KB.
 
 pub mod close;
+pub mod dunning;
 
 use std::collections::HashSet;
 
@@ -622,12 +624,14 @@ impl Store {
     }
 
     /// Issues the invoice (its final state, `open` or `paid`) and marks the generation done
-    /// in the pointer, with the events, in one transaction.
+    /// in the pointer, with the events and, for an invoice to chase, its dunning item, in one
+    /// transaction.
     pub async fn issue_invoice(
         &self,
         invoice: &Invoice,
         pointer: &DraftPointer,
         events: &[Envelope],
+        dunning: Option<&dunning::DunningItem>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let invoice_put = Put::builder()
@@ -658,11 +662,15 @@ impl Store {
         for event in events {
             items.push(TransactWriteItem::builder().put(outbox_put(self.table(), event, now)?).build());
         }
+        if let Some(item) = dunning {
+            items.push(TransactWriteItem::builder().put(dunning::dunning_put(self.table(), item)?).build());
+        }
         self.transact(items).await
     }
 
-    /// Marks an issued invoice paid (final), with its payment record and `InvoicePaid`.
-    /// `false` when it was paid already, voided, or is still a draft.
+    /// Marks an issued invoice paid (final), with its payment record and `InvoicePaid`, and
+    /// takes it off the dunning list. `false` when it was paid already, voided, or is still a
+    /// draft.
     pub async fn mark_invoice_paid(
         &self,
         invoice: &Invoice,
@@ -692,15 +700,19 @@ impl Store {
         // The payment record may exist already (the subscription path writes it too).
         let payment_put =
             Put::builder().table_name(self.table()).set_item(Some(encode(payment)?)).build().map_err(build_err)?;
+        let off_the_list = dunning::dunning_delete(self.table(), &invoice.organization_id, &invoice.id)?;
         self.transact(vec![
             TransactWriteItem::builder().update(update).build(),
             TransactWriteItem::builder().put(payment_put).build(),
             TransactWriteItem::builder().put(outbox_put(self.table(), event, now)?).build(),
+            TransactWriteItem::builder().delete(off_the_list).build(),
         ])
         .await
     }
 
-    /// Moves an invoice from one of `from` to `to`; `false` if it is in none of them.
+    /// Moves an invoice from one of `from` to `to`; `false` if it is in none of them. An
+    /// invoice moved to a final status (paid, void) leaves the dunning list in the same
+    /// transaction.
     pub async fn move_invoice_status(
         &self,
         invoice: &Invoice,
@@ -709,9 +721,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let placeholders: Vec<String> = (0..from.len()).map(|i| format!(":f{i}")).collect();
-        let mut update = self
-            .client()
-            .update_item()
+        let mut update = Update::builder()
             .table_name(self.table())
             .set_key(Some(key_item(&invoice_key(invoice))))
             .update_expression("SET #status = :to, updated_at = :now")
@@ -722,7 +732,27 @@ impl Store {
         for (placeholder, status) in placeholders.iter().zip(from) {
             update = update.expression_attribute_values(placeholder, s(status.as_str()));
         }
-        written("UpdateItem", update.send().await)
+        let update = update.build().map_err(build_err)?;
+        if !matches!(to, InvoiceStatus::Paid | InvoiceStatus::Void) {
+            let sent = self
+                .client()
+                .update_item()
+                .table_name(self.table())
+                .set_key(Some(update.key))
+                .update_expression(update.update_expression)
+                .set_condition_expression(update.condition_expression)
+                .set_expression_attribute_names(update.expression_attribute_names)
+                .set_expression_attribute_values(update.expression_attribute_values)
+                .send()
+                .await;
+            return written("UpdateItem", sent);
+        }
+        let off_the_list = dunning::dunning_delete(self.table(), &invoice.organization_id, &invoice.id)?;
+        self.transact(vec![
+            TransactWriteItem::builder().update(update).build(),
+            TransactWriteItem::builder().delete(off_the_list).build(),
+        ])
+        .await
     }
 
     /// Records an invoice Stripe issued itself (subscription fees). Paid and void are final:

@@ -1,5 +1,5 @@
 //! Reservations: reserve and heartbeat here, settling in [`settle`], finding expired holds
-//! in [`sweep`].
+//! in [`sweep`], the monthly free-quota reset in [`reset`].
 //!
 //! # Where a hold lives
 //! - Tiers with a concurrency limit (or that take from a bucket): in the account item's
@@ -21,6 +21,7 @@
 //! is given back and the caller gets the first settlement. Commit and expiry check the same
 //! record, so even a reserve that raced past the read is never charged.
 
+mod reset;
 mod settle;
 mod sweep;
 
@@ -257,10 +258,7 @@ impl Store {
                 u.set(format!("{fr} = {fr} - {one}")).require(format!("{fp} = {p}")).require(format!("{fr} >= {one}"));
             }
             Take::FreeNewMonth { period, remaining_after } => {
-                // `<`, not `<>`: a request from before midnight must never take the month back.
-                let (fp, fr, p, rem) =
-                    (u.name("free_period"), u.name("free_remaining"), u.str(period), u.num(remaining_after));
-                u.set(format!("{fp} = {p}")).set(format!("{fr} = {rem}")).require(format!("{fp} < {p}"));
+                reset::start_free_period(&mut u, period, *remaining_after)
             }
             Take::Credits { amount } => {
                 let (bal, held, amt) = (u.name("credit_balance_cents"), u.name("credit_held_cents"), u.num(amount));

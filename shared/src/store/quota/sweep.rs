@@ -11,19 +11,20 @@
 //! is due early (its hold settled, a heartbeat extended it) is moved to the next expiry by
 //! the sweeper. Run items leave the index when they are settled.
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::{QuotaError, Written};
 use crate::domain::OrganizationId;
 use crate::store::expr::UpdateExpr;
-use crate::store::{Store, StoreError, keys, retrying};
+use crate::store::work_index::{self, SHARDS};
+use crate::store::{Store, StoreError, keys};
 
-pub const SWEEP_INDEX: &str = "GSI3";
-pub(super) const INDEX_PK: &str = "GSI3PK";
-pub(super) const INDEX_SK: &str = "GSI3SK";
+pub const SWEEP_INDEX: &str = work_index::INDEX;
+pub(super) const INDEX_PK: &str = work_index::INDEX_PK;
+pub(super) const INDEX_SK: &str = work_index::INDEX_SK;
 /// Fixed forever: an organization's shard is derived from it.
-pub const SWEEP_SHARDS: u32 = 16;
+pub const SWEEP_SHARDS: u32 = SHARDS;
+const PREFIX: &str = "SWEEP#";
 
 /// One entry the sweeper found due.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,14 +36,11 @@ pub enum SweepEntry {
 }
 
 pub(super) fn shard(org: &OrganizationId) -> String {
-    // FNV-1a: stable across processes and releases, unlike the std hasher.
-    let hash =
-        org.as_str().bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
-    format!("SWEEP#{:02}", hash % u64::from(SWEEP_SHARDS))
+    work_index::partition(PREFIX, org)
 }
 
 pub(super) fn due(expires_at: i64) -> String {
-    format!("{:012}", expires_at.max(0))
+    work_index::due_key(expires_at)
 }
 
 impl Store {
@@ -51,37 +49,14 @@ impl Store {
     pub async fn sweep_due(&self, now: DateTime<Utc>) -> Result<Vec<SweepEntry>, StoreError> {
         let mut found = Vec::new();
         for n in 0..SWEEP_SHARDS {
-            let shard = format!("SWEEP#{n:02}");
-            let mut start = None;
-            loop {
-                let page = retrying(|| async {
-                    self.client()
-                        .query()
-                        .table_name(self.table())
-                        .index_name(SWEEP_INDEX)
-                        .key_condition_expression("#pk = :shard AND #sk <= :due")
-                        .expression_attribute_names("#pk", INDEX_PK)
-                        .expression_attribute_names("#sk", INDEX_SK)
-                        .expression_attribute_values(":shard", AttributeValue::S(shard.clone()))
-                        .expression_attribute_values(":due", AttributeValue::S(due(now.timestamp())))
-                        .set_exclusive_start_key(start.clone())
-                        .send()
-                        .await
-                        .map_err(|e| StoreError::from_sdk("Query", e))
-                })
-                .await?;
-                for item in page.items.unwrap_or_default() {
-                    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-                    match entry(&text(keys::PK), &text(keys::SK)) {
-                        Some(entry) => found.push(entry),
-                        None => {
-                            tracing::error!(pk = %text(keys::PK), sk = %text(keys::SK), "unexpected item in the sweep index; skipped")
-                        }
+            let shard = work_index::shard_partition(PREFIX, n);
+            for item in self.index_entries(&shard, Some(&due(now.timestamp()))).await? {
+                let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+                match entry(&text(keys::PK), &text(keys::SK)) {
+                    Some(entry) => found.push(entry),
+                    None => {
+                        tracing::error!(pk = %text(keys::PK), sk = %text(keys::SK), "unexpected item in the sweep index; skipped")
                     }
-                }
-                start = page.last_evaluated_key;
-                if start.is_none() {
-                    break;
                 }
             }
         }
