@@ -135,16 +135,15 @@ impl Store {
         written("UpdateItem", result)
     }
 
-    /// Every account whose marker names `month`, shard by shard.
-    pub async fn accounts_to_close(&self, month: &str) -> Result<Vec<OrganizationId>, StoreError> {
-        let mut orgs = Vec::new();
-        for shard in 0..CLOSE_SHARDS {
-            let pk = work_index::shard_partition(&format!("CLOSE#{month}#"), shard);
-            for item in self.index_entries(&pk, None).await? {
-                let org = item.get("GSI3SK").and_then(|v| v.as_s().ok()).and_then(|s| OrganizationId::parse(s).ok());
-                orgs.extend(org);
-            }
-        }
-        Ok(orgs)
+    /// The accounts whose marker names `month` in one of the [`CLOSE_SHARDS`] shards.
+    pub async fn accounts_to_close(&self, month: &str, shard: u32) -> Result<Vec<OrganizationId>, StoreError> {
+        let pk = work_index::shard_partition(&format!("CLOSE#{month}#"), shard);
+        let entries = self.index_entries(&pk, None).await?;
+        Ok(entries
+            .iter()
+            .filter_map(|item| {
+                item.get("GSI3SK").and_then(|v| v.as_s().ok()).and_then(|s| OrganizationId::parse(s).ok())
+            })
+            .collect())
     }
 }
