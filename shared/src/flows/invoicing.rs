@@ -90,13 +90,13 @@ pub async fn generate(app: &App, org: &OrganizationId) -> Result<Generated, Invo
     generate_through(app, org, app.now(), None).await
 }
 
-/// Like [`generate`], for usage recorded up to `cutoff`, with a closed month's own lines
-/// (the monthly close) unless an earlier invoice already billed them.
+/// Like [`generate`], for usage recorded up to `cutoff`; a close (`closing`) adds the month's
+/// own lines that no earlier invoice billed.
 async fn generate_through(
     app: &App,
     org: &OrganizationId,
     cutoff: DateTime<Utc>,
-    month_charges: Option<MonthCharges>,
+    closing: Option<&ClosedMonth>,
 ) -> Result<Generated, InvoicingError> {
     let now = app.now();
     let cutoff = cutoff.min(now);
@@ -128,9 +128,10 @@ async fn generate_through(
                 }
             }
             _ => {
-                let charges = match month_charges.as_ref() {
-                    Some(c) if app.store.month_charges_billed(org, &c.month).await?.is_none() => Some(c.clone()),
-                    _ => None,
+                // Read afresh each round: a concurrent close may have billed them meanwhile.
+                let charges = match closing {
+                    Some(closing) => month_lines(app, org, closing).await?,
+                    None => None,
                 };
                 if charges.is_none() && !app.store.has_unbilled(org, cutoff).await? {
                     // A caller that started before the last generation finished asked for the
@@ -173,8 +174,8 @@ pub async fn close_month(app: &App, org: &OrganizationId, month: &str) -> Result
     let start = crate::domain::period::parse_month_key(month)
         .ok_or_else(|| InvoicingError::Inconsistent(format!("month {month:?}")))?;
     let end = crate::domain::period::next_month_start(start);
-    let charges = month_lines(app, org, month, start, end).await?;
-    let invoice = match generate_through(app, org, end - chrono::Duration::milliseconds(1), charges).await {
+    let closing = ClosedMonth { month: month.to_owned(), start, end };
+    let invoice = match generate_through(app, org, end - chrono::Duration::milliseconds(1), Some(&closing)).await {
         Ok(generated) => Some(generated.invoice),
         Err(InvoicingError::NothingToInvoice) => None,
         Err(err) => return Err(err),
@@ -185,13 +186,20 @@ pub async fn close_month(app: &App, org: &OrganizationId, month: &str) -> Result
     Ok(invoice)
 }
 
-/// The closed month's storage and LLM lines for the account's tier now, if there are any.
+/// The month a close is for.
+#[derive(Debug, Clone)]
+struct ClosedMonth {
+    month: String,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+}
+
+/// The month lines of a close for the account's tier now: the closed month's storage (once)
+/// and LLM cost, and what the month before gained since it was billed.
 async fn month_lines(
     app: &App,
     org: &OrganizationId,
-    month: &str,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
+    closing: &ClosedMonth,
 ) -> Result<Option<MonthCharges>, InvoicingError> {
     let Some(account) = app.store.get_account(org).await? else { return Ok(None) };
     let catalog = app.catalog();
@@ -199,15 +207,34 @@ async fn month_lines(
         tracing::warn!(org = %org, tier = %account.tier, "tier not in the catalog: no month lines");
         return Ok(None);
     };
-    let facts = MonthFacts {
-        start,
-        end,
-        storage_used_gb: app.store.storage_snapshot(org).await?.map(|s| s.used_gb),
-        llm_billable: app.store.month_billable(org, month).await?,
-    };
-    let charges = month_charges(month, tier, catalog, facts)
-        .map_err(|e| InvoicingError::Inconsistent(format!("month {month} lines: {e}")))?;
-    Ok((!charges.lines.is_empty()).then_some(charges))
+    let before_start = crate::domain::period::month_start(closing.start - chrono::Duration::days(1));
+    let before =
+        ClosedMonth { month: crate::domain::period::month_key(before_start), start: before_start, end: closing.start };
+    let mut months = Vec::with_capacity(2);
+    for (month, is_closing) in [(&before, false), (closing, true)] {
+        let billed = app.store.month_charges_billed(org, &month.month).await?;
+        // Late costs are looked for only in a month its close billed: one the account paid
+        // tokens in (a month on another plan has nothing to catch up).
+        if !is_closing && billed.is_none() {
+            continue;
+        }
+        // Storage is measured once, by the month's first close.
+        let storage = match (is_closing, &billed) {
+            (true, None) => app.store.storage_snapshot(org).await?.map(|s| s.used_gb),
+            _ => None,
+        };
+        months.push(MonthFacts {
+            month: month.month.clone(),
+            start: month.start,
+            end: month.end,
+            storage_used_gb: storage,
+            llm_billable: app.store.month_billable(org, &month.month).await?,
+            llm_billed: billed.as_ref().map(|b| b.llm_billed_micros),
+            late: !is_closing || billed.is_some(),
+        });
+    }
+    month_charges(tier, catalog, &months)
+        .map_err(|e| InvoicingError::Inconsistent(format!("month {} lines: {e}", closing.month)))
 }
 
 /// The invoice, once its generation is done (the pointer moved past it).

@@ -127,10 +127,14 @@ async fn usage_message(ctx: &TestContext, message: serde_json::Value) {
 }
 
 fn llm_call(org: &str, event_id: &str, payer: &str, cost_usd: f64) -> serde_json::Value {
+    llm_call_at(org, event_id, payer, cost_usd, "2026-11-23T09:00:00Z")
+}
+
+fn llm_call_at(org: &str, event_id: &str, payer: &str, cost_usd: f64, at: &str) -> serde_json::Value {
     serde_json::json!({
         "type": "llm_call", "event_id": event_id, "organization_id": org, "run_id": "run-1",
         "provider": "anthropic", "model": "claude-sonnet-4", "prompt_tokens": 1000, "completion_tokens": 500,
-        "prompt_cost_usd": cost_usd, "completion_cost_usd": 0, "payer": payer, "recorded_at": "2026-11-23T09:00:00Z"
+        "prompt_cost_usd": cost_usd, "completion_cost_usd": 0, "payer": payer, "recorded_at": at
     })
 }
 
@@ -189,7 +193,23 @@ async fn a_closed_month_bills_storage_above_the_limit_and_llm_tokens_where_the_c
         )
     );
     let marker = ctx.app.store.month_charges_billed(&org("tokens"), "2026-11").await.unwrap().unwrap();
-    assert_eq!(marker.invoice_id, tokens[0].id);
+    assert_eq!((marker.invoice_id.as_str(), marker.llm_billed_micros), (tokens[0].id.as_str(), 12_000_000));
+
+    // A November cost recorded after November closed (a redriven queue) is not lost: it goes
+    // on December's invoice beside December's own, once however often December closes.
+    usage_message(&ctx, llm_call("tokens", "t-late", "platform", 2.5)).await;
+    usage_message(&ctx, llm_call_at("tokens", "t-dec", "platform", 1.0, "2026-12-05T00:00:00Z")).await;
+    ctx.clock.set(chrono::Utc.with_ymd_and_hms(2027, 1, 1, 2, 0, 0).unwrap());
+    for _ in 0..2 {
+        billing::flows::invoicing::close_month(&ctx.app, &org("tokens"), "2026-12").await.unwrap();
+    }
+    let tokens = ctx.app.store.list_invoices(&org("tokens"), None, &listing()).await.unwrap().items;
+    assert_eq!(tokens.len(), 2);
+    let december: Vec<_> =
+        tokens[0].line_items.iter().map(|l| (l.description.contains("after 2026-11 closed"), l.amount_cents)).collect();
+    assert_eq!(december, vec![(true, 300), (false, 120)], "{:?}", tokens[0].line_items);
+    let november = ctx.app.store.month_charges_billed(&org("tokens"), "2026-11").await.unwrap().unwrap();
+    assert_eq!((november.invoice_id.as_str(), november.llm_billed_micros), (tokens[0].id.as_str(), 15_000_000));
 
     assert!(ctx.app.store.list_invoices(&org("light"), None, &listing()).await.unwrap().items.is_empty());
     assert!(ctx.app.store.month_charges_billed(&org("light"), "2026-11").await.unwrap().is_none());

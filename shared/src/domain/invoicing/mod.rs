@@ -17,7 +17,7 @@ use super::OrganizationId;
 use super::money::Cents;
 
 pub use lines::{LineItem, build_lines};
-pub use month_charges::{MonthCharges, MonthFacts, month_charges};
+pub use month_charges::{MonthBilled, MonthCharges, MonthFacts, month_charges};
 pub use totals::Totals;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]

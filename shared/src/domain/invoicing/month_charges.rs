@@ -2,7 +2,10 @@
 //! plan's limit, and the month's LLM cost for tiers that pay for tokens. What each tier pays
 //! for is catalog data (`storage_gb`, `storage_usd_per_gb_month`, `pays_for_llm_tokens`).
 //!
-//! Each is one line per month, billed once, by the close of that month.
+//! The close of a month bills its storage once and its LLM cost so far. LLM costs can arrive
+//! after their month closed (a redriven dead-letter queue): each close also bills what the
+//! previous month gained since it was billed, so no cost is left out. What was billed per
+//! month is remembered ([`MonthBilled`]), and each invoice bills only the difference.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -13,41 +16,66 @@ use crate::domain::costs::{Micros, micros_to_usd};
 use crate::domain::money::{Cents, MoneyError, dollars, exact_cents, rounded_cents};
 use crate::domain::plans::{Catalog, Tier};
 
-/// The month-level lines of one organization's close, and what they were computed from.
+/// The month-level lines of one close, and what each month has been billed once they are.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MonthCharges {
-    /// `YYYY-MM`.
-    pub month: String,
+    pub months: Vec<MonthBilled>,
     pub lines: Vec<LineItem>,
 }
 
-/// What the close knows about the month.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MonthFacts {
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
-    /// The latest storage snapshot at the close, if any was ever sent.
-    pub storage_used_gb: Option<Decimal>,
-    /// The month's LLM cost on the platform's keys, margin included.
-    pub llm_billable: Micros,
+/// What has been billed for one month: before this invoice (`None`: never) and with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthBilled {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub llm_billed_before: Option<Micros>,
+    pub llm_billed_after: Micros,
 }
 
+/// What a close knows about one month.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonthFacts {
+    pub month: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// The latest storage snapshot at the close; `None` when none was ever sent, or when the
+    /// month's storage was billed already.
+    pub storage_used_gb: Option<Decimal>,
+    /// The month's LLM cost on the platform's keys, margin included, as recorded so far.
+    pub llm_billable: Micros,
+    /// What earlier invoices billed of it (`None`: nothing was billed for the month yet).
+    pub llm_billed: Option<Micros>,
+    /// The month closed before: only costs recorded since then are billed.
+    pub late: bool,
+}
+
+/// The lines for the months of one close (the closed month, and the one before for late
+/// costs); `None` when there is nothing to bill.
 pub fn month_charges(
-    month: &str,
     tier: &Tier,
     catalog: &Catalog,
-    facts: MonthFacts,
-) -> Result<MonthCharges, MoneyError> {
-    let mut lines = Vec::new();
-    if let Some(line) = storage_line(tier, catalog.storage_usd_per_gb_month, &facts)? {
-        lines.push(line);
+    months: &[MonthFacts],
+) -> Result<Option<MonthCharges>, MoneyError> {
+    let mut charges = MonthCharges { months: Vec::new(), lines: Vec::new() };
+    for facts in months {
+        let storage = storage_line(tier, catalog.storage_usd_per_gb_month, facts)?;
+        let llm = if tier.pays_for_llm_tokens { llm_line(facts)? } else { None };
+        if storage.is_none() && llm.is_none() {
+            continue;
+        }
+        let billed_before = facts.llm_billed;
+        let llm_billed_after = match &llm {
+            Some(_) => facts.llm_billable,
+            None => billed_before.unwrap_or(0),
+        };
+        charges.lines.extend(storage.into_iter().chain(llm));
+        charges.months.push(MonthBilled {
+            month: facts.month.clone(),
+            llm_billed_before: billed_before,
+            llm_billed_after,
+        });
     }
-    if tier.pays_for_llm_tokens
-        && let Some(line) = llm_line(&facts)?
-    {
-        lines.push(line);
-    }
-    Ok(MonthCharges { month: month.to_owned(), lines })
+    Ok((!charges.lines.is_empty()).then_some(charges))
 }
 
 /// Every started GB above the limit, at the catalog's rate: `quantity × unit_price` exactly.
@@ -62,7 +90,7 @@ fn storage_line(tier: &Tier, rate: Decimal, facts: &MonthFacts) -> Result<Option
     let unit_cents = rounded_cents(rate)?;
     let amount_cents: Cents = exact_cents(dollars(unit_cents) * gb)?;
     Ok(Some(LineItem {
-        description: format!("Storage above the plan's {limit} GB — {quantity} GB-month"),
+        description: format!("Storage above the plan's {limit} GB — {quantity} GB-month ({})", facts.month),
         usage_type: "storage".into(),
         kind: LineKind::Storage,
         quantity,
@@ -74,14 +102,20 @@ fn storage_line(tier: &Tier, rate: Decimal, facts: &MonthFacts) -> Result<Option
     }))
 }
 
-/// The month's LLM cost with the margin, rounded once to the cent.
+/// The month's LLM cost with the margin not billed yet, rounded once to the cent.
 fn llm_line(facts: &MonthFacts) -> Result<Option<LineItem>, MoneyError> {
-    let cents = rounded_cents(micros_to_usd(facts.llm_billable))?;
+    let unbilled = facts.llm_billable - facts.llm_billed.unwrap_or(0);
+    let cents = rounded_cents(micros_to_usd(unbilled))?;
     if cents <= 0 {
         return Ok(None);
     }
+    let description = if facts.late {
+        format!("LLM usage on platform keys recorded after {} closed (provider cost plus margin)", facts.month)
+    } else {
+        format!("LLM usage on platform keys, {} (provider cost plus margin)", facts.month)
+    };
     Ok(Some(LineItem {
-        description: "LLM usage on platform keys (provider cost plus margin)".into(),
+        description,
         usage_type: "llm_tokens".into(),
         kind: LineKind::LlmTokens,
         quantity: 1,
@@ -100,12 +134,15 @@ mod tests {
 
     use super::*;
 
-    fn facts(storage: Option<Decimal>, llm: Micros) -> MonthFacts {
+    fn facts(storage: Option<Decimal>, llm: Micros, billed: Option<Micros>) -> MonthFacts {
         MonthFacts {
+            month: "2026-11".into(),
             start: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
             end: Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap(),
             storage_used_gb: storage,
             llm_billable: llm,
+            llm_billed: billed,
+            late: billed.is_some(),
         }
     }
 
@@ -113,10 +150,13 @@ mod tests {
         Catalog::builtin().tier(id).unwrap().clone()
     }
 
+    fn lines(tier_id: &str, facts: MonthFacts) -> Vec<LineItem> {
+        month_charges(&tier(tier_id), &Catalog::builtin(), &[facts]).unwrap().map(|c| c.lines).unwrap_or_default()
+    }
+
     #[test]
     fn storage_is_billed_per_started_gb_above_the_limit_only() {
-        let catalog = Catalog::builtin();
-        let pro = tier("pro"); // 50 GB
+        // Pro allows 50 GB.
         for (used, expected) in [
             (None, None),
             (Some(dec!(12)), None),
@@ -124,34 +164,54 @@ mod tests {
             (Some(dec!(50.01)), Some((1, 10))),
             (Some(dec!(62.5)), Some((13, 130))),
         ] {
-            let charges = month_charges("2026-11", &pro, &catalog, facts(used, 0)).unwrap();
-            let got = charges.lines.first().map(|l| (l.quantity, l.amount_cents));
-            assert_eq!(got, expected, "{used:?}");
-            if let Some(line) = charges.lines.first() {
+            let lines = lines("pro", facts(used, 0, None));
+            assert_eq!(lines.first().map(|l| (l.quantity, l.amount_cents)), expected, "{used:?}");
+            if let Some(line) = lines.first() {
                 assert_eq!(line.kind, LineKind::Storage);
                 assert_eq!(Decimal::from(line.quantity) * line.unit_price, dollars(line.amount_cents));
                 assert!(line.is_owed());
             }
         }
         // Unlimited storage has nothing above it.
-        let enterprise = tier("enterprise");
-        let charges = month_charges("2026-11", &enterprise, &catalog, facts(Some(dec!(5000)), 0)).unwrap();
-        assert!(charges.lines.iter().all(|l| l.kind != LineKind::Storage));
+        assert!(lines("enterprise", facts(Some(dec!(5000)), 0, None)).is_empty());
     }
 
     #[test]
     fn llm_cost_is_billed_only_to_tiers_whose_catalog_entry_says_so() {
-        let catalog = Catalog::builtin();
         // $12.3456789 with margin → $12.35, rounded once.
-        let enterprise = month_charges("2026-11", &tier("enterprise"), &catalog, facts(None, 12_345_679)).unwrap();
-        assert_eq!(enterprise.lines.len(), 1);
-        assert_eq!((enterprise.lines[0].kind, enterprise.lines[0].amount_cents), (LineKind::LlmTokens, 1_235));
+        let enterprise = lines("enterprise", facts(None, 12_345_679, None));
+        assert_eq!(
+            enterprise.iter().map(|l| (l.kind, l.amount_cents)).collect::<Vec<_>>(),
+            [(LineKind::LlmTokens, 1_235)]
+        );
         for plan in ["free", "pro", "byo", "lifetime"] {
             assert!(!tier(plan).pays_for_llm_tokens);
-            let charges = month_charges("2026-11", &tier(plan), &catalog, facts(None, 12_345_679)).unwrap();
-            assert!(charges.lines.is_empty(), "{plan}");
+            assert!(lines(plan, facts(None, 12_345_679, None)).is_empty(), "{plan}");
         }
         // Less than half a cent is nothing.
-        assert!(month_charges("2026-11", &tier("enterprise"), &catalog, facts(None, 4_999)).unwrap().lines.is_empty());
+        assert!(lines("enterprise", facts(None, 4_999, None)).is_empty());
+    }
+
+    #[test]
+    fn a_late_cost_bills_only_what_the_month_gained_since_it_was_billed() {
+        let catalog = Catalog::builtin();
+        let late = facts(None, 15_000_000, Some(12_000_000));
+        let charges = month_charges(&tier("enterprise"), &catalog, &[late]).unwrap().unwrap();
+        assert_eq!(charges.lines.iter().map(|l| l.amount_cents).collect::<Vec<_>>(), [300]);
+        assert!(charges.lines[0].description.contains("after 2026-11 closed"), "{}", charges.lines[0].description);
+        assert_eq!(
+            charges.months,
+            [MonthBilled {
+                month: "2026-11".into(),
+                llm_billed_before: Some(12_000_000),
+                llm_billed_after: 15_000_000
+            }]
+        );
+        // Nothing gained: nothing billed, nothing to remember.
+        assert!(
+            month_charges(&tier("enterprise"), &catalog, &[facts(None, 12_000_000, Some(12_000_000))])
+                .unwrap()
+                .is_none()
+        );
     }
 }

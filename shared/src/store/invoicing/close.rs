@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::super::work_index::{self, SHARDS};
 use super::super::{Store, StoreError, encode, key_item, keys, written};
 use crate::domain::OrganizationId;
+use crate::domain::invoicing::MonthBilled;
 
 pub const CLOSE_SHARDS: u32 = SHARDS;
 
@@ -46,7 +47,8 @@ fn month_charges_key(org: &OrganizationId, month: &str) -> keys::Key {
     keys::Key { pk: keys::org_partition(org), sk: format!("MONTHCHARGES#{month}") }
 }
 
-/// A month's storage and LLM lines went on `invoice_id`.
+/// What has been billed of a month's own lines: its storage (by the invoice that first
+/// billed the month) and its LLM cost so far.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MonthChargesMarker {
     #[serde(rename = "PK")]
@@ -55,34 +57,41 @@ pub struct MonthChargesMarker {
     pub sk: String,
     pub organization_id: OrganizationId,
     pub month: String,
+    /// The last invoice that billed something of the month.
     pub invoice_id: String,
+    #[serde(default)]
+    pub llm_billed_micros: i64,
 }
 
-/// The put that records a month's lines as billed on `invoice_id`, only if they were not.
+/// The put that records what `invoice_id` bills of a month, only if no other invoice billed
+/// anything of it since it was read.
 pub(super) fn month_charges_put(
     table: &str,
     org: &OrganizationId,
-    month: &str,
+    billed: &MonthBilled,
     invoice_id: &str,
 ) -> Result<aws_sdk_dynamodb::types::Put, StoreError> {
-    let key = month_charges_key(org, month);
+    let key = month_charges_key(org, &billed.month);
     let marker = MonthChargesMarker {
         pk: key.pk,
         sk: key.sk,
         organization_id: org.clone(),
-        month: month.to_owned(),
+        month: billed.month.clone(),
         invoice_id: invoice_id.to_owned(),
+        llm_billed_micros: billed.llm_billed_after,
     };
-    aws_sdk_dynamodb::types::Put::builder()
-        .table_name(table)
-        .set_item(Some(encode(&marker)?))
-        .condition_expression("attribute_not_exists(PK)")
-        .build()
-        .map_err(super::build_err)
+    let put = aws_sdk_dynamodb::types::Put::builder().table_name(table).set_item(Some(encode(&marker)?));
+    let put = match billed.llm_billed_before {
+        None => put.condition_expression("attribute_not_exists(PK)"),
+        Some(before) => put
+            .condition_expression("llm_billed_micros = :before")
+            .expression_attribute_values(":before", AttributeValue::N(before.to_string())),
+    };
+    put.build().map_err(super::build_err)
 }
 
 impl Store {
-    /// The invoice that billed `month`'s own lines, if one did.
+    /// What was billed of `month`'s own lines, if anything was.
     pub async fn month_charges_billed(
         &self,
         org: &OrganizationId,

@@ -219,9 +219,10 @@ impl Store {
             TransactWriteItem::builder().put(invoice_put).build(),
             TransactWriteItem::builder().put(lookup_put).build(),
         ];
-        // A month's own lines go on one invoice only: a second close of the month fails here.
-        if let Some(charges) = &draft.month_charges {
-            let marker = close::month_charges_put(self.table(), &draft.organization_id, &charges.month, &draft.id)?;
+        // Each month's own lines are billed by one invoice at a time: a close that read what was
+        // billed before another one billed more fails here and reads again.
+        for billed in draft.month_charges.iter().flat_map(|c| &c.months) {
+            let marker = close::month_charges_put(self.table(), &draft.organization_id, billed, &draft.id)?;
             items.push(TransactWriteItem::builder().put(marker).build());
         }
         self.transact(items).await
