@@ -182,6 +182,22 @@ impl From<crate::flows::subscriptions::manage::SubscriptionError> for ApiError {
     }
 }
 
+impl From<crate::flows::admin::AdminError> for ApiError {
+    fn from(err: crate::flows::admin::AdminError) -> Self {
+        use crate::domain::audit::ReasonError;
+        use crate::flows::admin::AdminError as E;
+        match err {
+            E::Store(e) => e.into(),
+            E::Reason(ReasonError::Missing) => Self::bad_request("reason_required", err.to_string()),
+            E::Reason(ReasonError::TooLong) => Self::bad_request("invalid_reason", err.to_string()),
+            E::NoAccount => Self::not_found("account_not_found", err.to_string()),
+            E::AlreadySuspended => Self::Conflict { code: "already_suspended", detail: err.to_string() },
+            E::NotSuspended => Self::Conflict { code: "not_suspended", detail: err.to_string() },
+            E::Busy => Self::TooManyRequests { code: "account_busy", detail: err.to_string(), retry_after_secs: 1 },
+        }
+    }
+}
+
 impl From<crate::store::cursor::CursorError> for ApiError {
     fn from(err: crate::store::cursor::CursorError) -> Self {
         Self::bad_request("invalid_cursor", err.to_string())

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use billing::lambda::{HttpHandler, ScheduleHandler, SqsHandler, StreamHandler};
 
 pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
-    let handlers: [(&'static str, Arc<dyn HttpHandler>); 34] = [
+    let handlers: [(&'static str, Arc<dyn HttpHandler>); 37] = [
         ("http-get-openapi", Arc::new(http_get_openapi::handle)),
         ("http-get-config", Arc::new(http_get_config::handle)),
         ("http-get-plans", Arc::new(http_get_plans::handle)),
@@ -43,6 +43,9 @@ pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
         ("http-get-invoice", Arc::new(http_get_invoice::handle)),
         ("http-post-invoice-pay", Arc::new(http_post_invoice_pay::handle)),
         ("http-post-invoices-generate", Arc::new(http_post_invoices_generate::handle)),
+        ("http-post-admin-suspend", Arc::new(http_post_admin_suspend::handle)),
+        ("http-post-admin-unsuspend", Arc::new(http_post_admin_unsuspend::handle)),
+        ("http-get-admin-audit", Arc::new(http_get_admin_audit::handle)),
     ];
     handlers.into_iter().collect()
 }

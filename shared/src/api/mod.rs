@@ -2,6 +2,7 @@
 //! Money leaves as JSON numbers in dollars; timestamps as RFC 3339 UTC strings.
 
 pub mod account;
+pub mod admin;
 pub mod config;
 pub mod costs;
 pub mod credits;

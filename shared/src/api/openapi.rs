@@ -53,6 +53,9 @@ use utoipa::openapi::{
         crate::api::purchases::CancelRequest,
         crate::api::purchases::ChangeRequest,
         crate::domain::usage::LedgerKind,
+        crate::api::admin::AdminReasonRequest,
+        crate::api::admin::AccountStandingResponse,
+        crate::api::admin::AuditEntryResponse,
         crate::error::ErrorBody,
         GatewayError,
     ))
@@ -134,6 +137,8 @@ pub enum Accepts {
     OneOf(&'static [&'static str]),
     /// An identifier of the catalog (a tier).
     CatalogId,
+    /// An organization's (or another) id.
+    Id,
 }
 
 const fn route(
@@ -412,6 +417,36 @@ pub const ROUTES: &[Route] = &[
         )
     },
     route("POST", "/api/billing/webhook", "Stripe events (signed)", Stripe, Object),
+    Route {
+        request: Some(Body::Required("AdminReasonRequest")),
+        ..route(
+            "POST",
+            "/api/billing/admin/accounts/{organization_id}/suspend",
+            "Suspend an account (operators)",
+            User,
+            One("AccountStandingResponse"),
+        )
+    },
+    Route {
+        request: Some(Body::Required("AdminReasonRequest")),
+        ..route(
+            "POST",
+            "/api/billing/admin/accounts/{organization_id}/unsuspend",
+            "Lift a suspension (operators)",
+            User,
+            One("AccountStandingResponse"),
+        )
+    },
+    Route {
+        query: &[query("organization_id", Accepts::Id), FROM, TO, LIMIT, CURSOR],
+        ..route(
+            "GET",
+            "/api/billing/admin/audit",
+            "An organization's audit trail (operators)",
+            User,
+            List("AuditEntryResponse"),
+        )
+    },
 ];
 
 fn method(name: &str) -> HttpMethod {
@@ -481,6 +516,7 @@ impl Accepts {
             Self::Flag => ObjectBuilder::new().schema_type(Type::Boolean).build().into(),
             Self::OneOf(words) => string().enum_values(Some(words.iter().copied())).build().into(),
             Self::CatalogId => pattern("^[a-z0-9_-]{1,32}$"),
+            Self::Id => pattern(SAFE_ID),
         }
     }
 }
@@ -511,8 +547,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
                     .schema(Some(query.accepts.schema())),
             );
         }
-        // Every POST a user makes moves money or the plan, so each takes a key.
-        if route.caller == User && route.method == "POST" {
+        // Every POST a customer makes moves money or the plan, so each takes a key.
+        if route.caller == User && route.method == "POST" && !route.path.starts_with("/api/billing/admin/") {
             op = op.parameter(
                 ParameterBuilder::new()
                     .name("Idempotency-Key")

@@ -1,6 +1,7 @@
 //! Pure billing rules: no I/O, no clock of their own, no AWS types.
 
 pub mod account;
+pub mod audit;
 pub mod budget;
 pub mod costs;
 pub mod ids;

@@ -1,6 +1,7 @@
 //! Flows that span the store, the domain rules and the event bus, shared by the functions
 //! that start them (an HTTP route and a queue consumer run the same flow).
 
+pub mod admin;
 pub mod checkout;
 pub mod dunning;
 pub mod free_quota;

@@ -89,6 +89,15 @@ pub fn authorize_billing(app: &crate::App, req: &Request) -> Result<(Caller, Org
     Ok((caller, org))
 }
 
+/// A platform operator (`billing-admin` group) acting on the `{organization_id}` of the path.
+pub fn authorize_admin(req: &Request) -> Result<(Caller, OrganizationId), ApiError> {
+    let caller = Caller::from_request(req)?;
+    caller.require_admin()?;
+    let org = path_org(req)?;
+    tracing::Span::current().record("org", org.as_str());
+    Ok((caller, org))
+}
+
 pub fn path_org(req: &Request) -> Result<OrganizationId, ApiError> {
     let raw = path_param(req, "organization_id")?;
     OrganizationId::parse(&raw).map_err(|e| ApiError::bad_request("invalid_organization_id", e.to_string()))

@@ -25,6 +25,7 @@ pub enum ListKind {
     Usage,
     Costs,
     Invoices,
+    Audit,
 }
 
 /// The query a page belongs to: everything but the page size, which may change between pages.

@@ -4,6 +4,7 @@
 //! a conditional write, so retries and races resolve in DynamoDB rather than in our code.
 
 pub mod accounts;
+pub mod admin;
 pub mod calls;
 pub mod costs;
 pub mod cursor;

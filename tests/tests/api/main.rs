@@ -2,6 +2,7 @@
 
 mod access;
 mod accounts;
+mod admin;
 mod authorization;
 mod config_and_plans;
 mod dunning;

@@ -102,9 +102,9 @@ fn response_schemas_name_the_frontend_guides_fields() {
     }
 }
 
-/// What a function's source shows it reads from a request: its query parameters and whether
-/// it parses a JSON body.
-fn reads_of(binary: &str) -> (BTreeSet<String>, bool) {
+/// What a function's source shows it reads from a request: its query parameters, whether it
+/// parses a JSON body and whether it honours `Idempotency-Key`.
+fn reads_of(binary: &str) -> (BTreeSet<String>, bool, bool) {
     let path = format!("{}/../functions/{binary}/src/lib.rs", env!("CARGO_MANIFEST_DIR"));
     let source = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let mut query = BTreeSet::new();
@@ -119,7 +119,7 @@ fn reads_of(binary: &str) -> (BTreeSet<String>, bool) {
     if source.contains("time_range(&req)") {
         query.extend(["from", "to"].map(String::from));
     }
-    (query, source.contains("json_body"))
+    (query, source.contains("json_body"), source.contains("idempotent("))
 }
 
 #[test]
@@ -134,7 +134,9 @@ fn each_operation_documents_the_query_parameters_and_body_its_function_reads() {
             .filter(|p| p["in"] == "query")
             .map(|p| p["name"].as_str().unwrap().to_owned())
             .collect();
-        let (read, parses_body) = reads_of(&binary);
+        let (read, parses_body, idempotent) = reads_of(&binary);
+        let takes_key = op["parameters"].as_array().into_iter().flatten().any(|p| p["name"] == "Idempotency-Key");
+        assert_eq!(takes_key, idempotent, "{} {}: Idempotency-Key", route.method, route.path);
         assert_eq!(documented, read, "{} {}: query parameters", route.method, route.path);
         assert_eq!(op.get("requestBody").is_some(), parses_body, "{} {}: request body", route.method, route.path);
         if parses_body {

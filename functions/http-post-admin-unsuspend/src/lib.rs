@@ -1,0 +1,18 @@
+//! `POST /api/billing/admin/accounts/{organization_id}/unsuspend` `{reason}` (billing-admin)
+//! → `AccountStandingResponse`: lifts any suspension, a non-payment one included (its invoice
+//! stays open). Audited with the operator and the reason; `AccountReactivated`.
+
+use billing::App;
+use billing::api::admin::{AccountStandingResponse, AdminReasonRequest};
+use billing::flows::admin::{self, Operator};
+use billing::lambda::HttpResult;
+use billing::lambda::http::{authorize_admin, json_body_or_empty, ok_json};
+use lambda_http::Request;
+
+pub async fn handle(app: App, req: Request) -> HttpResult {
+    let (caller, org) = authorize_admin(&req)?;
+    let body: AdminReasonRequest = json_body_or_empty(&req)?;
+    let operator = Operator { subject: caller.subject.as_deref().unwrap_or("unknown") };
+    let standing = admin::unsuspend(&app, &org, operator, body.reason.as_deref()).await?;
+    ok_json(&AccountStandingResponse::new(org.as_str(), &standing))
+}

@@ -1,0 +1,66 @@
+//! Shapes of the operators' routes (`/api/billing/admin/...`).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::audit::AuditEntry;
+use crate::store::admin::Standing;
+
+/// Every operator action says why.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdminReasonRequest {
+    #[schema(min_length = 1, max_length = 500)]
+    pub reason: Option<String>,
+}
+
+/// An account's standing after an operator's change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AccountStandingResponse {
+    pub organization_id: String,
+    /// `active` or `suspended`.
+    pub status: String,
+    /// `operator`, `payment_failed` or `invoice_overdue` while suspended.
+    pub suspension_reason: Option<String>,
+    /// The operator's reason, for an operator's suspension.
+    pub suspension_note: Option<String>,
+}
+
+impl AccountStandingResponse {
+    pub fn new(org: &str, standing: &Standing) -> Self {
+        Self {
+            organization_id: org.to_owned(),
+            status: standing.status.clone(),
+            suspension_reason: standing.suspension_reason.clone(),
+            suspension_note: standing.suspension_note.clone(),
+        }
+    }
+}
+
+/// One entry of the audit trail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AuditEntryResponse {
+    pub id: String,
+    pub organization_id: String,
+    pub actor: String,
+    pub action: String,
+    pub reason: String,
+    pub before: serde_json::Value,
+    pub after: serde_json::Value,
+    pub at: DateTime<Utc>,
+}
+
+impl From<&AuditEntry> for AuditEntryResponse {
+    fn from(e: &AuditEntry) -> Self {
+        Self {
+            id: e.id.clone(),
+            organization_id: e.organization_id.to_string(),
+            actor: e.actor.clone(),
+            action: e.action.clone(),
+            reason: e.reason.clone(),
+            before: e.before.clone(),
+            after: e.after.clone(),
+            at: e.at,
+        }
+    }
+}

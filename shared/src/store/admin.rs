@@ -1,0 +1,202 @@
+//! Operators' changes to an account, each in one transaction with its audit entry (and its
+//! outbox event where one is announced), and the audit trail's listing.
+//!
+//! An operator's suspension is `suspension_reason = operator` with the reason in
+//! `suspension_note`; a payment never lifts it (only non-payment reasons are lifted by paying).
+//! Lifting one by an operator lifts any suspension, non-payment ones included.
+
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::costs::{ListError, Listing, Page};
+use super::cursor::{self, ListKind, ListQuery};
+use super::outbox::outbox_put;
+use super::{Store, StoreError, decode, encode, key_item, keys, timestamp};
+use crate::domain::OrganizationId;
+use crate::domain::audit::{AUDIT_PREFIX, AuditEntry};
+use crate::events::Envelope;
+
+/// `suspension_reason` of an account an operator suspended.
+pub const SUSPENDED_BY_OPERATOR: &str = "operator";
+
+fn build_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Dynamo { operation: "TransactWriteItems", message: e.to_string() }
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+/// What an operator sees of an account's standing before changing it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Standing {
+    pub status: String,
+    #[serde(default)]
+    pub suspension_reason: Option<String>,
+    #[serde(default)]
+    pub suspension_note: Option<String>,
+    #[serde(default)]
+    pub suspended_invoice_id: Option<String>,
+}
+
+impl Standing {
+    pub fn is_suspended(&self) -> bool {
+        self.status == "suspended"
+    }
+
+    pub fn is_operator_suspension(&self) -> bool {
+        self.is_suspended() && self.suspension_reason.as_deref() == Some(SUSPENDED_BY_OPERATOR)
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "status": self.status,
+            "suspension_reason": self.suspension_reason,
+            "suspension_note": self.suspension_note,
+            "suspended_invoice_id": self.suspended_invoice_id,
+        })
+    }
+}
+
+fn audit_put(table: &str, entry: &AuditEntry) -> Result<Put, StoreError> {
+    Put::builder()
+        .table_name(table)
+        .set_item(Some(encode(entry)?))
+        .condition_expression("attribute_not_exists(PK)")
+        .build()
+        .map_err(build_err)
+}
+
+/// The account's reason as read: the write applies only if it is still the same.
+fn unchanged_reason(
+    update: aws_sdk_dynamodb::types::builders::UpdateBuilder,
+    read: &Standing,
+) -> (String, aws_sdk_dynamodb::types::builders::UpdateBuilder) {
+    match &read.suspension_reason {
+        Some(reason) => (
+            "suspension_reason = :read_reason".to_owned(),
+            update.expression_attribute_values(":read_reason", s(reason)),
+        ),
+        None => ("attribute_not_exists(suspension_reason)".to_owned(), update),
+    }
+}
+
+impl Store {
+    pub async fn standing(&self, org: &OrganizationId) -> Result<Option<Standing>, StoreError> {
+        self.get_item(keys::account(org)).await
+    }
+
+    /// Suspends the account as an operator (or turns a non-payment suspension into one), with
+    /// its audit entry and `AccountSuspended`; only if the standing is still what was read.
+    /// `false` when it changed meanwhile.
+    pub async fn suspend_by_operator(
+        &self,
+        org: &OrganizationId,
+        read: &Standing,
+        note: &str,
+        entry: &AuditEntry,
+        event: &Envelope,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let update = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(key_item(&keys::account(org))))
+            .update_expression(
+                "SET #s = :suspended, suspension_reason = :operator, suspension_note = :note, updated_at = :now \
+                 REMOVE suspended_invoice_id ADD version :one",
+            )
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":suspended", s("suspended"))
+            .expression_attribute_values(":operator", s(SUSPENDED_BY_OPERATOR))
+            .expression_attribute_values(":note", s(note))
+            .expression_attribute_values(":now", s(timestamp(now)))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":read_status", s(&read.status));
+        let (reason_check, update) = unchanged_reason(update, read);
+        let update = update
+            .condition_expression(format!("attribute_exists(PK) AND #s = :read_status AND {reason_check}"))
+            .build()
+            .map_err(build_err)?;
+        self.transact(vec![
+            TransactWriteItem::builder().update(update).build(),
+            TransactWriteItem::builder().put(audit_put(self.table(), entry)?).build(),
+            TransactWriteItem::builder().put(outbox_put(self.table(), event, now)?).build(),
+        ])
+        .await
+    }
+
+    /// Lifts any suspension as an operator, with its audit entry and `AccountReactivated`;
+    /// only if the suspension is still the one read. `false` when it changed meanwhile.
+    pub async fn unsuspend_by_operator(
+        &self,
+        org: &OrganizationId,
+        read: &Standing,
+        entry: &AuditEntry,
+        event: &Envelope,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let update = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(key_item(&keys::account(org))))
+            .update_expression(
+                "SET #s = :active, updated_at = :now \
+                 REMOVE suspension_reason, suspension_note, suspended_invoice_id ADD version :one",
+            )
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":active", s("active"))
+            .expression_attribute_values(":suspended", s("suspended"))
+            .expression_attribute_values(":now", s(timestamp(now)))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()));
+        let (reason_check, update) = unchanged_reason(update, read);
+        let update =
+            update.condition_expression(format!("#s = :suspended AND {reason_check}")).build().map_err(build_err)?;
+        self.transact(vec![
+            TransactWriteItem::builder().update(update).build(),
+            TransactWriteItem::builder().put(audit_put(self.table(), entry)?).build(),
+            TransactWriteItem::builder().put(outbox_put(self.table(), event, now)?).build(),
+        ])
+        .await
+    }
+
+    /// The organization's audit trail, newest first.
+    pub async fn list_audit(&self, org: &OrganizationId, listing: &Listing) -> Result<Page<AuditEntry>, ListError> {
+        let query_id = ListQuery::new(ListKind::Audit, org, listing.from, listing.to, None);
+        let stamp = |at: DateTime<Utc>| at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        let low = format!("{AUDIT_PREFIX}{}", listing.from.map(stamp).unwrap_or_default());
+        let high = format!("{AUDIT_PREFIX}{}~", listing.to.map(stamp).unwrap_or_else(|| "9999".to_owned()));
+        let after = listing.cursor.as_deref().map(|raw| cursor::decode(raw, &query_id, &low, &high)).transpose()?;
+        let pk = keys::org_partition(org);
+        let sk_of = |item: &super::Item| item.get("SK").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+        let mut items: Vec<AuditEntry> = Vec::new();
+        let mut start = after.map(|key| key_item(&key));
+        loop {
+            let page = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("PK = :pk AND SK BETWEEN :low AND :high")
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .expression_attribute_values(":low", s(low.clone()))
+                .expression_attribute_values(":high", s(high.clone()))
+                .scan_index_forward(false)
+                .set_exclusive_start_key(start.take())
+                .limit(i32::try_from(listing.limit - items.len()).unwrap_or(i32::MAX).max(1))
+                .send()
+                .await
+                .map_err(|e| StoreError::from_sdk("Query", e))?;
+            for item in page.items.unwrap_or_default() {
+                let key = keys::Key { pk: pk.clone(), sk: sk_of(&item) };
+                items.push(decode(&key, item)?);
+            }
+            match page.last_evaluated_key {
+                Some(last) if items.len() < listing.limit => start = Some(last),
+                Some(last) => {
+                    let key = keys::Key { pk: pk.clone(), sk: sk_of(&last) };
+                    return Ok(Page { items, next_cursor: Some(cursor::encode(&query_id, &key)) });
+                }
+                None => return Ok(Page { items, next_cursor: None }),
+            }
+        }
+    }
+}
