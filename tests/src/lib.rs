@@ -469,10 +469,25 @@ impl TestServer {
         token: Option<&str>,
         body: Option<serde_json::Value>,
     ) -> Reply {
+        self.request_with_headers(method, path, token, body, &[]).await
+    }
+
+    /// [`Self::request`] with extra headers (`Idempotency-Key`, …).
+    pub async fn request_with_headers(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("valid method");
         let mut request = self.http.request(method, format!("{}{}", self.url, path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         if let Some(body) = body {
             request = request.header("content-type", "application/json").body(body.to_string());

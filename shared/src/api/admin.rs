@@ -37,6 +37,29 @@ impl AccountStandingResponse {
     }
 }
 
+/// `POST admin/accounts/{org}/credits`: a signed amount (negative removes).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditGrantRequest {
+    #[serde(deserialize_with = "super::usd::deserialize")]
+    pub amount_usd: rust_decimal::Decimal,
+    #[schema(min_length = 1, max_length = 500)]
+    pub reason: Option<String>,
+}
+
+/// A grant's result and the balances after it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CreditGrantResponse {
+    pub organization_id: String,
+    #[serde(with = "rust_decimal::serde::float")]
+    pub amount_usd: rust_decimal::Decimal,
+    #[serde(with = "rust_decimal::serde::float")]
+    pub available_usd: rust_decimal::Decimal,
+    #[serde(with = "rust_decimal::serde::float")]
+    pub held_usd: rust_decimal::Decimal,
+    pub ledger_entry_id: String,
+}
+
 /// One entry of the audit trail.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntryResponse {

@@ -56,6 +56,8 @@ use utoipa::openapi::{
         crate::api::admin::AdminReasonRequest,
         crate::api::admin::AccountStandingResponse,
         crate::api::admin::AuditEntryResponse,
+        crate::api::admin::CreditGrantRequest,
+        crate::api::admin::CreditGrantResponse,
         crate::error::ErrorBody,
         GatewayError,
     ))
@@ -438,6 +440,16 @@ pub const ROUTES: &[Route] = &[
         )
     },
     Route {
+        request: Some(Body::Required("CreditGrantRequest")),
+        ..route(
+            "POST",
+            "/api/billing/admin/accounts/{organization_id}/credits",
+            "Grant or remove credits (operators)",
+            User,
+            One("CreditGrantResponse"),
+        )
+    },
+    Route {
         query: &[query("organization_id", Accepts::Id), FROM, TO, LIMIT, CURSOR],
         ..route(
             "GET",
@@ -490,6 +502,9 @@ fn gateway_or_function_refusal() -> utoipa::openapi::Response {
 fn json(schema: RefOr<Schema>) -> utoipa::openapi::Content {
     ContentBuilder::new().schema(Some(schema)).build()
 }
+
+/// Operators' routes that move money and so take (and require) an `Idempotency-Key`.
+const KEYED_OPERATOR_ROUTES: &[&str] = &["/api/billing/admin/accounts/{organization_id}/credits"];
 
 /// Identifiers in paths: what `domain::ids::is_safe_id` accepts.
 const SAFE_ID: &str = "^[A-Za-z0-9_-]{1,64}$";
@@ -547,8 +562,11 @@ pub fn document() -> utoipa::openapi::OpenApi {
                     .schema(Some(query.accepts.schema())),
             );
         }
-        // Every POST a customer makes moves money or the plan, so each takes a key.
-        if route.caller == User && route.method == "POST" && !route.path.starts_with("/api/billing/admin/") {
+        // Every POST a customer makes moves money or the plan, so each takes a key; of the
+        // operators' routes, those that move money.
+        let operators = route.path.starts_with("/api/billing/admin/");
+        if route.caller == User && route.method == "POST" && (!operators || KEYED_OPERATOR_ROUTES.contains(&route.path))
+        {
             op = op.parameter(
                 ParameterBuilder::new()
                     .name("Idempotency-Key")

@@ -4,6 +4,8 @@
 use crate::App;
 use crate::domain::OrganizationId;
 use crate::domain::audit::{AuditEntry, ReasonError, checked_reason};
+use crate::domain::money::{Cents, dollars};
+use crate::domain::usage::{LedgerEntry, LedgerKind};
 use crate::events::{DomainEvent, Envelope};
 use crate::store::StoreError;
 use crate::store::admin::{SUSPENDED_BY_OPERATOR, Standing};
@@ -23,6 +25,12 @@ pub enum AdminError {
     NotSuspended,
     #[error("The account kept changing; retry.")]
     Busy,
+    #[error("amount_usd must not be zero.")]
+    ZeroAmount,
+    #[error(
+        "The available balance ({available}) does not cover removing {removed}: credits held by running workflows stay."
+    )]
+    BelowHolds { available: rust_decimal::Decimal, removed: rust_decimal::Decimal },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -119,6 +127,74 @@ pub async fn unsuspend(
             tracing::info!(org = %org, operator = operator.subject, "account unsuspended by an operator");
             return Ok(after);
         }
+    }
+    Err(AdminError::Busy)
+}
+
+/// A grant's result: the change and the balances after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Granted {
+    pub amount_cents: Cents,
+    pub available_cents: Cents,
+    pub held_cents: Cents,
+    pub ledger_entry_id: String,
+    /// `false` when the key had been used: nothing changed this time.
+    pub applied: bool,
+}
+
+/// Grants credits (or, negative, removes them) once per `key`, with a ledger entry (kind
+/// `grant`, the operator as actor, the reason) and an audit entry. A removal may not take the
+/// balance below what open holds reserve.
+pub async fn grant_credits(
+    app: &App,
+    org: &OrganizationId,
+    operator: Operator<'_>,
+    amount_cents: Cents,
+    key: &str,
+    reason: Option<&str>,
+) -> Result<Granted, AdminError> {
+    let reason = checked_reason(reason)?;
+    if amount_cents == 0 {
+        return Err(AdminError::ZeroAmount);
+    }
+    for _ in 0..ATTEMPTS {
+        if let Some(done) = app.store.grant_by_key(org, key).await? {
+            let account = app.store.get_account(org).await?.ok_or(AdminError::NoAccount)?;
+            return Ok(Granted {
+                amount_cents: done.amount_cents,
+                available_cents: account.credit_balance_cents,
+                held_cents: account.credit_held_cents,
+                ledger_entry_id: done.ledger_entry_id,
+                applied: false,
+            });
+        }
+        let account = app.store.get_account(org).await?.ok_or(AdminError::NoAccount)?;
+        if amount_cents < 0 && account.credit_balance_cents < -amount_cents {
+            return Err(AdminError::BelowHolds {
+                available: dollars(account.credit_balance_cents),
+                removed: dollars(-amount_cents),
+            });
+        }
+        let now = app.now();
+        let actor = format!("operator:{}", operator.subject);
+        let ledger =
+            LedgerEntry::new(org, LedgerKind::Grant, amount_cents, format!("grant-{key}"), &reason, actor, now);
+        let balances = |available: Cents| serde_json::json!({ "available_usd": dollars(available), "held_usd": dollars(account.credit_held_cents) });
+        let before_after =
+            (balances(account.credit_balance_cents), balances(account.credit_balance_cents + amount_cents));
+        let action = if amount_cents > 0 { "credits_granted" } else { "credits_removed" };
+        let entry = AuditEntry::new(org, operator.subject, action, &reason, before_after, now);
+        if app.store.grant_credits(org, amount_cents, key, &ledger, &entry, now).await? {
+            tracing::info!(org = %org, operator = operator.subject, amount_cents, "credits changed by an operator");
+            return Ok(Granted {
+                amount_cents,
+                available_cents: account.credit_balance_cents + amount_cents,
+                held_cents: account.credit_held_cents,
+                ledger_entry_id: ledger.id,
+                applied: true,
+            });
+        }
+        // The key was used meanwhile, or the balance moved (a run took credits): look again.
     }
     Err(AdminError::Busy)
 }

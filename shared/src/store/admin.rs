@@ -15,6 +15,8 @@ use super::outbox::outbox_put;
 use super::{Store, StoreError, decode, encode, key_item, keys, timestamp};
 use crate::domain::OrganizationId;
 use crate::domain::audit::{AUDIT_PREFIX, AuditEntry};
+use crate::domain::money::Cents;
+use crate::domain::usage::LedgerEntry;
 use crate::events::Envelope;
 
 /// `suspension_reason` of an account an operator suspended.
@@ -57,6 +59,21 @@ impl Standing {
             "suspended_invoice_id": self.suspended_invoice_id,
         })
     }
+}
+
+fn grant_sk(key: &str) -> String {
+    format!("GRANT#{key}")
+}
+
+/// `ORG#<org>` / `GRANT#<idempotency key>`: an operator's grant happened.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct GrantKey {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub ledger_entry_id: String,
+    pub amount_cents: Cents,
 }
 
 fn audit_put(table: &str, entry: &AuditEntry) -> Result<Put, StoreError> {
@@ -157,6 +174,64 @@ impl Store {
             TransactWriteItem::builder().put(outbox_put(self.table(), event, now)?).build(),
         ])
         .await
+    }
+
+    /// Grants (or, negative, removes) credits with their ledger entry and audit entry, once
+    /// per operator's key (`ORG#<org>/GRANT#<key>`, kept). A removal applies only while the
+    /// available balance covers it, so the total never falls below what open holds reserve.
+    /// `false` when a condition failed: the key was used, or the balance does not cover it.
+    pub async fn grant_credits(
+        &self,
+        org: &OrganizationId,
+        amount_cents: Cents,
+        key: &str,
+        ledger: &LedgerEntry,
+        entry: &AuditEntry,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut update = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(key_item(&keys::account(org))))
+            .update_expression("ADD credit_balance_cents :amount, version :one SET updated_at = :now")
+            .expression_attribute_values(":amount", AttributeValue::N(amount_cents.to_string()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":now", s(timestamp(now)));
+        update = if amount_cents < 0 {
+            update
+                .condition_expression("attribute_exists(PK) AND credit_balance_cents >= :removed")
+                .expression_attribute_values(":removed", AttributeValue::N((-amount_cents).to_string()))
+        } else {
+            update.condition_expression("attribute_exists(PK)")
+        };
+        let once = Put::builder()
+            .table_name(self.table())
+            .set_item(Some(encode(&GrantKey {
+                pk: keys::org_partition(org),
+                sk: grant_sk(key),
+                ledger_entry_id: ledger.id.clone(),
+                amount_cents,
+            })?))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(build_err)?;
+        let ledger_put = Put::builder()
+            .table_name(self.table())
+            .set_item(Some(encode(ledger)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(build_err)?;
+        self.transact(vec![
+            TransactWriteItem::builder().put(once).build(),
+            TransactWriteItem::builder().update(update.build().map_err(build_err)?).build(),
+            TransactWriteItem::builder().put(ledger_put).build(),
+            TransactWriteItem::builder().put(audit_put(self.table(), entry)?).build(),
+        ])
+        .await
+    }
+
+    /// The grant an operator's key already made, if any.
+    pub async fn grant_by_key(&self, org: &OrganizationId, key: &str) -> Result<Option<GrantKey>, StoreError> {
+        self.get_item(keys::Key { pk: keys::org_partition(org), sk: grant_sk(key) }).await
     }
 
     /// The organization's audit trail, newest first.
