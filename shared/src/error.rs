@@ -195,6 +195,10 @@ impl From<crate::flows::admin::AdminError> for ApiError {
             E::NotSuspended => Self::Conflict { code: "not_suspended", detail: err.to_string() },
             E::Busy => Self::TooManyRequests { code: "account_busy", detail: err.to_string(), retry_after_secs: 1 },
             E::ZeroAmount => Self::bad_request("invalid_amount", err.to_string()),
+            E::Override(crate::domain::limits::OverrideError::Expired(_)) => {
+                Self::bad_request("invalid_expiry", err.to_string())
+            }
+            E::Override(_) => Self::Conflict { code: "limit_not_overridable", detail: err.to_string() },
             E::BelowHolds { .. } => Self::Conflict { code: "insufficient_credits", detail: err.to_string() },
         }
     }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use billing::lambda::{HttpHandler, ScheduleHandler, SqsHandler, StreamHandler};
 
 pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
-    let handlers: [(&'static str, Arc<dyn HttpHandler>); 38] = [
+    let handlers: [(&'static str, Arc<dyn HttpHandler>); 39] = [
         ("http-get-openapi", Arc::new(http_get_openapi::handle)),
         ("http-get-config", Arc::new(http_get_config::handle)),
         ("http-get-plans", Arc::new(http_get_plans::handle)),
@@ -47,6 +47,7 @@ pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
         ("http-post-admin-unsuspend", Arc::new(http_post_admin_unsuspend::handle)),
         ("http-get-admin-audit", Arc::new(http_get_admin_audit::handle)),
         ("http-post-admin-credits", Arc::new(http_post_admin_credits::handle)),
+        ("http-put-admin-limits", Arc::new(http_put_admin_limits::handle)),
     ];
     handlers.into_iter().collect()
 }

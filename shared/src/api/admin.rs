@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::audit::AuditEntry;
+use crate::domain::limits::{LimitOverride, LimitOverrides, LimitsInForce};
 use crate::store::admin::Standing;
 
 /// Every operator action says why.
@@ -58,6 +59,39 @@ pub struct CreditGrantResponse {
     #[serde(with = "rust_decimal::serde::float")]
     pub held_usd: rust_decimal::Decimal,
     pub ledger_entry_id: String,
+}
+
+/// `PUT admin/accounts/{org}/limits`: the overrides wanted (an absent one: the tier's limit).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsRequest {
+    #[serde(default)]
+    pub workflows_per_month: Option<LimitOverride>,
+    #[serde(default)]
+    pub concurrent_agents: Option<LimitOverride>,
+    #[serde(default)]
+    pub storage_gb: Option<LimitOverride>,
+    #[schema(min_length = 1, max_length = 500)]
+    pub reason: Option<String>,
+}
+
+impl LimitsRequest {
+    pub fn overrides(&self) -> LimitOverrides {
+        LimitOverrides {
+            workflows_per_month: self.workflows_per_month,
+            concurrent_agents: self.concurrent_agents,
+            storage_gb: self.storage_gb,
+        }
+    }
+}
+
+/// The overrides set and the limits in force now (`null` = unlimited).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LimitsResponse {
+    pub organization_id: String,
+    pub tier: String,
+    pub overrides: LimitOverrides,
+    pub in_force: LimitsInForce,
 }
 
 /// One entry of the audit trail.

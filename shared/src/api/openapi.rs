@@ -58,6 +58,11 @@ use utoipa::openapi::{
         crate::api::admin::AuditEntryResponse,
         crate::api::admin::CreditGrantRequest,
         crate::api::admin::CreditGrantResponse,
+        crate::api::admin::LimitsRequest,
+        crate::api::admin::LimitsResponse,
+        crate::domain::limits::LimitOverride,
+        crate::domain::limits::LimitOverrides,
+        crate::domain::limits::LimitsInForce,
         crate::error::ErrorBody,
         GatewayError,
     ))
@@ -447,6 +452,16 @@ pub const ROUTES: &[Route] = &[
             "Grant or remove credits (operators)",
             User,
             One("CreditGrantResponse"),
+        )
+    },
+    Route {
+        request: Some(Body::Required("LimitsRequest")),
+        ..route(
+            "PUT",
+            "/api/billing/admin/accounts/{organization_id}/limits",
+            "Override an account's limits (operators)",
+            User,
+            One("LimitsResponse"),
         )
     },
     Route {

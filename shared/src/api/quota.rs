@@ -154,7 +154,7 @@ pub struct QuotaStandingResponse {
 impl QuotaStandingResponse {
     pub fn at(account: &Account, catalog: &Catalog, now: DateTime<Utc>) -> Self {
         let tier = catalog.tier(account.tier.as_str()).unwrap_or_else(|| catalog.free_tier());
-        let limits = quota::limits_for(tier);
+        let limits = quota::limits_of(account, tier, now);
         let free_limit = catalog.free_workflows_per_month();
         let paid = tier.billing != crate::domain::plans::TierBilling::Free;
         let used = if quota::current_usage_period(account, tier, now) == account.usage_period {

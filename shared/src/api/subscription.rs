@@ -75,6 +75,7 @@ impl SubscriptionResponse {
         let Standing { account, subscription, request, storage_used_gb } = standing;
         let tier = catalog.tier(account.tier.as_str()).unwrap_or_else(|| catalog.free_tier());
         let quota = QuotaStandingResponse::at(account, catalog, now);
+        let limits = crate::domain::limits::in_force(tier, &account.limit_overrides, now);
         let (workflows_limit, workflows_used) = if tier.billing == TierBilling::Free {
             let limit = quota.free.limit;
             (Some(limit), limit.saturating_sub(quota.free.remaining))
@@ -99,8 +100,8 @@ impl SubscriptionResponse {
             workflows_limit,
             workflows_used,
             workflows_remaining: workflows_limit.map(|l| l.saturating_sub(workflows_used)),
-            agents_limit: tier.concurrent_agents.finite(),
-            storage_limit_gb: tier.storage_gb.finite(),
+            agents_limit: limits.concurrent_agents,
+            storage_limit_gb: limits.storage_gb,
             storage_used_gb,
             is_lifetime: lifetime.is_some(),
             lifetime_purchase_date: lifetime.and_then(|l| l.lifetime_purchase_date),

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::limits::LimitOverrides;
 use super::money::Cents;
 use super::quota::Hold;
 use super::{OrganizationId, TierId, period};
@@ -67,6 +68,9 @@ pub struct Account {
     /// `YYYY-MM` in which a hard-capped budget was exceeded: no new runs that month.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_blocked_period: Option<String>,
+    /// An operator's limits for this account (see `domain::limits`).
+    #[serde(default, skip_serializing_if = "LimitOverrides::is_empty")]
+    pub limit_overrides: LimitOverrides,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Bumped by every write.
@@ -98,6 +102,7 @@ impl Account {
             total_workflows_completed: 0,
             total_spent_cents: 0,
             holds: BTreeMap::new(),
+            limit_overrides: LimitOverrides::default(),
             budget_blocked_period: None,
             created_at: now,
             updated_at: now,

@@ -6,6 +6,7 @@ pub mod budget;
 pub mod costs;
 pub mod ids;
 pub mod invoicing;
+pub mod limits;
 pub mod money;
 pub mod period;
 pub mod plans;

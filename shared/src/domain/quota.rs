@@ -213,6 +213,12 @@ pub fn limits_for(tier: &Tier) -> Limits {
     Limits { agents: tier.concurrent_agents.finite(), workflows_per_period: tier.workflows_per_month.finite() }
 }
 
+/// The limits in force for this account now: its tier's, or an operator's override.
+pub fn limits_of(account: &Account, tier: &Tier, now: DateTime<Utc>) -> Limits {
+    let limits = super::limits::in_force(tier, &account.limit_overrides, now);
+    Limits { agents: limits.concurrent_agents, workflows_per_period: limits.workflows_per_month }
+}
+
 /// The subscription period key in force at `now` for a tier. Lifetime plans count calendar
 /// months; Stripe subscriptions count the period the last invoice opened (set by webhooks).
 ///
@@ -258,7 +264,7 @@ pub fn decide(
         return Decision::Refuse(Refusal::BudgetExceeded);
     }
     let tier = catalog.tier(account.tier.as_str()).unwrap_or_else(|| catalog.free_tier());
-    let limits = limits_for(tier);
+    let limits = limits_of(account, tier, now);
     if let Some(limit) = limits.agents
         && account.holds.len() >= limit as usize
     {

@@ -4,6 +4,7 @@
 use crate::App;
 use crate::domain::OrganizationId;
 use crate::domain::audit::{AuditEntry, ReasonError, checked_reason};
+use crate::domain::limits::{LimitOverrides, LimitsInForce};
 use crate::domain::money::{Cents, dollars};
 use crate::domain::usage::{LedgerEntry, LedgerKind};
 use crate::events::{DomainEvent, Envelope};
@@ -25,6 +26,8 @@ pub enum AdminError {
     NotSuspended,
     #[error("The account kept changing; retry.")]
     Busy,
+    #[error(transparent)]
+    Override(#[from] crate::domain::limits::OverrideError),
     #[error("amount_usd must not be zero.")]
     ZeroAmount,
     #[error(
@@ -195,6 +198,34 @@ pub async fn grant_credits(
             });
         }
         // The key was used meanwhile, or the balance moved (a run took credits): look again.
+    }
+    Err(AdminError::Busy)
+}
+
+/// Replaces the account's limit overrides (an absent limit goes back to the tier's).
+pub async fn set_limits(
+    app: &App,
+    org: &OrganizationId,
+    operator: Operator<'_>,
+    overrides: LimitOverrides,
+    reason: Option<&str>,
+) -> Result<(crate::domain::account::Account, LimitsInForce), AdminError> {
+    let reason = checked_reason(reason)?;
+    for _ in 0..ATTEMPTS {
+        let mut account = app.store.get_account(org).await?.ok_or(AdminError::NoAccount)?;
+        let catalog = app.catalog();
+        let tier = catalog.tier(account.tier.as_str()).unwrap_or_else(|| catalog.free_tier());
+        let now = app.now();
+        crate::domain::limits::check(tier, &overrides, now)?;
+        let before = serde_json::to_value(account.limit_overrides).unwrap_or_default();
+        let after = serde_json::to_value(overrides).unwrap_or_default();
+        let entry = AuditEntry::new(org, operator.subject, "limits_overridden", &reason, (before, after), now);
+        if app.store.set_limit_overrides(org, account.version, &overrides, &entry, now).await? {
+            tracing::info!(org = %org, operator = operator.subject, "limit overrides set by an operator");
+            account.limit_overrides = overrides;
+            let limits = crate::domain::limits::in_force(tier, &overrides, now);
+            return Ok((account, limits));
+        }
     }
     Err(AdminError::Busy)
 }

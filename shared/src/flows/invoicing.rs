@@ -228,6 +228,7 @@ async fn month_lines(
             start: month.start,
             end: month.end,
             storage_used_gb: storage,
+            storage_limit_gb: crate::domain::limits::in_force(tier, &account.limit_overrides, month.end).storage_gb,
             llm_billable: app.store.month_billable(org, &month.month).await?,
             llm_billed: billed.as_ref().map(|b| b.llm_billed_micros),
             late: !is_closing || billed.is_some(),

@@ -76,12 +76,13 @@ async fn record_storage(
     let (account, previous) =
         tokio::try_join!(app.store.get_account(org), app.store.storage_snapshot(org)).map_err(retry)?;
     let catalog = app.catalog();
-    let limit = account
-        .as_ref()
-        .and_then(|a| catalog.tier(a.tier.as_str()))
-        .unwrap_or_else(|| catalog.free_tier())
-        .storage_gb
-        .finite();
+    let limit = match &account {
+        Some(a) => {
+            let tier = catalog.tier(a.tier.as_str()).unwrap_or_else(|| catalog.free_tier());
+            crate::domain::limits::in_force(tier, &a.limit_overrides, recorded_at).storage_gb
+        }
+        None => catalog.free_tier().storage_gb.finite(),
+    };
     let over = limit.is_some_and(|l| used_gb > rust_decimal::Decimal::from(l));
     let was_over = previous.as_ref().is_some_and(|p| p.over_limit);
     let crossing = match limit {

@@ -15,6 +15,7 @@ use super::outbox::outbox_put;
 use super::{Store, StoreError, decode, encode, key_item, keys, timestamp};
 use crate::domain::OrganizationId;
 use crate::domain::audit::{AUDIT_PREFIX, AuditEntry};
+use crate::domain::limits::LimitOverrides;
 use crate::domain::money::Cents;
 use crate::domain::usage::LedgerEntry;
 use crate::events::Envelope;
@@ -224,6 +225,38 @@ impl Store {
             TransactWriteItem::builder().put(once).build(),
             TransactWriteItem::builder().update(update.build().map_err(build_err)?).build(),
             TransactWriteItem::builder().put(ledger_put).build(),
+            TransactWriteItem::builder().put(audit_put(self.table(), entry)?).build(),
+        ])
+        .await
+    }
+
+    /// Replaces the account's limit overrides, with the audit entry, if the account is still
+    /// at the version read. `false` when it changed meanwhile.
+    pub async fn set_limit_overrides(
+        &self,
+        org: &OrganizationId,
+        read_version: u64,
+        overrides: &LimitOverrides,
+        entry: &AuditEntry,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let update = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(key_item(&keys::account(org))))
+            .condition_expression("version = :read")
+            .expression_attribute_values(":read", AttributeValue::N(read_version.to_string()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":now", s(timestamp(now)));
+        let update = if overrides.is_empty() {
+            update.update_expression("REMOVE limit_overrides SET updated_at = :now ADD version :one")
+        } else {
+            let value = serde_dynamo::to_attribute_value(overrides).map_err(StoreError::Encode)?;
+            update
+                .update_expression("SET limit_overrides = :overrides, updated_at = :now ADD version :one")
+                .expression_attribute_values(":overrides", value)
+        };
+        self.transact(vec![
+            TransactWriteItem::builder().update(update.build().map_err(build_err)?).build(),
             TransactWriteItem::builder().put(audit_put(self.table(), entry)?).build(),
         ])
         .await

@@ -41,6 +41,8 @@ pub struct MonthFacts {
     /// The latest storage snapshot at the close; `None` when none was ever sent, or when the
     /// month's storage was billed already.
     pub storage_used_gb: Option<Decimal>,
+    /// The storage limit in force (the tier's, or an operator's override); `None` = unlimited.
+    pub storage_limit_gb: Option<u32>,
     /// The month's LLM cost on the platform's keys, margin included, as recorded so far.
     pub llm_billable: Micros,
     /// What earlier invoices billed of it (`None`: nothing was billed for the month yet).
@@ -58,7 +60,7 @@ pub fn month_charges(
 ) -> Result<Option<MonthCharges>, MoneyError> {
     let mut charges = MonthCharges { months: Vec::new(), lines: Vec::new() };
     for facts in months {
-        let storage = storage_line(tier, catalog.storage_usd_per_gb_month, facts)?;
+        let storage = storage_line(catalog.storage_usd_per_gb_month, facts)?;
         let llm = if tier.pays_for_llm_tokens { llm_line(facts)? } else { None };
         if storage.is_none() && llm.is_none() {
             continue;
@@ -79,8 +81,8 @@ pub fn month_charges(
 }
 
 /// Every started GB above the limit, at the catalog's rate: `quantity × unit_price` exactly.
-fn storage_line(tier: &Tier, rate: Decimal, facts: &MonthFacts) -> Result<Option<LineItem>, MoneyError> {
-    let (Some(used), Some(limit)) = (facts.storage_used_gb, tier.storage_gb.finite()) else { return Ok(None) };
+fn storage_line(rate: Decimal, facts: &MonthFacts) -> Result<Option<LineItem>, MoneyError> {
+    let (Some(used), Some(limit)) = (facts.storage_used_gb, facts.storage_limit_gb) else { return Ok(None) };
     let above = used - Decimal::from(limit);
     if above <= Decimal::ZERO || rate.is_zero() {
         return Ok(None);
@@ -136,6 +138,7 @@ mod tests {
 
     fn facts(storage: Option<Decimal>, llm: Micros, billed: Option<Micros>) -> MonthFacts {
         MonthFacts {
+            storage_limit_gb: None,
             month: "2026-11".into(),
             start: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
             end: Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap(),
@@ -150,7 +153,8 @@ mod tests {
         Catalog::builtin().tier(id).unwrap().clone()
     }
 
-    fn lines(tier_id: &str, facts: MonthFacts) -> Vec<LineItem> {
+    fn lines(tier_id: &str, mut facts: MonthFacts) -> Vec<LineItem> {
+        facts.storage_limit_gb = tier(tier_id).storage_gb.finite();
         month_charges(&tier(tier_id), &Catalog::builtin(), &[facts]).unwrap().map(|c| c.lines).unwrap_or_default()
     }
 
