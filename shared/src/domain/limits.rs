@@ -53,11 +53,9 @@ pub struct LimitsInForce {
 }
 
 pub fn in_force(tier: &Tier, overrides: &LimitOverrides, now: DateTime<Utc>) -> LimitsInForce {
-    let pick = |own: Option<u32>, over: Option<LimitOverride>| match own {
-        // Unlimited on the tier stays unlimited (see the module note).
-        None => None,
-        Some(own) => Some(over.and_then(|o| o.at(now)).unwrap_or(own)),
-    };
+    // Unlimited on the tier stays unlimited (see the module note).
+    let pick =
+        |own: Option<u32>, over: Option<LimitOverride>| own.map(|own| over.and_then(|o| o.at(now)).unwrap_or(own));
     LimitsInForce {
         workflows_per_month: pick(tier.workflows_per_month.finite(), overrides.workflows_per_month),
         concurrent_agents: pick(tier.concurrent_agents.finite(), overrides.concurrent_agents),
