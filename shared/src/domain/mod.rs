@@ -9,6 +9,7 @@ pub mod invoicing;
 pub mod money;
 pub mod period;
 pub mod plans;
+pub mod queues;
 pub mod quota;
 pub mod subscription;
 pub mod usage;
