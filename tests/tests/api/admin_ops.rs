@@ -230,3 +230,22 @@ async fn admin_redrive_of_a_fifo_dead_letter_queue_keeps_each_messages_group() {
     assert_eq!(got, [("evt_1".to_owned(), "cus_a".to_owned()), ("evt_2".to_owned(), "cus_b".to_owned())]);
     assert_eq!(visible_by_queue(&health(&server).await)["StripeEventsDeadLetterQueue"], 0);
 }
+
+#[test]
+fn admin_queue_catalog_matches_the_templates_queues_and_redrive_policies() {
+    use billing::domain::queues::{DeadLetters, QUEUES, find};
+    let queues = template().queues();
+    let mut in_template: Vec<&str> = queues.iter().map(|q| q.logical_id.as_str()).collect();
+    let mut in_catalog: Vec<&str> = QUEUES.iter().map(|q| q.name).collect();
+    in_template.sort_unstable();
+    in_catalog.sort_unstable();
+    assert_eq!(in_catalog, in_template, "every queue of the template is watched");
+    for queue in &queues {
+        let def = find(&queue.logical_id).unwrap();
+        assert_eq!(def.fifo, queue.fifo, "{}", queue.logical_id);
+        // A queue's dead letters go back to it, and only to it.
+        if let Some((dlq, _)) = &queue.redrive {
+            assert_eq!(find(dlq).unwrap().dead_letters, Some(DeadLetters::From(def.name)), "{dlq}");
+        }
+    }
+}
