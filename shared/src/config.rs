@@ -108,6 +108,9 @@ pub struct Config {
     pub account_close_queue_url: Option<String>,
     /// Reminder days around an invoice's due date and when an unpaid one suspends.
     pub dunning: DunningPolicy,
+    /// URLs of the stack's queues this function was given, by logical id (operators' health
+    /// view and redrive; see `domain::queues`).
+    pub queue_urls: std::collections::BTreeMap<&'static str, String>,
 }
 
 impl Config {
@@ -180,6 +183,10 @@ impl Config {
                 }
             },
             account_close_queue_url: get("ACCOUNT_CLOSE_QUEUE_URL"),
+            queue_urls: crate::domain::queues::QUEUES
+                .iter()
+                .filter_map(|q| get(q.env).map(|url| (q.name, url)))
+                .collect(),
             dunning: dunning_policy(get("DUNNING_REMINDER_OFFSETS_DAYS"), get("SUSPEND_AFTER_DAYS_OVERDUE"))?,
             frontend_url: get("FRONTEND_URL").unwrap_or_else(|| "http://localhost:3000".to_owned()),
             event_bus_name: get("EVENT_BUS_NAME"),

@@ -204,6 +204,25 @@ impl From<crate::flows::admin::AdminError> for ApiError {
     }
 }
 
+impl From<crate::flows::redrive::RedriveError> for ApiError {
+    fn from(err: crate::flows::redrive::RedriveError) -> Self {
+        use crate::domain::audit::ReasonError;
+        use crate::flows::redrive::RedriveError as E;
+        match err {
+            E::Store(e) => e.into(),
+            E::Reason(ReasonError::Missing) => Self::bad_request("reason_required", err.to_string()),
+            E::Reason(ReasonError::TooLong) => Self::bad_request("invalid_reason", err.to_string()),
+            E::UnknownQueue(_) => Self::not_found("unknown_queue", err.to_string()),
+            E::NotRedrivable(_) => Self::Conflict { code: "not_redrivable", detail: err.to_string() },
+            E::NotConfigured(_) => Self::Internal(anyhow::anyhow!(err)),
+            E::Sqs { .. } => {
+                tracing::error!(error = %err, "redrive failed at SQS");
+                Self::Unavailable("The queue service could not be reached; retry shortly.".into())
+            }
+        }
+    }
+}
+
 impl From<crate::store::cursor::CursorError> for ApiError {
     fn from(err: crate::store::cursor::CursorError) -> Self {
         Self::bad_request("invalid_cursor", err.to_string())

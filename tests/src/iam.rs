@@ -63,11 +63,11 @@ impl Intercept for IamActions {
     }
 }
 
-/// The DynamoDB actions a SAM policy template grants on the table (`DescribeTable` left out:
-/// the functions never call it). Unknown templates grant nothing.
+/// The DynamoDB actions a SAM policy template grants on the table. Unknown templates grant
+/// nothing.
 pub fn granted_by(policy: &str) -> &'static [&'static str] {
     match policy {
-        "DynamoDBReadPolicy" => &["GetItem", "Scan", "Query", "BatchGetItem"],
+        "DynamoDBReadPolicy" => &["GetItem", "Scan", "Query", "BatchGetItem", "DescribeTable"],
         "DynamoDBWritePolicy" => &["PutItem", "UpdateItem", "BatchWriteItem"],
         "DynamoDBCrudPolicy" => &[
             "GetItem",
@@ -79,6 +79,7 @@ pub fn granted_by(policy: &str) -> &'static [&'static str] {
             "BatchWriteItem",
             "BatchGetItem",
             "ConditionCheckItem",
+            "DescribeTable",
         ],
         _ => &[],
     }

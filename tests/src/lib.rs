@@ -146,6 +146,12 @@ impl TestContext {
             ("NOTIFICATION_TOPIC_ARN".to_owned(), resources.topic_arns["NotificationTopic"].clone()),
             ("STRIPE_EVENTS_QUEUE_URL".to_owned(), resources.queue_urls["StripeEventsQueue"].clone()),
         ]);
+        // Every queue an operator sees (health, redrive), as the local server sets them.
+        for queue in billing::domain::queues::QUEUES {
+            if let Some(url) = resources.queue_urls.get(queue.name) {
+                env.entry(queue.env.to_owned()).or_insert_with(|| url.clone());
+            }
+        }
         env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         env.insert(Config::TABLE.to_owned(), resources.table_name.clone());
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config is valid");

@@ -42,6 +42,12 @@ async fn main() -> anyhow::Result<()> {
     if let Some(url) = resources.queue_urls.get("StripeEventsQueue") {
         env.insert("STRIPE_EVENTS_QUEUE_URL".into(), url.clone());
     }
+    // Every queue an operator sees (health, redrive), under the variable its function gets.
+    for queue in billing::domain::queues::QUEUES {
+        if let Some(url) = resources.queue_urls.get(queue.name) {
+            env.entry(queue.env.into()).or_insert_with(|| url.clone());
+        }
+    }
     // Anyone can sign test events with this secret, exactly as Stripe would.
     env.entry("STRIPE_WEBHOOK_SECRET".into())
         .or_insert_with(|| format!("whsec_local_{}", uuid::Uuid::new_v4().simple()));

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use billing::lambda::{HttpHandler, ScheduleHandler, SqsHandler, StreamHandler};
 
 pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
-    let handlers: [(&'static str, Arc<dyn HttpHandler>); 39] = [
+    let handlers: [(&'static str, Arc<dyn HttpHandler>); 41] = [
         ("http-get-openapi", Arc::new(http_get_openapi::handle)),
         ("http-get-config", Arc::new(http_get_config::handle)),
         ("http-get-plans", Arc::new(http_get_plans::handle)),
@@ -48,6 +48,8 @@ pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
         ("http-get-admin-audit", Arc::new(http_get_admin_audit::handle)),
         ("http-post-admin-credits", Arc::new(http_post_admin_credits::handle)),
         ("http-put-admin-limits", Arc::new(http_put_admin_limits::handle)),
+        ("http-get-admin-health", Arc::new(http_get_admin_health::handle)),
+        ("http-post-admin-queue-redrive", Arc::new(http_post_admin_queue_redrive::handle)),
     ];
     handlers.into_iter().collect()
 }

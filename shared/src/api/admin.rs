@@ -121,3 +121,83 @@ impl From<&AuditEntry> for AuditEntryResponse {
         }
     }
 }
+
+/// `GET /api/billing/admin/health`: queues, schedules, Stripe and the table at a glance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HealthResponse {
+    pub checked_at: DateTime<Utc>,
+    /// Every queue and dead-letter queue this function was given.
+    pub queues: Vec<QueueHealth>,
+    /// Every scheduled job, with its last run (none yet: `outcome = never`).
+    pub schedules: Vec<ScheduleHealth>,
+    pub stripe: StripeHealth,
+    pub table: TableHealth,
+}
+
+/// A queue's depth as SQS counts it (approximate by design; exact when idle). The age of the
+/// oldest message is not here: it is CloudWatch's `ApproximateAgeOfOldestMessage`, which SQS
+/// cannot tell without receiving (and so disturbing) messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct QueueHealth {
+    /// Logical id in the template, e.g. `UsageDeadLetterQueue`.
+    pub name: String,
+    /// Short name accepted by the redrive route, e.g. `usage-dlq`.
+    pub alias: String,
+    pub dead_letter_queue: bool,
+    /// Messages waiting (`ApproximateNumberOfMessages`).
+    pub visible: Option<i64>,
+    /// Messages received and not yet deleted (`ApproximateNumberOfMessagesNotVisible`).
+    pub in_flight: Option<i64>,
+    /// Messages sent with a delay not yet over (`ApproximateNumberOfMessagesDelayed`).
+    pub delayed: Option<i64>,
+    /// Why the counts are missing, when SQS could not be asked.
+    pub error: Option<String>,
+}
+
+/// A scheduled job's last run (`SCHEDULE#<job>` / `LASTRUN`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ScheduleHealth {
+    pub job: String,
+    /// `ok`, `error`, or `never` when it has not run yet.
+    pub outcome: String,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub last_ok_at: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+}
+
+/// Whether an authenticated Stripe call succeeds within the health check's time limit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StripeHealth {
+    /// `ok`, `unreachable` or `not_configured`.
+    pub status: String,
+    pub latency_ms: Option<u64>,
+    /// What went wrong, when unreachable.
+    pub error: Option<String>,
+}
+
+/// `DescribeTable`: status and DynamoDB's item-count estimate (refreshed about every 6 hours).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TableHealth {
+    /// `ACTIVE`, `UPDATING`, … or `unreachable`.
+    pub status: String,
+    pub item_count: Option<i64>,
+    pub size_bytes: Option<i64>,
+}
+
+/// What a redrive moved back from a dead-letter queue to its source queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RedriveResponse {
+    /// The dead-letter queue's logical id.
+    pub queue: String,
+    /// The queue the messages went back to.
+    pub source_queue: String,
+    /// Messages sent to the source queue and deleted from the dead-letter queue.
+    pub moved: u32,
+    /// Messages the source queue refused (they stay in the dead-letter queue).
+    pub failed: u32,
+    /// `true` when the call stopped at its cap with messages left; call again.
+    pub capped: bool,
+    /// Id of the audit entry (`QUEUE#<queue>` / `AUDIT#…`).
+    pub audit_id: String,
+}

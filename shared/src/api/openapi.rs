@@ -63,6 +63,12 @@ use utoipa::openapi::{
         crate::domain::limits::LimitOverride,
         crate::domain::limits::LimitOverrides,
         crate::domain::limits::LimitsInForce,
+        crate::api::admin::HealthResponse,
+        crate::api::admin::QueueHealth,
+        crate::api::admin::ScheduleHealth,
+        crate::api::admin::StripeHealth,
+        crate::api::admin::TableHealth,
+        crate::api::admin::RedriveResponse,
         crate::error::ErrorBody,
         GatewayError,
     ))
@@ -472,6 +478,23 @@ pub const ROUTES: &[Route] = &[
             "An organization's audit trail (operators)",
             User,
             List("AuditEntryResponse"),
+        )
+    },
+    route(
+        "GET",
+        "/api/billing/admin/health",
+        "Queues, schedules, Stripe and the table at a glance (operators)",
+        User,
+        One("HealthResponse"),
+    ),
+    Route {
+        request: Some(Body::Required("AdminReasonRequest")),
+        ..route(
+            "POST",
+            "/api/billing/admin/queues/{queue}/redrive",
+            "Move a dead-letter queue's messages back to their queue (operators)",
+            User,
+            One("RedriveResponse"),
         )
     },
 ];

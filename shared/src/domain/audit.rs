@@ -31,6 +31,57 @@ pub struct AuditEntry {
 
 pub const AUDIT_PREFIX: &str = "AUDIT#";
 
+/// `AUDIT#<at>#<id>`: the sort key of an entry, in time order.
+fn audit_sort_key(at: DateTime<Utc>, id: &str) -> String {
+    format!("{AUDIT_PREFIX}{}#{id}", at.format("%Y-%m-%dT%H:%M:%S%.3fZ"))
+}
+
+/// An operator's action on a queue rather than an account (a redrive): `QUEUE#<logical id>` /
+/// `AUDIT#<at>#<id>`, in the queue's own partition, since no organization owns it. Written
+/// before the action with `after` empty, and completed with the outcome after it, so an action
+/// without its entry cannot happen; an entry whose `after` stayed empty did not finish.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueueAuditEntry {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub id: String,
+    /// The queue's logical id, e.g. `UsageDeadLetterQueue`.
+    pub queue: String,
+    pub actor: String,
+    pub action: String,
+    pub reason: String,
+    pub before: serde_json::Value,
+    pub after: serde_json::Value,
+    pub at: DateTime<Utc>,
+}
+
+impl QueueAuditEntry {
+    pub fn new(
+        queue: &str,
+        actor: &str,
+        action: &str,
+        reason: &str,
+        before: serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> Self {
+        let id = uuid::Uuid::now_v7().simple().to_string();
+        Self {
+            pk: format!("QUEUE#{queue}"),
+            sk: audit_sort_key(at, &id),
+            id,
+            queue: queue.to_owned(),
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            reason: reason.to_owned(),
+            before,
+            after: serde_json::Value::Null,
+            at,
+        }
+    }
+}
+
 impl AuditEntry {
     pub fn new(
         org: &OrganizationId,
@@ -43,7 +94,7 @@ impl AuditEntry {
         let id = uuid::Uuid::now_v7().simple().to_string();
         Self {
             pk: format!("ORG#{org}"),
-            sk: format!("{AUDIT_PREFIX}{}#{id}", at.format("%Y-%m-%dT%H:%M:%S%.3fZ")),
+            sk: audit_sort_key(at, &id),
             id,
             organization_id: org.clone(),
             actor: actor.to_owned(),

@@ -10,6 +10,7 @@ pub mod limits;
 pub mod money;
 pub mod period;
 pub mod plans;
+pub mod queues;
 pub mod quota;
 pub mod subscription;
 pub mod usage;

@@ -216,6 +216,13 @@ impl StripeApi {
         self.subscription_request(StripeMethod::Delete, subscription, Some(&form), Some(idempotency_key)).await
     }
 
+    /// The cheapest authenticated call there is (the account's balance), for the operators'
+    /// health view: it proves both that Stripe answers and that the key is accepted.
+    pub async fn ping(&self) -> Result<(), PaymentError> {
+        self.send_json(StripeMethod::Get, "/balance", None, None).await?;
+        Ok(())
+    }
+
     pub async fn subscription(&self, subscription: &str) -> Result<Value, PaymentError> {
         self.subscription_request(StripeMethod::Get, subscription, None, None).await
     }

@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod invoicing;
 pub mod keys;
 pub mod ledger;
+pub mod operations;
 pub mod outbox;
 pub mod quota;
 pub mod schedules;

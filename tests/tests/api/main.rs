@@ -3,6 +3,7 @@
 mod access;
 mod accounts;
 mod admin;
+mod admin_ops;
 mod authorization;
 mod config_and_plans;
 mod dunning;
