@@ -25,6 +25,18 @@
 //! - [`config`], [`secrets`], [`clock`], [`telemetry`] — environment configuration, secrets
 //!   from Secrets Manager, injectable time and tracing setup.
 //!
+//! Each concern keeps its rules, storage and flow under the same name in those layers, so a
+//! template resource's code is one hop away:
+//!
+//! - quota (reserve, commit, release, sweep): `domain::quota`, `store::quota`;
+//! - invoicing (generation, collection, the monthly close and its month lines, dunning):
+//!   `domain::invoicing`, `store::invoicing`, `flows::{invoicing, dunning}`;
+//! - suspension for non-payment: `store::suspension`, `flows::suspension`;
+//! - subscriptions: `domain::subscription`, `store::subscriptions`, `flows::subscriptions`;
+//! - operators (audit trail, suspension, credit grants, limit overrides, health, redrive):
+//!   `domain::{audit, limits, queues}`, `store::{admin, operations}`,
+//!   `flows::{admin, health, redrive}`, `api::admin`.
+//!
 //! A function package is a thin `main.rs` that calls a runner with the handler from its
 //! `lib.rs`; the local server and the tests call those same handlers.
 
