@@ -9,10 +9,10 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::costs::{ListError, Listing, Page};
-use super::cursor::{self, ListKind, ListQuery};
+use super::costs::{ListError, Listing, Order, Page};
+use super::cursor::{ListKind, ListQuery};
 use super::outbox::outbox_put;
-use super::{Store, StoreError, decode, encode, key_item, keys, timestamp};
+use super::{Store, StoreError, encode, key_item, keys, timestamp};
 use crate::domain::OrganizationId;
 use crate::domain::audit::{AUDIT_PREFIX, AuditEntry};
 use crate::domain::limits::LimitOverrides;
@@ -269,42 +269,7 @@ impl Store {
 
     /// The organization's audit trail, newest first.
     pub async fn list_audit(&self, org: &OrganizationId, listing: &Listing) -> Result<Page<AuditEntry>, ListError> {
-        let query_id = ListQuery::new(ListKind::Audit, org, listing.from, listing.to, None);
-        let stamp = |at: DateTime<Utc>| at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
-        let low = format!("{AUDIT_PREFIX}{}", listing.from.map(stamp).unwrap_or_default());
-        let high = format!("{AUDIT_PREFIX}{}~", listing.to.map(stamp).unwrap_or_else(|| "9999".to_owned()));
-        let after = listing.cursor.as_deref().map(|raw| cursor::decode(raw, &query_id, &low, &high)).transpose()?;
-        let pk = keys::org_partition(org);
-        let sk_of = |item: &super::Item| item.get("SK").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-        let mut items: Vec<AuditEntry> = Vec::new();
-        let mut start = after.map(|key| key_item(&key));
-        loop {
-            let page = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .key_condition_expression("PK = :pk AND SK BETWEEN :low AND :high")
-                .expression_attribute_values(":pk", s(pk.clone()))
-                .expression_attribute_values(":low", s(low.clone()))
-                .expression_attribute_values(":high", s(high.clone()))
-                .scan_index_forward(false)
-                .set_exclusive_start_key(start.take())
-                .limit(i32::try_from(listing.limit - items.len()).unwrap_or(i32::MAX).max(1))
-                .send()
-                .await
-                .map_err(|e| StoreError::from_sdk("Query", e))?;
-            for item in page.items.unwrap_or_default() {
-                let key = keys::Key { pk: pk.clone(), sk: sk_of(&item) };
-                items.push(decode(&key, item)?);
-            }
-            match page.last_evaluated_key {
-                Some(last) if items.len() < listing.limit => start = Some(last),
-                Some(last) => {
-                    let key = keys::Key { pk: pk.clone(), sk: sk_of(&last) };
-                    return Ok(Page { items, next_cursor: Some(cursor::encode(&query_id, &key)) });
-                }
-                None => return Ok(Page { items, next_cursor: None }),
-            }
-        }
+        let query = ListQuery::new(ListKind::Audit, org, listing.from, listing.to, None);
+        self.decoded_page(org, AUDIT_PREFIX, None, &query, listing, Order::NewestFirst).await
     }
 }

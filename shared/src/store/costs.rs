@@ -139,13 +139,14 @@ impl Store {
     ) -> Result<Vec<CostAggregate>, StoreError> {
         let low = format!("COSTAGG#{}", from.format("%Y-%m-%d"));
         let high = format!("COSTAGG#{}~", to.format("%Y-%m-%d"));
-        let (items, _) = self.query_range(org, &low, &high, None, None, usize::MAX).await?;
+        let (items, _) = self.query_range(org, &low, &high, None, None, usize::MAX, Order::OldestFirst).await?;
         items.into_iter().map(|(key, item)| decode(&key, item)).collect()
     }
 
-    /// Items of one organization whose sort key lies in `low..=high`, oldest first, optionally
+    /// Items of one organization whose sort key lies in `low..=high`, in `order`, optionally
     /// filtered, `limit` at most, resuming after the key `after`. Also returns the key to
     /// resume from when more may follow (DynamoDB's `LastEvaluatedKey`).
+    #[allow(clippy::too_many_arguments)] // each is one part of the key condition or page
     pub(crate) async fn query_range(
         &self,
         org: &OrganizationId,
@@ -154,6 +155,7 @@ impl Store {
         filter: Option<(&str, &str, AttributeValue)>,
         after: Option<keys::Key>,
         limit: usize,
+        order: Order,
     ) -> Result<(Vec<(keys::Key, Item)>, Option<keys::Key>), StoreError> {
         let pk = keys::org_partition(org);
         let mut items = Vec::new();
@@ -167,6 +169,7 @@ impl Store {
                 .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
                 .expression_attribute_values(":low", AttributeValue::S(low.to_owned()))
                 .expression_attribute_values(":high", AttributeValue::S(high.to_owned()))
+                .scan_index_forward(order == Order::OldestFirst)
                 .set_exclusive_start_key(start.take());
             if let Some((attribute, placeholder, value)) = &filter {
                 query = query
@@ -308,6 +311,13 @@ impl Listing {
     }
 }
 
+/// Which end of a list comes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    OldestFirst,
+    NewestFirst,
+}
+
 /// Why a page of a list could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ListError {
@@ -326,26 +336,28 @@ impl Store {
     ) -> Result<Page<crate::domain::usage::UsageRecord>, ListError> {
         let query = ListQuery::new(ListKind::Usage, org, listing.from, listing.to, billed);
         let filter = billed.map(|b| ("billed", ":billed", AttributeValue::Bool(b)));
-        self.decoded_page(org, "USAGE#", filter, &query, listing).await
+        self.decoded_page(org, "USAGE#", filter, &query, listing, Order::OldestFirst).await
     }
 
     pub async fn list_costs(&self, org: &OrganizationId, listing: &Listing) -> Result<Page<CostRecord>, ListError> {
         let query = ListQuery::new(ListKind::Costs, org, listing.from, listing.to, None);
-        self.decoded_page(org, "COST#", None, &query, listing).await
+        self.decoded_page(org, "COST#", None, &query, listing, Order::OldestFirst).await
     }
 
-    /// One page of `query`; a cursor is checked against the query before DynamoDB sees it.
-    async fn decoded_page<T: serde::de::DeserializeOwned>(
+    /// One page of `query` over the items whose sort keys start with `prefix` and a time; a
+    /// cursor is checked against the query before DynamoDB sees it.
+    pub(crate) async fn decoded_page<T: serde::de::DeserializeOwned>(
         &self,
         org: &OrganizationId,
         prefix: &str,
         filter: Option<(&str, &str, AttributeValue)>,
         query: &ListQuery,
         listing: &Listing,
+        order: Order,
     ) -> Result<Page<T>, ListError> {
         let (low, high) = listing.bounds(prefix);
         let after = listing.cursor.as_deref().map(|raw| cursor::decode(raw, query, &low, &high)).transpose()?;
-        let (items, last) = self.query_range(org, &low, &high, filter, after, listing.limit).await?;
+        let (items, last) = self.query_range(org, &low, &high, filter, after, listing.limit, order).await?;
         let items = items.into_iter().map(|(key, item)| decode(&key, item)).collect::<Result<Vec<T>, _>>()?;
         Ok(Page { items, next_cursor: last.map(|key| cursor::encode(query, &key)) })
     }

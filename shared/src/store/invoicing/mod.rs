@@ -30,8 +30,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWr
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::costs::{ListError, Listing, Page};
-use super::cursor::{self, ListKind, ListQuery};
+use super::costs::{ListError, Listing, Order, Page};
+use super::cursor::{ListKind, ListQuery};
 use super::outbox::outbox_put;
 use super::{Item, Store, StoreError, decode, encode, key_item, keys, retrying, timestamp, written};
 use crate::domain::OrganizationId;
@@ -788,47 +788,10 @@ impl Store {
         status: Option<InvoiceStatus>,
         listing: &Listing,
     ) -> Result<Page<Invoice>, ListError> {
-        let mut query_id = ListQuery::new(ListKind::Invoices, org, listing.from, listing.to, None);
-        query_id.status = status.map(|s| s.as_str().to_owned());
-        let stamp = |at: DateTime<Utc>| at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
-        let low = format!("{INVOICE_PREFIX}{}", listing.from.map(stamp).unwrap_or_default());
-        let high = format!("{INVOICE_PREFIX}{}~", listing.to.map(stamp).unwrap_or_else(|| "9999".to_owned()));
-        let after = listing.cursor.as_deref().map(|raw| cursor::decode(raw, &query_id, &low, &high)).transpose()?;
-        let pk = keys::org_partition(org);
-        let mut items: Vec<Invoice> = Vec::new();
-        let mut start = after.map(|key| key_item(&key));
-        loop {
-            let mut query = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .key_condition_expression("PK = :pk AND SK BETWEEN :low AND :high")
-                .expression_attribute_values(":pk", s(pk.clone()))
-                .expression_attribute_values(":low", s(low.clone()))
-                .expression_attribute_values(":high", s(high.clone()))
-                .scan_index_forward(false)
-                .set_exclusive_start_key(start.take())
-                .limit(i32::try_from(listing.limit - items.len()).unwrap_or(i32::MAX).max(1));
-            if let Some(status) = status {
-                query = query
-                    .filter_expression("#status = :status")
-                    .expression_attribute_names("#status", "status")
-                    .expression_attribute_values(":status", s(status.as_str()));
-            }
-            let page = query.send().await.map_err(|e| StoreError::from_sdk("Query", e))?;
-            for item in page.items.unwrap_or_default() {
-                let key = keys::Key { pk: pk.clone(), sk: sk_of(&item) };
-                items.push(decode(&key, item)?);
-            }
-            match page.last_evaluated_key {
-                Some(last) if items.len() < listing.limit => start = Some(last),
-                Some(last) => {
-                    let key = keys::Key { pk: pk.clone(), sk: sk_of(&last) };
-                    return Ok(Page { items, next_cursor: Some(cursor::encode(&query_id, &key)) });
-                }
-                None => return Ok(Page { items, next_cursor: None }),
-            }
-        }
+        let mut query = ListQuery::new(ListKind::Invoices, org, listing.from, listing.to, None);
+        query.status = status.map(|s| s.as_str().to_owned());
+        let filter = status.map(|status| ("status", ":status", s(status.as_str())));
+        self.decoded_page(org, INVOICE_PREFIX, filter, &query, listing, Order::NewestFirst).await
     }
 }
 
