@@ -1,6 +1,7 @@
 //! Operators' routes: suspension and its lifting, audited with who and why, and the trail.
 
 use billing_tests::{Reply, TestContext, TestServer};
+use rust_decimal_macros::dec;
 use serde_json::{Value, json};
 
 async fn admin_post(server: &TestServer, org: &str, action: &str, body: Option<Value>) -> Reply {
@@ -132,6 +133,11 @@ async fn the_audit_trail_needs_an_organization_and_pages_newest_first() {
     assert_eq!(reasons, ["u2", "s2", "u1", "s1", "u0", "s0"]);
 }
 
+/// A dollar amount from a JSON number, exactly (no float on the way).
+fn usd(value: &Value) -> rust_decimal::Decimal {
+    value.to_string().parse().unwrap_or_else(|e| panic!("{value} is not an amount: {e}"))
+}
+
 async fn grant(server: &TestServer, org: &str, key: Option<&str>, body: Value) -> Reply {
     let path = format!("/api/billing/admin/accounts/{org}/credits");
     let token = server.tokens.admin();
@@ -157,7 +163,7 @@ async fn credits_are_granted_once_per_key_with_who_and_why_and_never_removed_bel
 
     let first = grant(&server, "ops-d", Some("g-1"), json!({ "amount_usd": 50, "reason": "goodwill" })).await;
     assert_eq!(first.status, 200, "{first:?}");
-    assert_eq!((first.json["amount_usd"].as_f64(), first.json["available_usd"].as_f64()), (Some(50.0), Some(50.0)));
+    assert_eq!((usd(&first.json["amount_usd"]), usd(&first.json["available_usd"])), (dec!(50), dec!(50)));
     let replay = grant(&server, "ops-d", Some("g-1"), json!({ "amount_usd": 50, "reason": "goodwill" })).await;
     assert_eq!((replay.status, &replay.json), (200, &first.json));
     let misuse = grant(&server, "ops-d", Some("g-1"), json!({ "amount_usd": 60, "reason": "goodwill" })).await;
@@ -186,7 +192,7 @@ async fn credits_are_granted_once_per_key_with_who_and_why_and_never_removed_bel
     assert_eq!((too_much.status, too_much.json["code"].as_str()), (409, Some("insufficient_credits")), "{too_much:?}");
     let removed = grant(&server, "ops-d", Some("r-2"), json!({ "amount_usd": -73, "reason": "clawback" })).await;
     assert_eq!(removed.status, 200, "{removed:?}");
-    assert_eq!((removed.json["available_usd"].as_f64(), removed.json["held_usd"].as_f64()), (Some(0.0), Some(30.0)));
+    assert_eq!((usd(&removed.json["available_usd"]), usd(&removed.json["held_usd"])), (dec!(0), dec!(30)));
 
     // The ledger names the operator and the reason; the trail has one entry per change.
     let org = billing::domain::OrganizationId::parse("ops-d").unwrap();

@@ -126,11 +126,13 @@ async fn usage_message(ctx: &TestContext, message: serde_json::Value) {
     billing::flows::usage::apply(&ctx.app, message).await.unwrap();
 }
 
-fn llm_call(org: &str, event_id: &str, payer: &str, cost_usd: f64) -> serde_json::Value {
+/// `cost_usd` is the JSON number text, e.g. `"2.5"`: exact, as the engine sends it.
+fn llm_call(org: &str, event_id: &str, payer: &str, cost_usd: &str) -> serde_json::Value {
     llm_call_at(org, event_id, payer, cost_usd, "2026-11-23T09:00:00Z")
 }
 
-fn llm_call_at(org: &str, event_id: &str, payer: &str, cost_usd: f64, at: &str) -> serde_json::Value {
+fn llm_call_at(org: &str, event_id: &str, payer: &str, cost_usd: &str, at: &str) -> serde_json::Value {
+    let cost_usd: serde_json::Value = serde_json::from_str(cost_usd).unwrap();
     serde_json::json!({
         "type": "llm_call", "event_id": event_id, "organization_id": org, "run_id": "run-1",
         "provider": "anthropic", "model": "claude-sonnet-4", "prompt_tokens": 1000, "completion_tokens": 500,
@@ -153,11 +155,11 @@ async fn a_closed_month_bills_storage_above_the_limit_and_llm_tokens_where_the_c
     usage_message(&ctx, snapshot).await;
     // Enterprise pays for tokens on the platform's keys ($10 + 20 % margin), not for its own keys.
     on_tier(&ctx, "tokens", "enterprise").await;
-    usage_message(&ctx, llm_call("tokens", "t-1", "platform", 10.0)).await;
-    usage_message(&ctx, llm_call("tokens", "t-2", "customer_key", 99.0)).await;
+    usage_message(&ctx, llm_call("tokens", "t-1", "platform", "10.0")).await;
+    usage_message(&ctx, llm_call("tokens", "t-2", "customer_key", "99.0")).await;
     // Pro does not pay for tokens, and its storage is under the limit: nothing to bill.
     on_tier(&ctx, "light", "pro").await;
-    usage_message(&ctx, llm_call("light", "l-1", "platform", 10.0)).await;
+    usage_message(&ctx, llm_call("light", "l-1", "platform", "10.0")).await;
     for name in ["disk-heavy", "tokens", "light"] {
         ctx.app.store.schedule_close(&org(name), "2026-11").await.unwrap();
     }
@@ -197,8 +199,8 @@ async fn a_closed_month_bills_storage_above_the_limit_and_llm_tokens_where_the_c
 
     // A November cost recorded after November closed (a redriven queue) is not lost: it goes
     // on December's invoice beside December's own, once however often December closes.
-    usage_message(&ctx, llm_call("tokens", "t-late", "platform", 2.5)).await;
-    usage_message(&ctx, llm_call_at("tokens", "t-dec", "platform", 1.0, "2026-12-05T00:00:00Z")).await;
+    usage_message(&ctx, llm_call("tokens", "t-late", "platform", "2.5")).await;
+    usage_message(&ctx, llm_call_at("tokens", "t-dec", "platform", "1.0", "2026-12-05T00:00:00Z")).await;
     ctx.clock.set(chrono::Utc.with_ymd_and_hms(2027, 1, 1, 2, 0, 0).unwrap());
     for _ in 0..2 {
         billing::flows::invoicing::close_month(&ctx.app, &org("tokens"), "2026-12").await.unwrap();
@@ -216,7 +218,7 @@ async fn a_closed_month_bills_storage_above_the_limit_and_llm_tokens_where_the_c
 
     // Three closes of the same month at once (a redelivery racing the first): one invoice.
     on_tier(&ctx, "racing", "enterprise").await;
-    usage_message(&ctx, llm_call("racing", "r-1", "platform", 2.5)).await;
+    usage_message(&ctx, llm_call("racing", "r-1", "platform", "2.5")).await;
     let racer = org("racing");
     let close = || billing::flows::invoicing::close_month(&ctx.app, &racer, "2026-11");
     let (a, b, c) = tokio::join!(close(), close(), close());
