@@ -204,6 +204,24 @@ impl From<crate::flows::admin::AdminError> for ApiError {
     }
 }
 
+impl From<crate::flows::flags::FlagsError> for ApiError {
+    fn from(err: crate::flows::flags::FlagsError) -> Self {
+        use crate::domain::audit::ReasonError;
+        use crate::domain::flags::FlagError;
+        use crate::flows::flags::FlagsError as E;
+        match err {
+            E::Store(e) => e.into(),
+            E::Reason(ReasonError::Missing) => Self::bad_request("reason_required", err.to_string()),
+            E::Reason(ReasonError::TooLong) => Self::bad_request("invalid_reason", err.to_string()),
+            E::Invalid(FlagError::InvalidName) => Self::bad_request("invalid_flag", err.to_string()),
+            E::Invalid(FlagError::UnknownTier(_)) => Self::bad_request("unknown_tier", err.to_string()),
+            E::Invalid(FlagError::DescriptionTooLong) => Self::bad_request("invalid_description", err.to_string()),
+            E::Undefined(_) => Self::not_found("flag_not_found", err.to_string()),
+            E::Busy => Self::TooManyRequests { code: "flag_busy", detail: err.to_string(), retry_after_secs: 1 },
+        }
+    }
+}
+
 impl From<crate::flows::redrive::RedriveError> for ApiError {
     fn from(err: crate::flows::redrive::RedriveError) -> Self {
         use crate::domain::audit::ReasonError;

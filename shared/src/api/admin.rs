@@ -98,7 +98,10 @@ pub struct LimitsResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntryResponse {
     pub id: String,
-    pub organization_id: String,
+    /// The organization changed; `null` for a flag's global or tier change.
+    pub organization_id: Option<String>,
+    /// The flag changed, for flag changes.
+    pub flag: Option<String>,
     pub actor: String,
     pub action: String,
     pub reason: String,
@@ -111,7 +114,8 @@ impl From<&AuditEntry> for AuditEntryResponse {
     fn from(e: &AuditEntry) -> Self {
         Self {
             id: e.id.clone(),
-            organization_id: e.organization_id.to_string(),
+            organization_id: e.organization_id.as_ref().map(ToString::to_string),
+            flag: e.flag.as_ref().map(ToString::to_string),
             actor: e.actor.clone(),
             action: e.action.clone(),
             reason: e.reason.clone(),

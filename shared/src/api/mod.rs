@@ -6,6 +6,7 @@ pub mod admin;
 pub mod config;
 pub mod costs;
 pub mod credits;
+pub mod flags;
 pub mod invoices;
 pub mod openapi;
 pub mod purchases;

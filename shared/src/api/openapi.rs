@@ -69,6 +69,12 @@ use utoipa::openapi::{
         crate::api::admin::StripeHealth,
         crate::api::admin::TableHealth,
         crate::api::admin::RedriveResponse,
+        crate::api::flags::FlagRequest,
+        crate::api::flags::FlagResponse,
+        crate::api::flags::OrganizationFlagRequest,
+        crate::api::flags::OrganizationFlagResponse,
+        crate::api::flags::FeaturesResponse,
+        crate::domain::flags::FlagSource,
         crate::error::ErrorBody,
         GatewayError,
     ))
@@ -152,6 +158,8 @@ pub enum Accepts {
     CatalogId,
     /// An organization's (or another) id.
     Id,
+    /// A feature flag's name.
+    FlagName,
 }
 
 const fn route(
@@ -471,11 +479,11 @@ pub const ROUTES: &[Route] = &[
         )
     },
     Route {
-        query: &[query("organization_id", Accepts::Id), FROM, TO, LIMIT, CURSOR],
+        query: &[query("organization_id", Accepts::Id), query("flag", Accepts::FlagName), FROM, TO, LIMIT, CURSOR],
         ..route(
             "GET",
             "/api/billing/admin/audit",
-            "An organization's audit trail (operators)",
+            "An organization's or a flag's audit trail (operators)",
             User,
             List("AuditEntryResponse"),
         )
@@ -497,6 +505,34 @@ pub const ROUTES: &[Route] = &[
             One("RedriveResponse"),
         )
     },
+    route("GET", "/api/billing/admin/flags/{flag}", "A feature flag (operators)", User, One("FlagResponse")),
+    Route {
+        request: Some(Body::Required("FlagRequest")),
+        ..route(
+            "PUT",
+            "/api/billing/admin/flags/{flag}",
+            "Define a feature flag's default and tier values (operators)",
+            User,
+            One("FlagResponse"),
+        )
+    },
+    Route {
+        request: Some(Body::Required("OrganizationFlagRequest")),
+        ..route(
+            "PUT",
+            "/api/billing/admin/accounts/{organization_id}/flags/{flag}",
+            "Override a feature flag for an organization (operators)",
+            User,
+            One("OrganizationFlagResponse"),
+        )
+    },
+    route(
+        "GET",
+        "/api/billing/account/{organization_id}/features",
+        "The organization's feature flags",
+        User,
+        One("FeaturesResponse"),
+    ),
 ];
 
 fn method(name: &str) -> HttpMethod {
@@ -546,6 +582,7 @@ const KEYED_OPERATOR_ROUTES: &[&str] = &["/api/billing/admin/accounts/{organizat
 
 /// Identifiers in paths: what `domain::ids::is_safe_id` accepts.
 const SAFE_ID: &str = "^[A-Za-z0-9_-]{1,64}$";
+const FLAG_NAME: &str = "^[a-z][a-z0-9_.-]{0,63}$";
 /// What `lambda::http::idempotency_key` accepts: 1 to 200 visible ASCII characters.
 const IDEMPOTENCY_KEY: &str = "^[!-~]{1,200}$";
 
@@ -570,6 +607,7 @@ impl Accepts {
             Self::OneOf(words) => string().enum_values(Some(words.iter().copied())).build().into(),
             Self::CatalogId => pattern("^[a-z0-9_-]{1,32}$"),
             Self::Id => pattern(SAFE_ID),
+            Self::FlagName => pattern(FLAG_NAME),
         }
     }
 }
@@ -588,7 +626,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
                     .name(name)
                     .parameter_in(ParameterIn::Path)
                     .required(Required::True)
-                    .schema(Some(pattern(SAFE_ID))),
+                    .schema(Some(pattern(if name == "flag" { FLAG_NAME } else { SAFE_ID }))),
             );
         }
         for query in route.query {

@@ -6,11 +6,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::OrganizationId;
+use super::flags::FlagName;
 
 /// Longest reason kept; longer ones are refused, not cut.
 pub const MAX_REASON_CHARS: usize = 500;
 
-/// `ORG#<org>` / `AUDIT#<at>#<id>`: newest last in the organization's partition.
+/// `ORG#<org>` / `AUDIT#<at>#<id>`: newest last in the organization's partition; or, for a
+/// change no organization owns (a flag's default or tier values), `FLAG#<name>` / `AUDIT#…`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
     #[serde(rename = "PK")]
@@ -18,7 +20,11 @@ pub struct AuditEntry {
     #[serde(rename = "SK")]
     pub sk: String,
     pub id: String,
-    pub organization_id: OrganizationId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<OrganizationId>,
+    /// The flag changed, for flag changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flag: Option<FlagName>,
     /// The operator: the subject of their token.
     pub actor: String,
     /// What was done, e.g. `account_suspended`.
@@ -96,7 +102,38 @@ impl AuditEntry {
             pk: format!("ORG#{org}"),
             sk: audit_sort_key(at, &id),
             id,
-            organization_id: org.clone(),
+            organization_id: Some(org.clone()),
+            flag: None,
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            reason: reason.to_owned(),
+            before,
+            after,
+            at,
+        }
+    }
+
+    /// An organization's change that concerns a flag (its override).
+    pub fn with_flag(self, flag: &FlagName) -> Self {
+        Self { flag: Some(flag.clone()), ..self }
+    }
+
+    /// A change of a flag's default or tier values, in the flag's own partition.
+    pub fn for_flag(
+        flag: &FlagName,
+        actor: &str,
+        action: &str,
+        reason: &str,
+        (before, after): (serde_json::Value, serde_json::Value),
+        at: DateTime<Utc>,
+    ) -> Self {
+        let id = uuid::Uuid::now_v7().simple().to_string();
+        Self {
+            pk: format!("FLAG#{flag}"),
+            sk: audit_sort_key(at, &id),
+            id,
+            organization_id: None,
+            flag: Some(flag.clone()),
             actor: actor.to_owned(),
             action: action.to_owned(),
             reason: reason.to_owned(),

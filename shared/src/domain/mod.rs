@@ -4,6 +4,7 @@ pub mod account;
 pub mod audit;
 pub mod budget;
 pub mod costs;
+pub mod flags;
 pub mod ids;
 pub mod invoicing;
 pub mod limits;

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod checkout;
 pub mod dunning;
+pub mod flags;
 pub mod free_quota;
 pub mod health;
 pub mod invoicing;

@@ -103,6 +103,12 @@ pub fn path_org(req: &Request) -> Result<OrganizationId, ApiError> {
     OrganizationId::parse(&raw).map_err(|e| ApiError::bad_request("invalid_organization_id", e.to_string()))
 }
 
+/// The `{flag}` of the path, validated.
+pub fn path_flag(req: &Request) -> Result<crate::domain::flags::FlagName, ApiError> {
+    let raw = path_param(req, "flag")?;
+    crate::domain::flags::FlagName::parse(&raw).map_err(|e| ApiError::bad_request("invalid_flag", e.to_string()))
+}
+
 pub fn path_param(req: &Request, name: &str) -> Result<String, ApiError> {
     req.path_parameters_ref().and_then(|params| params.first(name)).map(str::to_owned).ok_or_else(|| {
         ApiError::bad_request("missing_path_parameter", format!("The path parameter {name} is required."))

@@ -270,6 +270,6 @@ impl Store {
     /// The organization's audit trail, newest first.
     pub async fn list_audit(&self, org: &OrganizationId, listing: &Listing) -> Result<Page<AuditEntry>, ListError> {
         let query = ListQuery::new(ListKind::Audit, org, listing.from, listing.to, None);
-        self.decoded_page(org, AUDIT_PREFIX, None, &query, listing, Order::NewestFirst).await
+        self.decoded_page(AUDIT_PREFIX, None, &query, listing, Order::NewestFirst).await
     }
 }

@@ -139,17 +139,18 @@ impl Store {
     ) -> Result<Vec<CostAggregate>, StoreError> {
         let low = format!("COSTAGG#{}", from.format("%Y-%m-%d"));
         let high = format!("COSTAGG#{}~", to.format("%Y-%m-%d"));
-        let (items, _) = self.query_range(org, &low, &high, None, None, usize::MAX, Order::OldestFirst).await?;
+        let pk = keys::org_partition(org);
+        let (items, _) = self.query_range(&pk, &low, &high, None, None, usize::MAX, Order::OldestFirst).await?;
         items.into_iter().map(|(key, item)| decode(&key, item)).collect()
     }
 
-    /// Items of one organization whose sort key lies in `low..=high`, in `order`, optionally
+    /// Items of one partition whose sort key lies in `low..=high`, in `order`, optionally
     /// filtered, `limit` at most, resuming after the key `after`. Also returns the key to
     /// resume from when more may follow (DynamoDB's `LastEvaluatedKey`).
     #[allow(clippy::too_many_arguments)] // each is one part of the key condition or page
     pub(crate) async fn query_range(
         &self,
-        org: &OrganizationId,
+        pk: &str,
         low: &str,
         high: &str,
         filter: Option<(&str, &str, AttributeValue)>,
@@ -157,7 +158,7 @@ impl Store {
         limit: usize,
         order: Order,
     ) -> Result<(Vec<(keys::Key, Item)>, Option<keys::Key>), StoreError> {
-        let pk = keys::org_partition(org);
+        let pk = pk.to_owned();
         let mut items = Vec::new();
         let mut start = after.map(|key| key_item(&key));
         loop {
@@ -336,19 +337,18 @@ impl Store {
     ) -> Result<Page<crate::domain::usage::UsageRecord>, ListError> {
         let query = ListQuery::new(ListKind::Usage, org, listing.from, listing.to, billed);
         let filter = billed.map(|b| ("billed", ":billed", AttributeValue::Bool(b)));
-        self.decoded_page(org, "USAGE#", filter, &query, listing, Order::OldestFirst).await
+        self.decoded_page("USAGE#", filter, &query, listing, Order::OldestFirst).await
     }
 
     pub async fn list_costs(&self, org: &OrganizationId, listing: &Listing) -> Result<Page<CostRecord>, ListError> {
         let query = ListQuery::new(ListKind::Costs, org, listing.from, listing.to, None);
-        self.decoded_page(org, "COST#", None, &query, listing, Order::OldestFirst).await
+        self.decoded_page("COST#", None, &query, listing, Order::OldestFirst).await
     }
 
     /// One page of `query` over the items whose sort keys start with `prefix` and a time; a
     /// cursor is checked against the query before DynamoDB sees it.
     pub(crate) async fn decoded_page<T: serde::de::DeserializeOwned>(
         &self,
-        org: &OrganizationId,
         prefix: &str,
         filter: Option<(&str, &str, AttributeValue)>,
         query: &ListQuery,
@@ -357,7 +357,8 @@ impl Store {
     ) -> Result<Page<T>, ListError> {
         let (low, high) = listing.bounds(prefix);
         let after = listing.cursor.as_deref().map(|raw| cursor::decode(raw, query, &low, &high)).transpose()?;
-        let (items, last) = self.query_range(org, &low, &high, filter, after, listing.limit, order).await?;
+        let pk = query.partition();
+        let (items, last) = self.query_range(&pk, &low, &high, filter, after, listing.limit, order).await?;
         let items = items.into_iter().map(|(key, item)| decode(&key, item)).collect::<Result<Vec<T>, _>>()?;
         Ok(Page { items, next_cursor: last.map(|key| cursor::encode(query, &key)) })
     }

@@ -15,7 +15,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::keys::{self, Key};
+use super::keys::Key;
 use crate::domain::OrganizationId;
 
 /// The paginated lists.
@@ -26,6 +26,8 @@ pub enum ListKind {
     Costs,
     Invoices,
     Audit,
+    /// A flag's audit trail (`FLAG#<name>`): global and per-tier changes.
+    FlagAudit,
 }
 
 /// The query a page belongs to: everything but the page size, which may change between pages.
@@ -40,6 +42,9 @@ pub struct ListQuery {
     /// The status filter of the invoice list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// The flag whose trail is listed, for lists outside any organization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flag: Option<String>,
 }
 
 impl ListQuery {
@@ -50,7 +55,32 @@ impl ListQuery {
         to: Option<DateTime<Utc>>,
         billed: Option<bool>,
     ) -> Self {
-        Self { list, organization_id: org.to_string(), from, to, billed, status: None }
+        Self { list, organization_id: org.to_string(), from, to, billed, status: None, flag: None }
+    }
+
+    /// A flag's audit trail.
+    pub fn flag_audit(
+        flag: &crate::domain::flags::FlagName,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> Self {
+        Self {
+            list: ListKind::FlagAudit,
+            organization_id: String::new(),
+            from,
+            to,
+            billed: None,
+            status: None,
+            flag: Some(flag.to_string()),
+        }
+    }
+
+    /// The partition the list reads: the organization's, or the flag's.
+    pub fn partition(&self) -> String {
+        match &self.flag {
+            Some(flag) => format!("FLAG#{flag}"),
+            None => format!("ORG#{}", self.organization_id),
+        }
     }
 }
 
@@ -109,8 +139,7 @@ pub fn decode(raw: &str, query: &ListQuery, low: &str, high: &str) -> Result<Key
     if token.query != *query {
         return Err(CursorError::OtherQuery);
     }
-    let org = OrganizationId::parse(&query.organization_id).map_err(|_| CursorError::OtherQuery)?;
-    if token.pk != keys::org_partition(&org) || token.sk.as_str() < low || token.sk.as_str() > high {
+    if token.pk != query.partition() || token.sk.as_str() < low || token.sk.as_str() > high {
         return Err(CursorError::OutOfRange);
     }
     Ok(Key { pk: token.pk, sk: token.sk })

@@ -9,6 +9,7 @@ pub mod calls;
 pub mod costs;
 pub mod cursor;
 pub mod expr;
+pub mod flags;
 pub mod idempotency;
 pub mod invoicing;
 pub mod keys;

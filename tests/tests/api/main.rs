@@ -7,6 +7,7 @@ mod admin_ops;
 mod authorization;
 mod config_and_plans;
 mod dunning;
+mod flags;
 mod idempotency;
 mod invoice_collection;
 mod invoices;

@@ -791,7 +791,7 @@ impl Store {
         let mut query = ListQuery::new(ListKind::Invoices, org, listing.from, listing.to, None);
         query.status = status.map(|s| s.as_str().to_owned());
         let filter = status.map(|status| ("status", ":status", s(status.as_str())));
-        self.decoded_page(org, INVOICE_PREFIX, filter, &query, listing, Order::NewestFirst).await
+        self.decoded_page(INVOICE_PREFIX, filter, &query, listing, Order::NewestFirst).await
     }
 }
 
