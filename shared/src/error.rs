@@ -188,6 +188,7 @@ impl From<crate::flows::admin::AdminError> for ApiError {
         use crate::flows::admin::AdminError as E;
         match err {
             E::Store(e) => e.into(),
+            E::List(e) => e.into(),
             E::Reason(ReasonError::Missing) => Self::bad_request("reason_required", err.to_string()),
             E::Reason(ReasonError::TooLong) => Self::bad_request("invalid_reason", err.to_string()),
             E::NoAccount => Self::not_found("account_not_found", err.to_string()),

@@ -467,6 +467,13 @@ pub struct Reply {
     pub headers: reqwest::header::HeaderMap,
 }
 
+impl Reply {
+    /// A response header as text, if present.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    }
+}
+
 impl TestServer {
     pub async fn request(
         &self,

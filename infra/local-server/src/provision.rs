@@ -47,6 +47,7 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str, def: &T
                 .projection(
                     Projection::builder()
                         .projection_type(ProjectionType::from(gsi.projection.projection_type.as_str()))
+                        .set_non_key_attributes(gsi.projection.non_key_attributes.clone())
                         .build(),
                 )
                 .build()

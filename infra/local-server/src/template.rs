@@ -146,6 +146,8 @@ pub struct IndexDef {
 #[serde(rename_all = "PascalCase")]
 pub struct ProjectionDef {
     pub projection_type: String,
+    #[serde(default)]
+    pub non_key_attributes: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod config;
 pub mod costs;
 pub mod credits;
+pub mod directory;
 pub mod flags;
 pub mod invoices;
 pub mod openapi;

@@ -69,6 +69,11 @@ use utoipa::openapi::{
         crate::api::admin::StripeHealth,
         crate::api::admin::TableHealth,
         crate::api::admin::RedriveResponse,
+        crate::api::directory::AccountSummary,
+        crate::api::directory::AccountState,
+        crate::api::directory::OpenHold,
+        crate::api::directory::FlagValue,
+        crate::api::directory::AccountDetailResponse,
         crate::api::flags::FlagRequest,
         crate::api::flags::FlagResponse,
         crate::api::flags::OrganizationFlagRequest,
@@ -160,6 +165,8 @@ pub enum Accepts {
     Id,
     /// A feature flag's name.
     FlagName,
+    /// An email address.
+    Email,
 }
 
 const fn route(
@@ -182,6 +189,7 @@ const LIMIT: Query = query("limit", Accepts::PageSize);
 const CURSOR: Query = query("cursor", Accepts::Cursor);
 const LIST_QUERY: &[Query] = &[FROM, TO, LIMIT, CURSOR];
 const INVOICE_STATUSES: &[&str] = &["draft", "open", "paid", "past_due", "void"];
+const ACCOUNT_STATUSES: &[&str] = &["pending", "active", "suspended"];
 
 use Answer::{Either, List, Object, One};
 use Caller::{Public, Service, Stripe, User};
@@ -505,6 +513,31 @@ pub const ROUTES: &[Route] = &[
             One("RedriveResponse"),
         )
     },
+    Route {
+        query: &[
+            query("organization_id_prefix", Accepts::Id),
+            query("status", Accepts::OneOf(ACCOUNT_STATUSES)),
+            query("tier", Accepts::CatalogId),
+            query("stripe_customer_id", Accepts::Id),
+            query("billing_email", Accepts::Email),
+            LIMIT,
+            CURSOR,
+        ],
+        ..route(
+            "GET",
+            "/api/billing/admin/accounts",
+            "Search the account directory (operators)",
+            User,
+            List("AccountSummary"),
+        )
+    },
+    route(
+        "GET",
+        "/api/billing/admin/accounts/{organization_id}",
+        "One account in full (operators)",
+        User,
+        One("AccountDetailResponse"),
+    ),
     route("GET", "/api/billing/admin/flags/{flag}", "A feature flag (operators)", User, One("FlagResponse")),
     Route {
         request: Some(Body::Required("FlagRequest")),
@@ -608,6 +641,7 @@ impl Accepts {
             Self::CatalogId => pattern("^[a-z0-9_-]{1,32}$"),
             Self::Id => pattern(SAFE_ID),
             Self::FlagName => pattern(FLAG_NAME),
+            Self::Email => string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Email))).build().into(),
         }
     }
 }

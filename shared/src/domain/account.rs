@@ -75,6 +75,12 @@ pub struct Account {
     pub updated_at: DateTime<Utc>,
     /// Bumped by every write.
     pub version: u64,
+    /// The operators' directory entry (index `GSI4`): written once when the account is
+    /// created and never changed, so the hot writes of the account never touch that index.
+    #[serde(rename = "GSI4PK", default, skip_serializing_if = "Option::is_none")]
+    pub directory_partition: Option<String>,
+    #[serde(rename = "GSI4SK", default, skip_serializing_if = "Option::is_none")]
+    pub directory_key: Option<String>,
 }
 
 impl Account {
@@ -107,6 +113,8 @@ impl Account {
             created_at: now,
             updated_at: now,
             version: 1,
+            directory_partition: None,
+            directory_key: None,
         }
     }
 

@@ -36,6 +36,8 @@ pub enum AdminError {
     BelowHolds { available: rust_decimal::Decimal, removed: rust_decimal::Decimal },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    List(#[from] crate::store::costs::ListError),
 }
 
 /// Who acts: the subject of the operator's token.

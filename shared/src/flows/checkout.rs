@@ -40,7 +40,7 @@ pub async fn ensure_customer(app: &App, org: &OrganizationId) -> Result<String, 
     let customer = stripe(app)?
         .create_customer(org, account.billing_email.as_deref(), &format!("customer-{}", account.id))
         .await?;
-    app.store.link_customer(org, &customer).await?;
+    app.store.link_customer(org, &customer, None).await?;
     crate::lambda::http::audit(org, "stripe_customer_created", &customer);
     Ok(customer)
 }

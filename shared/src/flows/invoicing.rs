@@ -416,7 +416,7 @@ async fn collect(app: &App, org: &OrganizationId, invoice: &mut Invoice) -> Resu
             let customer = stripe
                 .create_customer(org, account.billing_email.as_deref(), &format!("customer-{}", account.id))
                 .await?;
-            app.store.link_customer(org, &customer).await?;
+            app.store.link_customer(org, &customer, None).await?;
             customer
         }
     };

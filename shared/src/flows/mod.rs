@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod checkout;
+pub mod directory;
 pub mod dunning;
 pub mod flags;
 pub mod free_quota;

@@ -103,7 +103,8 @@ async fn checkout_completed(app: &App, event_id: &str, session: &Value, created:
         return Ok(());
     }
     if let Some(customer) = id_of(&session["customer"]) {
-        app.store.link_customer(&org, customer).await.map_err(retry)?;
+        let email = session["customer_details"]["email"].as_str();
+        app.store.link_customer(&org, customer, email).await.map_err(retry)?;
     }
     let session_id = session["id"].as_str().unwrap_or_default();
     let payment_ref = id_of(&session["payment_intent"]).unwrap_or(session_id);

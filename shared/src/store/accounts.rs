@@ -21,6 +21,7 @@ impl Store {
         if let Some(existing) = self.get_account(&fresh.organization_id).await? {
             return Ok(existing);
         }
+        let fresh = super::directory::listed(fresh);
         let key = keys::Key { pk: fresh.pk.clone(), sk: fresh.sk.clone() };
         let result = self
             .client()

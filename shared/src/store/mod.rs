@@ -8,6 +8,7 @@ pub mod admin;
 pub mod calls;
 pub mod costs;
 pub mod cursor;
+pub mod directory;
 pub mod expr;
 pub mod flags;
 pub mod idempotency;

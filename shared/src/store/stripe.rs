@@ -401,8 +401,14 @@ impl Store {
         written("DeleteItem", result).map(drop)
     }
 
-    /// Records that `customer_id` belongs to `org` (both directions).
-    pub async fn link_customer(&self, org: &OrganizationId, customer_id: &str) -> Result<(), StoreError> {
+    /// Records that `customer_id` belongs to `org` (both directions), and the billing email
+    /// Stripe collected, when known (lowercased: operators search it exactly).
+    pub async fn link_customer(
+        &self,
+        org: &OrganizationId,
+        customer_id: &str,
+        email: Option<&str>,
+    ) -> Result<(), StoreError> {
         let mut map = key_item(&customer_key(customer_id));
         map.insert("organization_id".into(), AttributeValue::S(org.to_string()));
         self.client()
@@ -412,16 +418,21 @@ impl Store {
             .send()
             .await
             .map_err(|e| StoreError::from_sdk("PutItem", e))?;
-        self.client()
+        let email = email.map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty());
+        let mut update = self
+            .client()
             .update_item()
             .table_name(self.table())
             .set_key(Some(key_item(&keys::account(org))))
-            .update_expression("SET stripe_customer_id = :c")
             .condition_expression("attribute_exists(PK)")
-            .expression_attribute_values(":c", AttributeValue::S(customer_id.into()))
-            .send()
-            .await
-            .map_err(|e| StoreError::from_sdk("UpdateItem", e))?;
+            .expression_attribute_values(":c", AttributeValue::S(customer_id.into()));
+        update = match email {
+            Some(email) => update
+                .update_expression("SET stripe_customer_id = :c, billing_email = :e")
+                .expression_attribute_values(":e", AttributeValue::S(email)),
+            None => update.update_expression("SET stripe_customer_id = :c"),
+        };
+        update.send().await.map_err(|e| StoreError::from_sdk("UpdateItem", e))?;
         Ok(())
     }
 

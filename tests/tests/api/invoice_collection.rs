@@ -23,7 +23,7 @@ async fn context(stripe: &FakeStripe) -> TestContext {
 /// An account with a Stripe customer, a card and three overage runs ($30 to invoice).
 pub(crate) async fn owing(ctx: &TestContext, name: &str) {
     paid_account(ctx, name, 0, 20, 0).await;
-    ctx.app.store.link_customer(&org(name), &format!("cus_{name}")).await.unwrap();
+    ctx.app.store.link_customer(&org(name), &format!("cus_{name}"), None).await.unwrap();
     for i in 0..3 {
         run(ctx, name, &format!("{name}-r{i}"), RunKind::Standard, None).await;
     }
@@ -177,7 +177,7 @@ async fn stripes_own_subscription_invoices_join_the_list_and_paid_is_final() {
     let ctx = context(&stripe).await;
     let server = ctx.serve().await;
     ctx.account("subs").await;
-    ctx.app.store.link_customer(&org("subs"), "cus_subs").await.unwrap();
+    ctx.app.store.link_customer(&org("subs"), "cus_subs", None).await.unwrap();
     let sub_invoice = |id: &str, kind: &str, status: &str| {
         json!({ "id": id, "object": "event", "type": kind, "created": ctx.app.now().timestamp(), "livemode": false,
                 "data": { "object": {

@@ -279,7 +279,7 @@ async fn repeated_payment_failures_suspend_the_account_and_a_payment_reactivates
     let server = ctx.serve().await;
     let spy = ctx.event_spy().await;
     ctx.account("dunning").await;
-    ctx.app.store.link_customer(&OrganizationId::parse("dunning").unwrap(), "cus_dunning").await.unwrap();
+    ctx.app.store.link_customer(&OrganizationId::parse("dunning").unwrap(), "cus_dunning", None).await.unwrap();
     let invoice = |attempts: i64| json!({ "id": "in_1", "object": "invoice", "customer": "cus_dunning", "attempt_count": attempts, "amount_due": 7_900, "billing_reason": "subscription_cycle" });
     for attempt in 1..=3 {
         deliver(
@@ -341,7 +341,7 @@ async fn a_failed_hand_off_answers_5xx_and_leaves_no_duplicate_marker() {
 /// An org whose Stripe customer is linked, with a helper for its invoice events.
 async fn dunning_org(ctx: &TestContext, org: &str) {
     ctx.account(org).await;
-    ctx.app.store.link_customer(&OrganizationId::parse(org).unwrap(), &format!("cus_{org}")).await.unwrap();
+    ctx.app.store.link_customer(&OrganizationId::parse(org).unwrap(), &format!("cus_{org}"), None).await.unwrap();
 }
 
 fn invoice_event(id: &str, kind: &str, created: i64, org: &str, invoice: &str, attempts: i64) -> Value {
@@ -771,7 +771,7 @@ async fn a_renewal_invoice_with_a_proration_line_first_keeps_the_quota_of_the_su
     let ctx = context().await;
     let server = ctx.serve().await;
     ctx.account("renew").await;
-    ctx.app.store.link_customer(&OrganizationId::parse("renew").unwrap(), "cus_renew").await.unwrap();
+    ctx.app.store.link_customer(&OrganizationId::parse("renew").unwrap(), "cus_renew", None).await.unwrap();
     let (first, second) = (1_800_000_000, 1_802_592_000);
     let sub = |period: i64| subscription_object("sub_renew", "renew", "price_pro", "active", first, period);
     deliver(&ctx, &server, &event("evt_r_on", "customer.subscription.updated", first, sub(first))).await;
@@ -801,7 +801,7 @@ async fn buying_lifetime_with_an_active_subscription_ends_it_at_period_end_inste
     let ctx = context().await;
     let server = ctx.serve().await;
     ctx.account("lifesub").await;
-    ctx.app.store.link_customer(&OrganizationId::parse("lifesub").unwrap(), "cus_lifesub").await.unwrap();
+    ctx.app.store.link_customer(&OrganizationId::parse("lifesub").unwrap(), "cus_lifesub", None).await.unwrap();
     let sub = |status: &str| subscription_object("sub_lifesub", "lifesub", "price_pro", status, 1_000, 1_000);
     deliver(&ctx, &server, &event("evt_ls_on", "customer.subscription.updated", 1_000, sub("active"))).await;
     process_queue(&ctx).await;

@@ -43,7 +43,7 @@ async fn subscribe(ctx: &TestContext, server: &TestServer, org: &str, price: &st
     deliver(ctx, server, &event(&format!("evt_{org}_u"), "customer.subscription.updated", start, sub("active"))).await;
     deliver(ctx, server, &event(&format!("evt_{org}_c"), "customer.subscription.created", start, sub("incomplete")))
         .await;
-    ctx.app.store.link_customer(&OrganizationId::parse(org).unwrap(), &format!("cus_{org}")).await.unwrap();
+    ctx.app.store.link_customer(&OrganizationId::parse(org).unwrap(), &format!("cus_{org}"), None).await.unwrap();
     process_queue(ctx).await;
     start
 }

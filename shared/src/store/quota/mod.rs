@@ -381,6 +381,35 @@ impl Store {
         })
     }
 
+    /// Open holds kept in run items (tiers without a concurrency limit), from one read of
+    /// the organization's run items (1 MB at most); `false` when more run items remain.
+    pub async fn open_run_holds(&self, org: &OrganizationId) -> Result<(Vec<(String, Hold)>, bool), StoreError> {
+        let out = retrying(|| async {
+            self.client()
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("PK = :pk AND begins_with(SK, :run)")
+                .filter_expression("attribute_exists(#open)")
+                .expression_attribute_names("#open", "open")
+                .expression_attribute_values(":pk", AttributeValue::S(keys::org_partition(org)))
+                .expression_attribute_values(":run", AttributeValue::S("RUN#".into()))
+                .send()
+                .await
+                .map_err(|e| StoreError::from_sdk("Query", e))
+        })
+        .await?;
+        let complete = out.last_evaluated_key.is_none();
+        let mut holds = Vec::new();
+        for item in out.items.unwrap_or_default() {
+            let sk = item.get("SK").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            let record: RunRecord = decode(&keys::Key { pk: keys::org_partition(org), sk }, item)?;
+            if let Some(hold) = record.open {
+                holds.push((record.run_id, hold));
+            }
+        }
+        Ok((holds, complete))
+    }
+
     pub async fn run_record(&self, org: &OrganizationId, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
         self.get_item(run_key(org, run_id)).await
     }
