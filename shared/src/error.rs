@@ -223,6 +223,24 @@ impl From<crate::flows::flags::FlagsError> for ApiError {
     }
 }
 
+impl From<crate::flows::invoice_actions::InvoiceActionError> for ApiError {
+    fn from(err: crate::flows::invoice_actions::InvoiceActionError) -> Self {
+        use crate::domain::audit::ReasonError;
+        use crate::flows::invoice_actions::InvoiceActionError as E;
+        match err {
+            E::Store(e) => e.into(),
+            E::Payment(e) => e.into(),
+            E::Reason(ReasonError::Missing) => Self::bad_request("reason_required", err.to_string()),
+            E::Reason(ReasonError::TooLong) => Self::bad_request("invalid_reason", err.to_string()),
+            E::NotFound => Self::not_found("invoice_not_found", err.to_string()),
+            E::NotOpen(_) => Self::Conflict { code: "invoice_not_open", detail: err.to_string() },
+            E::PartlyPaid => Self::Conflict { code: "invoice_partly_paid", detail: err.to_string() },
+            E::AlreadyClosed(_) => Self::Conflict { code: "invoice_already_closed", detail: err.to_string() },
+            E::Busy => Self::TooManyRequests { code: "invoice_busy", detail: err.to_string(), retry_after_secs: 1 },
+        }
+    }
+}
+
 impl From<crate::flows::redrive::RedriveError> for ApiError {
     fn from(err: crate::flows::redrive::RedriveError) -> Self {
         use crate::domain::audit::ReasonError;

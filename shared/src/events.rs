@@ -127,6 +127,26 @@ pub enum DomainEvent {
     },
     /// The monthly free quota was restarted for `period` (`YYYY-MM`) by the monthly close.
     FreeQuotaReset { period: String, free_workflows: u32 },
+    /// An operator voided an issued invoice: nothing on it is owed any more.
+    InvoiceVoided {
+        invoice_id: String,
+        invoice_number: Option<String>,
+        /// Whether its usage went back to unbilled, for the next invoice.
+        usage_returned: bool,
+        /// Written off in a credit note.
+        #[serde(with = "rust_decimal::serde::float")]
+        written_off_usd: Decimal,
+        /// Balance credits that had paid part of it, returned to the account.
+        #[serde(with = "rust_decimal::serde::float")]
+        refunded_credits_usd: Decimal,
+    },
+    /// An operator wrote an unpaid invoice off as uncollectible (it can still be paid).
+    InvoiceMarkedUncollectible {
+        invoice_id: String,
+        invoice_number: Option<String>,
+        #[serde(with = "rust_decimal::serde::float")]
+        amount_due_usd: Decimal,
+    },
 }
 
 impl DomainEvent {
@@ -146,11 +166,13 @@ impl DomainEvent {
             Self::InvoiceOverdue { .. } => "InvoiceOverdue",
             Self::DunningReminder { .. } => "DunningReminder",
             Self::FreeQuotaReset { .. } => "FreeQuotaReset",
+            Self::InvoiceVoided { .. } => "InvoiceVoided",
+            Self::InvoiceMarkedUncollectible { .. } => "InvoiceMarkedUncollectible",
         }
     }
 
     /// Every event type, for checks that each has a subscriber.
-    pub const NAMES: [&'static str; 14] = [
+    pub const NAMES: [&'static str; 16] = [
         "CostRecorded",
         "QuotaExhausted",
         "BudgetWarning",
@@ -165,6 +187,8 @@ impl DomainEvent {
         "InvoiceOverdue",
         "DunningReminder",
         "FreeQuotaReset",
+        "InvoiceVoided",
+        "InvoiceMarkedUncollectible",
     ];
 }
 

@@ -47,6 +47,8 @@ impl FakeStripe {
             .route("/v1/invoiceitems", post(create_item))
             .route("/v1/invoices/{id}/finalize", post(finalize))
             .route("/v1/invoices/{id}/pay", post(pay))
+            .route("/v1/invoices/{id}/void", post(void))
+            .route("/v1/invoices/{id}/mark_uncollectible", post(mark_uncollectible))
             .with_state(fake.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         fake.url = format!("http://{}", listener.local_addr().expect("local addr"));
@@ -164,4 +166,14 @@ async fn pay(State(fake): State<FakeStripe>, Path(id): Path<String>, headers: He
         let paid: i64 = inner.items.iter().filter(|(invoice, _)| *invoice == id).map(|(_, amount)| amount).sum();
         (200, invoice(&id, "paid", paid))
     })
+}
+
+async fn void(State(fake): State<FakeStripe>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let path = format!("/v1/invoices/{id}/void");
+    fake.handle(&path, &headers, |_| (200, invoice(&id, "void", 0)))
+}
+
+async fn mark_uncollectible(State(fake): State<FakeStripe>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let path = format!("/v1/invoices/{id}/mark_uncollectible");
+    fake.handle(&path, &headers, |_| (200, invoice(&id, "uncollectible", 0)))
 }

@@ -81,5 +81,16 @@ pub fn notification_text(envelope: &Envelope) -> String {
         FreeQuotaReset { period, free_workflows } => {
             format!("{org}: {free_workflows} free workflows are available for {period}")
         }
+        InvoiceVoided { invoice_id, invoice_number, usage_returned, written_off_usd, refunded_credits_usd } => {
+            format!(
+                "{org}: invoice {} voided; {}${written_off_usd} written off, ${refunded_credits_usd} credits returned",
+                invoice_number.as_deref().unwrap_or(invoice_id),
+                if *usage_returned { "its usage will be billed again; " } else { "" }
+            )
+        }
+        InvoiceMarkedUncollectible { invoice_id, invoice_number, amount_due_usd } => format!(
+            "{org}: invoice {} (${amount_due_usd} due) written off as uncollectible",
+            invoice_number.as_deref().unwrap_or(invoice_id)
+        ),
     }
 }

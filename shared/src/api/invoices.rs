@@ -157,3 +157,57 @@ mod tests {
         assert_eq!((json["status"].as_str(), json["invoice_number"].as_str()), (Some("draft"), Some("")));
     }
 }
+
+/// `POST admin/invoices/{invoice_id}/void`: why, and whether its usage is billed again
+/// (default `true`: it goes back to unbilled; `false`: it is written off with the rest).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoidInvoiceRequest {
+    #[schema(min_length = 1, max_length = 500)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub rebill_usage: Option<bool>,
+}
+
+/// An invoice an operator closed, and what closing it did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct InvoiceActionResponse {
+    pub invoice: InvoiceResponse,
+    /// `void` or `uncollectible`.
+    pub action: String,
+    pub reason: String,
+    pub closed_by: String,
+    pub closed_at: DateTime<Utc>,
+    /// Whether the invoice's usage went back to unbilled (voids).
+    pub usage_returned: bool,
+    /// Usage records handed back by this call.
+    pub usage_records_returned: u32,
+    /// Written off in the credit note; `null` when nothing was.
+    #[serde(with = "rust_decimal::serde::float_option")]
+    pub credit_note_usd: Option<Decimal>,
+    /// Balance credits returned to the account by this call.
+    #[serde(with = "rust_decimal::serde::float")]
+    pub refunded_credits_usd: Decimal,
+}
+
+impl InvoiceActionResponse {
+    pub fn new(
+        invoice: &Invoice,
+        closure: &crate::domain::invoicing::OperatorClosure,
+        usage_records_returned: u32,
+        credit_note_cents: Option<crate::domain::Cents>,
+        refunded_cents: crate::domain::Cents,
+    ) -> Self {
+        Self {
+            invoice: InvoiceResponse::from(invoice),
+            action: closure.action.clone(),
+            reason: closure.reason.clone(),
+            closed_by: closure.by.clone(),
+            closed_at: closure.at,
+            usage_returned: closure.usage_returned,
+            usage_records_returned,
+            credit_note_usd: credit_note_cents.map(dollars),
+            refunded_credits_usd: dollars(refunded_cents),
+        }
+    }
+}

@@ -74,6 +74,8 @@ use utoipa::openapi::{
         crate::api::directory::OpenHold,
         crate::api::directory::FlagValue,
         crate::api::directory::AccountDetailResponse,
+        crate::api::invoices::VoidInvoiceRequest,
+        crate::api::invoices::InvoiceActionResponse,
         crate::api::flags::FlagRequest,
         crate::api::flags::FlagResponse,
         crate::api::flags::OrganizationFlagRequest,
@@ -538,6 +540,26 @@ pub const ROUTES: &[Route] = &[
         User,
         One("AccountDetailResponse"),
     ),
+    Route {
+        request: Some(Body::Required("VoidInvoiceRequest")),
+        ..route(
+            "POST",
+            "/api/billing/admin/invoices/{invoice_id}/void",
+            "Void an unpaid invoice (operators)",
+            User,
+            One("InvoiceActionResponse"),
+        )
+    },
+    Route {
+        request: Some(Body::Required("AdminReasonRequest")),
+        ..route(
+            "POST",
+            "/api/billing/admin/invoices/{invoice_id}/uncollectible",
+            "Write an unpaid invoice off as uncollectible (operators)",
+            User,
+            One("InvoiceActionResponse"),
+        )
+    },
     route("GET", "/api/billing/admin/flags/{flag}", "A feature flag (operators)", User, One("FlagResponse")),
     Route {
         request: Some(Body::Required("FlagRequest")),

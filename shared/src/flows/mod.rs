@@ -8,6 +8,7 @@ pub mod dunning;
 pub mod flags;
 pub mod free_quota;
 pub mod health;
+pub mod invoice_actions;
 pub mod invoicing;
 pub mod payment_methods;
 pub mod redrive;

@@ -10,7 +10,8 @@ use std::collections::HashMap;
 use miniserde::json::Value;
 use stripe::{IdempotencyKey, RequestStrategy, StripeRequest};
 use stripe_billing::invoice::{
-    CreateInvoice, CreateInvoicePendingInvoiceItemsBehavior, FinalizeInvoiceInvoice, PayInvoice,
+    CreateInvoice, CreateInvoicePendingInvoiceItemsBehavior, FinalizeInvoiceInvoice, MarkUncollectibleInvoice,
+    PayInvoice, VoidInvoiceInvoice,
 };
 use stripe_billing::invoice_item::CreateInvoiceItem;
 use stripe_shared::InvoiceCollectionMethod;
@@ -151,6 +152,34 @@ impl StripeApi {
             .build()
             .customize::<Value>()
             .request_strategy(key(idempotency_key)?)
+            .send(self.client())
+            .await?;
+        StripeInvoice::from_json(&answer)
+    }
+}
+
+impl StripeApi {
+    /// Voids the Stripe invoice (it stays on record, owed by no one).
+    pub async fn void_invoice(&self, stripe_invoice: &str, invoice_id: &str) -> Result<StripeInvoice, PaymentError> {
+        let answer = VoidInvoiceInvoice::new(stripe_invoice)
+            .build()
+            .customize::<Value>()
+            .request_strategy(key(&format!("{invoice_id}-void"))?)
+            .send(self.client())
+            .await?;
+        StripeInvoice::from_json(&answer)
+    }
+
+    /// Writes the Stripe invoice off as a bad debt; it can still be paid.
+    pub async fn mark_uncollectible(
+        &self,
+        stripe_invoice: &str,
+        invoice_id: &str,
+    ) -> Result<StripeInvoice, PaymentError> {
+        let answer = MarkUncollectibleInvoice::new(stripe_invoice)
+            .build()
+            .customize::<Value>()
+            .request_strategy(key(&format!("{invoice_id}-uncollectible"))?)
             .send(self.client())
             .await?;
         StripeInvoice::from_json(&answer)

@@ -10,6 +10,7 @@ mod directory;
 mod dunning;
 mod flags;
 mod idempotency;
+mod invoice_actions;
 mod invoice_collection;
 mod invoices;
 mod local_delivery;

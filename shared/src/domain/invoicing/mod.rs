@@ -9,6 +9,7 @@ pub mod dunning;
 pub mod lines;
 pub mod month_charges;
 pub mod totals;
+pub mod void;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -143,6 +144,22 @@ pub struct Invoice {
     pub invoice_pdf: Option<String>,
     #[serde(default)]
     pub collection_method: Option<String>,
+    /// An operator's action that ended collection: a void or a write-off as uncollectible.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_by_operator: Option<OperatorClosure>,
+}
+
+/// Why and by whom an operator voided an invoice or marked it uncollectible.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorClosure {
+    /// `void` or `uncollectible`.
+    pub action: String,
+    pub reason: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+    /// For a void: whether its usage went back to unbilled.
+    #[serde(default)]
+    pub usage_returned: bool,
 }
 
 impl Invoice {
@@ -187,6 +204,7 @@ impl Invoice {
             hosted_invoice_url: None,
             invoice_pdf: None,
             collection_method: None,
+            closed_by_operator: None,
         }
     }
 

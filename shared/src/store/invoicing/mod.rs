@@ -23,6 +23,7 @@
 
 pub mod close;
 pub mod dunning;
+pub mod operator;
 
 use std::collections::HashSet;
 
