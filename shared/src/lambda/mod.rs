@@ -1,8 +1,9 @@
 //! Lambda runners and the request/response plumbing every function shares.
 //!
 //! A function's `main.rs` is one call: `run_http(handler)`, `run_sqs(handler)`,
-//! `run_schedule(handler)` or `run_dynamodb_stream(handler)`. The runner sets up tracing, reads
-//! configuration and builds AWS clients once per cold start, then hands each event to the handler. The local server and
+//! `run_schedule(handler)` or `run_dynamodb_stream(handler)`. The runner sets up tracing and the
+//! metrics recorder, reads configuration and builds AWS clients once per cold start, then hands
+//! each event to the handler and writes the metrics it counted. The local server and
 //! the tests call the same `handle_*` functions the runners use, so what is tested is what
 //! Lambda runs.
 
@@ -11,18 +12,36 @@ pub mod schedule;
 pub mod sqs;
 pub mod stream;
 
-pub use http::{HttpHandler, HttpResult, run_http};
+pub use http::{HttpHandler, HttpResult, run_http, run_http_with};
 pub use schedule::{ScheduleHandler, run_schedule};
 pub use sqs::{MessageError, SqsHandler, run_sqs};
 pub use stream::{StreamHandler, run_dynamodb_stream};
 
+use std::future::Future;
+
 use crate::App;
 
-/// Cold-start setup shared by all runners.
-async fn init() -> Result<App, lambda_runtime::Error> {
+/// Cold-start setup shared by all runners: tracing, the metrics recorder, configuration and
+/// AWS clients. The AWS configuration is returned too, for clients only one function needs.
+async fn init() -> Result<(App, aws_config::SdkConfig), lambda_runtime::Error> {
     crate::telemetry::init_tracing();
-    App::from_env().await.map_err(|err| {
+    let metrics = crate::telemetry::metrics::Settings::from_lookup(|name| std::env::var(name).ok());
+    if let Err(err) = crate::telemetry::metrics::install(&metrics) {
+        // Metrics are for people; the function still serves without them.
+        tracing::error!(error = %err, "business metrics are off");
+    }
+    let aws = crate::app::load_aws_config().await;
+    let app = App::from_aws(&aws).await.map_err(|err| {
         tracing::error!(error = %err, "configuration is invalid; the function cannot start");
-        err.into()
-    })
+        lambda_runtime::Error::from(err)
+    })?;
+    Ok((app, aws))
+}
+
+/// Runs one invocation, then writes the metrics it counted, before Lambda gets the answer and
+/// may freeze the process.
+async fn invocation<T>(work: impl Future<Output = T>) -> T {
+    let output = work.await;
+    crate::telemetry::metrics::flush();
+    output
 }

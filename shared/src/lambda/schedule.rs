@@ -35,11 +35,15 @@ where
 }
 
 pub async fn run_schedule(handler: impl ScheduleHandler) -> Result<(), lambda_runtime::Error> {
-    let app = super::init().await?;
+    let (app, _) = super::init().await?;
     let handler = Arc::new(handler);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<ScheduleEvent>| {
         let (app, handler) = (app.clone(), handler.clone());
-        async move { handle_schedule(handler.as_ref(), app, event.payload).await.map_err(lambda_runtime::Error::from) }
+        async move {
+            super::invocation(handle_schedule(handler.as_ref(), app, event.payload))
+                .await
+                .map_err(lambda_runtime::Error::from)
+        }
     }))
     .await
 }
