@@ -28,14 +28,10 @@ impl App {
     /// Production wiring: configuration from the environment (and Secrets Manager), AWS
     /// clients from the default provider chain (which honours `AWS_ENDPOINT_URL_*` locally).
     pub async fn from_env() -> Result<Self, ConfigError> {
-        Self::from_aws(&load_aws_config().await).await
-    }
-
-    /// Like [`from_env`](Self::from_env), with AWS configuration already loaded.
-    pub async fn from_aws(aws: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
         let mut config = Config::from_env()?;
-        crate::secrets::load_stripe_secrets(&mut config, aws).await?;
-        Ok(Self::new(config, aws, Arc::new(SystemClock)))
+        let aws = load_aws_config().await;
+        crate::secrets::load_stripe_secrets(&mut config, &aws).await?;
+        Ok(Self::new(config, &aws, Arc::new(SystemClock)))
     }
 
     pub fn new(config: Config, aws: &aws_config::SdkConfig, clock: Arc<dyn Clock>) -> Self {

@@ -35,16 +35,8 @@ where
 
 /// Serves HTTP events until the Lambda environment shuts down.
 pub async fn run_http(handler: impl HttpHandler) -> Result<(), lambda_http::Error> {
-    run_http_with(|_| handler).await
-}
-
-/// Like [`run_http`], for a handler built at cold start from the process's AWS configuration:
-/// a function that needs a client no other function uses builds it here, so only it links it.
-pub async fn run_http_with<H: HttpHandler>(
-    build: impl FnOnce(&aws_config::SdkConfig) -> H,
-) -> Result<(), lambda_http::Error> {
-    let (app, aws) = super::init().await?;
-    let handler = Arc::new(build(&aws));
+    let app = super::init().await?;
+    let handler = Arc::new(handler);
     lambda_http::run(service_fn(move |req: Request| {
         let (app, handler) = (app.clone(), handler.clone());
         async move { Ok::<_, Infallible>(super::invocation(handle_http(handler.as_ref(), app, req)).await) }

@@ -12,7 +12,7 @@ pub mod schedule;
 pub mod sqs;
 pub mod stream;
 
-pub use http::{HttpHandler, HttpResult, run_http, run_http_with};
+pub use http::{HttpHandler, HttpResult, run_http};
 pub use schedule::{ScheduleHandler, run_schedule};
 pub use sqs::{MessageError, SqsHandler, run_sqs};
 pub use stream::{StreamHandler, run_dynamodb_stream};
@@ -22,20 +22,18 @@ use std::future::Future;
 use crate::App;
 
 /// Cold-start setup shared by all runners: tracing, the metrics recorder, configuration and
-/// AWS clients. The AWS configuration is returned too, for clients only one function needs.
-async fn init() -> Result<(App, aws_config::SdkConfig), lambda_runtime::Error> {
+/// AWS clients.
+async fn init() -> Result<App, lambda_runtime::Error> {
     crate::telemetry::init_tracing();
     let metrics = crate::telemetry::metrics::Settings::from_lookup(|name| std::env::var(name).ok());
     if let Err(err) = crate::telemetry::metrics::install(&metrics) {
         // Metrics are for people; the function still serves without them.
         tracing::error!(error = %err, "business metrics are off");
     }
-    let aws = crate::app::load_aws_config().await;
-    let app = App::from_aws(&aws).await.map_err(|err| {
+    App::from_env().await.map_err(|err| {
         tracing::error!(error = %err, "configuration is invalid; the function cannot start");
-        lambda_runtime::Error::from(err)
-    })?;
-    Ok((app, aws))
+        err.into()
+    })
 }
 
 /// Runs one invocation, then writes the metrics it counted, before Lambda gets the answer and

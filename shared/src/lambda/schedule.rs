@@ -35,7 +35,7 @@ where
 }
 
 pub async fn run_schedule(handler: impl ScheduleHandler) -> Result<(), lambda_runtime::Error> {
-    let (app, _) = super::init().await?;
+    let app = super::init().await?;
     let handler = Arc::new(handler);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<ScheduleEvent>| {
         let (app, handler) = (app.clone(), handler.clone());

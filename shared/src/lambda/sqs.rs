@@ -45,7 +45,7 @@ where
 }
 
 pub async fn run_sqs(handler: impl SqsHandler) -> Result<(), lambda_runtime::Error> {
-    let (app, _) = super::init().await?;
+    let app = super::init().await?;
     let handler = Arc::new(handler);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let (app, handler) = (app.clone(), handler.clone());

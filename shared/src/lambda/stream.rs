@@ -34,7 +34,7 @@ where
 }
 
 pub async fn run_dynamodb_stream(handler: impl StreamHandler) -> Result<(), lambda_runtime::Error> {
-    let (app, _) = super::init().await?;
+    let app = super::init().await?;
     let handler = Arc::new(handler);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| {
         let (app, handler) = (app.clone(), handler.clone());
