@@ -92,6 +92,9 @@ pub struct Config {
     pub margin_percent: u32,
     /// Where a queue consumer sets aside messages it can never process.
     pub dead_letter_queue_url: Option<String>,
+    /// The consumed queue's `maxReceiveCount`: a message failing on that receive goes to the
+    /// dead-letter queue (counted as `DeadLettered`).
+    pub max_receive_count: Option<u32>,
     /// SNS topic the notifier publishes to (with e-mail subscribers if configured).
     pub notification_topic_arn: Option<String>,
     /// FIFO queue between the Stripe webhook and its processor.
@@ -205,6 +208,13 @@ impl Config {
                 })?,
             },
             dead_letter_queue_url: get("DEAD_LETTER_QUEUE_URL"),
+            max_receive_count: match get("MAX_RECEIVE_COUNT") {
+                None => None,
+                Some(raw) => Some(raw.parse::<u32>().ok().filter(|n| *n >= 1).ok_or_else(|| ConfigError::Invalid {
+                    name: "MAX_RECEIVE_COUNT",
+                    reason: format!("{raw:?} is not a whole number of at least 1"),
+                })?),
+            },
             notification_topic_arn: get("NOTIFICATION_TOPIC_ARN"),
             org_role_claim: get("ORG_ROLE_CLAIM").unwrap_or_else(|| "org_role".to_owned()),
             workflow_engine_principals: get("WORKFLOW_ENGINE_PRINCIPALS")

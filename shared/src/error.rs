@@ -281,23 +281,25 @@ impl From<crate::store::quota::QuotaError> for ApiError {
         use crate::domain::quota::{Outcome, Refusal};
         use crate::store::quota::QuotaError;
         match err {
-            QuotaError::Refused(Refusal::Suspended) => {
-                Self::forbidden("account_suspended", "The billing account is suspended; no new runs can start.")
+            QuotaError::Refused(refusal @ Refusal::Suspended) => {
+                Self::forbidden(refusal.code(), "The billing account is suspended; no new runs can start.")
             }
-            QuotaError::Refused(Refusal::Exhausted) => Self::PaymentRequired {
-                code: "quota_exhausted",
+            QuotaError::Refused(refusal @ Refusal::Exhausted) => Self::PaymentRequired {
+                code: refusal.code(),
                 detail: "No free workflows, credits, subscription quota or overage allowance is left for this run."
                     .into(),
             },
-            QuotaError::Refused(Refusal::BudgetExceeded) => Self::PaymentRequired {
-                code: "budget_exceeded",
+            QuotaError::Refused(refusal @ Refusal::BudgetExceeded) => Self::PaymentRequired {
+                code: refusal.code(),
                 detail: "This month's budget is spent and capped; raise the budget or wait for next month.".into(),
             },
-            QuotaError::Refused(Refusal::ConcurrencyFull { limit, retry_after_secs }) => Self::TooManyRequests {
-                code: "concurrency_limit",
-                detail: format!("All {limit} concurrent run slots of this plan are in use."),
-                retry_after_secs,
-            },
+            QuotaError::Refused(ref refusal @ Refusal::ConcurrencyFull { limit, retry_after_secs }) => {
+                Self::TooManyRequests {
+                    code: refusal.code(),
+                    detail: format!("All {limit} concurrent run slots of this plan are in use."),
+                    retry_after_secs,
+                }
+            }
             QuotaError::AlreadySettled { run_id, outcome } => match outcome {
                 Outcome::Expired => Self::Gone {
                     code: "reservation_expired",

@@ -1,8 +1,10 @@
-//! Tracing setup, done once per process by the runners.
+//! Tracing setup, done once per process by the runners; business metrics in [`metrics`].
 //!
 //! In Lambda (detected by `AWS_LAMBDA_FUNCTION_NAME`) logs are JSON lines so CloudWatch
 //! Logs Insights can filter on `request_id` and `org`; locally they are human-readable.
 //! `RUST_LOG` overrides the default `info` level.
+
+pub mod metrics;
 
 use tracing_subscriber::EnvFilter;
 

@@ -11,6 +11,7 @@ use billing::events::{DomainEvent, Envelope};
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_service_org, json_body, json_response, ok_json, query_flag, validate_run_id};
 use billing::store::quota::QuotaError;
+use billing::telemetry::metrics;
 use billing::{ApiError, App};
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
@@ -33,12 +34,18 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
     }
     let reserved = match app.store.reserve(&org, &request, app.catalog(), now, ttl).await {
         Ok(reserved) => reserved,
-        Err(err @ QuotaError::Refused(Refusal::Exhausted)) => {
-            announce_exhausted(&app, &org, &request).await;
-            return Err(err.into());
+        Err(QuotaError::Refused(refusal)) => {
+            metrics::reservation_refused(&refusal);
+            if refusal == Refusal::Exhausted {
+                announce_exhausted(&app, &org, &request).await;
+            }
+            return Err(QuotaError::Refused(refusal).into());
         }
         Err(err) => return Err(err.into()),
     };
+    if reserved.created {
+        metrics::reservation_granted();
+    }
     let status = if reserved.created { StatusCode::CREATED } else { StatusCode::OK };
     json_response(status, &ReservationResponse::new(org.as_str(), &body.run_id, &reserved.hold))
 }

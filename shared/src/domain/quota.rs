@@ -194,6 +194,18 @@ pub enum Refusal {
     BudgetExceeded,
 }
 
+impl Refusal {
+    /// The machine code callers see (`{"code"}` of the refusal, the `reason` of its metric).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Suspended => "account_suspended",
+            Self::ConcurrencyFull { .. } => "concurrency_limit",
+            Self::Exhausted => "quota_exhausted",
+            Self::BudgetExceeded => "budget_exceeded",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
     /// The run already holds a reservation: answer with it, take nothing.

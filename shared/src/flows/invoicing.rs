@@ -302,7 +302,9 @@ async fn steps(app: &App, pointer: &DraftPointer) -> Result<Invoice, InvoicingEr
                 line_count: u32::try_from(invoice.line_items.len()).unwrap_or(u32::MAX),
             },
         );
-        app.store.save_priced(&invoice, &event, app.now()).await?;
+        if app.store.save_priced(&invoice, &event, app.now()).await? {
+            crate::telemetry::metrics::invoice_generated();
+        }
         invoice = reread(app, pointer).await?;
     }
     if invoice.balance_applied_cents.is_none() {
@@ -530,6 +532,9 @@ async fn issue(
     // An invoice left to pay joins the dunning list as it is issued.
     let dunning = crate::store::invoicing::dunning::DunningItem::for_invoice(&invoice, &app.config.dunning, now);
     if app.store.issue_invoice(&invoice, pointer, &events, dunning.as_ref(), now).await? {
+        if invoice.status == InvoiceStatus::Paid {
+            crate::telemetry::metrics::invoice_paid();
+        }
         tracing::info!(org = %org, invoice_id = %invoice.id, number = invoice.number.as_deref().unwrap_or("-"), due_cents = invoice.amount_due_cents, "invoice issued");
         return Ok(invoice);
     }
@@ -604,7 +609,11 @@ async fn mark_paid(
         paid_at,
         DomainEvent::InvoicePaid { invoice_id: invoice.id.clone(), amount_paid_usd: dollars(amount_paid) },
     );
-    app.store.mark_invoice_paid(invoice, amount_paid, paid_at, &payment, &event, app.now()).await
+    let paid_here = app.store.mark_invoice_paid(invoice, amount_paid, paid_at, &payment, &event, app.now()).await?;
+    if paid_here {
+        crate::telemetry::metrics::invoice_paid();
+    }
+    Ok(paid_here)
 }
 
 fn retry(err: impl Into<anyhow::Error>) -> MessageError {

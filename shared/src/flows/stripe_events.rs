@@ -82,7 +82,12 @@ pub async fn process(app: &App, payload: &str) -> Result<(), MessageError> {
         "payment_method.attached" | "payment_method.detached" => payment_methods_changed(app, &event).await?,
         other => tracing::info!(event_type = other, "Stripe event type not used by billing; acknowledged"),
     }
-    app.store.set_stripe_event_status(&id, "processed").await.map_err(retry)
+    app.store.set_stripe_event_status(&id, "processed").await.map_err(retry)?;
+    // Webhook lag: Stripe's `created` (whole seconds) to now, once per event.
+    if let Some(created) = DateTime::from_timestamp(created, 0).filter(|_| created > 0) {
+        crate::telemetry::metrics::stripe_event_processed(app.now() - created);
+    }
+    Ok(())
 }
 
 /// The organization an object belongs to: our metadata first, then the customer map.

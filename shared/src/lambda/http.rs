@@ -39,7 +39,7 @@ pub async fn run_http(handler: impl HttpHandler) -> Result<(), lambda_http::Erro
     let handler = Arc::new(handler);
     lambda_http::run(service_fn(move |req: Request| {
         let (app, handler) = (app.clone(), handler.clone());
-        async move { Ok::<_, Infallible>(handle_http(handler.as_ref(), app, req).await) }
+        async move { Ok::<_, Infallible>(super::invocation(handle_http(handler.as_ref(), app, req)).await) }
     }))
     .await
 }

@@ -39,7 +39,11 @@ pub async fn run_schedule(handler: impl ScheduleHandler) -> Result<(), lambda_ru
     let handler = Arc::new(handler);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<ScheduleEvent>| {
         let (app, handler) = (app.clone(), handler.clone());
-        async move { handle_schedule(handler.as_ref(), app, event.payload).await.map_err(lambda_runtime::Error::from) }
+        async move {
+            super::invocation(handle_schedule(handler.as_ref(), app, event.payload))
+                .await
+                .map_err(lambda_runtime::Error::from)
+        }
     }))
     .await
 }

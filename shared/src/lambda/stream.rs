@@ -38,7 +38,11 @@ pub async fn run_dynamodb_stream(handler: impl StreamHandler) -> Result<(), lamb
     let handler = Arc::new(handler);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| {
         let (app, handler) = (app.clone(), handler.clone());
-        async move { Ok::<_, std::convert::Infallible>(handle_stream_batch(handler.as_ref(), app, event.payload).await) }
+        async move {
+            Ok::<_, std::convert::Infallible>(
+                super::invocation(handle_stream_batch(handler.as_ref(), app, event.payload)).await,
+            )
+        }
     }))
     .await
 }

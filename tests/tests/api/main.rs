@@ -5,6 +5,7 @@ mod accounts;
 mod admin;
 mod admin_ops;
 mod authorization;
+mod business_metrics;
 mod config_and_plans;
 mod directory;
 mod dunning;

@@ -114,6 +114,10 @@ impl Store {
         }
     }
 
+    /// Decides and applies how a run ends. A decision is counted (`HoldsSettled`) where it is
+    /// recorded, the one place every path (the routes, the usage queue, the sweep, a reserve
+    /// freeing a slot) goes through, so each hold counts once, even if applying it is left to
+    /// a retry.
     async fn settle_run(
         &self,
         org: &OrganizationId,
@@ -134,6 +138,9 @@ impl Store {
             let excess = excess_for(&intent, &account);
             let (proposed, _) = propose(org, &account.id, run_id, &hold, &intent, excess, now)?;
             let (record, decided_here) = self.record_decision(org, run_id, &proposed).await?;
+            if let (true, Some(settlement)) = (decided_here, &record.settlement) {
+                crate::telemetry::metrics::hold_settled(settlement.outcome);
+            }
             let Some(settlement) = record.settlement.clone() else {
                 // The run also has an open run item (its tier changed while it ran): this map
                 // hold is the duplicate; give it back and settle the run item.
@@ -316,6 +323,7 @@ impl Store {
             // Run items hold nothing to charge, so the account's state plays no part.
             let (proposed, settlement) = propose(org, &account_id, run_id, &hold, intent, Excess::Refuse, now)?;
             if self.close_run_item(org, run_id, &hold, &proposed, &settlement).await? {
+                crate::telemetry::metrics::hold_settled(settlement.outcome);
                 let usage = proposed.usage.clone();
                 return Ok(Ended { record: proposed, settlement, usage, decided_here: true });
             }
