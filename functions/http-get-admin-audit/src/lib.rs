@@ -1,10 +1,12 @@
-//! `GET /api/billing/admin/audit?organization_id|flag&from&to&limit&cursor` (billing-admin) —
-//! an organization's audit trail, or a flag's (its default and tier changes), newest first
-//! (the `/usage` list conventions). Exactly one of the two is required: entries live in the
-//! organization's or the flag's partition, and no index key is shared by every account.
+//! `GET /api/billing/admin/audit?organization_id|flag|queue&from&to&limit&cursor`
+//! (billing-admin) — an audit trail, newest first (the `/usage` list conventions): an
+//! organization's, a flag's (its default and tier changes) or a queue's (redrives). Exactly
+//! one is required: entries live in that partition, and no index key is shared by every
+//! account.
 
 use billing::api::admin::AuditEntryResponse;
 use billing::domain::OrganizationId;
+use billing::domain::audit::{flag_partition, queue_partition};
 use billing::domain::flags::FlagName;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{list_response, listing};
@@ -15,20 +17,30 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
     Caller::from_request(&req)?.require_admin()?;
     let query = req.query_string_parameters_ref();
     let listing = listing(&req)?;
-    let page = match (query.and_then(|q| q.first("organization_id")), query.and_then(|q| q.first("flag"))) {
-        (Some(raw), None) => {
+    let subjects = (
+        query.and_then(|q| q.first("organization_id")),
+        query.and_then(|q| q.first("flag")),
+        query.and_then(|q| q.first("queue")),
+    );
+    let page = match subjects {
+        (Some(raw), None, None) => {
             let org = OrganizationId::parse(raw)
                 .map_err(|e| ApiError::bad_request("invalid_organization_id", e.to_string()))?;
             app.store.list_audit(&org, &listing).await?
         }
-        (None, Some(raw)) => {
+        (None, Some(raw), None) => {
             let flag = FlagName::parse(raw).map_err(|e| ApiError::bad_request("invalid_flag", e.to_string()))?;
-            app.store.list_flag_audit(&flag, &listing).await?
+            app.store.list_platform_audit(flag_partition(&flag), &listing).await?
+        }
+        (None, None, Some(raw)) => {
+            let queue = billing::domain::queues::find(raw)
+                .ok_or_else(|| ApiError::not_found("unknown_queue", format!("There is no queue {raw:?}.")))?;
+            app.store.list_platform_audit(queue_partition(queue.name), &listing).await?
         }
         _ => {
             return Err(ApiError::bad_request(
                 "organization_required",
-                "Exactly one of organization_id or flag is required: the audit trail is per organization or per flag.",
+                "Exactly one of organization_id, flag or queue is required: each trail is read on its own.",
             ));
         }
     };

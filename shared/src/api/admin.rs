@@ -102,6 +102,8 @@ pub struct AuditEntryResponse {
     pub organization_id: Option<String>,
     /// The flag changed, for flag changes.
     pub flag: Option<String>,
+    /// The queue acted on, for redrives (`after` is `null` while one has not finished).
+    pub queue: Option<String>,
     pub actor: String,
     pub action: String,
     pub reason: String,
@@ -116,6 +118,7 @@ impl From<&AuditEntry> for AuditEntryResponse {
             id: e.id.clone(),
             organization_id: e.organization_id.as_ref().map(ToString::to_string),
             flag: e.flag.as_ref().map(ToString::to_string),
+            queue: e.queue.clone(),
             actor: e.actor.clone(),
             action: e.action.clone(),
             reason: e.reason.clone(),

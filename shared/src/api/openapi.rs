@@ -489,11 +489,19 @@ pub const ROUTES: &[Route] = &[
         )
     },
     Route {
-        query: &[query("organization_id", Accepts::Id), query("flag", Accepts::FlagName), FROM, TO, LIMIT, CURSOR],
+        query: &[
+            query("organization_id", Accepts::Id),
+            query("flag", Accepts::FlagName),
+            query("queue", Accepts::Id),
+            FROM,
+            TO,
+            LIMIT,
+            CURSOR,
+        ],
         ..route(
             "GET",
             "/api/billing/admin/audit",
-            "An organization's or a flag's audit trail (operators)",
+            "An organization's, a flag's or a queue's audit trail (operators)",
             User,
             List("AuditEntryResponse"),
         )

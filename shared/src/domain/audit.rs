@@ -25,6 +25,9 @@ pub struct AuditEntry {
     /// The flag changed, for flag changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flag: Option<FlagName>,
+    /// The queue acted on (a redrive's entry, [`QueueAuditEntry`], read as an entry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
     /// The operator: the subject of their token.
     pub actor: String,
     /// What was done, e.g. `account_suspended`.
@@ -36,6 +39,16 @@ pub struct AuditEntry {
 }
 
 pub const AUDIT_PREFIX: &str = "AUDIT#";
+
+/// The partition of a flag's own trail (its default and tier changes).
+pub fn flag_partition(flag: &FlagName) -> String {
+    format!("FLAG#{flag}")
+}
+
+/// The partition of a queue's trail (redrives), by the queue's logical id.
+pub fn queue_partition(queue: &str) -> String {
+    format!("QUEUE#{queue}")
+}
 
 /// `AUDIT#<at>#<id>`: the sort key of an entry, in time order.
 fn audit_sort_key(at: DateTime<Utc>, id: &str) -> String {
@@ -74,7 +87,7 @@ impl QueueAuditEntry {
     ) -> Self {
         let id = uuid::Uuid::now_v7().simple().to_string();
         Self {
-            pk: format!("QUEUE#{queue}"),
+            pk: queue_partition(queue),
             sk: audit_sort_key(at, &id),
             id,
             queue: queue.to_owned(),
@@ -104,6 +117,7 @@ impl AuditEntry {
             id,
             organization_id: Some(org.clone()),
             flag: None,
+            queue: None,
             actor: actor.to_owned(),
             action: action.to_owned(),
             reason: reason.to_owned(),
@@ -129,11 +143,12 @@ impl AuditEntry {
     ) -> Self {
         let id = uuid::Uuid::now_v7().simple().to_string();
         Self {
-            pk: format!("FLAG#{flag}"),
+            pk: flag_partition(flag),
             sk: audit_sort_key(at, &id),
             id,
             organization_id: None,
             flag: Some(flag.clone()),
+            queue: None,
             actor: actor.to_owned(),
             action: action.to_owned(),
             reason: reason.to_owned(),

@@ -272,4 +272,14 @@ impl Store {
         let query = ListQuery::new(ListKind::Audit, org, listing.from, listing.to, None);
         self.decoded_page(AUDIT_PREFIX, None, &query, listing, Order::NewestFirst).await
     }
+
+    /// An audit trail outside any organization (a flag's, a queue's), newest first.
+    pub async fn list_platform_audit(
+        &self,
+        partition: String,
+        listing: &Listing,
+    ) -> Result<Page<AuditEntry>, ListError> {
+        let query = ListQuery::platform_audit(partition, listing.from, listing.to);
+        self.decoded_page(AUDIT_PREFIX, None, &query, listing, Order::NewestFirst).await
+    }
 }

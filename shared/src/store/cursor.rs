@@ -26,8 +26,9 @@ pub enum ListKind {
     Costs,
     Invoices,
     Audit,
-    /// A flag's audit trail (`FLAG#<name>`): global and per-tier changes.
-    FlagAudit,
+    /// An audit trail outside any organization: a flag's (`FLAG#<name>`) or a queue's
+    /// (`QUEUE#<logical id>`).
+    PlatformAudit,
 }
 
 /// The query a page belongs to: everything but the page size, which may change between pages.
@@ -42,9 +43,9 @@ pub struct ListQuery {
     /// The status filter of the invoice list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    /// The flag whose trail is listed, for lists outside any organization.
+    /// The partition listed, for lists outside any organization.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub flag: Option<String>,
+    pub partition: Option<String>,
 }
 
 impl ListQuery {
@@ -55,32 +56,25 @@ impl ListQuery {
         to: Option<DateTime<Utc>>,
         billed: Option<bool>,
     ) -> Self {
-        Self { list, organization_id: org.to_string(), from, to, billed, status: None, flag: None }
+        Self { list, organization_id: org.to_string(), from, to, billed, status: None, partition: None }
     }
 
-    /// A flag's audit trail.
-    pub fn flag_audit(
-        flag: &crate::domain::flags::FlagName,
-        from: Option<DateTime<Utc>>,
-        to: Option<DateTime<Utc>>,
-    ) -> Self {
+    /// An audit trail outside any organization, in `partition`.
+    pub fn platform_audit(partition: String, from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Self {
         Self {
-            list: ListKind::FlagAudit,
+            list: ListKind::PlatformAudit,
             organization_id: String::new(),
             from,
             to,
             billed: None,
             status: None,
-            flag: Some(flag.to_string()),
+            partition: Some(partition),
         }
     }
 
-    /// The partition the list reads: the organization's, or the flag's.
+    /// The partition the list reads: the organization's, or the one named.
     pub fn partition(&self) -> String {
-        match &self.flag {
-            Some(flag) => format!("FLAG#{flag}"),
-            None => format!("ORG#{}", self.organization_id),
-        }
+        self.partition.clone().unwrap_or_else(|| format!("ORG#{}", self.organization_id))
     }
 }
 

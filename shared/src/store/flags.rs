@@ -8,11 +8,10 @@ use std::collections::BTreeMap;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
-use super::costs::{ListError, Listing, Order, Page};
-use super::cursor::ListQuery;
+use super::costs::Order;
 use super::{Store, StoreError, decode, encode, key_item, keys};
 use crate::domain::OrganizationId;
-use crate::domain::audit::{AUDIT_PREFIX, AuditEntry};
+use crate::domain::audit::AuditEntry;
 use crate::domain::flags::{FLAG_PREFIX, FLAGS_PARTITION, Flag, FlagName};
 
 /// `ORG#<org>` / `FLAGS`: the organization's overrides by flag name.
@@ -115,11 +114,5 @@ impl Store {
             audit_put(self.table(), entry)?,
         ])
         .await
-    }
-
-    /// A flag's own audit trail (its default and tier changes), newest first.
-    pub async fn list_flag_audit(&self, flag: &FlagName, listing: &Listing) -> Result<Page<AuditEntry>, ListError> {
-        let query = ListQuery::flag_audit(flag, listing.from, listing.to);
-        self.decoded_page(AUDIT_PREFIX, None, &query, listing, Order::NewestFirst).await
     }
 }

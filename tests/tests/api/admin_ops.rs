@@ -198,6 +198,16 @@ async fn admin_redrive_moves_every_dead_letter_back_to_its_queue_exactly_once_an
     assert_eq!(first.before, json!({ "visible": 3, "source_queue": "UsageQueue" }));
     assert_eq!(first.after, json!({ "moved": 3, "failed": 0, "capped": false }));
     assert_eq!(entries[0].after["moved"], 0);
+    // And through the audit route, by the queue's alias.
+    let trail = server.get("/api/billing/admin/audit?queue=usage-dlq", Some(&server.tokens.admin())).await;
+    assert_eq!(trail.status, 200, "{trail:?}");
+    let listed: Vec<_> = trail.json.as_array().unwrap().iter().map(|e| (e["id"].clone(), e["queue"].clone())).collect();
+    assert_eq!(
+        listed,
+        [(json!(entries[0].id), json!("UsageDeadLetterQueue")), (json!(first.id), json!("UsageDeadLetterQueue"))]
+    );
+    let unknown = server.get("/api/billing/admin/audit?queue=nope", Some(&server.tokens.admin())).await;
+    assert_eq!((unknown.status, unknown.json["code"].as_str()), (404, Some("unknown_queue")));
 }
 
 #[tokio::test]
