@@ -22,6 +22,9 @@ pub struct App {
     pub sns: aws_sdk_sns::Client,
     /// The Stripe API, when a secret key is configured.
     pub stripe: Option<StripeApi>,
+    /// The process's AWS configuration, for the few functions that build a client of their
+    /// own (the health view's CloudWatch reader) instead of every function linking it.
+    pub aws: aws_config::SdkConfig,
 }
 
 impl App {
@@ -52,7 +55,7 @@ impl App {
             tracing::error!(error = %err, "the Stripe client could not be built; payments are off");
             None
         });
-        Self { config: Arc::new(config), store, clock, events, sqs, sns, stripe }
+        Self { config: Arc::new(config), store, clock, events, sqs, sns, stripe, aws: aws.clone() }
     }
 
     /// The same App for a function with its own dead-letter queue.

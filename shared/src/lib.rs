@@ -23,7 +23,8 @@
 //! - [`app`] — the per-process context handed to handlers: config, store, clock, event
 //!   publisher, SQS/SNS clients and the Stripe client.
 //! - [`config`], [`secrets`], [`clock`], [`telemetry`] — environment configuration, secrets
-//!   from Secrets Manager, injectable time and tracing setup.
+//!   from Secrets Manager, injectable time, tracing setup and business metrics.
+//! - [`cloudwatch`] — a minimal signed `GetMetricData` reader (only the health view uses it).
 //!
 //! Each concern keeps its rules, storage and flow under the same name in those layers, so a
 //! template resource's code is one hop away:
@@ -35,7 +36,13 @@
 //! - subscriptions: `domain::subscription`, `store::subscriptions`, `flows::subscriptions`;
 //! - operators (audit trail, suspension, credit grants, limit overrides, health, redrive):
 //!   `domain::{audit, limits, queues}`, `store::{admin, operations}`,
-//!   `flows::{admin, health, redrive}`, `api::admin`.
+//!   `flows::{admin, health, redrive}`, `api::admin`; the account directory and one account
+//!   in full: `store::directory`, `flows::directory`, `api::directory`; closing unpaid
+//!   invoices: `domain::invoicing::void`, `store::invoicing::operator`,
+//!   `flows::invoice_actions`;
+//! - feature flags: `domain::flags`, `store::flags`, `flows::flags`, `api::flags`;
+//! - business metrics out (EMF) and CloudWatch metrics in (the health view's queue ages):
+//!   `telemetry::metrics`, `cloudwatch`.
 //!
 //! A function package is a thin `main.rs` that calls a runner with the handler from its
 //! `lib.rs`; the local server and the tests call those same handlers.
@@ -44,6 +51,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod clock;
+pub mod cloudwatch;
 pub mod config;
 pub mod domain;
 pub mod error;

@@ -110,6 +110,7 @@ async fn main() -> anyhow::Result<()> {
         "AWS_DEFAULT_REGION",
         "AWS_ENDPOINT_URL_SNS",
         "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+        "AWS_ENDPOINT_URL_CLOUDWATCH",
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
         "STRIPE_API_BASE",

@@ -141,9 +141,9 @@ pub struct HealthResponse {
     pub table: TableHealth,
 }
 
-/// A queue's depth as SQS counts it (approximate by design; exact when idle). The age of the
-/// oldest message is not here: it is CloudWatch's `ApproximateAgeOfOldestMessage`, which SQS
-/// cannot tell without receiving (and so disturbing) messages.
+/// A queue's depth as SQS counts it (approximate by design; exact when idle), and the age of
+/// its oldest message as CloudWatch last saw it (SQS itself cannot tell that without
+/// receiving, and so disturbing, messages).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QueueHealth {
     /// Logical id in the template, e.g. `UsageDeadLetterQueue`.
@@ -157,6 +157,12 @@ pub struct QueueHealth {
     pub in_flight: Option<i64>,
     /// Messages sent with a delay not yet over (`ApproximateNumberOfMessagesDelayed`).
     pub delayed: Option<i64>,
+    /// Seconds the oldest message has waited: the newest datapoint of the last five minutes of
+    /// CloudWatch's `AWS/SQS` `ApproximateAgeOfOldestMessage` (per-minute maximum). `null`
+    /// when CloudWatch has none in that window (SQS stops publishing for an idle queue) or
+    /// could not be asked.
+    #[schema(minimum = 0)]
+    pub oldest_message_age_seconds: Option<u64>,
     /// Why the counts are missing, when SQS could not be asked.
     pub error: Option<String>,
 }

@@ -85,9 +85,25 @@ impl QueueDef {
     }
 }
 
+/// A queue's name (the `QueueName` of its CloudWatch metrics) from its URL:
+/// `https://sqs.<region>.amazonaws.com/<account>/<name>` → `<name>`.
+pub fn queue_name(url: &str) -> Option<&str> {
+    let (_, path) = url.split_once("://")?;
+    let name = path.trim_end_matches('/').rsplit_once('/')?.1;
+    (!name.is_empty()).then_some(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_queues_name_is_the_last_segment_of_its_url() {
+        let url = "https://sqs.us-east-1.amazonaws.com/123456789012/billing-Usage-AbC";
+        assert_eq!(queue_name(url), Some("billing-Usage-AbC"));
+        assert_eq!(queue_name("http://127.0.0.1:4566/000000000000/t1-Events.fifo/"), Some("t1-Events.fifo"));
+        assert_eq!(queue_name("http://127.0.0.1:4566"), None);
+    }
 
     #[test]
     fn names_and_aliases_are_unique_and_every_source_is_a_known_queue() {

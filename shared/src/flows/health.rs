@@ -1,5 +1,5 @@
-//! The operators' health view: queue depths, the last run of every schedule, Stripe
-//! reachability and the table's status. A dependency that cannot be asked is reported as such
+//! The operators' health view: queue depths and oldest-message ages, the last run of every
+//! schedule, Stripe reachability and the table's status. A dependency that cannot be asked is reported as such
 //! in its own entry, so one outage does not hide the rest; only the table's own last-run reads
 //! fail the whole view.
 
@@ -9,7 +9,8 @@ use aws_sdk_sqs::types::QueueAttributeName;
 
 use crate::App;
 use crate::api::admin::{HealthResponse, QueueHealth, ScheduleHealth, StripeHealth, TableHealth};
-use crate::domain::queues::QUEUES;
+use crate::cloudwatch::MetricsReader;
+use crate::domain::queues::{QUEUES, queue_name};
 use crate::store::StoreError;
 
 /// Every scheduled job, by the binary name its schedule sends (`{"job": …}` in the template).
@@ -18,14 +19,18 @@ pub const SCHEDULED_JOBS: &[&str] = &["cron-expire-holds", "cron-monthly-close",
 /// How long the Stripe call may take before Stripe counts as unreachable.
 pub const STRIPE_TIMEOUT: Duration = Duration::from_secs(3);
 
-pub async fn health(app: &App) -> Result<HealthResponse, StoreError> {
-    let (queues, schedules, stripe, table) = futures::join!(queues(app), schedules(app), stripe(app), table(app));
+/// The view; `metrics` reads the queues' oldest-message ages from CloudWatch.
+pub async fn health(app: &App, metrics: &MetricsReader) -> Result<HealthResponse, StoreError> {
+    let (queues, schedules, stripe, table) =
+        futures::join!(queues(app, metrics), schedules(app), stripe(app), table(app));
     Ok(HealthResponse { checked_at: app.now(), queues, schedules: schedules?, stripe, table })
 }
 
-async fn queues(app: &App) -> Vec<QueueHealth> {
-    let configured = QUEUES.iter().filter_map(|q| app.config.queue_urls.get(q.name).map(|url| (q, url)));
-    futures::future::join_all(configured.map(|(q, url)| async move {
+async fn queues(app: &App, metrics: &MetricsReader) -> Vec<QueueHealth> {
+    let configured: Vec<_> =
+        QUEUES.iter().filter_map(|q| app.config.queue_urls.get(q.name).map(|url| (q, url))).collect();
+    let names: Vec<String> = configured.iter().filter_map(|(_, url)| queue_name(url)).map(str::to_owned).collect();
+    let depths = futures::future::join_all(configured.iter().map(|(q, url)| async move {
         let mut health = QueueHealth {
             name: q.name.to_owned(),
             alias: q.alias.to_owned(),
@@ -33,6 +38,7 @@ async fn queues(app: &App) -> Vec<QueueHealth> {
             visible: None,
             in_flight: None,
             delayed: None,
+            oldest_message_age_seconds: None,
             error: None,
         };
         match queue_depth(app, url).await {
@@ -45,8 +51,16 @@ async fn queues(app: &App) -> Vec<QueueHealth> {
             }
         }
         health
-    }))
-    .await
+    }));
+    let (mut queues, ages) = futures::join!(depths, metrics.oldest_message_ages(&names, app.now()));
+    let ages = ages.unwrap_or_else(|err| {
+        tracing::warn!(error = %err, "the queues' oldest-message ages could not be read");
+        Default::default()
+    });
+    for (health, (_, url)) in queues.iter_mut().zip(&configured) {
+        health.oldest_message_age_seconds = queue_name(url).and_then(|name| ages.get(name).copied());
+    }
+    queues
 }
 
 /// Visible, in-flight and delayed counts.

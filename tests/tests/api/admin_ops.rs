@@ -33,6 +33,25 @@ fn visible_by_queue(health: &Value) -> BTreeMap<String, i64> {
     queues.iter().map(|q| (q["name"].as_str().unwrap().to_owned(), q["visible"].as_i64().expect("counted"))).collect()
 }
 
+/// A datapoint of `AWS/SQS ApproximateAgeOfOldestMessage`, put into the emulator's CloudWatch
+/// as SQS would publish it.
+async fn put_oldest_age(queue: &str, seconds: f64, at: chrono::DateTime<chrono::Utc>) {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_CLOUDWATCH").expect("the stack sets the CloudWatch endpoint");
+    let body = json!({ "Namespace": "AWS/SQS", "MetricData": [{
+        "MetricName": "ApproximateAgeOfOldestMessage", "Dimensions": [{ "Name": "QueueName", "Value": queue }],
+        "Timestamp": at.timestamp(), "Value": seconds, "Unit": "Seconds" }] });
+    let reply = reqwest::Client::new()
+        .post(format!("{endpoint}/"))
+        .header("content-type", "application/x-amz-json-1.0")
+        .header("x-amz-target", "GraniteServiceVersion20100801.PutMetricData")
+        .header("authorization", "AWS4-HMAC-SHA256 Credential=local/20261201/us-east-1/monitoring/aws4_request, SignedHeaders=host, Signature=0")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("moto answers");
+    assert!(reply.status().is_success(), "{:?}", reply.text().await);
+}
+
 async fn redrive(server: &TestServer, queue: &str, body: Option<Value>) -> billing_tests::Reply {
     let path = format!("/api/billing/admin/queues/{queue}/redrive");
     server.request("POST", &path, Some(&server.tokens.admin()), body).await
@@ -52,6 +71,7 @@ async fn admin_health_reports_what_the_queues_hold_the_last_schedule_runs_stripe
     });
     assert!(visible_by_queue(&empty).values().all(|v| *v == 0), "{empty}");
     assert!(empty["schedules"].as_array().unwrap().iter().all(|s| s["outcome"] == "never"), "{empty}");
+    assert!(empty["queues"].as_array().unwrap().iter().all(|q| q["oldest_message_age_seconds"].is_null()));
 
     for i in 0..3 {
         send(&ctx, "UsageQueue", &format!("usage-{i}"), None).await;
@@ -66,7 +86,20 @@ async fn admin_health_reports_what_the_queues_hold_the_last_schedule_runs_stripe
     store.record_schedule_run("cron-expire-holds", at, at, &RunOutcome::Ok(json!({ "released": 2 }))).await.unwrap();
     store.record_schedule_run("cron-overdue-invoices", at, at, &RunOutcome::Error("boom".into())).await.unwrap();
 
+    // CloudWatch's oldest-message age of the usage queue, a minute ago (SQS publishes it).
+    let usage_url = &ctx.app.config.queue_urls["UsageQueue"];
+    let usage_name = billing::domain::queues::queue_name(usage_url).unwrap();
+    put_oldest_age(usage_name, 42.0, ctx.app.now() - chrono::Duration::minutes(1)).await;
+
     let seen = health(&server).await;
+    let ages: BTreeMap<&str, &Value> = seen["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| (q["name"].as_str().unwrap(), &q["oldest_message_age_seconds"]))
+        .collect();
+    assert_eq!(ages["UsageQueue"], &json!(42), "{seen}");
+    assert!(ages.iter().filter(|(name, _)| **name != "UsageQueue").all(|(_, age)| age.is_null()), "{seen}");
     let expected: BTreeMap<String, i64> = [
         ("AccountCloseDeadLetterQueue", 0),
         ("AccountCloseQueue", 0),
