@@ -97,6 +97,8 @@ pub struct Config {
     pub max_receive_count: Option<u32>,
     /// SNS topic the notifier publishes to (with e-mail subscribers if configured).
     pub notification_topic_arn: Option<String>,
+    /// The KMS key that wraps organizations' data keys for bring-your-own provider keys.
+    pub byo_keys_kms_key_id: Option<String>,
     /// FIFO queue between the Stripe webhook and its processor.
     pub stripe_events_queue_url: Option<String>,
     /// Failed payment attempts on one invoice before the account is suspended.
@@ -216,6 +218,7 @@ impl Config {
                 })?),
             },
             notification_topic_arn: get("NOTIFICATION_TOPIC_ARN"),
+            byo_keys_kms_key_id: get("BYO_KEYS_KMS_KEY_ID"),
             org_role_claim: get("ORG_ROLE_CLAIM").unwrap_or_else(|| "org_role".to_owned()),
             workflow_engine_principals: get("WORKFLOW_ENGINE_PRINCIPALS")
                 .map(|raw| raw.split(',').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect())

@@ -241,6 +241,35 @@ impl From<crate::flows::invoice_actions::InvoiceActionError> for ApiError {
     }
 }
 
+impl From<crate::flows::byo_keys::ByoError> for ApiError {
+    fn from(err: crate::flows::byo_keys::ByoError) -> Self {
+        use crate::domain::byo_keys::ByoKeyError as K;
+        use crate::flows::byo_keys::ByoError as E;
+        match err {
+            E::Store(e) => e.into(),
+            E::Invalid(K::UnknownProvider(..)) => Self::bad_request("unknown_provider", err.to_string()),
+            E::Invalid(K::InvalidKey) => Self::bad_request("invalid_api_key", err.to_string()),
+            E::Invalid(K::InvalidBaseUrl) => Self::bad_request("invalid_base_url", err.to_string()),
+            E::NotInPlan(_) => Self::Conflict { code: "byo_keys_not_in_plan", detail: err.to_string() },
+            E::NoKey(_) => Self::not_found("byo_key_not_found", err.to_string()),
+            #[cfg(feature = "byo-keys")]
+            E::Envelope(e) => {
+                use crate::crypto::envelope::EnvelopeError as V;
+                match e {
+                    // Said plainly, never answered with a wrong key: the customer saves it again.
+                    V::Tampered => Self::Conflict {
+                        code: "byo_key_unreadable",
+                        detail: "The stored key no longer decrypts (it was altered or corrupted); save it again."
+                            .into(),
+                    },
+                    V::Kms(why) => Self::Unavailable(format!("KMS: {why}")),
+                    V::NotConfigured | V::Seal => Self::Internal(anyhow::anyhow!(e)),
+                }
+            }
+        }
+    }
+}
+
 impl From<crate::flows::redrive::RedriveError> for ApiError {
     fn from(err: crate::flows::redrive::RedriveError) -> Self {
         use crate::domain::audit::ReasonError;

@@ -41,6 +41,8 @@
 //!   invoices: `domain::invoicing::void`, `store::invoicing::operator`,
 //!   `flows::invoice_actions`;
 //! - feature flags: `domain::flags`, `store::flags`, `flows::flags`, `api::flags`;
+//! - bring-your-own provider keys: `domain::byo_keys`, `crypto::envelope` (feature
+//!   `byo-keys`), `store::byo_keys`, `flows::byo_keys`, `api::byo_keys`;
 //! - business metrics out (EMF) and CloudWatch metrics in (the health view's queue ages):
 //!   `telemetry::metrics`, `cloudwatch`.
 //!
@@ -53,6 +55,8 @@ pub mod auth;
 pub mod clock;
 pub mod cloudwatch;
 pub mod config;
+#[cfg(feature = "byo-keys")]
+pub mod crypto;
 pub mod domain;
 pub mod error;
 pub mod events;

@@ -145,6 +145,7 @@ impl TestContext {
             ("DEAD_LETTER_QUEUE_URL".to_owned(), resources.queue_urls["UsageDeadLetterQueue"].clone()),
             ("NOTIFICATION_TOPIC_ARN".to_owned(), resources.topic_arns["NotificationTopic"].clone()),
             ("STRIPE_EVENTS_QUEUE_URL".to_owned(), resources.queue_urls["StripeEventsQueue"].clone()),
+            ("BYO_KEYS_KMS_KEY_ID".to_owned(), resources.kms_key_ids["ByoKeysKmsKey"].clone()),
         ]);
         // Every queue an operator sees (health, redrive), as the local server sets them.
         for queue in billing::domain::queues::QUEUES {

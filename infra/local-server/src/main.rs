@@ -54,6 +54,9 @@ async fn main() -> anyhow::Result<()> {
     if let Some(arn) = resources.topic_arns.get("NotificationTopic") {
         env.insert("NOTIFICATION_TOPIC_ARN".into(), arn.clone());
     }
+    if let Some(key) = resources.kms_key_ids.get("ByoKeysKmsKey") {
+        env.insert("BYO_KEYS_KMS_KEY_ID".into(), key.clone());
+    }
     if let Some(url) = resources.queue_urls.get("UsageDeadLetterQueue") {
         env.insert("DEAD_LETTER_QUEUE_URL".into(), url.clone());
     }
@@ -111,6 +114,7 @@ async fn main() -> anyhow::Result<()> {
         "AWS_ENDPOINT_URL_SNS",
         "AWS_ENDPOINT_URL_SECRETS_MANAGER",
         "AWS_ENDPOINT_URL_CLOUDWATCH",
+        "AWS_ENDPOINT_URL_KMS",
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
         "STRIPE_API_BASE",

@@ -24,6 +24,8 @@ pub struct Provisioned {
     pub topic_arns: BTreeMap<String, String>,
     /// Secrets Manager secrets by logical id (created empty: `{}`; the caller fills them).
     pub secret_arns: BTreeMap<String, String>,
+    /// KMS keys by logical id (their key ids).
+    pub kms_key_ids: BTreeMap<String, String>,
 }
 
 pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str, def: &TableDef) -> anyhow::Result<()> {
@@ -174,6 +176,18 @@ pub async fn provision_all(
             .with_context(|| format!("creating secret {name}"))?
             .arn;
         out.secret_arns.insert(secret, arn.unwrap_or_default());
+    }
+
+    let kms = aws_sdk_kms::Client::new(aws);
+    for key in template.kms_keys() {
+        let created = kms
+            .create_key()
+            .description(format!("{prefix}-{key}"))
+            .send()
+            .await
+            .with_context(|| format!("creating KMS key {key}"))?;
+        let id = created.key_metadata.map(|m| m.key_id).with_context(|| format!("KMS key {key} has no id"))?;
+        out.kms_key_ids.insert(key, id);
     }
 
     for bus in template.event_buses() {

@@ -351,6 +351,10 @@ impl Template {
         variable_names(self.globals.get("Function").and_then(|f| f.get("Environment")))
     }
 
+    pub fn kms_keys(&self) -> Vec<String> {
+        self.of_type("AWS::KMS::Key").map(|(id, _)| id.clone()).collect()
+    }
+
     pub fn secrets(&self) -> Vec<String> {
         self.of_type("AWS::SecretsManager::Secret").map(|(id, _)| id.clone()).collect()
     }

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod byo_keys;
 pub mod config;
 pub mod costs;
 pub mod credits;

@@ -22,6 +22,7 @@ use utoipa::openapi::{
     components(schemas(
         crate::api::config::StripeConfigResponse,
         crate::domain::plans::Catalog,
+        crate::domain::plans::ByoProvider,
         crate::api::account::BillingAccountResponse,
         crate::api::quota::ReservationRequest,
         crate::api::quota::ReservationResponse,
@@ -76,6 +77,9 @@ use utoipa::openapi::{
         crate::api::directory::AccountDetailResponse,
         crate::api::invoices::VoidInvoiceRequest,
         crate::api::invoices::InvoiceActionResponse,
+        crate::api::byo_keys::ByoKeyRequest,
+        crate::api::byo_keys::ByoKeyResponse,
+        crate::api::byo_keys::ByoKeySecretResponse,
         crate::api::flags::FlagRequest,
         crate::api::flags::FlagResponse,
         crate::api::flags::OrganizationFlagRequest,
@@ -244,6 +248,37 @@ pub const ROUTES: &[Route] = &[
         "Give a hold back",
         Service,
         One("ReleaseResponse"),
+    ),
+    route(
+        "GET",
+        "/api/billing/internal/byo-keys/{organization_id}/{provider}",
+        "A bring-your-own provider key, decrypted (the workflow engine)",
+        Service,
+        One("ByoKeySecretResponse"),
+    ),
+    Route {
+        request: Some(Body::Required("ByoKeyRequest")),
+        ..route(
+            "PUT",
+            "/api/billing/account/{organization_id}/byo-keys/{provider}",
+            "Save a bring-your-own provider key",
+            User,
+            One("ByoKeyResponse"),
+        )
+    },
+    route(
+        "GET",
+        "/api/billing/account/{organization_id}/byo-keys",
+        "Stored provider keys (never the keys)",
+        User,
+        List("ByoKeyResponse"),
+    ),
+    route(
+        "DELETE",
+        "/api/billing/account/{organization_id}/byo-keys/{provider}",
+        "Remove a provider key",
+        User,
+        Object,
     ),
     route(
         "GET",

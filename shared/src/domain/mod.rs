@@ -3,6 +3,7 @@
 pub mod account;
 pub mod audit;
 pub mod budget;
+pub mod byo_keys;
 pub mod costs;
 pub mod flags;
 pub mod ids;

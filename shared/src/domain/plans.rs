@@ -156,9 +156,23 @@ pub struct Catalog {
     /// Storage above a plan's limit, per started GB, billed when a month closes.
     #[serde(with = "rust_decimal::serde::float")]
     pub storage_usd_per_gb_month: Decimal,
+    /// LLM providers whose keys customers on a `byo_keys` tier may bring.
+    #[serde(default)]
+    pub byo_providers: Vec<ByoProvider>,
+}
+
+/// An LLM provider a customer may bring a key for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ByoProvider {
+    pub id: String,
+    pub name: String,
 }
 
 impl Catalog {
+    pub fn byo_provider(&self, id: &str) -> Option<&ByoProvider> {
+        self.byo_providers.iter().find(|p| p.id == id)
+    }
+
     /// The catalog shipped with the code.
     pub fn builtin() -> Self {
         Self::from_json(BUILTIN_CATALOG).expect("the built-in plan catalog is valid (tested)")

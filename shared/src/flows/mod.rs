@@ -2,6 +2,7 @@
 //! that start them (an HTTP route and a queue consumer run the same flow).
 
 pub mod admin;
+pub mod byo_keys;
 pub mod checkout;
 pub mod directory;
 pub mod dunning;

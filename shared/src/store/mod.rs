@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod byo_keys;
 pub mod calls;
 pub mod costs;
 pub mod cursor;

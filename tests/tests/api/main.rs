@@ -6,6 +6,7 @@ mod admin;
 mod admin_ops;
 mod authorization;
 mod business_metrics;
+mod byo_keys;
 mod config_and_plans;
 mod directory;
 mod dunning;
