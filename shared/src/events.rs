@@ -140,6 +140,9 @@ pub enum DomainEvent {
         #[serde(with = "rust_decimal::serde::float")]
         refunded_credits_usd: Decimal,
     },
+    /// A trial ends in about three days (Stripe's notice). Without a payment method by then the
+    /// subscription is cancelled and the account falls back to the free plan.
+    TrialEnding { subscription_id: String, tier: Option<String>, trial_end: DateTime<Utc>, has_payment_method: bool },
     /// An operator wrote an unpaid invoice off as uncollectible (it can still be paid).
     InvoiceMarkedUncollectible {
         invoice_id: String,
@@ -167,12 +170,13 @@ impl DomainEvent {
             Self::DunningReminder { .. } => "DunningReminder",
             Self::FreeQuotaReset { .. } => "FreeQuotaReset",
             Self::InvoiceVoided { .. } => "InvoiceVoided",
+            Self::TrialEnding { .. } => "TrialEnding",
             Self::InvoiceMarkedUncollectible { .. } => "InvoiceMarkedUncollectible",
         }
     }
 
     /// Every event type, for checks that each has a subscriber.
-    pub const NAMES: [&'static str; 16] = [
+    pub const NAMES: [&'static str; 17] = [
         "CostRecorded",
         "QuotaExhausted",
         "BudgetWarning",
@@ -189,6 +193,7 @@ impl DomainEvent {
         "FreeQuotaReset",
         "InvoiceVoided",
         "InvoiceMarkedUncollectible",
+        "TrialEnding",
     ];
 }
 

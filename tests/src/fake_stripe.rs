@@ -31,6 +31,9 @@ struct Inner {
     failures: Vec<(String, Failure, u32)>,
     decline_payments: bool,
     next: u64,
+    /// Form bodies of the requests forwarded to stripe-mock, by path.
+    forwarded: Vec<(String, String)>,
+    upstream: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -41,7 +44,23 @@ pub struct FakeStripe {
 
 impl FakeStripe {
     pub async fn start() -> Self {
+        Self::start_with(None).await
+    }
+
+    /// The fake, with every route it does not serve itself forwarded to `upstream`
+    /// (stripe-mock) and its request body recorded: what our requests asked of Stripe.
+    pub async fn recording(upstream: &str) -> Self {
+        Self::start_with(Some(upstream.to_owned())).await
+    }
+
+    /// Form fields of every forwarded request to `path`, in order.
+    pub fn forwarded(&self, path: &str) -> Vec<HashMap<String, String>> {
+        self.lock().forwarded.iter().filter(|(p, _)| p == path).map(|(_, body)| form(body)).collect()
+    }
+
+    async fn start_with(upstream: Option<String>) -> Self {
         let mut fake = Self::default();
+        fake.lock().upstream = upstream;
         let app = Router::new()
             .route("/v1/invoices", post(create_invoice))
             .route("/v1/invoiceitems", post(create_item))
@@ -49,6 +68,7 @@ impl FakeStripe {
             .route("/v1/invoices/{id}/pay", post(pay))
             .route("/v1/invoices/{id}/void", post(void))
             .route("/v1/invoices/{id}/mark_uncollectible", post(mark_uncollectible))
+            .fallback(forward)
             .with_state(fake.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         fake.url = format!("http://{}", listener.local_addr().expect("local addr"));
@@ -176,4 +196,28 @@ async fn void(State(fake): State<FakeStripe>, Path(id): Path<String>, headers: H
 async fn mark_uncollectible(State(fake): State<FakeStripe>, Path(id): Path<String>, headers: HeaderMap) -> Response {
     let path = format!("/v1/invoices/{id}/mark_uncollectible");
     fake.handle(&path, &headers, |_| (200, invoice(&id, "uncollectible", 0)))
+}
+
+/// Sends a request the fake does not serve to stripe-mock, recording its body.
+async fn forward(State(fake): State<FakeStripe>, request: axum::extract::Request) -> Response {
+    let Some(upstream) = fake.lock().upstream.clone() else { return StatusCode::NOT_FOUND.into_response() };
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+    let path = parts.uri.path().to_owned();
+    fake.lock().forwarded.push((path.clone(), String::from_utf8_lossy(&body).into_owned()));
+    let url = format!("{upstream}{}", parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or(&path));
+    let method = reqwest::Method::from_bytes(parts.method.as_str().as_bytes()).unwrap_or(reqwest::Method::GET);
+    let mut out = reqwest::Client::new().request(method, url).body(body.to_vec());
+    for (name, value) in &parts.headers {
+        if name != "host" && name != "content-length" {
+            out = out.header(name.as_str(), value.as_bytes());
+        }
+    }
+    match out.send().await {
+        Ok(answer) => {
+            let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+            (status, [("content-type", "application/json")], answer.bytes().await.unwrap_or_default()).into_response()
+        }
+        Err(_) => server_error(),
+    }
 }

@@ -88,6 +88,12 @@ pub fn notification_text(envelope: &Envelope) -> String {
                 if *usage_returned { "its usage will be billed again; " } else { "" }
             )
         }
+        TrialEnding { tier, trial_end, has_payment_method, .. } => format!(
+            "{org}: the {} trial ends {}{}",
+            tier.as_deref().unwrap_or("subscription"),
+            trial_end.format("%Y-%m-%d"),
+            if *has_payment_method { "" } else { "; add a payment method to keep the plan, or it falls back to free" }
+        ),
         InvoiceMarkedUncollectible { invoice_id, invoice_number, amount_due_usd } => format!(
             "{org}: invoice {} (${amount_due_usd} due) written off as uncollectible",
             invoice_number.as_deref().unwrap_or(invoice_id)

@@ -1,11 +1,12 @@
 //! `POST /api/billing/account/{organization_id}/subscription/checkout`
 //! `{tier, success_url?, cancel_url?}` → `{checkout_url, session_id}`. The tier must be a
 //! subscribable tier of the catalog with a configured Stripe price; promotion codes are allowed.
+//! The tier's trial (catalog `trial_days`) is offered while the organization never had one.
 //! An organization with a subscription already gets `409 already_subscribed` (change plan).
 
 use billing::api::purchases::SubscriptionCheckoutRequest;
 use billing::domain::subscription as lifecycle;
-use billing::flows::checkout::checkout;
+use billing::flows::checkout::subscription_checkout;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, idempotent, json_body, ok_json};
 use billing::payments::client::CheckoutItem;
@@ -38,16 +39,8 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
             });
         }
         let item = CheckoutItem::Price(price.clone());
-        let response = checkout(
-            &app,
-            &req,
-            &org,
-            "subscription",
-            item,
-            &[("tier", tier.id.to_string())],
-            (body.success_url, body.cancel_url),
-        )
-        .await?;
+        let urls = (body.success_url, body.cancel_url);
+        let response = subscription_checkout(&app, &req, &org, tier, item, urls).await?;
         ok_json(&response)
     })
     .await

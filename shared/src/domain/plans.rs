@@ -102,6 +102,9 @@ pub struct Tier {
     /// Invoiced the month's LLM cost on the platform's keys (with the margin) at each close.
     #[serde(default)]
     pub pays_for_llm_tokens: bool,
+    /// Free trial days of a new subscription (one trial per organization, ever).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trial_days: Option<u32>,
 }
 
 impl Tier {

@@ -85,6 +85,35 @@ pub async fn checkout(
     extra_metadata: &[(&str, String)],
     urls: (Option<String>, Option<String>),
 ) -> Result<CheckoutResponse, ApiError> {
+    start(app, req, org, (purpose, item, None), extra_metadata, urls).await
+}
+
+/// Starts a subscription's Checkout session, with the tier's trial while the organization
+/// has never had one (`store::trials`).
+pub async fn subscription_checkout(
+    app: &App,
+    req: &Request,
+    org: &OrganizationId,
+    tier: &crate::domain::plans::Tier,
+    item: CheckoutItem,
+    urls: (Option<String>, Option<String>),
+) -> Result<CheckoutResponse, ApiError> {
+    let trial_days = match tier.trial_days {
+        Some(days) if app.store.trial(org).await?.is_none() => Some(days),
+        _ => None,
+    };
+    let metadata = [("tier", tier.id.to_string())];
+    start(app, req, org, ("subscription", item, trial_days), &metadata, urls).await
+}
+
+async fn start(
+    app: &App,
+    req: &Request,
+    org: &OrganizationId,
+    (purpose, item, trial_days): (&str, CheckoutItem, Option<u32>),
+    extra_metadata: &[(&str, String)],
+    urls: (Option<String>, Option<String>),
+) -> Result<CheckoutResponse, ApiError> {
     let (success_url, cancel_url) = return_urls(app, urls.0, urls.1)?;
     let idempotency_key = idempotency_key(req, org, purpose)?;
     let customer = ensure_customer(app, org).await?;
@@ -99,6 +128,7 @@ pub async fn checkout(
         success_url,
         cancel_url,
         allow_promotion_codes: purpose == "subscription",
+        trial_days,
         idempotency_key,
     };
     let (checkout_url, session_id) = stripe(app)?.create_checkout(spec).await?;

@@ -65,6 +65,7 @@ pub async fn process(app: &App, payload: &str) -> Result<(), MessageError> {
         "customer.subscription.created" | "customer.subscription.updated" | "customer.subscription.deleted" => {
             subscription_changed(app, &id, &kind, object, created).await?
         }
+        "customer.subscription.trial_will_end" => trial_will_end(app, object).await?,
         "invoice.paid" => {
             crate::flows::invoicing::on_stripe_invoice(app, &kind, object, created).await?;
             invoice_paid(app, object, created).await?
@@ -219,6 +220,28 @@ async fn subscription_changed(
         sub["status"].as_str().unwrap_or("incomplete")
     };
     apply_subscription(app, &org, sub, status, Origin::Event { id: event_id, kind, created }).await.map_err(applying)
+}
+
+/// Stripe's notice three days before a trial ends: announced as `TrialEnding` once per
+/// subscription and trial end, whatever the deliveries.
+async fn trial_will_end(app: &App, sub: &Value) -> Result<(), MessageError> {
+    let Some(org) = organization_of(app, sub).await? else {
+        return Err(retry(anyhow::anyhow!("subscription for an unknown customer")));
+    };
+    let sub_id = sub["id"].as_str().ok_or_else(|| reject("subscription without id"))?;
+    let trial_end = at(sub["trial_end"].as_i64()).ok_or_else(|| reject("trial_will_end without trial_end"))?;
+    let price = sub["items"]["data"][0]["price"]["id"].as_str().unwrap_or_default();
+    let tier = app.config.stripe.tier_for_price(price).map(str::to_owned);
+    let has_payment_method = app.store.get_account(&org).await.map_err(retry)?.is_some_and(|a| a.has_payment_method);
+    let event = Envelope::new(
+        format!("trial-ending-{sub_id}-{}", trial_end.timestamp()),
+        &org,
+        app.now(),
+        DomainEvent::TrialEnding { subscription_id: sub_id.to_owned(), tier, trial_end, has_payment_method },
+    );
+    app.store.announce(&event, app.now()).await.map_err(retry)?;
+    tracing::info!(org = %org, subscription = sub_id, "trial ending announced");
+    Ok(())
 }
 
 fn applying(err: ApplyError) -> MessageError {

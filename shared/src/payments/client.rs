@@ -77,6 +77,9 @@ pub struct CheckoutSpec {
     pub success_url: String,
     pub cancel_url: String,
     pub allow_promotion_codes: bool,
+    /// A subscription's free trial: Checkout then asks for a card only if needed, and a trial
+    /// that ends without one cancels the subscription (the account falls back to free).
+    pub trial_days: Option<u32>,
     pub idempotency_key: String,
 }
 
@@ -173,6 +176,17 @@ impl StripeApi {
         if spec.subscription {
             let mut data = CreateCheckoutSessionSubscriptionData::new();
             data.metadata = Some(spec.metadata);
+            if let Some(days) = spec.trial_days {
+                use stripe_checkout::checkout_session::{
+                    CreateCheckoutSessionPaymentMethodCollection as Collection,
+                    CreateCheckoutSessionSubscriptionDataTrialSettings as TrialSettings,
+                    CreateCheckoutSessionSubscriptionDataTrialSettingsEndBehavior as EndBehavior,
+                    CreateCheckoutSessionSubscriptionDataTrialSettingsEndBehaviorMissingPaymentMethod as Missing,
+                };
+                data.trial_period_days = Some(days);
+                data.trial_settings = Some(TrialSettings::new(EndBehavior::new(Missing::Cancel)));
+                request = request.payment_method_collection(Collection::IfRequired);
+            }
             request = request.mode(CheckoutSessionMode::Subscription).subscription_data(data);
         } else {
             let mut data = CreateCheckoutSessionPaymentIntentData::new();

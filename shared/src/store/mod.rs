@@ -23,6 +23,7 @@ pub mod schedules;
 pub mod stripe;
 pub mod subscriptions;
 pub mod suspension;
+pub mod trials;
 pub mod work_index;
 
 use std::collections::HashMap;

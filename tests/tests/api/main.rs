@@ -27,4 +27,5 @@ mod stripe_routes;
 mod stripe_webhook;
 mod subscriptions;
 mod template_contract;
+mod trials;
 mod usage;

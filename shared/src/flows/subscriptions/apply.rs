@@ -81,6 +81,14 @@ pub async fn apply_subscription(
         (None, Origin::Answer { .. }, Some(same)) => same.tier.clone(),
         (None, _, _) => return Err(ApplyError::Invalid(format!("price {price:?} is not a configured tier"))),
     };
+    if status == "trialing" {
+        // The organization's one trial, recorded however this event is ordered or repeated.
+        let window = (at(sub["trial_start"].as_i64()), at(sub["trial_end"].as_i64()));
+        let trial = crate::store::trials::TrialRecord::new(org, &tier, sub_id, window, now);
+        if app.store.record_trial(&trial).await? {
+            tracing::info!(org = %org, subscription = sub_id, tier = %tier, "trial recorded");
+        }
+    }
     let subscribed_at = same.and_then(|s| s.subscribed_at).or(sub["created"].as_i64()).unwrap_or(created);
     // Newer API versions keep the period on the item. Our own requests never move the
     // period (only renewals, which events report), so an answer keeps the stored one.
