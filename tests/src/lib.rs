@@ -250,6 +250,15 @@ impl TestContext {
         request.send().await.expect("update account");
     }
 
+    /// How many events of `event_type` the outbox holds (each announced once).
+    pub async fn outbox_events(&self, event_type: &str) -> usize {
+        self.items_with_prefix("OUTBOX#")
+            .await
+            .iter()
+            .filter(|item| item.get("event_type").and_then(|v| v.as_s().ok()).map(String::as_str) == Some(event_type))
+            .count()
+    }
+
     /// Items of this test's table whose sort key starts with `prefix`.
     pub async fn items_with_prefix(&self, prefix: &str) -> Vec<HashMap<String, AttributeValue>> {
         self.all_items()

@@ -101,7 +101,40 @@ impl QueueAuditEntry {
     }
 }
 
+/// Who did what and why, with the state before and after: the part every entry shares.
+struct Action<'a> {
+    actor: &'a str,
+    action: &'a str,
+    reason: &'a str,
+    before: serde_json::Value,
+    after: serde_json::Value,
+}
+
 impl AuditEntry {
+    fn in_partition(
+        pk: String,
+        organization_id: Option<OrganizationId>,
+        flag: Option<FlagName>,
+        what: Action<'_>,
+        at: DateTime<Utc>,
+    ) -> Self {
+        let id = uuid::Uuid::now_v7().simple().to_string();
+        Self {
+            pk,
+            sk: audit_sort_key(at, &id),
+            id,
+            organization_id,
+            flag,
+            queue: None,
+            actor: what.actor.to_owned(),
+            action: what.action.to_owned(),
+            reason: what.reason.to_owned(),
+            before: what.before,
+            after: what.after,
+            at,
+        }
+    }
+
     pub fn new(
         org: &OrganizationId,
         actor: &str,
@@ -110,21 +143,8 @@ impl AuditEntry {
         (before, after): (serde_json::Value, serde_json::Value),
         at: DateTime<Utc>,
     ) -> Self {
-        let id = uuid::Uuid::now_v7().simple().to_string();
-        Self {
-            pk: format!("ORG#{org}"),
-            sk: audit_sort_key(at, &id),
-            id,
-            organization_id: Some(org.clone()),
-            flag: None,
-            queue: None,
-            actor: actor.to_owned(),
-            action: action.to_owned(),
-            reason: reason.to_owned(),
-            before,
-            after,
-            at,
-        }
+        let what = Action { actor, action, reason, before, after };
+        Self::in_partition(format!("ORG#{org}"), Some(org.clone()), None, what, at)
     }
 
     /// An organization's change that concerns a flag (its override).
@@ -141,21 +161,8 @@ impl AuditEntry {
         (before, after): (serde_json::Value, serde_json::Value),
         at: DateTime<Utc>,
     ) -> Self {
-        let id = uuid::Uuid::now_v7().simple().to_string();
-        Self {
-            pk: flag_partition(flag),
-            sk: audit_sort_key(at, &id),
-            id,
-            organization_id: None,
-            flag: Some(flag.clone()),
-            queue: None,
-            actor: actor.to_owned(),
-            action: action.to_owned(),
-            reason: reason.to_owned(),
-            before,
-            after,
-            at,
-        }
+        let what = Action { actor, action, reason, before, after };
+        Self::in_partition(flag_partition(flag), None, Some(flag.clone()), what, at)
     }
 }
 

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::costs::Order;
-use super::{Store, StoreError, decode, encode, key_item, keys, retrying, timestamp, written};
+use super::{Store, StoreError, decode, key_item, keys, retrying, timestamp, written};
 use crate::domain::OrganizationId;
 use crate::domain::byo_keys::{KEY_PREFIX, StoredKey};
 
@@ -52,35 +52,12 @@ impl Store {
 
     /// Stores the organization's first data key; `false` if another request stored one first.
     pub async fn create_keyring(&self, keyring: &Keyring) -> Result<bool, StoreError> {
-        let item = encode(keyring)?;
-        retrying(|| async {
-            let sent = self
-                .client()
-                .put_item()
-                .table_name(self.table())
-                .set_item(Some(item.clone()))
-                .condition_expression("attribute_not_exists(PK)")
-                .send()
-                .await;
-            written("PutItem", sent)
-        })
-        .await
+        self.put_new(keyring).await
     }
 
     /// Saves the sealed key (replacing the provider's previous one).
     pub async fn put_byo_key(&self, key: &StoredKey) -> Result<(), StoreError> {
-        let item = encode(key)?;
-        retrying(|| async {
-            self.client()
-                .put_item()
-                .table_name(self.table())
-                .set_item(Some(item.clone()))
-                .send()
-                .await
-                .map_err(|e| StoreError::from_sdk("PutItem", e))
-        })
-        .await?;
-        Ok(())
+        self.put(key).await
     }
 
     pub async fn byo_key(&self, org: &OrganizationId, provider: &str) -> Result<Option<StoredKey>, StoreError> {

@@ -171,6 +171,41 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Puts `value` as a whole item, replacing any with its key (transient failures retried).
+    pub(crate) async fn put<T: serde::Serialize>(&self, value: &T) -> Result<(), StoreError> {
+        let item = encode(value)?;
+        retrying(|| async {
+            self.client
+                .put_item()
+                .table_name(self.table())
+                .set_item(Some(item.clone()))
+                .send()
+                .await
+                .map_err(|e| StoreError::from_sdk("PutItem", e))
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Puts `value` as a new item; `false` when one with its key exists already.
+    pub(crate) async fn put_new<T: serde::Serialize>(&self, value: &T) -> Result<bool, StoreError> {
+        let item = encode(value)?;
+        retrying(|| async {
+            let sent = self
+                .client
+                .put_item()
+                .table_name(self.table())
+                .set_item(Some(item.clone()))
+                .condition_expression("attribute_not_exists(PK)")
+                .send()
+                .await;
+            written("PutItem", sent)
+        })
+        .await
+    }
+}
+
 /// Whether a conditional write happened: a failed condition is `Ok(false)` (someone else got
 /// there first, or the state moved on), any other failure is an error.
 pub(crate) fn written<T, E>(

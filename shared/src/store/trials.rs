@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::outbox::OutboxItem;
-use super::{Store, StoreError, encode, keys, retrying, written};
+use super::{Store, StoreError, keys};
 use crate::domain::OrganizationId;
 use crate::events::Envelope;
 
@@ -58,35 +58,12 @@ impl Store {
 
     /// Records the organization's trial; `false` when one was recorded before.
     pub async fn record_trial(&self, trial: &TrialRecord) -> Result<bool, StoreError> {
-        let item = encode(trial)?;
-        retrying(|| async {
-            let sent = self
-                .client()
-                .put_item()
-                .table_name(self.table())
-                .set_item(Some(item.clone()))
-                .condition_expression("attribute_not_exists(PK)")
-                .send()
-                .await;
-            written("PutItem", sent)
-        })
-        .await
+        self.put_new(trial).await
     }
 
     /// Announces an event that changes nothing else (its id is derived from its cause, so a
     /// redelivery writes the same outbox item and is not announced twice).
     pub async fn announce(&self, envelope: &Envelope, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let item = encode(&OutboxItem::new(envelope, now)?)?;
-        retrying(|| async {
-            self.client()
-                .put_item()
-                .table_name(self.table())
-                .set_item(Some(item.clone()))
-                .send()
-                .await
-                .map_err(|e| StoreError::from_sdk("PutItem", e))
-        })
-        .await?;
-        Ok(())
+        self.put(&OutboxItem::new(envelope, now)?).await
     }
 }

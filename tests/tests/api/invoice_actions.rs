@@ -39,14 +39,6 @@ async fn act(server: &TestServer, invoice: &str, action: &str, body: Value) -> R
     server.request("POST", &path, Some(&server.tokens.admin()), Some(body)).await
 }
 
-async fn count_events(ctx: &TestContext, event_type: &str) -> usize {
-    ctx.items_with_prefix("OUTBOX#")
-        .await
-        .iter()
-        .filter(|item| item.get("event_type").and_then(|v| v.as_s().ok()).map(String::as_str) == Some(event_type))
-        .count()
-}
-
 #[tokio::test]
 async fn a_void_hands_the_usage_back_returns_applied_credits_once_and_the_next_invoice_bills_it_again() {
     let stripe = FakeStripe::start().await;
@@ -90,7 +82,7 @@ async fn a_void_hands_the_usage_back_returns_applied_credits_once_and_the_next_i
         (200, &json!(0.0), &json!(0))
     );
     assert_eq!(ctx.stored_account("voided").await.credit_balance_cents, 1000);
-    assert_eq!(count_events(&ctx, "InvoiceVoided").await, 1);
+    assert_eq!(ctx.outbox_events("InvoiceVoided").await, 1);
     let trail = server.get("/api/billing/admin/audit?organization_id=voided", Some(&server.tokens.admin())).await;
     let voids: Vec<_> = trail.json.as_array().unwrap().iter().filter(|e| e["action"] == "invoice_voided").collect();
     assert_eq!(voids.len(), 1);
@@ -153,7 +145,7 @@ async fn concurrent_voids_apply_once() {
         .sum();
     assert_eq!(refunded, dec!(10));
     assert_eq!(ctx.stored_account("racing").await.credit_balance_cents, 1000);
-    assert_eq!(count_events(&ctx, "InvoiceVoided").await, 1);
+    assert_eq!(ctx.outbox_events("InvoiceVoided").await, 1);
     assert!(usage(&ctx, "racing").await.iter().all(|r| !r.billed));
 }
 
@@ -177,7 +169,7 @@ async fn an_uncollectible_invoice_leaves_dunning_stays_payable_and_refusals_chan
     assert!(ctx.items_with_prefix(&format!("DUNNING#{}", invoice.id)).await.is_empty(), "off the dunning list");
     let again = act(&server, &invoice.id, "uncollectible", json!({ "reason": "customer gone" })).await;
     assert_eq!(again.status, 200);
-    assert_eq!(count_events(&ctx, "InvoiceMarkedUncollectible").await, 1);
+    assert_eq!(ctx.outbox_events("InvoiceMarkedUncollectible").await, 1);
     let void = act(&server, &invoice.id, "void", json!({ "reason": "r" })).await;
     assert_eq!((void.status, void.json["code"].as_str()), (409, Some("invoice_already_closed")));
     // Still payable: a payment marks it paid.

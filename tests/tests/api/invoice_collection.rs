@@ -29,14 +29,6 @@ pub(crate) async fn owing(ctx: &TestContext, name: &str) {
     }
 }
 
-async fn outbox_count(ctx: &TestContext, event_type: &str) -> usize {
-    ctx.items_with_prefix("OUTBOX#")
-        .await
-        .iter()
-        .filter(|item| item.get("event_type").and_then(|v| v.as_s().ok()).map(String::as_str) == Some(event_type))
-        .count()
-}
-
 async fn stored(ctx: &TestContext, id: &str) -> Invoice {
     ctx.app.store.invoice_by_id(id).await.unwrap().unwrap()
 }
@@ -68,8 +60,8 @@ async fn stripe_failing_midway_is_retried_to_exactly_one_stripe_invoice() {
     let keys: Vec<Option<String>> =
         stripe.requests().into_iter().filter(|(path, _)| path == "/v1/invoices").map(|(_, key)| key).collect();
     assert_eq!(keys, vec![Some(format!("{}-invoice", invoice.id)); 2], "the retry repeated the same key");
-    assert_eq!(outbox_count(&ctx, "InvoiceFinalized").await, 1);
-    assert_eq!(outbox_count(&ctx, "InvoiceGenerated").await, 1);
+    assert_eq!(ctx.outbox_events("InvoiceFinalized").await, 1);
+    assert_eq!(ctx.outbox_events("InvoiceGenerated").await, 1);
 }
 
 #[tokio::test]
@@ -100,7 +92,7 @@ async fn paying_charges_the_card_answers_402_with_the_hosted_page_when_declined_
     // Stripe's own paid event arrives afterwards: nothing changes twice.
     let event = our_event("evt_pay", "invoice.paid", &ctx, "payer", &invoice, 1);
     billing::flows::stripe_events::process(&ctx.app, &event.to_string()).await.unwrap();
-    assert_eq!(outbox_count(&ctx, "InvoicePaid").await, 1);
+    assert_eq!(ctx.outbox_events("InvoicePaid").await, 1);
     assert_eq!(stored(&ctx, &invoice.id).await.amount_paid_cents, 3_000);
 }
 
@@ -168,7 +160,7 @@ async fn paid_failed_and_voided_webhooks_duplicated_and_reordered_end_in_the_sam
         }
         assert_eq!(ctx.stored_account(name).await.status.as_str(), "active", "{name}: two failures do not suspend");
     }
-    assert_eq!(outbox_count(&ctx, "InvoicePaid").await, 4, "one per paid invoice");
+    assert_eq!(ctx.outbox_events("InvoicePaid").await, 4, "one per paid invoice");
 }
 
 #[tokio::test]
@@ -228,5 +220,5 @@ async fn a_failed_usage_invoice_leaves_the_subscription_as_it_is() {
     let sub = ctx.app.store.subscription(&org("subbed")).await.unwrap().unwrap();
     assert_eq!(sub.status, "active");
     assert_eq!(stored(&ctx, &invoice.id).await.status, InvoiceStatus::Open);
-    assert_eq!(outbox_count(&ctx, "PaymentFailed").await, 1, "dunning still hears of it");
+    assert_eq!(ctx.outbox_events("PaymentFailed").await, 1, "dunning still hears of it");
 }

@@ -23,14 +23,6 @@ fn trialing(org: &str, start: i64) -> Value {
     sub
 }
 
-async fn outbox_count(ctx: &TestContext, event_type: &str) -> usize {
-    ctx.items_with_prefix("OUTBOX#")
-        .await
-        .iter()
-        .filter(|item| item.get("event_type").and_then(|v| v.as_s().ok()).map(String::as_str) == Some(event_type))
-        .count()
-}
-
 #[tokio::test]
 async fn one_trial_per_organization_even_after_cancelling_and_subscribing_again() {
     let mock = std::env::var("STRIPE_API_BASE").expect("stripe-mock runs in the test stack");
@@ -87,7 +79,7 @@ async fn one_trial_per_organization_even_after_cancelling_and_subscribing_again(
         assert_eq!(deliver(&ctx, &server, &notice).await.status, 200);
     }
     process_queue(&ctx).await;
-    assert_eq!(outbox_count(&ctx, "TrialEnding").await, 1);
+    assert_eq!(ctx.outbox_events("TrialEnding").await, 1);
 
     // No card by the end: Stripe cancels, the account falls back to free.
     let mut ended = trialing("trier", start);

@@ -307,18 +307,7 @@ impl Store {
             invoice_id: invoice_id.to_owned(),
             usage_keys: usage_keys.to_vec(),
         };
-        let item = encode(&batch)?;
-        retrying(|| async {
-            self.client()
-                .put_item()
-                .table_name(self.table())
-                .set_item(Some(item.clone()))
-                .send()
-                .await
-                .map_err(|e| StoreError::from_sdk("PutItem", e))
-        })
-        .await?;
-        Ok(())
+        self.put(&batch).await
     }
 
     /// Puts one usage record on the invoice if it is still unbilled (or already ours):
