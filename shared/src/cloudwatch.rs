@@ -101,10 +101,11 @@ struct Answer {
 #[serde(rename_all = "PascalCase")]
 struct Series {
     id: String,
+    /// Epoch seconds and values, as JSON numbers; read exactly, not through a float.
     #[serde(default)]
-    timestamps: Vec<f64>,
+    timestamps: Vec<rust_decimal::Decimal>,
     #[serde(default)]
-    values: Vec<f64>,
+    values: Vec<rust_decimal::Decimal>,
 }
 
 /// `GetMetricData` for each queue's per-minute maximum `ApproximateAgeOfOldestMessage`, with
@@ -131,9 +132,10 @@ fn oldest_age_queries(queues: &[String]) -> Vec<Query> {
 
 /// The newest datapoint's value in whole seconds (none: unknown, not zero).
 fn newest_seconds(series: &Series) -> Option<u64> {
-    let newest = series.timestamps.iter().zip(&series.values).max_by(|a, b| a.0.total_cmp(b.0))?;
-    // An age: whole seconds, never negative, far inside u64 (SQS keeps messages 14 days).
-    Some(newest.1.max(0.0).round() as u64)
+    use rust_decimal::prelude::ToPrimitive;
+    let newest = series.timestamps.iter().zip(&series.values).max_by_key(|(at, _)| **at)?;
+    // An age: whole seconds, never negative.
+    (*newest.1).max(rust_decimal::Decimal::ZERO).round().to_u64()
 }
 
 /// A signed reader of CloudWatch metrics for the process's AWS configuration.
@@ -281,7 +283,10 @@ mod tests {
 
     #[test]
     fn the_newest_datapoint_is_the_age_whatever_order_they_come_in() {
-        let series = Series { id: "q0".into(), timestamps: vec![120.0, 180.0, 60.0], values: vec![40.4, 99.6, 7.0] };
+        let series: Series = serde_json::from_value(serde_json::json!({
+            "Id": "q0", "Timestamps": [120, 180.0, 60], "Values": [40.4, 99.6, 7]
+        }))
+        .unwrap();
         assert_eq!(newest_seconds(&series), Some(100));
         let empty = Series { id: "q1".into(), timestamps: Vec::new(), values: Vec::new() };
         assert_eq!(newest_seconds(&empty), None, "no datapoint: unknown, not 0");

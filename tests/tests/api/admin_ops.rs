@@ -35,7 +35,7 @@ fn visible_by_queue(health: &Value) -> BTreeMap<String, i64> {
 
 /// A datapoint of `AWS/SQS ApproximateAgeOfOldestMessage`, put into the emulator's CloudWatch
 /// as SQS would publish it.
-async fn put_oldest_age(queue: &str, seconds: f64, at: chrono::DateTime<chrono::Utc>) {
+async fn put_oldest_age(queue: &str, seconds: u32, at: chrono::DateTime<chrono::Utc>) {
     let endpoint = std::env::var("AWS_ENDPOINT_URL_CLOUDWATCH").expect("the stack sets the CloudWatch endpoint");
     let body = json!({ "Namespace": "AWS/SQS", "MetricData": [{
         "MetricName": "ApproximateAgeOfOldestMessage", "Dimensions": [{ "Name": "QueueName", "Value": queue }],
@@ -89,7 +89,7 @@ async fn admin_health_reports_what_the_queues_hold_the_last_schedule_runs_stripe
     // CloudWatch's oldest-message age of the usage queue, a minute ago (SQS publishes it).
     let usage_url = &ctx.app.config.queue_urls["UsageQueue"];
     let usage_name = billing::domain::queues::queue_name(usage_url).unwrap();
-    put_oldest_age(usage_name, 42.0, ctx.app.now() - chrono::Duration::minutes(1)).await;
+    put_oldest_age(usage_name, 42, ctx.app.now() - chrono::Duration::minutes(1)).await;
 
     let seen = health(&server).await;
     let ages: BTreeMap<&str, &Value> = seen["queues"]
