@@ -223,6 +223,32 @@ impl From<crate::flows::flags::FlagsError> for ApiError {
     }
 }
 
+impl From<crate::flows::promo_codes::PromoCodesError> for ApiError {
+    fn from(err: crate::flows::promo_codes::PromoCodesError) -> Self {
+        use crate::domain::promo::PromoError as P;
+        use crate::flows::promo_codes::PromoCodesError as E;
+        match err {
+            E::Store(e) => e.into(),
+            E::Payment(e) => e.into(),
+            E::Refused(refusal) => Self::bad_request(refusal.code(), refusal.to_string()),
+            E::Invalid(ref invalid) => {
+                let code = match invalid {
+                    P::InvalidCode => "invalid_promo_code",
+                    P::DiscountRequired | P::InvalidPercent | P::InvalidAmount => "invalid_discount",
+                    P::DurationRequired | P::MonthsRequired | P::MonthsNotAllowed => "invalid_duration",
+                    P::InvalidMaxRedemptions => "invalid_max_redemptions",
+                    P::ExpiryInPast => "invalid_expiry",
+                    P::UnknownTarget(_) => "unknown_promo_target",
+                };
+                Self::bad_request(code, err.to_string())
+            }
+            E::Exists(_) => Self::Conflict { code: "promo_code_exists", detail: err.to_string() },
+            E::NotFound(_) => Self::not_found("promo_code_not_found", err.to_string()),
+            E::Busy => Self::TooManyRequests { code: "promo_code_busy", detail: err.to_string(), retry_after_secs: 1 },
+        }
+    }
+}
+
 impl From<crate::flows::invoice_actions::InvoiceActionError> for ApiError {
     fn from(err: crate::flows::invoice_actions::InvoiceActionError) -> Self {
         use crate::domain::audit::ReasonError;

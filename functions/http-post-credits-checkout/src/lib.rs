@@ -3,7 +3,7 @@
 //! The credits arrive when Stripe reports the payment (`checkout.session.completed`).
 
 use billing::api::purchases::CreditPurchaseRequest;
-use billing::flows::checkout::{CheckoutResponse, checkout};
+use billing::flows::checkout::{CheckoutResponse, Sale, checkout};
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, idempotent, json_body, ok_json};
 use billing::payments::client::CheckoutItem;
@@ -26,7 +26,7 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
             .map_err(|e| ApiError::bad_request("invalid_amount", format!("amount_usd: {e}.")))?;
         let item = CheckoutItem::Amount { cents, name: format!("Prepaid credits (${})", body.amount_usd) };
         let response: CheckoutResponse =
-            checkout(&app, &req, &org, "credits", item, &[], (body.success_url, body.cancel_url)).await?;
+            checkout(&app, &req, &org, Sale::new("credits", item), (body.success_url, body.cancel_url)).await?;
         ok_json(&response)
     })
     .await

@@ -2,7 +2,8 @@
 //! `{success_url?, cancel_url?}` → `{checkout_url, session_id}` for the one-time lifetime plan.
 
 use billing::api::purchases::LifetimePurchaseRequest;
-use billing::flows::checkout::{checkout, priced};
+use billing::domain::promo::PromoTarget;
+use billing::flows::checkout::{Sale, checkout, priced};
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, idempotent, json_body, ok_json};
 use billing::{ApiError, App};
@@ -31,7 +32,8 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
             tier.price_usd,
             &format!("{} plan", tier.name),
         )?;
-        let response = checkout(&app, &req, &org, "lifetime", item, &[], (body.success_url, body.cancel_url)).await?;
+        let sale = Sale::new("lifetime", item).with_promo(body.promo_code.as_deref(), PromoTarget::Lifetime);
+        let response = checkout(&app, &req, &org, sale, (body.success_url, body.cancel_url)).await?;
         ok_json(&response)
     })
     .await

@@ -3,7 +3,8 @@
 //! Packs and their prices come from the catalog (or a configured Stripe price per pack).
 
 use billing::api::purchases::PackPurchaseRequest;
-use billing::flows::checkout::{checkout, priced};
+use billing::domain::promo::PromoTarget;
+use billing::flows::checkout::{Sale, checkout, priced};
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, idempotent, json_body, ok_json};
 use billing::{ApiError, App};
@@ -23,8 +24,10 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
             Some(pack.price_usd),
             &format!("{} workflow pack", pack.workflows),
         )?;
-        let response =
-            checkout(&app, &req, &org, "pack", item, &[("pack", id)], (body.success_url, body.cancel_url)).await?;
+        let sale = Sale::new("pack", item)
+            .with_metadata("pack", id.clone())
+            .with_promo(body.promo_code.as_deref(), PromoTarget::Pack(&id));
+        let response = checkout(&app, &req, &org, sale, (body.success_url, body.cancel_url)).await?;
         ok_json(&response)
     })
     .await

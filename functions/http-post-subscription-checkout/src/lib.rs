@@ -1,7 +1,9 @@
 //! `POST /api/billing/account/{organization_id}/subscription/checkout`
 //! `{tier, success_url?, cancel_url?}` → `{checkout_url, session_id}`. The tier must be a
-//! subscribable tier of the catalog with a configured Stripe price; promotion codes are allowed.
-//! The tier's trial (catalog `trial_days`) is offered while the organization never had one.
+//! subscribable tier of the catalog with a configured Stripe price; `promo_code` applies one of
+//! our promotion codes (held for the organization until the session closes).
+//! The tier's trial (catalog `trial_days`) is offered while the organization never had one;
+//! inside the tier's launch window the launch offer's first price is charged instead.
 //! An organization with a subscription already gets `409 already_subscribed` (change plan).
 
 use billing::api::purchases::SubscriptionCheckoutRequest;
@@ -9,7 +11,6 @@ use billing::domain::subscription as lifecycle;
 use billing::flows::checkout::subscription_checkout;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, idempotent, json_body, ok_json};
-use billing::payments::client::CheckoutItem;
 use billing::{ApiError, App};
 use lambda_http::Request;
 
@@ -38,9 +39,8 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
                 ),
             });
         }
-        let item = CheckoutItem::Price(price.clone());
         let urls = (body.success_url, body.cancel_url);
-        let response = subscription_checkout(&app, &req, &org, tier, item, urls).await?;
+        let response = subscription_checkout(&app, &req, &org, (tier, price), body.promo_code.as_deref(), urls).await?;
         ok_json(&response)
     })
     .await

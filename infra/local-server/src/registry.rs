@@ -8,7 +8,7 @@ use std::sync::Arc;
 use billing::lambda::{HttpHandler, ScheduleHandler, SqsHandler, StreamHandler};
 
 pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
-    let handlers: [(&'static str, Arc<dyn HttpHandler>); 53] = [
+    let handlers: [(&'static str, Arc<dyn HttpHandler>); 56] = [
         ("http-get-openapi", Arc::new(http_get_openapi::handle)),
         ("http-get-config", Arc::new(http_get_config::handle)),
         ("http-get-plans", Arc::new(http_get_plans::handle)),
@@ -50,6 +50,9 @@ pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
         ("http-put-admin-limits", Arc::new(http_put_admin_limits::handle)),
         ("http-get-admin-health", Arc::new(http_get_admin_health::handle)),
         ("http-post-admin-queue-redrive", Arc::new(http_post_admin_queue_redrive::handle)),
+        ("http-post-admin-promo-code-deactivate", Arc::new(http_post_admin_promo_code_deactivate::handle)),
+        ("http-get-admin-promo-codes", Arc::new(http_get_admin_promo_codes::handle)),
+        ("http-post-admin-promo-code", Arc::new(http_post_admin_promo_code::handle)),
         ("http-get-internal-byo-key", Arc::new(http_get_internal_byo_key::handle)),
         ("http-delete-byo-key", Arc::new(http_delete_byo_key::handle)),
         ("http-get-byo-keys", Arc::new(http_get_byo_keys::handle)),

@@ -11,6 +11,7 @@ pub mod directory;
 pub mod flags;
 pub mod invoices;
 pub mod openapi;
+pub mod promo_codes;
 pub mod purchases;
 pub mod quota;
 pub mod subscription;

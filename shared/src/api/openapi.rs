@@ -80,6 +80,13 @@ use utoipa::openapi::{
         crate::api::byo_keys::ByoKeyRequest,
         crate::api::byo_keys::ByoKeyResponse,
         crate::api::byo_keys::ByoKeySecretResponse,
+        crate::api::promo_codes::PromoCodeRequest,
+        crate::api::subscription::PricePhaseResponse,
+        crate::domain::plans::LaunchOffer,
+        crate::domain::plans::IntroPhase,
+        crate::api::promo_codes::PromoCodeResponse,
+        crate::api::promo_codes::PromoCodeListResponse,
+        crate::domain::promo::PromoDuration,
         crate::api::flags::FlagRequest,
         crate::api::flags::FlagResponse,
         crate::api::flags::OrganizationFlagRequest,
@@ -603,6 +610,31 @@ pub const ROUTES: &[Route] = &[
             One("InvoiceActionResponse"),
         )
     },
+    Route {
+        request: Some(Body::Required("PromoCodeRequest")),
+        creates: true,
+        ..route(
+            "POST",
+            "/api/billing/admin/promo-codes",
+            "Create a promotion code, mirrored to Stripe (operators)",
+            User,
+            One("PromoCodeResponse"),
+        )
+    },
+    route(
+        "GET",
+        "/api/billing/admin/promo-codes",
+        "Every promotion code with its redemptions (operators)",
+        User,
+        One("PromoCodeListResponse"),
+    ),
+    route(
+        "POST",
+        "/api/billing/admin/promo-codes/{code}/deactivate",
+        "Deactivate a promotion code (operators)",
+        User,
+        One("PromoCodeResponse"),
+    ),
     route("GET", "/api/billing/admin/flags/{flag}", "A feature flag (operators)", User, One("FlagResponse")),
     Route {
         request: Some(Body::Required("FlagRequest")),

@@ -26,6 +26,9 @@ pub struct PackPurchaseRequest {
     pub pack: u32,
     pub success_url: Option<String>,
     pub cancel_url: Option<String>,
+    /// A promotion code; refused with its reason (`promo_code_*`) before anything is charged.
+    #[schema(min_length = 1, max_length = 64)]
+    pub promo_code: Option<String>,
 }
 
 /// `POST .../lifetime/checkout` (the body may be empty).
@@ -34,6 +37,9 @@ pub struct PackPurchaseRequest {
 pub struct LifetimePurchaseRequest {
     pub success_url: Option<String>,
     pub cancel_url: Option<String>,
+    /// A promotion code; refused with its reason (`promo_code_*`) before anything is charged.
+    #[schema(min_length = 1, max_length = 64)]
+    pub promo_code: Option<String>,
 }
 
 /// `POST .../subscription/checkout`: a subscribable tier of the catalog.
@@ -44,6 +50,9 @@ pub struct SubscriptionCheckoutRequest {
     pub tier: String,
     pub success_url: Option<String>,
     pub cancel_url: Option<String>,
+    /// A promotion code; refused with its reason (`promo_code_*`) before anything is charged.
+    #[schema(min_length = 1, max_length = 64)]
+    pub promo_code: Option<String>,
 }
 
 /// `POST .../payment-method`: a payment method collected by Stripe.js (no card data).

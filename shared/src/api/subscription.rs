@@ -11,10 +11,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::quota::QuotaStandingResponse;
 use crate::domain::account::Account;
+use crate::domain::launch::{self, PricePhase};
 use crate::domain::money::dollars;
 use crate::domain::period;
 use crate::domain::plans::{Catalog, TierBilling};
 use crate::domain::subscription::{self as lifecycle, ChangeCause, Request};
+use crate::store::launch_offers::LaunchSchedule;
 use crate::store::stripe::{PlanChange, SubscriptionItem};
 use crate::store::subscriptions::SubscriptionRequest;
 
@@ -59,6 +61,30 @@ pub struct SubscriptionResponse {
     pub created_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
     pub pending_change: Option<PendingChange>,
+    /// The monthly price billed now: a launch offer's phase price during its phases, else
+    /// the tier's; `null` on plans without a monthly price.
+    #[serde(with = "rust_decimal::serde::float_option")]
+    #[schema(value_type = Option<f64>)]
+    pub current_price: Option<Decimal>,
+    /// The launch offer's phase in force; `null` outside a launch offer.
+    pub current_phase: Option<PricePhaseResponse>,
+    /// The phase after it: the next intro price, or the tier's own price.
+    pub next_phase: Option<PricePhaseResponse>,
+}
+
+/// One phase of a launch offer's prices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PricePhaseResponse {
+    /// The offer's name (e.g. "New Year deal"); the tier's name for its own price.
+    pub name: String,
+    #[serde(with = "rust_decimal::serde::float")]
+    #[schema(value_type = f64)]
+    pub price: Decimal,
+    pub starts_at: DateTime<Utc>,
+    /// `null` for the tier's own price, which runs on.
+    pub ends_at: Option<DateTime<Utc>>,
+    /// Whether this is one of the offer's introductory prices.
+    pub intro: bool,
 }
 
 /// What the subscription view is built from.
@@ -111,6 +137,9 @@ impl SubscriptionResponse {
             created_at: Some(account.created_at),
             updated_at: Some(account.updated_at),
             pending_change: None,
+            current_price: tier.price_usd.filter(|_| tier.is_subscribable()),
+            current_phase: None,
+            next_phase: None,
         };
         if let Some(sub) = stripe {
             view.id = sub.stripe_subscription_id.clone().unwrap_or_default();
@@ -126,6 +155,31 @@ impl SubscriptionResponse {
             view.pending_change = request.and_then(|r| pending_change(r, sub, account, now));
         }
         view
+    }
+}
+
+impl SubscriptionResponse {
+    /// The launch offer's phases, while its schedule drives this subscription.
+    pub fn with_launch(mut self, launch: Option<&LaunchSchedule>, catalog: &Catalog, now: DateTime<Utc>) -> Self {
+        let Some(launch) = launch.filter(|l| l.drives(&self.id) && !lifecycle::is_terminal(&self.status)) else {
+            return self;
+        };
+        let tier_name = catalog.tier(&launch.tier).map_or(launch.tier.as_str(), |t| t.name.as_str());
+        let shown = |phase: &PricePhase| PricePhaseResponse {
+            name: if phase.intro { launch.offer_name.clone() } else { tier_name.to_owned() },
+            price: dollars(phase.price_cents),
+            starts_at: phase.starts_at,
+            ends_at: phase.ends_at,
+            intro: phase.intro,
+        };
+        let (current, next) = launch::current_and_next(&launch.phases, now);
+        if let Some(current) = current {
+            self.current_price = Some(dollars(current.price_cents));
+        }
+        // Once the tier's own price runs, the offer is over: nothing more to show.
+        self.current_phase = current.filter(|p| p.intro).map(shown);
+        self.next_phase = if current.is_some_and(|p| !p.intro) { None } else { next.map(shown) };
+        self
     }
 }
 

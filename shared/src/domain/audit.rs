@@ -164,6 +164,20 @@ impl AuditEntry {
         let what = Action { actor, action, reason, before, after };
         Self::in_partition(flag_partition(flag), None, Some(flag.clone()), what, at)
     }
+
+    /// A promotion code's creation or deactivation, in the code's own partition
+    /// (`PROMO#<code>`, beside its redemptions).
+    pub fn for_promo_code(
+        code: &crate::domain::promo::PromoCodeName,
+        actor: &str,
+        action: &str,
+        reason: &str,
+        (before, after): (serde_json::Value, serde_json::Value),
+        at: DateTime<Utc>,
+    ) -> Self {
+        let what = Action { actor, action, reason, before, after };
+        Self::in_partition(format!("PROMO#{code}"), None, None, what, at)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -35,6 +35,10 @@ pub enum CatalogError {
     UnlimitedFreeTier,
     #[error("plan catalog: workflow pack id {0:?} is listed more than once")]
     DuplicatePack(String),
+    #[error(
+        "plan catalog: the launch offer of tier {0:?} needs a monthly tier, an id, a window that ends after it starts, and phases of at least one month each at a price above zero"
+    )]
+    InvalidLaunchOffer(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
@@ -105,12 +109,47 @@ pub struct Tier {
     /// Free trial days of a new subscription (one trial per organization, ever).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trial_days: Option<u32>,
+    /// Introductory prices for subscriptions bought within a window (a launch deal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch_offer: Option<LaunchOffer>,
+}
+
+/// A launch deal: a subscription bought in `[starts_at, ends_at)` pays each phase's price for
+/// its months, then the tier's own price. The first phase is what Checkout charges.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LaunchOffer {
+    pub id: String,
+    pub name: String,
+    pub starts_at: chrono::DateTime<chrono::Utc>,
+    pub ends_at: chrono::DateTime<chrono::Utc>,
+    pub phases: Vec<IntroPhase>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntroPhase {
+    #[serde(with = "rust_decimal::serde::float")]
+    pub price_usd: Decimal,
+    pub months: u32,
+}
+
+impl LaunchOffer {
+    /// Whether a subscription bought at `at` gets the offer.
+    pub fn open_at(&self, at: chrono::DateTime<chrono::Utc>) -> bool {
+        self.starts_at <= at && at < self.ends_at
+    }
 }
 
 impl Tier {
     /// Sold as a recurring Stripe subscription through checkout.
     pub fn is_subscribable(&self) -> bool {
         self.billing == TierBilling::Monthly
+    }
+
+    /// The launch offer a subscription bought at `at` gets, if any.
+    pub fn launch_offer_at(&self, at: chrono::DateTime<chrono::Utc>) -> Option<&LaunchOffer> {
+        self.launch_offer.as_ref().filter(|offer| offer.open_at(at))
     }
     pub fn is_lifetime(&self) -> bool {
         self.billing == TierBilling::OneTime
@@ -214,6 +253,19 @@ impl Catalog {
             if !seen.insert(id) {
                 return Err(CatalogError::DuplicateTier(id.to_owned()));
             }
+            if let Some(offer) = &tier.launch_offer {
+                let valid = tier.is_subscribable()
+                    && is_safe_id(&offer.id)
+                    && offer.starts_at < offer.ends_at
+                    && !offer.phases.is_empty()
+                    && offer
+                        .phases
+                        .iter()
+                        .all(|p| p.months > 0 && p.price_usd > Decimal::ZERO && p.price_usd.scale() <= 2);
+                if !valid {
+                    return Err(CatalogError::InvalidLaunchOffer(id.to_owned()));
+                }
+            }
             match (tier.billing, tier.price_usd) {
                 (_, Some(price)) => non_negative(&format!("price_usd of tier {id:?}"), price)?,
                 (TierBilling::Custom, None) => {}
@@ -299,6 +351,9 @@ mod tests {
         assert!(catalog.tier("pro").unwrap().is_subscribable());
         assert!(catalog.tier("lifetime").unwrap().is_lifetime());
         assert!(!catalog.tier("enterprise").unwrap().is_subscribable());
+        let offer = catalog.tier("pro").unwrap().launch_offer.clone().unwrap();
+        let phases: Vec<_> = offer.phases.iter().map(|p| (p.price_usd, p.months)).collect();
+        assert_eq!(phases, vec![(dec!(0.59), 1), (dec!(12.99), 2)], "the seed's New Year deal");
     }
 
     #[test]
@@ -323,6 +378,18 @@ mod tests {
             ("unknown field", Box::new(|j| j["tiers"][0]["discount"] = 1.into())),
             ("string limit", Box::new(|j| j["tiers"][0]["workflows_per_month"] = "five".into())),
             ("negative max purchase", Box::new(|j| j["credit_purchase"]["max_usd"] = (-1).into())),
+            (
+                "launch offer on a free tier",
+                Box::new(|j| j["tiers"][0]["launch_offer"] = j["tiers"][2]["launch_offer"].clone()),
+            ),
+            (
+                "launch phase of no months",
+                Box::new(|j| j["tiers"][2]["launch_offer"]["phases"][0]["months"] = 0.into()),
+            ),
+            (
+                "launch window backwards",
+                Box::new(|j| j["tiers"][2]["launch_offer"]["ends_at"] = "2020-01-01T00:00:00Z".into()),
+            ),
         ];
         for (name, mutate) in cases {
             let mut json = builtin_json();

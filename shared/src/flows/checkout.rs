@@ -12,6 +12,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::OrganizationId;
+use crate::domain::promo::PromoTarget;
+use crate::flows::{launch_offers, promo_codes};
 use crate::payments::StripeApi;
 use crate::payments::client::{CheckoutItem, CheckoutSpec};
 use crate::store::AccountItem;
@@ -75,63 +77,132 @@ pub fn idempotency_key(req: &Request, org: &OrganizationId, purpose: &str) -> Re
     Ok(format!("{org}-{purpose}-{}", crate::lambda::http::idempotency_key(req)?))
 }
 
-/// Starts a Checkout session selling `item` to the organization.
-pub async fn checkout(
-    app: &App,
-    req: &Request,
-    org: &OrganizationId,
-    purpose: &str,
-    item: CheckoutItem,
-    extra_metadata: &[(&str, String)],
-    urls: (Option<String>, Option<String>),
-) -> Result<CheckoutResponse, ApiError> {
-    start(app, req, org, (purpose, item, None), extra_metadata, urls).await
+/// A promotion code a checkout asks for, and what the checkout sells (the code must apply).
+#[derive(Debug, Clone, Copy)]
+pub struct Promo<'a> {
+    pub code: &'a str,
+    pub target: PromoTarget<'a>,
 }
 
-/// Starts a subscription's Checkout session, with the tier's trial while the organization
-/// has never had one (`store::trials`).
+/// What one Checkout session sells.
+#[derive(Debug, Clone)]
+pub struct Sale<'a> {
+    /// `credits`, `pack`, `lifetime` or `subscription` (in the metadata webhooks read).
+    pub purpose: &'a str,
+    pub item: CheckoutItem,
+    pub metadata: Vec<(&'a str, String)>,
+    pub trial_days: Option<u32>,
+    pub promo: Option<Promo<'a>>,
+}
+
+impl<'a> Sale<'a> {
+    pub fn new(purpose: &'a str, item: CheckoutItem) -> Self {
+        Self { purpose, item, metadata: Vec::new(), trial_days: None, promo: None }
+    }
+
+    pub fn with_metadata(mut self, key: &'a str, value: impl Into<String>) -> Self {
+        self.metadata.push((key, value.into()));
+        self
+    }
+
+    /// The code the customer typed, if any, for this sale's `target`.
+    pub fn with_promo(mut self, code: Option<&'a str>, target: PromoTarget<'a>) -> Self {
+        self.promo = code.map(|code| Promo { code, target });
+        self
+    }
+}
+
+/// Starts a subscription's Checkout session for `tier` (its Stripe price `price`): at the
+/// launch offer's first price while the offer is open (`flows::launch_offers`), otherwise at
+/// the tier's price with the tier's trial while the organization never had one
+/// (`store::trials`). The offer is the introduction, so it comes without a trial.
 pub async fn subscription_checkout(
     app: &App,
     req: &Request,
     org: &OrganizationId,
-    tier: &crate::domain::plans::Tier,
-    item: CheckoutItem,
+    (tier, price): (&crate::domain::plans::Tier, &str),
+    promo_code: Option<&str>,
     urls: (Option<String>, Option<String>),
 ) -> Result<CheckoutResponse, ApiError> {
-    let trial_days = match tier.trial_days {
-        Some(days) if app.store.trial(org).await?.is_none() => Some(days),
+    let (item, offer) =
+        launch_offers::subscription_item(app, stripe(app)?, tier, price).await.map_err(|e| match e {
+            launch_offers::LaunchError::Payment(e) => ApiError::from(e),
+            launch_offers::LaunchError::Store(e) => ApiError::from(e),
+            other => ApiError::Internal(other.into()),
+        })?;
+    let trial_days = match (tier.trial_days, offer) {
+        (Some(days), None) if app.store.trial(org).await?.is_none() => Some(days),
         _ => None,
     };
-    let metadata = [("tier", tier.id.to_string())];
-    start(app, req, org, ("subscription", item, trial_days), &metadata, urls).await
+    let mut sale = Sale::new("subscription", item)
+        .with_metadata("tier", tier.id.to_string())
+        .with_promo(promo_code, PromoTarget::Tier(tier.id.as_str()));
+    if let Some(offer) = offer {
+        sale = sale.with_metadata("launch_offer", offer.id.clone());
+    }
+    checkout(app, req, org, Sale { trial_days, ..sale }, urls).await
 }
 
-async fn start(
+/// Starts a Checkout session for `sale`. A promotion code is held for the organization
+/// first (refused with its reason, nothing charged); if Stripe then cannot open the
+/// session, the hold is given back.
+pub async fn checkout(
     app: &App,
     req: &Request,
     org: &OrganizationId,
-    (purpose, item, trial_days): (&str, CheckoutItem, Option<u32>),
-    extra_metadata: &[(&str, String)],
+    sale: Sale<'_>,
     urls: (Option<String>, Option<String>),
 ) -> Result<CheckoutResponse, ApiError> {
+    let purpose = sale.purpose;
     let (success_url, cancel_url) = return_urls(app, urls.0, urls.1)?;
     let idempotency_key = idempotency_key(req, org, purpose)?;
     let customer = ensure_customer(app, org).await?;
     let mut metadata: HashMap<String, String> =
         HashMap::from([("organization_id".to_owned(), org.to_string()), ("purpose".to_owned(), purpose.to_owned())]);
-    metadata.extend(extra_metadata.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    metadata.extend(sale.metadata.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    let held = match sale.promo {
+        Some(promo) => Some(promo_codes::hold(app, org, promo.code, promo.target, &idempotency_key).await?),
+        None => None,
+    };
+    if let Some(held) = &held {
+        metadata.insert("promo_code".to_owned(), held.redemption.code.to_string());
+        metadata.insert("promo_hold".to_owned(), held.redemption.hold_id.clone());
+    }
     let spec = CheckoutSpec {
         customer,
         subscription: purpose == "subscription",
-        item,
+        item: sale.item,
         metadata,
         success_url,
         cancel_url,
-        allow_promotion_codes: purpose == "subscription",
-        trial_days,
+        trial_days: sale.trial_days,
+        promotion_code: held.as_ref().map(|h| h.stripe_promotion_code_id.clone()),
+        expires_at: held.as_ref().map(|h| h.checkout_expires_at().timestamp()),
         idempotency_key,
     };
-    let (checkout_url, session_id) = stripe(app)?.create_checkout(spec).await?;
+    let opened = match stripe(app) {
+        Ok(stripe) => stripe.create_checkout(spec).await.map_err(ApiError::from),
+        Err(err) => Err(err),
+    };
+    let (checkout_url, session_id) = match (opened, &held) {
+        (Ok(opened), _) => opened,
+        (Err(err), None) => return Err(err),
+        (Err(err), Some(held)) => {
+            match promo_codes::release(app, &held.redemption).await {
+                Ok(released) => tracing::info!(org = %org, released, "checkout not opened; promo code hold given back"),
+                Err(e) => {
+                    tracing::error!(org = %org, error = %e, "checkout not opened and its promo code hold not given back")
+                }
+            }
+            return Err(err);
+        }
+    };
+    if let Some(held) = &held
+        && let Err(e) = app.store.attach_promo_session(&held.redemption, &session_id).await
+    {
+        // The session's own metadata names the hold; this is for operators reading the item.
+        tracing::warn!(org = %org, error = %e, "promo code hold not linked to its session");
+    }
     crate::lambda::http::audit(org, "checkout_started", &format!("{purpose} {session_id}"));
     Ok(CheckoutResponse { checkout_url, session_id })
 }

@@ -747,6 +747,7 @@ async fn record_subscription_invoice(
     invoice.subtotal_cents = object["subtotal"].as_i64().unwrap_or_default();
     invoice.total_cents = object["total"].as_i64().unwrap_or(invoice.subtotal_cents);
     invoice.tax_cents = object["tax"].as_i64().unwrap_or_default();
+    invoice.discount_cents = crate::payments::promotions::invoice_discount(object);
     invoice.amount_paid_cents = object["amount_paid"].as_i64().unwrap_or_default();
     invoice.amount_due_cents = match status {
         InvoiceStatus::Paid | InvoiceStatus::Void => 0,

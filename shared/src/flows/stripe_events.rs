@@ -62,6 +62,7 @@ pub async fn process(app: &App, payload: &str) -> Result<(), MessageError> {
             checkout_completed(app, &id, object, created).await?
         }
         "checkout.session.async_payment_failed" => async_payment_failed(app, object).await?,
+        "checkout.session.expired" => checkout_expired(app, object).await?,
         "customer.subscription.created" | "customer.subscription.updated" | "customer.subscription.deleted" => {
             subscription_changed(app, &id, &kind, object, created).await?
         }
@@ -112,6 +113,7 @@ async fn checkout_completed(app: &App, event_id: &str, session: &Value, created:
         let email = session["customer_details"]["email"].as_str();
         app.store.link_customer(&org, customer, email).await.map_err(retry)?;
     }
+    crate::flows::promo_codes::on_checkout_closed(app, &org, session, true).await.map_err(retry)?;
     let session_id = session["id"].as_str().unwrap_or_default();
     let payment_ref = id_of(&session["payment_intent"]).unwrap_or(session_id);
     let paid: Cents = session["amount_total"].as_i64().unwrap_or_default();
@@ -156,8 +158,14 @@ async fn checkout_completed(app: &App, event_id: &str, session: &Value, created:
             let why = because(ChangeCause::LifetimePurchase, "checkout", "lifetime plan purchased");
             return move_to_plan(app, &org, plan, Some(&period), event_id, purchased_at, why).await.map_err(applying);
         }
-        // The subscription's own events set the tier; the session only linked the customer.
-        "subscription" => return Ok(()),
+        // The subscription's own events set the tier; the session linked the customer and
+        // puts a launch offer's phases in place.
+        "subscription" => {
+            return crate::flows::launch_offers::on_checkout_paid(app, &org, session).await.map_err(|e| match e {
+                crate::flows::launch_offers::LaunchError::Invalid(why) => reject(why),
+                other => retry(other),
+            });
+        }
         other => return Err(reject(format!("checkout session with unknown purpose {other:?}"))),
     };
     let purchase = Purchase::new(&org, payment_ref, purpose, session_id, paid, credited, now);
@@ -175,10 +183,17 @@ async fn checkout_completed(app: &App, event_id: &str, session: &Value, created:
     Ok(())
 }
 
+/// A session that closed unpaid: the promotion code it held is given back.
+async fn checkout_expired(app: &App, session: &Value) -> Result<(), MessageError> {
+    let org = organization_of(app, session).await?.ok_or_else(|| reject("checkout session without organization"))?;
+    crate::flows::promo_codes::on_checkout_closed(app, &org, session, false).await.map_err(retry)
+}
+
 /// A delayed payment that did not go through: nothing was granted, so nothing is taken back;
-/// the customer can check out again.
+/// the customer can check out again, and the promotion code it held is given back.
 async fn async_payment_failed(app: &App, session: &Value) -> Result<(), MessageError> {
     let org = organization_of(app, session).await?.ok_or_else(|| reject("checkout session without organization"))?;
+    crate::flows::promo_codes::on_checkout_closed(app, &org, session, false).await.map_err(retry)?;
     tracing::warn!(
         org = %org,
         session_id = session["id"].as_str().unwrap_or_default(),

@@ -7,8 +7,9 @@ use serde_json::Value;
 use stripe::{ClientBuilder, IdempotencyKey, RequestStrategy, StripeRequest};
 use stripe_billing::billing_portal_session::CreateBillingPortalSession;
 use stripe_checkout::checkout_session::{
-    CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
-    CreateCheckoutSessionPaymentIntentData, CreateCheckoutSessionSubscriptionData, ProductData,
+    CreateCheckoutSession, CreateCheckoutSessionDiscounts, CreateCheckoutSessionLineItems,
+    CreateCheckoutSessionLineItemsPriceData, CreateCheckoutSessionPaymentIntentData,
+    CreateCheckoutSessionSubscriptionData, ProductData,
 };
 use stripe_client_core::{RequestBuilder, StripeMethod};
 use stripe_core::customer::{
@@ -38,7 +39,7 @@ pub enum PaymentError {
 
 impl PaymentError {
     /// Stripe's own "no such object" answer for a lookup, told apart from a failure.
-    fn or_not_found(err: stripe::StripeError, what: &'static str) -> Self {
+    pub(super) fn or_not_found(err: stripe::StripeError, what: &'static str) -> Self {
         match err {
             stripe::StripeError::Stripe(_, 404) => Self::NotFound(what),
             other => Self::Stripe(other),
@@ -65,6 +66,8 @@ pub enum CheckoutItem {
     Price(String),
     /// An ad-hoc one-time amount in cents (credit purchases).
     Amount { cents: i64, name: String },
+    /// An ad-hoc monthly price of a product (a launch offer's first phase).
+    Monthly { cents: i64, product: String },
 }
 
 #[derive(Debug, Clone)]
@@ -76,7 +79,11 @@ pub struct CheckoutSpec {
     pub metadata: HashMap<String, String>,
     pub success_url: String,
     pub cancel_url: String,
-    pub allow_promotion_codes: bool,
+    /// A promotion code applied to the session (held for the organization beforehand).
+    /// Customers cannot type codes in Checkout: every code goes through our rules.
+    pub promotion_code: Option<String>,
+    /// When the session closes (Unix seconds); Stripe's default (24 hours) otherwise.
+    pub expires_at: Option<i64>,
     /// A subscription's free trial: Checkout then asks for a card only if needed, and a trial
     /// that ends without one cancels the subscription (the account falls back to free).
     pub trial_days: Option<u32>,
@@ -165,14 +172,35 @@ impl StripeApi {
                 line.quantity = Some(1);
                 line
             }
+            CheckoutItem::Monthly { cents, product } => {
+                use stripe_checkout::checkout_session::{
+                    CreateCheckoutSessionLineItemsPriceDataRecurring as Recurring,
+                    CreateCheckoutSessionLineItemsPriceDataRecurringInterval as Interval,
+                };
+                let mut price = CreateCheckoutSessionLineItemsPriceData::new(stripe_types::Currency::USD);
+                price.unit_amount = Some(*cents);
+                price.product = Some(product.clone());
+                price.recurring = Some(Recurring::new(Interval::Month));
+                let mut line = CreateCheckoutSessionLineItems::new();
+                line.price_data = Some(price);
+                line.quantity = Some(1);
+                line
+            }
         };
         let mut request = CreateCheckoutSession::new()
             .customer(spec.customer)
             .line_items(vec![line])
             .metadata(spec.metadata.clone())
             .success_url(spec.success_url)
-            .cancel_url(spec.cancel_url)
-            .allow_promotion_codes(spec.allow_promotion_codes);
+            .cancel_url(spec.cancel_url);
+        if let Some(code) = spec.promotion_code {
+            let mut discount = CreateCheckoutSessionDiscounts::new();
+            discount.promotion_code = Some(code);
+            request = request.discounts(vec![discount]);
+        }
+        if let Some(at) = spec.expires_at {
+            request = request.expires_at(at);
+        }
         if spec.subscription {
             let mut data = CreateCheckoutSessionSubscriptionData::new();
             data.metadata = Some(spec.metadata);
@@ -343,7 +371,7 @@ impl StripeApi {
 
     /// One request whose answer is read as plain JSON, so an object shape newer (or older, as
     /// stripe-mock's) than this library's never fails a request Stripe has carried out.
-    async fn send_json(
+    pub(super) async fn send_json(
         &self,
         method: StripeMethod,
         path: &str,

@@ -3,6 +3,8 @@
 
 pub mod client;
 pub mod invoices;
+pub mod promotions;
+pub mod schedules;
 pub mod webhook;
 
 pub use client::{PaymentError, StripeApi};

@@ -18,6 +18,7 @@ mod invoices;
 mod local_delivery;
 mod monthly_close;
 mod openapi;
+mod promo_codes;
 mod quota;
 mod quota_faults;
 mod quota_http;

@@ -174,7 +174,8 @@ fn stripe_secrets_live_in_secrets_manager_and_only_the_functions_that_use_them_m
             || reader.starts_with("http-post-subscription-")
             || reader == "http-get-subscription-preview"
             || reader == "http-get-admin-health"
-            || reader.starts_with("http-post-admin-invoice-");
+            || reader.starts_with("http-post-admin-invoice-")
+            || reader.starts_with("http-post-admin-promo-code");
         assert!(calls_stripe, "{reader} may read the Stripe secrets without calling Stripe");
     }
     assert!(readers.contains(&"webhook-stripe".to_owned()) && readers.contains(&"sqs-stripe-events".to_owned()));

@@ -75,7 +75,9 @@ pub async fn apply_subscription(
     let now = app.now();
     let existing = app.store.subscription(org).await?;
     let same = existing.as_ref().filter(|e| e.stripe_subscription_id.as_deref() == Some(sub_id));
-    let tier = match (app.config.stripe.tier_for_price(price), origin, same) {
+    let priced =
+        app.config.stripe.tier_for_price(price).or_else(|| crate::flows::launch_offers::offered_tier(app, sub));
+    let tier = match (priced, origin, same) {
         (Some(tier), _, _) => tier.to_owned(),
         // Our own request changed nothing about the price: the stored tier stands.
         (None, Origin::Answer { .. }, Some(same)) => same.tier.clone(),

@@ -25,6 +25,7 @@ use crate::domain::OrganizationId;
 use crate::domain::money::dollars;
 use crate::domain::plans::{Tier, TierBilling};
 use crate::domain::subscription::{self as lifecycle, Direction, Request};
+use crate::flows::launch_offers::{self, LaunchError};
 use crate::payments::StripeApi;
 use crate::payments::client::{PaymentError, ScheduledChange};
 use crate::store::StoreError;
@@ -60,6 +61,18 @@ pub enum SubscriptionError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Payment(#[from] PaymentError),
+}
+
+impl From<LaunchError> for SubscriptionError {
+    fn from(err: LaunchError) -> Self {
+        match err {
+            LaunchError::Store(e) => Self::Store(e),
+            LaunchError::Payment(e) => Self::Payment(e),
+            LaunchError::Money(_) | LaunchError::Invalid(_) => {
+                Self::Payment(PaymentError::Unexpected("a usable launch schedule"))
+            }
+        }
+    }
 }
 
 impl From<ApplyError> for SubscriptionError {
@@ -170,6 +183,7 @@ pub async fn cancel(
         }
         let stripe = stripe(app)?;
         drop_scheduled_change(app, org, &sub_id).await?;
+        launch_offers::end_offer(app, org, &sub_id, "canceled").await?;
         let (kind, key) = if at_period_end {
             (Request::CancelAtPeriodEnd, format!("{org}-cancel-{}", asker.idempotency_key))
         } else {
@@ -209,6 +223,9 @@ pub async fn reactivate(
         let request = SubscriptionRequest::new(org, &sub_id, Request::Reactivate, asker.user, app.now());
         app.store.put_subscription_request(&request).await?;
         apply_answer(app, org, &answer, answer["status"].as_str().unwrap_or(&sub.status), &key).await?;
+        if let Some(answer) = launch_offers::after_reactivation(app, org, &sub_id, &key).await? {
+            apply_answer(app, org, &answer, answer["status"].as_str().unwrap_or(&sub.status), &key).await?;
+        }
         crate::lambda::http::audit(org, "subscription_reactivated", &sub_id);
         Ok(view::subscription(app, org).await?)
     })
@@ -278,6 +295,7 @@ pub async fn change(
         let direction = planned(app, &sub, to)?;
         let stripe = stripe(app)?;
         drop_scheduled_change(app, org, &sub_id).await?;
+        launch_offers::end_offer(app, org, &sub_id, "plan_changed").await?;
         let live = live_item(stripe, &sub_id).await?;
         let key = format!("{org}-change-{tier}-{}", asker.idempotency_key);
         let now = app.now();

@@ -11,12 +11,13 @@ use crate::store::{AccountItem, StoreError};
 pub async fn subscription(app: &App, org: &OrganizationId) -> Result<SubscriptionResponse, StoreError> {
     let catalog = app.catalog();
     let fresh = AccountItem::new_free(org, app.now(), catalog.free_workflows_per_month(), catalog.free_tier.clone());
-    let (account, sub, request, storage, providers) = tokio::try_join!(
+    let (account, sub, request, storage, providers, launch) = tokio::try_join!(
         app.store.get_or_create_account(fresh),
         app.store.subscription(org),
         app.store.subscription_request(org),
         app.store.storage_snapshot(org),
         crate::flows::byo_keys::configured_providers(app, org),
+        app.store.launch_schedule(org),
     )?;
     let standing = Standing {
         account: &account,
@@ -24,7 +25,8 @@ pub async fn subscription(app: &App, org: &OrganizationId) -> Result<Subscriptio
         request: request.as_ref(),
         storage_used_gb: storage.map_or(Decimal::ZERO, |s| s.used_gb),
     };
-    let mut response = SubscriptionResponse::at(standing, catalog, app.now());
+    let mut response =
+        SubscriptionResponse::at(standing, catalog, app.now()).with_launch(launch.as_ref(), catalog, app.now());
     if response.is_byo {
         response.byo_providers_configured = Some(providers);
     }
