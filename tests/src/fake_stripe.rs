@@ -33,6 +33,8 @@ struct Inner {
     next: u64,
     /// Form bodies of the requests forwarded to stripe-mock, by path.
     forwarded: Vec<(String, String)>,
+    /// Answers given instead of stripe-mock's for a path (stripe-mock's objects are canned).
+    canned: HashMap<String, Value>,
     upstream: Option<String>,
 }
 
@@ -56,6 +58,12 @@ impl FakeStripe {
     /// Form fields of every forwarded request to `path`, in order.
     pub fn forwarded(&self, path: &str) -> Vec<HashMap<String, String>> {
         self.lock().forwarded.iter().filter(|(p, _)| p == path).map(|(_, body)| form(body)).collect()
+    }
+
+    /// Answers `body` to every request on `path` instead of forwarding it (still recorded):
+    /// for objects whose fields a test must choose, such as a subscription's period.
+    pub fn answer(&self, path: &str, body: Value) {
+        self.lock().canned.insert(path.to_owned(), body);
     }
 
     async fn start_with(upstream: Option<String>) -> Self {
@@ -205,6 +213,9 @@ async fn forward(State(fake): State<FakeStripe>, request: axum::extract::Request
     let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
     let path = parts.uri.path().to_owned();
     fake.lock().forwarded.push((path.clone(), String::from_utf8_lossy(&body).into_owned()));
+    if let Some(canned) = fake.lock().canned.get(&path).cloned() {
+        return (StatusCode::OK, axum::Json(canned)).into_response();
+    }
     let url = format!("{upstream}{}", parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or(&path));
     let method = reqwest::Method::from_bytes(parts.method.as_str().as_bytes()).unwrap_or(reqwest::Method::GET);
     let mut out = reqwest::Client::new().request(method, url).body(body.to_vec());

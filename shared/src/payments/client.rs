@@ -380,7 +380,10 @@ impl StripeApi {
     ) -> Result<Value, stripe::StripeError> {
         let mut request = RequestBuilder::new(method, path);
         if let Some(form) = form {
-            request = request.form(form);
+            // Flattened here: the client's encoder stops at five levels of nesting, and a
+            // schedule phase's inline price (`phases[1][items][0][price_data][recurring]
+            // [interval]`) is six.
+            request = request.form(&flat_form(form));
         }
         let mut request = request.customize::<miniserde::json::Value>();
         if let Some(key) = idempotency_key {
@@ -446,11 +449,57 @@ impl StripeApi {
     }
 }
 
+/// A JSON object as Stripe's form fields: `{"a": [{"b": 1}]}` → `a[0][b]=1`, at any depth.
+fn flat_form(value: &Value) -> std::collections::BTreeMap<String, String> {
+    fn walk(prefix: &str, value: &Value, out: &mut std::collections::BTreeMap<String, String>) {
+        let key = |k: &str| if prefix.is_empty() { k.to_owned() } else { format!("{prefix}[{k}]") };
+        match value {
+            Value::Object(fields) => fields.iter().for_each(|(k, v)| walk(&key(k), v, out)),
+            Value::Array(items) => items.iter().enumerate().for_each(|(i, v)| walk(&key(&i.to_string()), v, out)),
+            Value::Null => {}
+            Value::String(s) => {
+                out.insert(prefix.to_owned(), s.clone());
+            }
+            other => {
+                out.insert(prefix.to_owned(), other.to_string());
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk("", value, &mut out);
+    out
+}
+
 fn saved(pm: stripe_shared::PaymentMethod) -> SavedPaymentMethod {
     SavedPaymentMethod {
         id: pm.id.to_string(),
         kind: pm.type_.as_str().to_owned(),
         card_brand: pm.card.as_ref().map(|c| c.brand.clone()),
         card_last4: pm.card.as_ref().map(|c| c.last4.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms_flatten_to_stripe_field_names_at_any_depth() {
+        let form = serde_json::json!({
+            "end_behavior": "release",
+            "phases": [{ "items": [{ "price_data": { "recurring": { "interval": "month" }, "unit_amount": 1299 } }] }],
+            "cancel_at_period_end": false,
+            "dropped": null,
+        });
+        let flat: Vec<(String, String)> = flat_form(&form).into_iter().collect();
+        assert_eq!(
+            flat,
+            vec![
+                ("cancel_at_period_end".into(), "false".into()),
+                ("end_behavior".into(), "release".into()),
+                ("phases[0][items][0][price_data][recurring][interval]".into(), "month".into()),
+                ("phases[0][items][0][price_data][unit_amount]".into(), "1299".into()),
+            ]
+        );
     }
 }

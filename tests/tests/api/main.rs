@@ -15,6 +15,7 @@ mod idempotency;
 mod invoice_actions;
 mod invoice_collection;
 mod invoices;
+mod launch_offers;
 mod local_delivery;
 mod monthly_close;
 mod openapi;
