@@ -18,9 +18,10 @@ use crate::store::promo::{PromoCodeItem, PromoRedemption, RedemptionState};
 /// Attempts at a hold while other checkouts move the code's count.
 const ATTEMPTS: u32 = 8;
 
-/// How long a checkout with a code stays open (Stripe's shortest), so an abandoned checkout
-/// gives its redemption back within the half hour.
-pub const HELD_CHECKOUT_MINUTES: i64 = 30;
+/// How long a checkout with a code stays open, so an abandoned checkout gives its redemption
+/// back soon: just over Stripe's shortest (30 minutes from the session's creation, which
+/// comes a moment after the hold).
+pub const HELD_CHECKOUT_MINUTES: i64 = 31;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PromoCodesError {

@@ -144,7 +144,7 @@ async fn each_refusal_has_its_own_code_opens_no_session_and_a_hold_lives_until_t
     let sessions = || stripe.forwarded("/v1/checkout/sessions").len();
 
     // The first organization holds the one redemption: its session carries the discount,
-    // closes in half an hour and names the hold.
+    // closes in 31 minutes and names the hold.
     let held = subscribe(&server, "first", "pro", "onlyone").await;
     assert_eq!(held.status, 200, "{held:?}");
     let opened = stripe.forwarded("/v1/checkout/sessions");
@@ -153,7 +153,7 @@ async fn each_refusal_has_its_own_code_opens_no_session_and_a_hold_lives_until_t
     assert_eq!(form.get("discounts[0][promotion_code]"), Some(&promotion), "{form:?}");
     assert_eq!(form.get("allow_promotion_codes"), None, "no code can be typed past our rules");
     let expires: i64 = form.get("expires_at").and_then(|v| v.parse().ok()).unwrap_or_default();
-    assert_eq!(expires, ctx.app.now().timestamp() + 30 * 60);
+    assert_eq!(expires, ctx.app.now().timestamp() + 31 * 60);
     let hold = form.get("metadata[promo_hold]").cloned().unwrap_or_default();
     assert_eq!(form.get("metadata[promo_code]").map(String::as_str), Some("ONLYONE"));
     assert_eq!(codes(&server).await["ONLYONE"]["pending_redemptions"], 1);
