@@ -1,7 +1,7 @@
 //! The per-process context handed to every handler: built once at cold start, cloned
 //! (cheaply) into each invocation.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 
@@ -17,14 +17,20 @@ pub struct App {
     pub config: Arc<Config>,
     pub store: Store,
     pub clock: Arc<dyn Clock>,
-    pub events: Publisher,
-    pub sqs: aws_sdk_sqs::Client,
-    pub sns: aws_sdk_sns::Client,
-    /// The Stripe API, when a secret key is configured.
-    pub stripe: Option<StripeApi>,
-    /// The process's AWS configuration, for the few functions that build a client of their
-    /// own (the health view's CloudWatch reader) instead of every function linking it.
+    /// The process's AWS configuration, from which the other clients are built on first use.
     pub aws: aws_config::SdkConfig,
+    clients: Arc<Clients>,
+}
+
+/// Every client but DynamoDB's, built on first use. A function's binary links the code that
+/// builds a client only if its handler can reach the accessor, so `/config` carries no SQS,
+/// SNS, EventBridge or Stripe client, and a cold start builds only what the request needs.
+#[derive(Debug, Default)]
+struct Clients {
+    events: OnceLock<Publisher>,
+    sqs: OnceLock<aws_sdk_sqs::Client>,
+    sns: OnceLock<aws_sdk_sns::Client>,
+    stripe: OnceLock<Option<StripeApi>>,
 }
 
 impl App {
@@ -49,13 +55,41 @@ impl App {
         clock: Arc<dyn Clock>,
     ) -> Self {
         let store = Store::new(dynamo, config.table_name.as_str());
-        let events = Publisher::new(aws_sdk_eventbridge::Client::new(aws), config.event_bus_name.clone());
-        let (sqs, sns) = (aws_sdk_sqs::Client::new(aws), aws_sdk_sns::Client::new(aws));
-        let stripe = StripeApi::from_config(&config.stripe).unwrap_or_else(|err| {
-            tracing::error!(error = %err, "the Stripe client could not be built; payments are off");
-            None
-        });
-        Self { config: Arc::new(config), store, clock, events, sqs, sns, stripe, aws: aws.clone() }
+        Self { config: Arc::new(config), store, clock, aws: aws.clone(), clients: Arc::default() }
+    }
+
+    /// The same App publishing through `events` (e.g. a client with a fault interceptor).
+    pub fn with_events(&self, events: Publisher) -> Self {
+        let clients = Clients { events: OnceLock::from(events), ..Clients::default() };
+        Self { clients: Arc::new(clients), ..self.clone() }
+    }
+
+    /// Domain events to EventBridge.
+    pub fn events(&self) -> &Publisher {
+        self.clients.events.get_or_init(|| {
+            Publisher::new(aws_sdk_eventbridge::Client::new(&self.aws), self.config.event_bus_name.clone())
+        })
+    }
+
+    pub fn sqs(&self) -> &aws_sdk_sqs::Client {
+        self.clients.sqs.get_or_init(|| aws_sdk_sqs::Client::new(&self.aws))
+    }
+
+    pub fn sns(&self) -> &aws_sdk_sns::Client {
+        self.clients.sns.get_or_init(|| aws_sdk_sns::Client::new(&self.aws))
+    }
+
+    /// The Stripe API, when a secret key is configured.
+    pub fn stripe(&self) -> Option<&StripeApi> {
+        self.clients
+            .stripe
+            .get_or_init(|| {
+                StripeApi::from_config(&self.config.stripe).unwrap_or_else(|err| {
+                    tracing::error!(error = %err, "the Stripe client could not be built; payments are off");
+                    None
+                })
+            })
+            .as_ref()
     }
 
     /// The same App for a function with its own dead-letter queue.

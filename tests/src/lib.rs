@@ -333,8 +333,7 @@ impl TestContext {
                 .retry_config(aws_sdk_eventbridge::config::retry::RetryConfig::disabled())
                 .build(),
         );
-        let mut app = self.app.clone();
-        app.events = billing::events::Publisher::new(client, self.app.config.event_bus_name.clone());
+        let app = self.app.with_events(billing::events::Publisher::new(client, self.app.config.event_bus_name.clone()));
         (app, injector)
     }
 }

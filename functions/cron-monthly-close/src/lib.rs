@@ -57,7 +57,7 @@ async fn send_batch(app: &App, queue: &str, month: &str, chunk: Vec<Organization
                 .build()
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let out = app.sqs.send_message_batch().queue_url(queue).set_entries(Some(entries)).send().await?;
+    let out = app.sqs().send_message_batch().queue_url(queue).set_entries(Some(entries)).send().await?;
     if !out.failed.is_empty() {
         // The scheduler retries the job; accounts already closed are skipped then.
         anyhow::bail!("{} close messages were not accepted", out.failed.len());

@@ -15,7 +15,7 @@ pub async fn handle(app: App, event: serde_json::Value) -> anyhow::Result<serde_
     let mut delivered_to = vec!["log"];
     if let Some(topic) = app.config.notification_topic_arn.as_deref() {
         let message = format!("{text}\n\n{}", serde_json::to_string_pretty(&envelope)?);
-        app.sns
+        app.sns()
             .publish()
             .topic_arn(topic)
             .subject(format!("Billing: {}", envelope.event.name()))

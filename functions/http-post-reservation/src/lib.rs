@@ -77,7 +77,7 @@ async fn announce_exhausted(app: &App, org: &OrganizationId, request: &ReserveRe
     let kind = serde_json::to_value(request.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     let event = DomainEvent::QuotaExhausted { run_id: request.run_id.clone(), kind };
     let envelope = Envelope::new(format!("quota-exhausted-{org}-{}", request.run_id), org, app.now(), event);
-    if let Err(err) = app.events.publish(&envelope).await {
+    if let Err(err) = app.events().publish(&envelope).await {
         tracing::error!(error = %err, "could not publish QuotaExhausted");
     }
 }

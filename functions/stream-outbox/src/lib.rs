@@ -18,5 +18,5 @@ pub async fn handle(app: App, record: EventRecord) -> Result<(), MessageError> {
     let envelope =
         OutboxItem::envelope_from_image(record.change.new_image).map_err(|e| MessageError::Reject(e.to_string()))?;
     tracing::Span::current().record("org", envelope.organization_id.as_str());
-    app.events.publish(&envelope).await.map_err(|e| MessageError::Retry(e.into()))
+    app.events().publish(&envelope).await.map_err(|e| MessageError::Retry(e.into()))
 }

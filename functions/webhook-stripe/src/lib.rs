@@ -43,7 +43,7 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
         .ok_or_else(|| ApiError::Unavailable("STRIPE_EVENTS_QUEUE_URL is not set".into()))?;
     let group = billing::flows::stripe_events::customer_of(&event).unwrap_or("no-customer");
     let sent = app
-        .sqs
+        .sqs()
         .send_message()
         .queue_url(queue)
         .message_body(payload)

@@ -26,7 +26,7 @@ pub async fn pump_queue(app: App, queue_url: String, queue_arn: String, handler:
 /// Receives one batch (waiting up to a second) and delivers it; returns how many arrived.
 pub async fn pump_once(app: &App, queue_url: &str, queue_arn: &str, handler: &dyn SqsHandler) -> anyhow::Result<usize> {
     let received = app
-        .sqs
+        .sqs()
         .receive_message()
         .queue_url(queue_url)
         .max_number_of_messages(10)
@@ -58,7 +58,7 @@ pub async fn pump_once(app: &App, queue_url: &str, queue_arn: &str, handler: &dy
     let failed: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
     for message in &messages {
         if !failed.contains(&message.message_id.as_deref().unwrap_or_default()) {
-            app.sqs
+            app.sqs()
                 .delete_message()
                 .queue_url(queue_url)
                 .set_receipt_handle(message.receipt_handle.clone())
@@ -109,13 +109,13 @@ pub async fn pump_events(app: App, queue_url: String, handler: Arc<dyn ScheduleH
 
 pub async fn deliver_events_once(app: &App, queue_url: &str, handler: &dyn ScheduleHandler) -> anyhow::Result<usize> {
     let received =
-        app.sqs.receive_message().queue_url(queue_url).max_number_of_messages(10).wait_time_seconds(1).send().await?;
+        app.sqs().receive_message().queue_url(queue_url).max_number_of_messages(10).wait_time_seconds(1).send().await?;
     let messages = received.messages.unwrap_or_default();
     for message in &messages {
         let event: serde_json::Value = serde_json::from_str(message.body.as_deref().unwrap_or("null"))?;
         // As with Lambda's async invocation, a failing subscriber is retried by redelivery.
         if billing::lambda::schedule::handle_schedule(handler, app.clone(), event).await.is_ok() {
-            app.sqs
+            app.sqs()
                 .delete_message()
                 .queue_url(queue_url)
                 .set_receipt_handle(message.receipt_handle.clone())

@@ -20,9 +20,7 @@ use crate::store::AccountItem;
 use crate::{ApiError, App};
 
 pub fn stripe(app: &App) -> Result<&StripeApi, ApiError> {
-    app.stripe
-        .as_ref()
-        .ok_or_else(|| ApiError::Unavailable("payments are not configured (no Stripe secret key)".into()))
+    app.stripe().ok_or_else(|| ApiError::Unavailable("payments are not configured (no Stripe secret key)".into()))
 }
 
 pub async fn account(app: &App, org: &OrganizationId) -> Result<AccountItem, ApiError> {

@@ -72,7 +72,7 @@ async fn queue_depth(app: &App, url: &str) -> Result<[Option<i64>; 3], String> {
         A::ApproximateNumberOfMessagesDelayed,
     ];
     let attributes = app
-        .sqs
+        .sqs()
         .get_queue_attributes()
         .queue_url(url)
         .set_attribute_names(Some(names.to_vec()))
@@ -111,7 +111,7 @@ async fn schedules(app: &App) -> Result<Vec<ScheduleHealth>, StoreError> {
 }
 
 async fn stripe(app: &App) -> StripeHealth {
-    let Some(stripe) = &app.stripe else {
+    let Some(stripe) = app.stripe() else {
         return StripeHealth { status: "not_configured".to_owned(), latency_ms: None, error: None };
     };
     let started = Instant::now();

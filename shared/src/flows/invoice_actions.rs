@@ -94,7 +94,7 @@ pub async fn void(
     if invoice.closed_by_operator.is_none()
         && let Some(stripe_id) = invoice.stripe_invoice_id.as_deref()
     {
-        let stripe = app.stripe.as_ref().ok_or(PaymentError::NotConfigured)?;
+        let stripe = app.stripe().ok_or(PaymentError::NotConfigured)?;
         stripe.void_invoice(stripe_id, &invoice.id).await?;
     }
     let mut credit_note = None;
@@ -220,7 +220,7 @@ pub async fn mark_uncollectible(
     if invoice.closed_by_operator.is_none()
         && let Some(stripe_id) = invoice.stripe_invoice_id.as_deref()
     {
-        let stripe = app.stripe.as_ref().ok_or(PaymentError::NotConfigured)?;
+        let stripe = app.stripe().ok_or(PaymentError::NotConfigured)?;
         stripe.mark_uncollectible(stripe_id, &invoice.id).await?;
     }
     for attempt in 0..5 {

@@ -407,7 +407,7 @@ pub async fn assign_number(app: &App, org: &OrganizationId, invoice: &Invoice) -
 
 /// Step 6: the Stripe invoice collecting what is due, when Stripe is configured.
 async fn collect(app: &App, org: &OrganizationId, invoice: &mut Invoice) -> Result<(), InvoicingError> {
-    let Some(stripe) = app.stripe.as_ref() else {
+    let Some(stripe) = app.stripe() else {
         tracing::warn!(org = %org, invoice_id = %invoice.id, "Stripe is not configured; the invoice is issued without collection");
         return Ok(());
     };
@@ -555,7 +555,7 @@ pub async fn pay(app: &App, invoice: &Invoice, idempotency_key: &str) -> Result<
     let (Some(stripe_id), true) = (invoice.stripe_invoice_id.as_deref(), account.has_payment_method) else {
         return Err(InvoicingError::NoPaymentMethod { hosted_invoice_url: hosted });
     };
-    let stripe = app.stripe.as_ref().ok_or(PaymentError::NotConfigured)?;
+    let stripe = app.stripe().ok_or(PaymentError::NotConfigured)?;
     let answer = match stripe.pay_invoice(stripe_id, idempotency_key).await {
         Ok(answer) => answer,
         Err(err) if is_declined(&err) => return Err(InvoicingError::Declined { hosted_invoice_url: hosted }),

@@ -75,7 +75,7 @@ pub async fn on_checkout_paid(app: &App, org: &OrganizationId, session: &Value) 
         .get(tier_id)
         .ok_or_else(|| LaunchError::Invalid(format!("tier {tier_id} has no Stripe price")))?;
     let full_cents = exact_cents(tier.price_usd.unwrap_or_default())?;
-    let stripe = app.stripe.as_ref().ok_or(PaymentError::NotConfigured)?;
+    let stripe = app.stripe().ok_or(PaymentError::NotConfigured)?;
     let live = stripe.subscription(sub_id).await?;
     let item = &live["items"]["data"][0];
     let current_price = item["price"]["id"].as_str().ok_or(PaymentError::Unexpected("subscription price"))?;
@@ -117,7 +117,7 @@ pub async fn end_offer(app: &App, org: &OrganizationId, sub_id: &str, because: &
     let Some(mut record) = app.store.launch_schedule(org).await?.filter(|r| r.drives(sub_id)) else {
         return Ok(());
     };
-    let stripe = app.stripe.as_ref().ok_or(PaymentError::NotConfigured)?;
+    let stripe = app.stripe().ok_or(PaymentError::NotConfigured)?;
     match stripe.release_schedule(&record.schedule_id, &format!("release-{}", record.schedule_id)).await {
         // Stripe already let go of a schedule whose phases ran out.
         Ok(()) | Err(PaymentError::NotFound(_)) => {}
@@ -145,7 +145,7 @@ pub async fn after_reactivation(
         return Ok(None);
     }
     let Some(full_price) = app.config.stripe.tier_prices.get(&record.tier) else { return Ok(None) };
-    let stripe = app.stripe.as_ref().ok_or(PaymentError::NotConfigured)?;
+    let stripe = app.stripe().ok_or(PaymentError::NotConfigured)?;
     let live = stripe.subscription(sub_id).await?;
     let item = live["items"]["data"][0]["id"].as_str().ok_or(PaymentError::Unexpected("subscription item"))?;
     let answer = stripe.set_price_from_renewal(sub_id, item, full_price, &format!("{key}-full-price")).await?;

@@ -52,7 +52,7 @@ pub async fn create(
     if app.store.promo_code(&definition.code).await?.is_some() {
         return Err(PromoCodesError::Exists(definition.code));
     }
-    let stripe = app.stripe.as_ref().ok_or(PaymentError::NotConfigured)?;
+    let stripe = app.stripe().ok_or(PaymentError::NotConfigured)?;
     let mirror = stripe.create_promotion(&definition).await?;
     let now = app.now();
     let item = PromoCodeItem::new(definition, mirror, operator.subject, now);
@@ -84,7 +84,7 @@ pub async fn deactivate(app: &App, raw: &str, operator: Operator<'_>) -> Result<
     if !item.active {
         return Ok(item);
     }
-    let stripe = app.stripe.as_ref().ok_or(PaymentError::NotConfigured)?;
+    let stripe = app.stripe().ok_or(PaymentError::NotConfigured)?;
     stripe.deactivate_promotion_code(&item.stripe_promotion_code_id).await?;
     let now = app.now();
     let change = (serde_json::json!({ "active": true }), serde_json::json!({ "active": false }));

@@ -117,7 +117,7 @@ pub async fn redrive(
 
 async fn visible(app: &App, url: &str) -> Result<i64, RedriveError> {
     let attributes = app
-        .sqs
+        .sqs()
         .get_queue_attributes()
         .queue_url(url)
         .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
@@ -131,7 +131,7 @@ async fn visible(app: &App, url: &str) -> Result<i64, RedriveError> {
 
 async fn receive(app: &App, url: &str, max: u32) -> Result<Vec<Message>, RedriveError> {
     Ok(app
-        .sqs
+        .sqs()
         .receive_message()
         .queue_url(url)
         .max_number_of_messages(i32::try_from(max).unwrap_or(10))
@@ -177,7 +177,7 @@ async fn move_batch(
         by_id.insert(id, message);
     }
     let sent = app
-        .sqs
+        .sqs()
         .send_message_batch()
         .queue_url(source_url)
         .set_entries(Some(entries))
@@ -207,7 +207,7 @@ async fn move_batch(
     let mut moved = 0;
     if !deletes.is_empty() {
         let deleted = app
-            .sqs
+            .sqs()
             .delete_message_batch()
             .queue_url(dlq_url)
             .set_entries(Some(deletes))

@@ -141,7 +141,7 @@ async fn checkout_completed(app: &App, event_id: &str, session: &Value, created:
             {
                 // Lifetime replaces it: it runs out the period already paid and bills no more.
                 // The key is the payment's, so every event about this purchase makes one request.
-                let stripe = app.stripe.as_ref().ok_or_else(|| {
+                let stripe = app.stripe().ok_or_else(|| {
                     retry(anyhow::anyhow!("Stripe is not configured: cannot stop subscription {sub_id} renewing"))
                 })?;
                 stripe
@@ -403,7 +403,7 @@ async fn payment_methods_changed(app: &App, event: &Value) -> Result<(), Message
     let Some(org) = app.store.org_for_customer(customer).await.map_err(retry)? else {
         return Err(retry(anyhow::anyhow!("payment method of an unknown customer")));
     };
-    let has = match &app.stripe {
+    let has = match app.stripe() {
         // Ask Stripe what is left: events may arrive out of order.
         Some(stripe) => !stripe.payment_methods(customer).await.map_err(retry)?.is_empty(),
         None => event["type"].as_str() == Some("payment_method.attached"),

@@ -174,7 +174,7 @@ pub async fn record_llm_call(app: &App, org: &OrganizationId, call: LlmCall) -> 
         payer: serde_json::to_value(record.payer).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
     };
     let envelope = Envelope::new(format!("cost-{}", record.id), org, record.recorded_at, event);
-    app.events.publish(&envelope).await.map_err(|e| MessageError::Retry(e.into()))?;
+    app.events().publish(&envelope).await.map_err(|e| MessageError::Retry(e.into()))?;
     if record.billable_micros > 0 || !created {
         check_budget(app, org, &period::month_key(record.recorded_at), month_billable).await?;
     }
@@ -209,7 +209,7 @@ pub async fn check_budget(app: &App, org: &OrganizationId, month: &str, spent: M
             }
         };
         let envelope = Envelope::new(format!("budget-{org}-{month}-{}", threshold.as_str()), org, app.now(), event);
-        if let Err(err) = app.events.publish(&envelope).await {
+        if let Err(err) = app.events().publish(&envelope).await {
             app.store.unmark_threshold(org, month, threshold).await.map_err(retry)?;
             return Err(MessageError::Retry(err.into()));
         }

@@ -140,7 +140,7 @@ async fn set_aside(app: &App, message: &SqsMessage, reason: &str) -> bool {
     let attribute = |value: &str| {
         aws_sdk_sqs::types::MessageAttributeValue::builder().data_type("String").string_value(value).build()
     };
-    let mut send = app.sqs.send_message().queue_url(dlq).message_body(message.body.clone().unwrap_or_default());
+    let mut send = app.sqs().send_message().queue_url(dlq).message_body(message.body.clone().unwrap_or_default());
     if dlq.ends_with(".fifo") {
         let id = message.message_id.clone().unwrap_or_default();
         send = send.message_group_id("rejected").message_deduplication_id(id);

@@ -12,7 +12,7 @@ fn url(ctx: &TestContext, queue: &str) -> String {
 }
 
 async fn send(ctx: &TestContext, queue: &str, body: &str, group: Option<&str>) {
-    let mut request = ctx.app.sqs.send_message().queue_url(url(ctx, queue)).message_body(body).message_attributes(
+    let mut request = ctx.app.sqs().send_message().queue_url(url(ctx, queue)).message_body(body).message_attributes(
         "origin",
         MessageAttributeValue::builder().data_type("String").string_value(format!("{body}-origin")).build().unwrap(),
     );
@@ -253,7 +253,7 @@ async fn admin_redrive_of_a_fifo_dead_letter_queue_keeps_each_messages_group() {
     assert_eq!((moved.status, &moved.json["moved"]), (200, &json!(2)), "{moved:?}");
     let out = ctx
         .app
-        .sqs
+        .sqs()
         .receive_message()
         .queue_url(url(&ctx, "StripeEventsQueue"))
         .max_number_of_messages(10)

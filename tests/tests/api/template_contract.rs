@@ -180,3 +180,19 @@ fn stripe_secrets_live_in_secrets_manager_and_only_the_functions_that_use_them_m
     }
     assert!(readers.contains(&"webhook-stripe".to_owned()) && readers.contains(&"sqs-stripe-events".to_owned()));
 }
+
+#[test]
+fn only_the_functions_given_the_stripe_secrets_link_the_secrets_manager_client() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for function in template().functions().unwrap() {
+        let manifest = root.join("functions").join(&function.binary).join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap_or_else(|e| panic!("{}: {e}", manifest.display()));
+        let linked = text.lines().any(|l| l.starts_with("billing ") && l.contains("\"stripe-secrets\""));
+        let given = function.environment.iter().any(|e| e == "STRIPE_SECRETS_ARN");
+        assert_eq!(
+            linked, given,
+            "{}: the `stripe-secrets` feature and STRIPE_SECRETS_ARN go together",
+            function.binary
+        );
+    }
+}

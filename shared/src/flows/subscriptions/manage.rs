@@ -97,7 +97,7 @@ pub struct Asker<'a> {
 }
 
 fn stripe(app: &App) -> Result<&StripeApi, SubscriptionError> {
-    app.stripe.as_ref().ok_or(SubscriptionError::Payment(PaymentError::NotConfigured))
+    app.stripe().ok_or(SubscriptionError::Payment(PaymentError::NotConfigured))
 }
 
 /// Runs `work` holding the organization's subscription lock.
