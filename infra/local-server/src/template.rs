@@ -79,6 +79,8 @@ pub struct FunctionDef {
     pub environment: Vec<String>,
     /// Its EventBridge Scheduler schedules (`ScheduleV2` events).
     pub schedules: Vec<ScheduleDef>,
+    /// `CodeUri`: where `sam build` runs cargo for it.
+    pub code_uri: Option<String>,
 }
 
 /// A `Type: ScheduleV2` event: when it fires and what it sends.
@@ -285,6 +287,7 @@ impl Template {
                     })
                     .unwrap_or_default();
                 let environment = variable_names(r.properties.get("Environment"));
+                let code_uri = r.properties.get("CodeUri").and_then(Value::as_str).map(str::to_owned);
                 Ok(FunctionDef {
                     logical_id: id.clone(),
                     binary,
@@ -297,6 +300,7 @@ impl Template {
                     policies,
                     environment,
                     schedules,
+                    code_uri,
                 })
             })
             .collect()

@@ -181,6 +181,19 @@ fn stripe_secrets_live_in_secrets_manager_and_only_the_functions_that_use_them_m
     assert!(readers.contains(&"webhook-stripe".to_owned()) && readers.contains(&"sqs-stripe-events".to_owned()));
 }
 
+/// `sam build` runs `cargo lambda build --bin <binary>` in the function's `CodeUri`. From its
+/// own package directory cargo builds that package alone, so the shared crate gets only the
+/// function's features; from the workspace root it would unify every function's.
+#[test]
+fn each_function_is_built_from_its_own_package_with_its_own_features() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for function in template().functions().unwrap() {
+        let expected = format!("functions/{}", function.binary);
+        assert_eq!(function.code_uri.as_deref(), Some(expected.as_str()), "{}", function.logical_id);
+        assert!(root.join(&expected).join("Cargo.toml").exists(), "{expected} is a package");
+    }
+}
+
 #[test]
 fn only_the_functions_given_the_stripe_secrets_link_the_secrets_manager_client() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
