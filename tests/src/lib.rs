@@ -111,6 +111,24 @@ impl TestContext {
         ctx
     }
 
+    /// A context with messaging whose Stripe is stripe-mock behind a recording
+    /// [`FakeStripe`](fake_stripe::FakeStripe) (what our requests asked of Stripe), with the
+    /// webhook secret and Stripe prices (`("STRIPE_PRICE_PRO", "price_pro")`) given.
+    pub async fn with_recorded_stripe(
+        webhook_secret: &str,
+        prices: &[(&str, &str)],
+    ) -> (Self, fake_stripe::FakeStripe) {
+        let mock = std::env::var("STRIPE_API_BASE").expect("stripe-mock runs in the test stack");
+        let stripe = fake_stripe::FakeStripe::recording(&mock).await;
+        let mut vars = vec![
+            ("STRIPE_WEBHOOK_SECRET", webhook_secret),
+            ("STRIPE_SECRET_KEY", "sk_test_123"),
+            ("STRIPE_API_BASE", stripe.url.as_str()),
+        ];
+        vars.extend_from_slice(prices);
+        (Self::with_messaging(&vars).await, stripe)
+    }
+
     /// Like [`new`](Self::new), with extra configuration variables (e.g. Stripe keys).
     pub async fn with_env(vars: &[(&str, &str)]) -> Self {
         let aws = aws().await;

@@ -308,16 +308,7 @@ impl StripeApi {
         change: &ScheduledChange<'_>,
         idempotency_key: &str,
     ) -> Result<String, PaymentError> {
-        let created = self
-            .send_json(
-                StripeMethod::Post,
-                "/subscription_schedules",
-                Some(&serde_json::json!({ "from_subscription": change.subscription })),
-                Some(&format!("{idempotency_key}-create")),
-            )
-            .await
-            .map_err(|e| PaymentError::or_not_found(e, "subscription"))?;
-        let schedule = created["id"].as_str().ok_or(PaymentError::Unexpected("schedule without id"))?.to_owned();
+        let schedule = self.schedule_from(change.subscription, idempotency_key).await?;
         let phases = serde_json::json!({
             "end_behavior": "release",
             "phases": [
@@ -333,6 +324,25 @@ impl StripeApi {
         )
         .await?;
         Ok(schedule)
+    }
+
+    /// A schedule taking the subscription over as it stands (one phase, to be replaced by
+    /// the caller's); the key's `-create` variant makes a retry return the same schedule.
+    pub(super) async fn schedule_from(
+        &self,
+        subscription: &str,
+        idempotency_key: &str,
+    ) -> Result<String, PaymentError> {
+        let created = self
+            .send_json(
+                StripeMethod::Post,
+                "/subscription_schedules",
+                Some(&serde_json::json!({ "from_subscription": subscription })),
+                Some(&format!("{idempotency_key}-create")),
+            )
+            .await
+            .map_err(|e| PaymentError::or_not_found(e, "subscription"))?;
+        Ok(created["id"].as_str().ok_or(PaymentError::Unexpected("schedule without id"))?.to_owned())
     }
 
     /// Lets go of a schedule: the subscription stays as it is now and the scheduled change

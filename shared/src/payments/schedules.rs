@@ -45,16 +45,7 @@ impl StripeApi {
         plan: &LaunchPlan<'_>,
         idempotency_key: &str,
     ) -> Result<String, PaymentError> {
-        let created = self
-            .send_json(
-                StripeMethod::Post,
-                "/subscription_schedules",
-                Some(&json!({ "from_subscription": plan.subscription })),
-                Some(&format!("{idempotency_key}-create")),
-            )
-            .await
-            .map_err(|e| PaymentError::or_not_found(e, "subscription"))?;
-        let schedule = created["id"].as_str().ok_or(PaymentError::Unexpected("schedule without id"))?.to_owned();
+        let schedule = self.schedule_from(plan.subscription, idempotency_key).await?;
         let phases: Vec<Value> =
             plan.phases.iter().enumerate().map(|(i, phase)| stripe_phase(plan, i, phase)).collect();
         self.send_json(

@@ -52,7 +52,7 @@ fn versioned_put(table: &str, item: super::Item, read_version: u64) -> Result<Pu
     put.build().map_err(build_err)
 }
 
-fn audit_put(table: &str, entry: &AuditEntry) -> Result<TransactWriteItem, StoreError> {
+pub(super) fn audit_put(table: &str, entry: &AuditEntry) -> Result<TransactWriteItem, StoreError> {
     let put = Put::builder()
         .table_name(table)
         .set_item(Some(encode(entry)?))

@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::costs::Order;
+use super::flags::audit_put;
 use super::{Store, StoreError, decode, encode, key_item, keys, timestamp};
 use crate::domain::OrganizationId;
 use crate::domain::audit::AuditEntry;
@@ -153,16 +154,6 @@ fn count(table: &str, code: &PromoCodeName, expression: &str) -> Result<Transact
         .build()
         .map_err(build_err)?;
     Ok(TransactWriteItem::builder().update(update).build())
-}
-
-fn audit_put(table: &str, entry: &AuditEntry) -> Result<TransactWriteItem, StoreError> {
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(encode(entry)?))
-        .condition_expression("attribute_not_exists(PK)")
-        .build()
-        .map_err(build_err)?;
-    Ok(TransactWriteItem::builder().put(put).build())
 }
 
 impl Store {

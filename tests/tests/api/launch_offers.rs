@@ -18,16 +18,8 @@ fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
 }
 
 async fn context() -> (TestContext, FakeStripe) {
-    let mock = std::env::var("STRIPE_API_BASE").expect("stripe-mock runs in the test stack");
-    let stripe = FakeStripe::recording(&mock).await;
-    let ctx = TestContext::with_messaging(&[
-        ("STRIPE_WEBHOOK_SECRET", SECRET),
-        ("STRIPE_SECRET_KEY", "sk_test_123"),
-        ("STRIPE_API_BASE", &stripe.url),
-        ("STRIPE_PRICE_PRO", "price_pro"),
-        ("STRIPE_PRICE_STARTER", "price_starter"),
-    ])
-    .await;
+    let prices = [("STRIPE_PRICE_PRO", "price_pro"), ("STRIPE_PRICE_STARTER", "price_starter")];
+    let (ctx, stripe) = TestContext::with_recorded_stripe(SECRET, &prices).await;
     stripe.answer("/v1/subscription_schedules", json!({ "id": SCHEDULE, "object": "subscription_schedule" }));
     (ctx, stripe)
 }

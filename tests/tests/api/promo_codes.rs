@@ -17,17 +17,8 @@ use serde_json::{Value, json};
 use crate::stripe_webhook::{SECRET, checkout as session, deliver, event, process_queue};
 
 async fn stripe_context() -> (TestContext, FakeStripe) {
-    let mock = std::env::var("STRIPE_API_BASE").expect("stripe-mock runs in the test stack");
-    let stripe = FakeStripe::recording(&mock).await;
-    let ctx = TestContext::with_messaging(&[
-        ("STRIPE_WEBHOOK_SECRET", SECRET),
-        ("STRIPE_SECRET_KEY", "sk_test_123"),
-        ("STRIPE_API_BASE", &stripe.url),
-        ("STRIPE_PRICE_PRO", "price_pro"),
-        ("STRIPE_PRICE_STARTER", "price_starter"),
-    ])
-    .await;
-    (ctx, stripe)
+    let prices = [("STRIPE_PRICE_PRO", "price_pro"), ("STRIPE_PRICE_STARTER", "price_starter")];
+    TestContext::with_recorded_stripe(SECRET, &prices).await
 }
 
 async fn create(server: &TestServer, body: Value) -> Reply {

@@ -3,7 +3,6 @@
 //! reports `trialing`, so cancelling and subscribing again never starts a second trial — and
 //! `TrialEnding` is announced once from Stripe's three-day notice.
 
-use billing_tests::fake_stripe::FakeStripe;
 use billing_tests::{Reply, TestContext, TestServer};
 use serde_json::{Value, json};
 
@@ -25,16 +24,8 @@ fn trialing(org: &str, start: i64) -> Value {
 
 #[tokio::test]
 async fn one_trial_per_organization_even_after_cancelling_and_subscribing_again() {
-    let mock = std::env::var("STRIPE_API_BASE").expect("stripe-mock runs in the test stack");
-    let stripe = FakeStripe::recording(&mock).await;
-    let ctx = TestContext::with_messaging(&[
-        ("STRIPE_WEBHOOK_SECRET", SECRET),
-        ("STRIPE_SECRET_KEY", "sk_test_123"),
-        ("STRIPE_API_BASE", &stripe.url),
-        ("STRIPE_PRICE_STARTER", "price_starter"),
-        ("STRIPE_PRICE_PRO", "price_pro"),
-    ])
-    .await;
+    let prices = [("STRIPE_PRICE_STARTER", "price_starter"), ("STRIPE_PRICE_PRO", "price_pro")];
+    let (ctx, stripe) = TestContext::with_recorded_stripe(SECRET, &prices).await;
     let server = ctx.serve().await;
     ctx.account("trier").await;
 
