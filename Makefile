@@ -2,7 +2,7 @@
 # Both install what is missing (pinned, into .cache/) on first use.
 SHELL := /bin/bash
 
-.PHONY: dev test fuzz lint validate build bench clean-local
+.PHONY: dev test fuzz lint validate build bench bench-lambda clean-local
 
 dev: ## Start the emulators and the local API in the foreground; Ctrl-C stops everything.
 	@bash infra/local/dev.sh
@@ -24,6 +24,9 @@ validate: ## sam validate --lint with the pinned SAM CLI.
 
 bench: ## Reservation throughput/latency and invoice generation against DynamoDB Local (Markdown tables).
 	@bash infra/local/test.sh --bench-only
+
+bench-lambda: ## Release builds started as Lambda sandboxes against a Runtime API emulator: size, init, invocations, peak RSS (Markdown table).
+	@bash infra/local/bench-lambda.sh
 
 build: ## Release arm64 build of every function, as `sam build` does it.
 	@bash infra/local/stack.sh install tools
