@@ -114,7 +114,7 @@ impl Stack {
         use aws_sdk_sqs::types::QueueAttributeName as A;
         let attrs = self
             .app
-            .sqs
+            .sqs()
             .get_queue_attributes()
             .queue_url(url)
             .attribute_names(A::ApproximateNumberOfMessages)
