@@ -87,7 +87,10 @@ impl RuntimeApi {
 }
 
 async fn next(State(shared): State<Arc<Shared>>) -> Response {
-    let _ = shared.reports.send(Report::Polled(Instant::now()));
+    if shared.reports.send(Report::Polled(Instant::now())).is_err() {
+        // The bench no longer listens: this sandbox is being torn down.
+        return StatusCode::GONE.into_response();
+    }
     // One `next` at a time, as in Lambda: a sandbox runs one invocation at a time.
     let invocation = shared.events.lock().await.recv().await;
     let Some(invocation) = invocation else {
@@ -107,21 +110,26 @@ async fn next(State(shared): State<Arc<Shared>>) -> Response {
             headers.insert(name, value);
         }
     }
-    let _ = shared.reports.send(Report::Delivered { request_id: invocation.request_id, at: Instant::now() });
+    if shared.reports.send(Report::Delivered { request_id: invocation.request_id, at: Instant::now() }).is_err() {
+        return StatusCode::GONE.into_response();
+    }
     (StatusCode::OK, headers, invocation.payload).into_response()
 }
 
 async fn response(State(shared): State<Arc<Shared>>, Path(request_id): Path<String>, body: Bytes) -> StatusCode {
-    let _ = shared.reports.send(Report::Answered { request_id, at: Instant::now(), body });
-    StatusCode::ACCEPTED
+    accepted(shared.reports.send(Report::Answered { request_id, at: Instant::now(), body }).is_ok())
 }
 
 async fn error(State(shared): State<Arc<Shared>>, Path(request_id): Path<String>, body: Bytes) -> StatusCode {
-    let _ = shared.reports.send(Report::Failed { request_id, body });
-    StatusCode::ACCEPTED
+    accepted(shared.reports.send(Report::Failed { request_id, body }).is_ok())
 }
 
 async fn init_error(State(shared): State<Arc<Shared>>, body: Bytes) -> StatusCode {
-    let _ = shared.reports.send(Report::InitFailed { body });
-    StatusCode::ACCEPTED
+    accepted(shared.reports.send(Report::InitFailed { body }).is_ok())
+}
+
+/// Lambda's answer to a report: accepted, or gone once the bench stopped listening (the
+/// sandbox is being torn down, and the report would be lost).
+fn accepted(heard: bool) -> StatusCode {
+    if heard { StatusCode::ACCEPTED } else { StatusCode::GONE }
 }

@@ -63,9 +63,12 @@ pub async fn cold_start(f: &Function<'_>, tag: &str) -> anyhow::Result<Sample> {
     let spawned = Instant::now();
     let mut child = command.spawn().with_context(|| format!("starting {}", f.binary.display()))?;
     let result = drive(&mut api, &mut child, f, tag, spawned).await;
-    // Killed like a reclaimed sandbox, whatever happened.
-    let _ = child.kill();
-    let _ = child.wait();
+    // Killed like a reclaimed sandbox, whatever happened. A process that already exited
+    // cannot be killed; one still running that will not die would poison the next start.
+    if child.try_wait().map_or(true, |exited| exited.is_none()) {
+        child.kill().with_context(|| format!("killing {}", f.name))?;
+    }
+    child.wait().with_context(|| format!("reaping {}", f.name))?;
     api.shutdown();
     result.with_context(|| format!("{} (cold start {tag}; its output is in {})", f.name, f.log.display()))
 }
