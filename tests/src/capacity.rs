@@ -5,12 +5,14 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use aws_sdk_dynamodb::config::interceptors::{
     AfterDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextMut,
 };
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::operation::{
+    batch_get_item::{BatchGetItemInput, BatchGetItemOutput},
     delete_item::{DeleteItemInput, DeleteItemOutput},
     get_item::{GetItemInput, GetItemOutput},
     put_item::{PutItemInput, PutItemOutput},
@@ -21,6 +23,7 @@ use aws_sdk_dynamodb::operation::{
 use aws_sdk_dynamodb::types::{ConsumedCapacity, ReturnConsumedCapacity};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_types::config_bag::{Storable, StoreReplace};
 
 /// Totals since the last [`CapacityMeter::take`].
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -35,6 +38,36 @@ pub struct Consumed {
     pub failed_conditions: u32,
     /// Requests by operation.
     pub operations: BTreeMap<String, u32>,
+    /// When each request was sent and answered (SDK retries included), to count round trips.
+    pub spans: Vec<(Instant, Instant)>,
+}
+
+impl Consumed {
+    /// Round trips a caller waited for: requests in flight together count once.
+    pub fn round_trips(&self) -> u32 {
+        let mut spans = self.spans.clone();
+        spans.sort();
+        let mut trips = 0;
+        let mut busy_until: Option<Instant> = None;
+        for (sent, answered) in spans {
+            match busy_until {
+                Some(until) if sent < until => busy_until = Some(until.max(answered)),
+                _ => {
+                    trips += 1;
+                    busy_until = Some(answered);
+                }
+            }
+        }
+        trips
+    }
+}
+
+/// When the current request was handed to the SDK.
+#[derive(Debug, Clone, Copy)]
+struct Sent(Instant);
+
+impl Storable for Sent {
+    type Storer = StoreReplace<Self>;
 }
 
 #[derive(Debug, Clone, Default)]
@@ -77,8 +110,9 @@ impl Intercept for CapacityMeter {
         &self,
         context: &mut BeforeSerializationInterceptorContextMut<'_>,
         _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
+        cfg.interceptor_state().store_put(Sent(Instant::now()));
         let input = context.input_mut();
         let ask = Some(ReturnConsumedCapacity::Indexes);
         if let Some(i) = input.downcast_mut::<UpdateItemInput>() {
@@ -92,6 +126,8 @@ impl Intercept for CapacityMeter {
         } else if let Some(i) = input.downcast_mut::<QueryInput>() {
             i.return_consumed_capacity = ask;
         } else if let Some(i) = input.downcast_mut::<TransactWriteItemsInput>() {
+            i.return_consumed_capacity = ask;
+        } else if let Some(i) = input.downcast_mut::<BatchGetItemInput>() {
             i.return_consumed_capacity = ask;
         }
         Ok(())
@@ -109,6 +145,9 @@ impl Intercept for CapacityMeter {
             let mut consumed = self.consumed.lock().unwrap_or_else(|p| p.into_inner());
             consumed.requests += 1;
             *consumed.operations.entry(operation).or_default() += 1;
+            if let Some(Sent(sent)) = cfg.load::<Sent>() {
+                consumed.spans.push((*sent, Instant::now()));
+            }
         }
         let output = match context.output_or_error() {
             Ok(output) => output,
@@ -131,6 +170,8 @@ impl Intercept for CapacityMeter {
         } else if let Some(o) = output.downcast_ref::<QueryOutput>() {
             single(o.consumed_capacity())
         } else if let Some(o) = output.downcast_ref::<TransactWriteItemsOutput>() {
+            o.consumed_capacity().to_vec()
+        } else if let Some(o) = output.downcast_ref::<BatchGetItemOutput>() {
             o.consumed_capacity().to_vec()
         } else {
             Vec::new()

@@ -7,6 +7,8 @@
 //! - `ServerError`: HTTP 500 `InternalServerError`.
 //! - `LostAfterApply`: the request is applied, then the answer is lost (the client sees a
 //!   500), as when a connection drops after DynamoDB committed.
+//! - `Unprocessed`: a `BatchGetItem` answered 200 with every key in `UnprocessedKeys` and no
+//!   item, as DynamoDB answers a batch it throttled.
 //!
 //! A fault that must not apply is made harmless before it is sent: the request is turned
 //! into a `DescribeLimits` call, whose answer is then replaced by the error.
@@ -30,6 +32,7 @@ pub enum Fault {
     Throttled,
     ServerError,
     LostAfterApply,
+    Unprocessed,
 }
 
 const WRITES: [&str; 4] = ["UpdateItem", "PutItem", "DeleteItem", "TransactWriteItems"];
@@ -40,6 +43,8 @@ struct Planned {
     fault: Fault,
     operation: String,
     items: usize,
+    /// The batch's `RequestItems`, handed back as unprocessed.
+    request_items: serde_json::Value,
 }
 
 impl Storable for Planned {
@@ -53,6 +58,8 @@ struct State {
     injected: BTreeMap<Fault, u32>,
     by_operation: BTreeMap<String, u32>,
     requests: u32,
+    /// Set by [`FaultInjector::always`]: the one operation faulted, and how.
+    only: Option<(String, Fault)>,
 }
 
 /// Fails `per_mille`/1000 of the requests it sees, with faults chosen at random among
@@ -70,8 +77,16 @@ impl FaultInjector {
             injected: BTreeMap::new(),
             by_operation: BTreeMap::new(),
             requests: 0,
+            only: None,
         };
         Self { state: Arc::new(Mutex::new(state)) }
+    }
+
+    /// Fails every request of `operation` with `fault`, and nothing else.
+    pub fn always(operation: &str, fault: Fault) -> Self {
+        let injector = Self::new(1000, 0);
+        injector.lock().only = Some((operation.to_owned(), fault));
+        injector
     }
 
     /// Stops injecting (e.g. to read the books back undisturbed).
@@ -109,17 +124,30 @@ impl FaultInjector {
         if state.rng.u32(0..1000) >= state.per_mille {
             return None;
         }
-        let is_write = WRITES.contains(&operation);
-        let fault = match (state.rng.u8(0..4), is_write) {
-            (0, true) => Fault::Conflict,
-            (1, _) | (0, false) => Fault::Throttled,
-            (2, _) => Fault::ServerError,
-            (_, true) => Fault::LostAfterApply,
-            (_, false) => Fault::ServerError,
+        let fault = if let Some((only, fault)) = &state.only {
+            if only != operation {
+                return None;
+            }
+            *fault
+        } else {
+            Self::pick(&mut state.rng, operation)
         };
         *state.injected.entry(fault).or_default() += 1;
         *state.by_operation.entry(operation.to_owned()).or_default() += 1;
         Some(fault)
+    }
+
+    /// A fault the operation can meet, at random (reads are never in conflict nor half-applied).
+    fn pick(rng: &mut fastrand::Rng, operation: &str) -> Fault {
+        let is_write = WRITES.contains(&operation);
+        match (rng.u8(0..4), is_write) {
+            (0, true) => Fault::Conflict,
+            (1, _) | (0, false) => Fault::Throttled,
+            (2, _) => Fault::ServerError,
+            (_, true) => Fault::LostAfterApply,
+            (_, false) if operation == "BatchGetItem" => Fault::Unprocessed,
+            (_, false) => Fault::ServerError,
+        }
     }
 }
 
@@ -140,19 +168,20 @@ impl Intercept for FaultInjector {
             return Ok(());
         };
         let request = context.request_mut();
-        let items = request
+        let body = request
             .body()
             .bytes()
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
-            .and_then(|v| v["TransactItems"].as_array().map(Vec::len))
-            .unwrap_or(1);
+            .unwrap_or_default();
+        let items = body["TransactItems"].as_array().map_or(1, Vec::len);
+        let request_items = body["RequestItems"].clone();
         if fault != Fault::LostAfterApply {
             // Sent as a harmless read, so the failed request changes nothing.
             request.headers_mut().insert("x-amz-target", "DynamoDB_20120810.DescribeLimits");
             request.headers_mut().insert("content-length", "2");
             *request.body_mut() = SdkBody::from("{}");
         }
-        cfg.interceptor_state().store_put(Planned { fault, operation, items });
+        cfg.interceptor_state().store_put(Planned { fault, operation, items, request_items });
         Ok(())
     }
 
@@ -207,6 +236,9 @@ fn error_answer(planned: &Planned) -> (u16, String) {
         ),
         Fault::ServerError | Fault::LostAfterApply => {
             (500, error("InternalServerError", "Internal server error").to_string())
+        }
+        Fault::Unprocessed => {
+            (200, serde_json::json!({ "Responses": {}, "UnprocessedKeys": planned.request_items }).to_string())
         }
     }
 }

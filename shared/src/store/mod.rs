@@ -131,11 +131,19 @@ pub struct Store {
     /// Last account state seen per organization: the first guess for the next reservation,
     /// never trusted without a conditional write.
     hints: Arc<Mutex<HashMap<String, crate::domain::account::Account>>>,
+    /// How a reserve starts for an organization this process has not seen yet.
+    first_attempt: quota::FirstAttempt,
 }
 
 impl Store {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<Arc<str>>) -> Self {
-        Self { client, table: table.into(), hints: Arc::default() }
+        Self { client, table: table.into(), hints: Arc::default(), first_attempt: quota::FirstAttempt::default() }
+    }
+
+    /// The same store with another first-attempt strategy (the fleet benchmark compares them).
+    pub fn with_first_attempt(mut self, first_attempt: quota::FirstAttempt) -> Self {
+        self.first_attempt = first_attempt;
+        self
     }
 
     pub fn client(&self) -> &aws_sdk_dynamodb::Client {

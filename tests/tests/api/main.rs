@@ -22,6 +22,7 @@ mod openapi;
 mod promo_codes;
 mod quota;
 mod quota_faults;
+mod quota_first_attempt;
 mod quota_http;
 mod quota_safety;
 mod schedules;

@@ -9,17 +9,24 @@
 //!   (`RUN#<run_id>` with `open`), so the account item never grows with the number of runs.
 //!
 //! # Deciding in one write
-//! The decision is made from the best knowledge at hand (the last state this process saw,
-//! or a fresh-account guess) and the write's condition re-checks it; when the condition
-//! fails DynamoDB returns the current item (`ALL_OLD`), the decision is remade from it, and
-//! the write retried with jittered backoff. Nothing is granted that the item does not have
-//! at the instant of the write, and a refusal is only given on state DynamoDB returned.
+//! The decision is made from the best knowledge at hand and the write's condition re-checks
+//! it; when the condition fails DynamoDB returns the current item (`ALL_OLD`), the decision
+//! is remade from it, and the write retried with jittered backoff. Nothing is granted that
+//! the item does not have at the instant of the write, and a refusal is only given on state
+//! DynamoDB returned with a consistent read or a failed condition.
+//!
+//! The best knowledge is the last state this process saw of the organization: one write.
+//! A process that has not seen it (most reserves on Lambda, where sandboxes come and go)
+//! first reads the account together with the run record in one eventually consistent
+//! `BatchGetItem`, then writes once ([`FirstAttempt`]; the fleet benchmark measured it
+//! cheaper than writing on a fresh-account guess, whose failed condition is billed).
 //!
 //! # A run id is charged at most once
 //! The run's record (`RUN#<run_id>`, kept 90 days) is read alongside the first write (the
-//! read adds no latency and no write). If the run was settled before, a hold just granted
-//! is given back and the caller gets the first settlement. Commit and expiry check the same
-//! record, so even a reserve that raced past the read is never charged.
+//! read adds no latency and no write), or with the account before it. If the run was
+//! settled before, the caller gets the first settlement and a hold just granted is given
+//! back. Commit and expiry check the same record, so even a reserve that raced past the
+//! read is never charged.
 
 mod reset;
 mod settle;
@@ -28,7 +35,7 @@ mod sweep;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Duration, Utc};
 
 pub use self::sweep::{SWEEP_INDEX, SWEEP_SHARDS, SweepEntry};
@@ -81,6 +88,19 @@ pub struct Released {
     pub created: bool,
 }
 
+/// The state a reserve decides its first attempt on; `None` is a fresh free account.
+struct Basis {
+    account: Option<Account>,
+    /// Read strongly consistent just now, so a refusal may be given on it.
+    confirmed: bool,
+}
+
+impl Basis {
+    fn guess(account: Option<Account>) -> Self {
+        Self { account, confirmed: false }
+    }
+}
+
 /// The result of one conditional write (short-lived, so its size does not matter).
 #[allow(clippy::large_enum_variant)]
 enum Written<T> {
@@ -99,14 +119,23 @@ impl Store {
         now: DateTime<Utc>,
         ttl: Duration,
     ) -> Result<Reserved, QuotaError> {
-        let known = self.recall(org);
+        let known = match (self.recall(org), self.first_attempt) {
+            (Some(known), _) => Some(known),
+            (None, FirstAttempt::Guess) => None,
+            (None, FirstAttempt::EventualRead) => {
+                return self.reserve_after_reading(org, request, catalog, now, ttl, false).await;
+            }
+            (None, FirstAttempt::ConsistentRead) => {
+                return self.reserve_after_reading(org, request, catalog, now, ttl, true).await;
+            }
+        };
         // Run items carry their own history: their conditional put needs no extra read.
         if known.as_ref().is_some_and(|a| holds_in_run_items(a, catalog)) {
-            return self.reserve_attempts(org, request, catalog, now, ttl, known).await;
+            return self.reserve_attempts(org, request, catalog, now, ttl, Basis::guess(known)).await;
         }
         let (history, reserved) = tokio::join!(
             self.run_record_eventually(org, &request.run_id),
-            self.reserve_attempts(org, request, catalog, now, ttl, known)
+            self.reserve_attempts(org, request, catalog, now, ttl, Basis::guess(known))
         );
         let Some(settlement) = history?.and_then(|record| record.settlement) else {
             return reserved;
@@ -119,8 +148,98 @@ impl Store {
             Err(QuotaError::Store(err)) => return Err(err.into()),
             _ => {}
         }
-        tracing::info!(org = %org, run_id = %request.run_id, outcome = settlement.outcome.as_str(), "reserve retried for a settled run");
-        Err(QuotaError::AlreadySettled { run_id: request.run_id.clone(), outcome: settlement.outcome })
+        Err(settled_before(org, &request.run_id, settlement.outcome))
+    }
+
+    /// The first reserve of an organization this process has no state for: the account and
+    /// the run's record in one request, then the write decided on them. A run settled
+    /// earlier is answered before anything is taken.
+    async fn reserve_after_reading(
+        &self,
+        org: &OrganizationId,
+        request: &ReserveRequest,
+        catalog: &Catalog,
+        now: DateTime<Utc>,
+        ttl: Duration,
+        consistent: bool,
+    ) -> Result<Reserved, QuotaError> {
+        let (account, history) = self.account_and_run_record(org, &request.run_id, consistent).await?;
+        if let Some(settlement) = history.and_then(|record| record.settlement) {
+            return Err(settled_before(org, &request.run_id, settlement.outcome));
+        }
+        match account {
+            Some(account) => {
+                self.reserve_attempts(
+                    org,
+                    request,
+                    catalog,
+                    now,
+                    ttl,
+                    Basis { account: Some(account), confirmed: consistent },
+                )
+                .await
+            }
+            // A new organization (or one created less than a replication lag ago).
+            None => {
+                let account = self.account_or_create(org, catalog, now).await?;
+                self.reserve_attempts(
+                    org,
+                    request,
+                    catalog,
+                    now,
+                    ttl,
+                    Basis { account: Some(account), confirmed: true },
+                )
+                .await
+            }
+        }
+    }
+
+    /// The account item and the run's record in one `BatchGetItem` (each item is billed on
+    /// its own, so this costs what two reads cost, in one round trip). Keys DynamoDB leaves
+    /// unprocessed, as it does when throttled, are read one by one.
+    async fn account_and_run_record(
+        &self,
+        org: &OrganizationId,
+        run_id: &str,
+        consistent: bool,
+    ) -> Result<(Option<Account>, Option<RunRecord>), StoreError> {
+        let (account_key, record_key) = (keys::account(org), run_key(org, run_id));
+        let wanted = KeysAndAttributes::builder()
+            .keys(key_item(&account_key))
+            .keys(key_item(&record_key))
+            .consistent_read(consistent)
+            .build()
+            .map_err(|e| StoreError::Dynamo { operation: "BatchGetItem", message: e.to_string() })?;
+        let out = retrying(|| async {
+            self.client()
+                .batch_get_item()
+                .request_items(self.table(), wanted.clone())
+                .send()
+                .await
+                .map_err(|e| StoreError::from_sdk("BatchGetItem", e))
+        })
+        .await?;
+        let (mut account, mut record) = (None, None);
+        for item in out.responses.and_then(|mut r| r.remove(self.table())).unwrap_or_default() {
+            if string_attr(&item, "SK") == account_key.sk {
+                account = Some(decode(&account_key, item)?);
+            } else {
+                record = Some(decode(&record_key, item)?);
+            }
+        }
+        let unprocessed = out.unprocessed_keys.and_then(|mut u| u.remove(self.table())).map(|k| k.keys);
+        for key in unprocessed.unwrap_or_default() {
+            if string_attr(&key, "SK") == account_key.sk {
+                account = self.get_account(org).await?;
+            } else {
+                record = self.run_record_eventually(org, run_id).await?;
+            }
+        }
+        if let Some(account) = &account {
+            self.remember(account);
+        }
+        Ok((account, record))
     }
 
     async fn reserve_attempts(
@@ -130,11 +249,12 @@ impl Store {
         catalog: &Catalog,
         now: DateTime<Utc>,
         ttl: Duration,
-        mut known: Option<Account>,
+        basis: Basis,
     ) -> Result<Reserved, QuotaError> {
-        // The remembered state is only a guess: a grant made from it is re-checked by the
-        // write, but a refusal is only given on state DynamoDB has just returned.
-        let mut guessing = true;
+        // A remembered state (or an eventually consistent read) is only a guess: a grant
+        // made from it is re-checked by the write, but a refusal is only given on state
+        // DynamoDB has just returned with a strongly consistent answer.
+        let (mut known, mut guessing) = (basis.account, !basis.confirmed);
         for attempt in 0..MAX_ATTEMPTS {
             let account = known.clone().unwrap_or_else(|| fresh_account(org, catalog, now));
             match quota::decide(&account, request, catalog, now, ttl) {
@@ -215,10 +335,7 @@ impl Store {
         catalog: &Catalog,
         now: DateTime<Utc>,
     ) -> Result<Account, StoreError> {
-        match self.get_account(org).await? {
-            Some(account) => Ok(account),
-            None => self.get_or_create_account(fresh_account(org, catalog, now)).await,
-        }
+        self.get_or_create_account(fresh_account(org, catalog, now)).await
     }
 
     async fn write_grant(
@@ -568,6 +685,28 @@ impl Store {
         }
         hints.insert(account.organization_id.as_str().to_owned(), account.clone());
     }
+}
+
+/// How a reserve starts for an organization the process has no state for: a cold Lambda
+/// sandbox, or one that has not served this organization yet. On Lambda most reserves are
+/// such first reserves; the fleet benchmark (`make bench`, README) measures the three.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FirstAttempt {
+    /// Write as if the account were a fresh free one. One write when it is; for any other
+    /// account the condition fails (a write unit billed for nothing) and the write is
+    /// remade from the item DynamoDB returns.
+    Guess,
+    /// Read the account with the run record (one eventually consistent `BatchGetItem`, half
+    /// a read unit each), then write once. A refusal is confirmed by a consistent read.
+    #[default]
+    EventualRead,
+    /// The same read, strongly consistent: twice the read units, no confirming read.
+    ConsistentRead,
+}
+
+fn settled_before(org: &OrganizationId, run_id: &str, outcome: Outcome) -> QuotaError {
+    tracing::info!(org = %org, run_id = %run_id, outcome = outcome.as_str(), "reserve retried for a settled run");
+    QuotaError::AlreadySettled { run_id: run_id.to_owned(), outcome }
 }
 
 fn run_key(org: &OrganizationId, run_id: &str) -> keys::Key {
