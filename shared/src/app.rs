@@ -114,5 +114,12 @@ impl App {
 }
 
 pub async fn load_aws_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
+    let defaults = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    match crate::tls::sdk_https_client() {
+        Ok(client) => defaults.http_client(client).load().await,
+        Err(err) => {
+            tracing::warn!(error = %err, "compiled-in TLS roots unavailable; the SDK reads the system's");
+            defaults.load().await
+        }
+    }
 }

@@ -66,6 +66,7 @@ pub mod payments;
 pub mod secrets;
 pub mod store;
 pub mod telemetry;
+pub mod tls;
 
 pub use app::App;
 pub use error::ApiError;

@@ -10,7 +10,19 @@
 //! counter and a capacity meter (`ReturnConsumedCapacity`), so the figures are the
 //! reserve's own: requests, write and read units on the table, refused conditions.
 //!
-//! Run with `make bench` (it starts the emulators). BENCH_OPS sets operations per caller.
+//! Then two more measurements, in modules of their own:
+//! - [`floor`]: warm reserves against a bare conditional `UpdateItem` loop on a copy of the
+//!   account item, from as many tasks;
+//! - [`fleet`]: reserves routed over many short-lived sandboxes and many organizations, once
+//!   per first-attempt strategy, with requests, round trips and billed units per reserve.
+//!
+//! Run with `make bench` (it starts the emulators). BENCH_OPS sets operations per caller,
+//! BENCH_FLEET_RESERVES the fleet's reserves per strategy.
+
+#[path = "reserve/fleet.rs"]
+mod fleet;
+#[path = "reserve/floor.rs"]
+mod floor;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -87,6 +99,16 @@ async fn main() {
         );
     }
     println!("\n(per reserve; write/read units as DynamoDB Local reports them with ReturnConsumedCapacity)");
+
+    let (tasks, rounds, burst) = if benchmarking { (16, 10, 10) } else { (2, 1, 2) };
+    floor::run(floor::Floor { tasks, rounds, burst }).await;
+    let reserves = std::env::var("BENCH_FLEET_RESERVES").ok().and_then(|v| v.parse().ok());
+    let fleet = if benchmarking {
+        fleet::Fleet { organizations: 240, sandboxes: 16, lifetime: 25, reserves: reserves.unwrap_or(3_000) }
+    } else {
+        fleet::Fleet { organizations: 20, sandboxes: 2, lifetime: 5, reserves: reserves.unwrap_or(20) }
+    };
+    fleet::run(fleet).await;
 }
 
 async fn run(scenario: Scenario, callers: usize, ops: usize) -> Measured {

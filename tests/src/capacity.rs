@@ -43,19 +43,17 @@ pub struct Consumed {
 }
 
 impl Consumed {
-    /// Round trips a caller waited for: requests in flight together count once.
+    /// Round trips a caller waited for: the longest chain of requests each sent after the
+    /// previous one was answered (requests in flight together count once).
     pub fn round_trips(&self) -> u32 {
         let mut spans = self.spans.clone();
-        spans.sort();
+        spans.sort_by_key(|(_, answered)| *answered);
         let mut trips = 0;
-        let mut busy_until: Option<Instant> = None;
+        let mut free_at: Option<Instant> = None;
         for (sent, answered) in spans {
-            match busy_until {
-                Some(until) if sent < until => busy_until = Some(until.max(answered)),
-                _ => {
-                    trips += 1;
-                    busy_until = Some(answered);
-                }
+            if free_at.is_none_or(|free| sent >= free) {
+                trips += 1;
+                free_at = Some(answered);
             }
         }
         trips
