@@ -80,7 +80,7 @@ fn parse_args() -> anyhow::Result<Args> {
         }
     }
     if runs == 0 || functions.is_empty() {
-        bail!("usage: lambda-bench [--runs N] [--page-cache warm|cold|both] NAME=BINARY...");
+        bail!("usage: lambda-bench [--runs N] [--page-cache warm|cold|both] NAME[@VARIANT]=BINARY...");
     }
     Ok(Args { runs, modes, functions })
 }
@@ -94,9 +94,11 @@ async fn main() -> anyhow::Result<()> {
     for mode in args.modes.iter().copied() {
         let mut rows = Vec::new();
         for (name, binary) in &args.functions {
+            // `NAME@VARIANT=BINARY` compares builds of one function (e.g. release profiles).
+            let (row_name, name) = (name, name.split_once('@').map_or(name.as_str(), |(package, _)| package));
             let probe = Probe::for_binary(name, &stack)?;
             let env = stack.function_env(name)?;
-            let log = logs.join(format!("{name}.log"));
+            let log = logs.join(format!("{row_name}.log"));
             let function = Function { name, binary, env: &env, probe: &probe, log: &log };
             let mut samples = Vec::with_capacity(args.runs);
             for run in 0..args.runs {
@@ -110,9 +112,9 @@ async fn main() -> anyhow::Result<()> {
                 }
                 samples.push(sandbox::cold_start(&function, &tag).await?);
             }
-            probe.verify_after(&stack).await.with_context(|| format!("{name} after its cold starts"))?;
+            probe.verify_after(&stack).await.with_context(|| format!("{row_name} after its cold starts"))?;
             eprintln!("lambda-bench: {name}: {} cold starts ok", samples.len());
-            rows.push(Row { function: name.clone(), size_bytes: std::fs::metadata(binary)?.len(), samples });
+            rows.push(Row { function: row_name.clone(), size_bytes: std::fs::metadata(binary)?.len(), samples });
         }
         let title = match mode {
             PageCache::Warm => format!("Binary in the page cache (medians of {} cold starts):", args.runs),
