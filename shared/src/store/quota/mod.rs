@@ -167,32 +167,12 @@ impl Store {
         if let Some(settlement) = history.and_then(|record| record.settlement) {
             return Err(settled_before(org, &request.run_id, settlement.outcome));
         }
-        match account {
-            Some(account) => {
-                self.reserve_attempts(
-                    org,
-                    request,
-                    catalog,
-                    now,
-                    ttl,
-                    Basis { account: Some(account), confirmed: consistent },
-                )
-                .await
-            }
+        let basis = match account {
+            Some(account) => Basis { account: Some(account), confirmed: consistent },
             // A new organization (or one created less than a replication lag ago).
-            None => {
-                let account = self.account_or_create(org, catalog, now).await?;
-                self.reserve_attempts(
-                    org,
-                    request,
-                    catalog,
-                    now,
-                    ttl,
-                    Basis { account: Some(account), confirmed: true },
-                )
-                .await
-            }
-        }
+            None => Basis { account: Some(self.account_or_create(org, catalog, now).await?), confirmed: true },
+        };
+        self.reserve_attempts(org, request, catalog, now, ttl, basis).await
     }
 
     /// The account item and the run's record in one `BatchGetItem` (each item is billed on
