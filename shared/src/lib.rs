@@ -25,6 +25,7 @@
 //! - [`config`], [`secrets`], [`clock`], [`telemetry`] — environment configuration, secrets
 //!   from Secrets Manager, injectable time, tracing setup and business metrics.
 //! - [`cloudwatch`] — a minimal signed `GetMetricData` reader (only the health view uses it).
+//! - [`tls`] — the AWS SDK's HTTPS client, trusting roots compiled in rather than the system's.
 //!
 //! Each concern keeps its rules, storage and flow under the same name in those layers, so a
 //! template resource's code is one hop away:

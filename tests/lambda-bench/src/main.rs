@@ -93,7 +93,7 @@ async fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(logs)?;
     for mode in args.modes.iter().copied() {
         let mut rows = Vec::new();
-        for (name, binary) in &args.functions {
+        for (row, (name, binary)) in args.functions.iter().enumerate() {
             // `NAME@VARIANT=BINARY` compares builds of one function (e.g. release profiles).
             let (row_name, name) = (name, name.split_once('@').map_or(name.as_str(), |(package, _)| package));
             let probe = Probe::for_binary(name, &stack)?;
@@ -102,7 +102,9 @@ async fn main() -> anyhow::Result<()> {
             let function = Function { name, binary, env: &env, probe: &probe, log: &log };
             let mut samples = Vec::with_capacity(args.runs);
             for run in 0..args.runs {
-                let tag = format!("{}{run}-{}", if mode == PageCache::Cold { "c" } else { "w" }, std::process::id());
+                // Unique per row too: two variants of one function must not share organizations.
+                let mode_tag = if mode == PageCache::Cold { "c" } else { "w" };
+                let tag = format!("{mode_tag}{row}x{run}-{}", std::process::id());
                 probe.prepare(&stack, &tag).await?;
                 if mode == PageCache::Cold {
                     let resident = sandbox::evict_from_page_cache(binary)?;
