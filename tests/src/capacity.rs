@@ -43,6 +43,16 @@ pub struct Consumed {
 }
 
 impl Consumed {
+    /// Table write units in thousandths, exact integers for adding up many requests.
+    pub fn write_units_milli(&self) -> u64 {
+        (self.write_units * 1000.0).round() as u64
+    }
+
+    /// Table read units in thousandths.
+    pub fn read_units_milli(&self) -> u64 {
+        (self.read_units * 1000.0).round() as u64
+    }
+
     /// Round trips a caller waited for: the longest chain of requests each sent after the
     /// previous one was answered (requests in flight together count once).
     pub fn round_trips(&self) -> u32 {

@@ -49,8 +49,8 @@ impl Tally {
         self.reserves += 1;
         self.requests += u64::from(spent.requests);
         self.round_trips += u64::from(spent.round_trips());
-        self.write_milli += milli(spent.write_units);
-        self.read_milli += milli(spent.read_units);
+        self.write_milli += spent.write_units_milli();
+        self.read_milli += spent.read_units_milli();
         self.failed_writes += u64::from(spent.failed_conditions);
     }
 
@@ -85,10 +85,6 @@ impl Tally {
             (self.billed_write_milli() * WRITE_PRICE + self.read_milli * READ_PRICE) / 1000 / self.reserves.max(1);
         format!("${}.{:04}", hundredths_of_cent / 10_000, hundredths_of_cent % 10_000)
     }
-}
-
-fn milli(units: f64) -> u64 {
-    (units * 1000.0).round() as u64
 }
 
 /// Organization `i`'s tier, by the population's shares (spread, so small fleets mix too).

@@ -122,11 +122,9 @@ impl Store {
         let known = match (self.recall(org), self.first_attempt) {
             (Some(known), _) => Some(known),
             (None, FirstAttempt::Guess) => None,
-            (None, FirstAttempt::EventualRead) => {
-                return self.reserve_after_reading(org, request, catalog, now, ttl, false).await;
-            }
-            (None, FirstAttempt::ConsistentRead) => {
-                return self.reserve_after_reading(org, request, catalog, now, ttl, true).await;
+            (None, read) => {
+                let consistent = read == FirstAttempt::ConsistentRead;
+                return self.reserve_after_reading(org, request, catalog, now, ttl, consistent).await;
             }
         };
         // Run items carry their own history: their conditional put needs no extra read.
