@@ -113,13 +113,71 @@ impl App {
     }
 }
 
+/// The SDK configuration every client of the process shares, assembled from what a Lambda
+/// sandbox provides: the region and credentials in the environment (or the container
+/// credentials endpoint), endpoint overrides in `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>`
+/// (the local stack's), standard retries, and [`crate::sdk_http`]'s client.
+///
+/// Not `aws_config::load`: its provider chains (profiles, SSO, web identity through STS,
+/// instance metadata) are never used in Lambda, yet every binary carried them and every cold
+/// start assembled them. Settings the SDK clients default themselves (timeouts, sleep, clock,
+/// identity cache) are left to them.
 pub async fn load_aws_config() -> aws_config::SdkConfig {
-    let defaults = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    match crate::tls::sdk_https_client() {
-        Ok(client) => defaults.http_client(client).load().await,
-        Err(err) => {
-            tracing::warn!(error = %err, "compiled-in TLS roots unavailable; the SDK reads the system's");
-            defaults.load().await
-        }
+    let http = crate::sdk_http::sdk_http_client();
+    let sleep = aws_smithy_async::rt::sleep::SharedAsyncSleep::new(aws_smithy_async::rt::sleep::TokioSleep::new());
+    let container = aws_config::ecs::EcsCredentialsProvider::builder()
+        .configure(
+            &aws_config::provider_config::ProviderConfig::empty()
+                .with_http_client(http.clone())
+                .with_sleep_impl(sleep.clone()),
+        )
+        .build();
+    let credentials = aws_config::meta::credentials::CredentialsProviderChain::first_try(
+        "Environment",
+        aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+    )
+    .or_else("EcsContainer", container);
+    let region = env_setting("AWS_REGION").or_else(|| env_setting("AWS_DEFAULT_REGION"));
+    let mut config = aws_config::SdkConfig::builder();
+    config.set_endpoint_url(env_setting("AWS_ENDPOINT_URL"));
+    config
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(region.map(aws_config::Region::new))
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials))
+        .http_client(http)
+        .sleep_impl(sleep)
+        .retry_config(aws_config::retry::RetryConfig::standard())
+        .service_config(ServiceEndpointsFromEnv)
+        .build()
+}
+
+fn env_setting(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
+}
+
+/// A client's setting from the environment, as aws-config reads it: the service's own variable
+/// first (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SECRETS_MANAGER`), then the global one.
+#[derive(Debug)]
+struct ServiceEndpointsFromEnv;
+
+impl aws_types::service_config::LoadServiceConfig for ServiceEndpointsFromEnv {
+    fn load_config(&self, key: aws_types::service_config::ServiceConfigKey<'_>) -> Option<String> {
+        env_setting(&service_variable(key.env(), key.service_id())).or_else(|| env_setting(key.env()))
+    }
+}
+
+fn service_variable(setting: &str, service_id: &str) -> String {
+    format!("{setting}_{}", service_id.to_uppercase().replace(' ', "_"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::service_variable;
+
+    #[test]
+    fn each_service_reads_its_own_endpoint_variable_as_aws_config_names_it() {
+        assert_eq!(service_variable("AWS_ENDPOINT_URL", "DynamoDB"), "AWS_ENDPOINT_URL_DYNAMODB");
+        assert_eq!(service_variable("AWS_ENDPOINT_URL", "Secrets Manager"), "AWS_ENDPOINT_URL_SECRETS_MANAGER");
+        assert_eq!(service_variable("AWS_ENDPOINT_URL", "EventBridge"), "AWS_ENDPOINT_URL_EVENTBRIDGE");
     }
 }

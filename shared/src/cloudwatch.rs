@@ -17,7 +17,6 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde::{Deserialize, Serialize};
 
@@ -141,7 +140,7 @@ fn newest_seconds(series: &Series) -> Option<u64> {
 /// A signed reader of CloudWatch metrics for the process's AWS configuration.
 #[derive(Clone)]
 pub struct MetricsReader {
-    http: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
+    http: Client<crate::sdk_http::HttpsConnector, Full<Bytes>>,
     aws: aws_config::SdkConfig,
     endpoint: Option<String>,
 }
@@ -156,8 +155,7 @@ impl MetricsReader {
     /// The endpoint is `AWS_ENDPOINT_URL_CLOUDWATCH`, else the configuration's endpoint, else
     /// the region's (`https://monitoring.<region>.amazonaws.com`), as the SDKs resolve it.
     pub fn new(aws: &aws_config::SdkConfig) -> Self {
-        let connector =
-            hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots().https_or_http().enable_http1().build();
+        let connector = crate::sdk_http::https_connector(None);
         let endpoint = std::env::var("AWS_ENDPOINT_URL_CLOUDWATCH")
             .ok()
             .filter(|e| !e.is_empty())

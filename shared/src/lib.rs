@@ -25,7 +25,7 @@
 //! - [`config`], [`secrets`], [`clock`], [`telemetry`] — environment configuration, secrets
 //!   from Secrets Manager, injectable time, tracing setup and business metrics.
 //! - [`cloudwatch`] — a minimal signed `GetMetricData` reader (only the health view uses it).
-//! - [`tls`] — the AWS SDK's HTTPS client, trusting roots compiled in rather than the system's.
+//! - [`sdk_http`] — the AWS SDK's HTTP client on the workspace's one stack (HTTP/1.1, compiled-in roots).
 //!
 //! Each concern keeps its rules, storage and flow under the same name in those layers, so a
 //! template resource's code is one hop away:
@@ -64,10 +64,10 @@ pub mod events;
 pub mod flows;
 pub mod lambda;
 pub mod payments;
+pub mod sdk_http;
 pub mod secrets;
 pub mod store;
 pub mod telemetry;
-pub mod tls;
 
 pub use app::App;
 pub use error::ApiError;

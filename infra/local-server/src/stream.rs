@@ -53,7 +53,7 @@ pub struct Pass {
 pub fn streams_client(aws: &aws_config::SdkConfig) -> aws_sdk_dynamodbstreams::Client {
     let mut config = aws_sdk_dynamodbstreams::config::Builder::from(aws);
     // DynamoDB Local speaks plain HTTP on loopback.
-    let inner = aws.http_client().unwrap_or_else(|| aws_smithy_http_client::Builder::new().build_http());
+    let inner = aws.http_client().unwrap_or_else(billing::sdk_http::sdk_http_client);
     config = config.http_client(EmptyMapRepair { inner });
     if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB_STREAMS").is_none()
         && let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
