@@ -13,9 +13,10 @@ test: ## Start a private emulator stack, run the whole test suite, stop the stac
 fuzz: ## Schemathesis against the local server with its own OpenAPI document (also run by `make test`).
 	@bash infra/local/fuzz.sh
 
-lint: ## Formatting, one HTTP/TLS stack and clippy, as CI runs them.
+lint: ## Formatting, one HTTP/TLS stack, each function compiling alone and clippy, as CI runs them.
 	cargo fmt --all --check
 	@bash infra/local/check-deps.sh
+	@bash infra/local/check-functions-alone.sh
 	cargo clippy --workspace --all-targets -- -D warnings
 
 validate: ## sam validate --lint with the pinned SAM CLI.

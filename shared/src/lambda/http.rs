@@ -37,10 +37,11 @@ where
 pub async fn run_http(handler: impl HttpHandler) -> Result<(), lambda_http::Error> {
     let app = super::init().await?;
     let handler = Arc::new(handler);
-    lambda_http::run(service_fn(move |req: Request| {
+    // Boxed: see run_schedule.
+    Box::pin(lambda_http::run(service_fn(move |req: Request| {
         let (app, handler) = (app.clone(), handler.clone());
         async move { Ok::<_, Infallible>(super::invocation(handle_http(handler.as_ref(), app, req)).await) }
-    }))
+    })))
     .await
 }
 

@@ -37,14 +37,16 @@ where
 pub async fn run_schedule(handler: impl ScheduleHandler) -> Result<(), lambda_runtime::Error> {
     let app = super::init().await?;
     let handler = Arc::new(handler);
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<ScheduleEvent>| {
+    // Boxed, as in every runner: the runtime's future nests deep enough to overflow the
+    // compiler's layout queries when a function is built alone (as cargo-lambda builds it).
+    Box::pin(lambda_runtime::run(service_fn(move |event: LambdaEvent<ScheduleEvent>| {
         let (app, handler) = (app.clone(), handler.clone());
         async move {
             super::invocation(handle_schedule(handler.as_ref(), app, event.payload))
                 .await
                 .map_err(lambda_runtime::Error::from)
         }
-    }))
+    })))
     .await
 }
 

@@ -47,14 +47,15 @@ where
 pub async fn run_sqs(handler: impl SqsHandler) -> Result<(), lambda_runtime::Error> {
     let app = super::init().await?;
     let handler = Arc::new(handler);
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+    // Boxed: see run_schedule.
+    Box::pin(lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let (app, handler) = (app.clone(), handler.clone());
         async move {
             Ok::<_, std::convert::Infallible>(
                 super::invocation(handle_batch(handler.as_ref(), app, event.payload)).await,
             )
         }
-    }))
+    })))
     .await
 }
 

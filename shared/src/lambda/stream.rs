@@ -36,14 +36,15 @@ where
 pub async fn run_dynamodb_stream(handler: impl StreamHandler) -> Result<(), lambda_runtime::Error> {
     let app = super::init().await?;
     let handler = Arc::new(handler);
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| {
+    // Boxed: see run_schedule.
+    Box::pin(lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| {
         let (app, handler) = (app.clone(), handler.clone());
         async move {
             Ok::<_, std::convert::Infallible>(
                 super::invocation(handle_stream_batch(handler.as_ref(), app, event.payload)).await,
             )
         }
-    }))
+    })))
     .await
 }
 

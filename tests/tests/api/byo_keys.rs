@@ -37,6 +37,44 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
     }
 }
 
+/// The process's global subscriber in this test binary: enables nothing, and answers every
+/// callsite "sometimes", so each event asks the subscriber of the thread it runs on. tracing
+/// caches a callsite's interest when the callsite is first hit, and while only one subscriber
+/// exists it asks the hitting thread's: a sibling test without one that logs "BYO provider key
+/// saved" first would otherwise cache "never" and blind the capture below (tokio-rs/tracing
+/// issue 3611; it failed that way under load).
+struct AskEachThread;
+
+impl tracing::Subscriber for AskEachThread {
+    fn register_callsite(&self, _: &'static tracing::Metadata<'static>) -> tracing::subscriber::Interest {
+        tracing::subscriber::Interest::sometimes()
+    }
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        false
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, _: &tracing::Event<'_>) {}
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+fn capture_logs(logs: &Captured) -> tracing::subscriber::DefaultGuard {
+    static GLOBAL: std::sync::Once = std::sync::Once::new();
+    GLOBAL.call_once(|| {
+        tracing::subscriber::set_global_default(AskEachThread).expect("nothing else in the API tests sets one");
+    });
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(logs.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::DEBUG)
+        .finish();
+    tracing::subscriber::set_default(subscriber)
+}
+
 impl Captured {
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
@@ -65,12 +103,7 @@ async fn stored_text(ctx: &TestContext) -> String {
 #[tokio::test(flavor = "current_thread")]
 async fn a_key_is_sealed_never_answered_logged_or_stored_in_clear_and_only_the_engine_reads_it() {
     let logs = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(logs.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::DEBUG)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = capture_logs(&logs);
     let ctx = TestContext::with_messaging(&[]).await;
     let server = ctx.serve().await;
     byo_account(&ctx, "byo-a").await;
