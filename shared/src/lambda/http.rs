@@ -40,7 +40,7 @@ pub async fn run_http(handler: impl HttpHandler) -> Result<(), lambda_http::Erro
     // Boxed: see run_schedule.
     Box::pin(lambda_http::run(service_fn(move |req: Request| {
         let (app, handler) = (app.clone(), handler.clone());
-        async move { Ok::<_, Infallible>(super::invocation(Box::pin(handle_http(handler.as_ref(), app, req))).await) }
+        async move { Ok::<_, Infallible>(super::invocation(handle_http(handler.as_ref(), app, req)).await) }
     })))
     .await
 }

@@ -38,8 +38,15 @@ async fn init() -> Result<App, lambda_runtime::Error> {
 
 /// Runs one invocation, then writes the metrics it counted, before Lambda gets the answer and
 /// may freeze the process.
-async fn invocation<T>(work: impl Future<Output = T>) -> T {
-    let output = work.await;
-    crate::telemetry::metrics::flush();
-    output
+///
+/// The work is boxed before it is held: the runtime's future holding the SDK's nests deep
+/// enough to overflow the compiler's layout queries when a function is built alone in release
+/// (as cargo-lambda builds it). One allocation per invocation.
+fn invocation<T>(work: impl Future<Output = T>) -> impl Future<Output = T> {
+    let work = Box::pin(work);
+    async move {
+        let output = work.await;
+        crate::telemetry::metrics::flush();
+        output
+    }
 }

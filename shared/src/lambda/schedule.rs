@@ -37,13 +37,12 @@ where
 pub async fn run_schedule(handler: impl ScheduleHandler) -> Result<(), lambda_runtime::Error> {
     let app = super::init().await?;
     let handler = Arc::new(handler);
-    // Boxed, as in every runner, with each invocation's future: the runtime's future holding
-    // the SDK's nests deep enough to overflow the compiler's layout queries when a function
-    // is built alone in release (as cargo-lambda builds it). One allocation per invocation.
+    // Boxed, as in every runner, for the reason `invocation` boxes its work: the compiler's
+    // layout queries overflow on a function built alone otherwise.
     Box::pin(lambda_runtime::run(service_fn(move |event: LambdaEvent<ScheduleEvent>| {
         let (app, handler) = (app.clone(), handler.clone());
         async move {
-            super::invocation(Box::pin(handle_schedule(handler.as_ref(), app, event.payload)))
+            super::invocation(handle_schedule(handler.as_ref(), app, event.payload))
                 .await
                 .map_err(lambda_runtime::Error::from)
         }

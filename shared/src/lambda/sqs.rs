@@ -52,7 +52,7 @@ pub async fn run_sqs(handler: impl SqsHandler) -> Result<(), lambda_runtime::Err
         let (app, handler) = (app.clone(), handler.clone());
         async move {
             Ok::<_, std::convert::Infallible>(
-                super::invocation(Box::pin(handle_batch(handler.as_ref(), app, event.payload))).await,
+                super::invocation(handle_batch(handler.as_ref(), app, event.payload)).await,
             )
         }
     })))

@@ -41,7 +41,7 @@ pub async fn run_dynamodb_stream(handler: impl StreamHandler) -> Result<(), lamb
         let (app, handler) = (app.clone(), handler.clone());
         async move {
             Ok::<_, std::convert::Infallible>(
-                super::invocation(Box::pin(handle_stream_batch(handler.as_ref(), app, event.payload))).await,
+                super::invocation(handle_stream_batch(handler.as_ref(), app, event.payload)).await,
             )
         }
     })))
