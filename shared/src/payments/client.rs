@@ -4,13 +4,13 @@
 use std::collections::HashMap;
 
 use serde_json::Value;
-use stripe::{ClientBuilder, IdempotencyKey, RequestStrategy, StripeRequest};
 use stripe_billing::billing_portal_session::CreateBillingPortalSession;
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionDiscounts, CreateCheckoutSessionLineItems,
     CreateCheckoutSessionLineItemsPriceData, CreateCheckoutSessionPaymentIntentData,
     CreateCheckoutSessionSubscriptionData, ProductData,
 };
+use stripe_client_core::{IdempotencyKey, RequestStrategy, StripeRequest};
 use stripe_client_core::{RequestBuilder, StripeMethod};
 use stripe_core::customer::{CreateCustomer, RetrieveCustomer, UpdateCustomer, UpdateCustomerInvoiceSettings};
 use stripe_payment::payment_method::{
@@ -18,6 +18,7 @@ use stripe_payment::payment_method::{
 };
 use stripe_shared::CheckoutSessionMode;
 
+use super::transport::{RetryPolicy, StripeFailure, StripeHttp};
 use crate::config::StripeConfig;
 use crate::domain::OrganizationId;
 
@@ -26,7 +27,7 @@ pub enum PaymentError {
     #[error("Stripe is not configured (no secret key)")]
     NotConfigured,
     #[error("Stripe request failed: {0}")]
-    Stripe(#[from] stripe::StripeError),
+    Stripe(#[from] StripeFailure),
     #[error("invalid idempotency key: {0}")]
     IdempotencyKey(String),
     #[error("Stripe has no such {0}")]
@@ -37,10 +38,10 @@ pub enum PaymentError {
 
 impl PaymentError {
     /// Stripe's own "no such object" answer for a lookup, told apart from a failure.
-    pub(super) fn or_not_found(err: stripe::StripeError, what: &'static str) -> Self {
-        match err {
-            stripe::StripeError::Stripe(_, 404) => Self::NotFound(what),
-            other => Self::Stripe(other),
+    pub(super) fn or_not_found(err: StripeFailure, what: &'static str) -> Self {
+        match err.status() {
+            Some(404) => Self::NotFound(what),
+            _ => Self::Stripe(err),
         }
     }
 }
@@ -109,7 +110,7 @@ pub struct SavedPaymentMethod {
 
 #[derive(Clone)]
 pub struct StripeApi {
-    client: stripe::Client,
+    client: StripeHttp,
 }
 
 impl std::fmt::Debug for StripeApi {
@@ -122,14 +123,11 @@ impl StripeApi {
     /// `None` when no secret key is configured.
     pub fn from_config(config: &StripeConfig) -> Result<Option<Self>, PaymentError> {
         let Some(secret) = &config.secret_key else { return Ok(None) };
-        let mut builder = ClientBuilder::new(secret.expose());
-        if let Some(base) = &config.api_base {
-            builder = builder.url(base.clone());
-        }
-        Ok(Some(Self { client: builder.build()? }))
+        let client = StripeHttp::new(secret.expose(), config.api_base.as_deref(), RetryPolicy::default())?;
+        Ok(Some(Self { client }))
     }
 
-    pub fn client(&self) -> &stripe::Client {
+    pub fn client(&self) -> &StripeHttp {
         &self.client
     }
 
@@ -382,7 +380,7 @@ impl StripeApi {
         path: &str,
         form: Option<&Value>,
         idempotency_key: Option<&str>,
-    ) -> Result<Value, stripe::StripeError> {
+    ) -> Result<Value, StripeFailure> {
         let mut request = RequestBuilder::new(method, path);
         if let Some(form) = form {
             // Flattened here: the client's encoder stops at five levels of nesting, and a
@@ -402,15 +400,14 @@ impl StripeApi {
         &self,
         request: RequestBuilder,
         idempotency_key: Option<&str>,
-    ) -> Result<Value, stripe::StripeError> {
+    ) -> Result<Value, StripeFailure> {
         let mut request = request.customize::<miniserde::json::Value>();
         if let Some(key) = idempotency_key {
-            let key = IdempotencyKey::new(key).map_err(|e| stripe::StripeError::ClientError(e.to_string()))?;
+            let key = IdempotencyKey::new(key).map_err(|e| StripeFailure::InvalidRequest(e.to_string()))?;
             request = request.request_strategy(RequestStrategy::Idempotent(key));
         }
         let answer = request.send(&self.client).await?;
-        serde_json::from_str(&miniserde::json::to_string(&answer))
-            .map_err(|e| stripe::StripeError::JSONDeserialize(e.to_string()))
+        serde_json::from_str(&miniserde::json::to_string(&answer)).map_err(|e| StripeFailure::Unreadable(e.to_string()))
     }
 
     /// Attaches a payment method (created by Stripe.js) to the customer.
@@ -487,7 +484,7 @@ fn flat_form(value: &Value) -> std::collections::BTreeMap<String, String> {
     out
 }
 
-fn saved(pm: &Value) -> Result<SavedPaymentMethod, stripe::StripeError> {
+fn saved(pm: &Value) -> Result<SavedPaymentMethod, StripeFailure> {
     let card = |field: &str| pm["card"][field].as_str().map(str::to_owned);
     Ok(SavedPaymentMethod {
         id: string_field(pm, "id")?.to_owned(),
@@ -498,7 +495,7 @@ fn saved(pm: &Value) -> Result<SavedPaymentMethod, stripe::StripeError> {
 }
 
 /// A field every answer of its kind has; its absence means the answer is not what was asked.
-fn string_field<'v>(object: &'v Value, field: &str) -> Result<&'v str, stripe::StripeError> {
+fn string_field<'v>(object: &'v Value, field: &str) -> Result<&'v str, StripeFailure> {
     object[field].as_str().ok_or_else(|| unexpected(&format!("an answer without `{field}`")))
 }
 
@@ -507,8 +504,8 @@ fn id_of(reference: &Value) -> Option<String> {
     reference.as_str().or_else(|| reference["id"].as_str()).map(str::to_owned)
 }
 
-fn unexpected(what: &str) -> stripe::StripeError {
-    stripe::StripeError::JSONDeserialize(format!("Stripe sent {what}"))
+fn unexpected(what: &str) -> StripeFailure {
+    StripeFailure::Unreadable(format!("Stripe sent {what}"))
 }
 
 #[cfg(test)]

@@ -8,12 +8,12 @@
 use std::collections::HashMap;
 
 use miniserde::json::Value;
-use stripe::{IdempotencyKey, RequestStrategy, StripeRequest};
 use stripe_billing::invoice::{
     CreateInvoice, CreateInvoicePendingInvoiceItemsBehavior, FinalizeInvoiceInvoice, MarkUncollectibleInvoice,
     PayInvoice, VoidInvoiceInvoice,
 };
 use stripe_billing::invoice_item::CreateInvoiceItem;
+use stripe_client_core::{IdempotencyKey, RequestStrategy, StripeRequest};
 use stripe_shared::InvoiceCollectionMethod;
 
 use super::client::{PaymentError, StripeApi};
@@ -188,5 +188,5 @@ impl StripeApi {
 
 /// Whether Stripe refused a payment (a card error answers 402).
 pub fn is_declined(err: &PaymentError) -> bool {
-    matches!(err, PaymentError::Stripe(stripe::StripeError::Stripe(_, 402)))
+    matches!(err, PaymentError::Stripe(failure) if failure.status() == Some(402))
 }

@@ -5,6 +5,7 @@ pub mod client;
 pub mod invoices;
 pub mod promotions;
 pub mod schedules;
+pub mod transport;
 pub mod webhook;
 
 pub use client::{PaymentError, StripeApi};

@@ -91,17 +91,22 @@ async fn main() -> anyhow::Result<()> {
     let stack = stack::Stack::provision().await?;
     let logs = Path::new(".local/bench-lambda/functions");
     std::fs::create_dir_all(logs)?;
+    // Each row's probe, environment and log, set up once for every mode.
+    let mut setups = Vec::with_capacity(args.functions.len());
+    for (row_name, binary) in &args.functions {
+        // `NAME@VARIANT=BINARY` compares builds of one function (e.g. release profiles).
+        let name = row_name.split_once('@').map_or(row_name.as_str(), |(package, _)| package);
+        let probe = Probe::for_binary(name, &stack)?;
+        let env = stack.function_env(name)?;
+        setups.push((row_name, name, binary, probe, env, logs.join(format!("{row_name}.log"))));
+    }
     for mode in args.modes.iter().copied() {
-        let mut rows = Vec::new();
-        for (row, (name, binary)) in args.functions.iter().enumerate() {
-            // `NAME@VARIANT=BINARY` compares builds of one function (e.g. release profiles).
-            let (row_name, name) = (name, name.split_once('@').map_or(name.as_str(), |(package, _)| package));
-            let probe = Probe::for_binary(name, &stack)?;
-            let env = stack.function_env(name)?;
-            let log = logs.join(format!("{row_name}.log"));
-            let function = Function { name, binary, env: &env, probe: &probe, log: &log };
-            let mut samples = Vec::with_capacity(args.runs);
-            for run in 0..args.runs {
+        let mut samples: Vec<Vec<_>> = setups.iter().map(|_| Vec::with_capacity(args.runs)).collect();
+        // Rows take turns run by run, so a slow spell of the disk or the machine falls on
+        // every row alike and the ratios to the hello world hold.
+        for run in 0..args.runs {
+            for (row, (_, name, binary, probe, env, log)) in setups.iter().enumerate() {
+                let function = Function { name, binary, env, probe, log };
                 // Unique per row too: two variants of one function must not share organizations.
                 let mode_tag = if mode == PageCache::Cold { "c" } else { "w" };
                 let tag = format!("{mode_tag}{row}x{run}-{}", std::process::id());
@@ -112,11 +117,14 @@ async fn main() -> anyhow::Result<()> {
                         bail!("{name}: {:.0}% of the binary stayed in the page cache", resident * 100.0);
                     }
                 }
-                samples.push(sandbox::cold_start(&function, &tag).await?);
+                samples[row].push(sandbox::cold_start(&function, &tag).await?);
             }
+        }
+        let mut rows = Vec::with_capacity(setups.len());
+        for ((row_name, name, binary, probe, ..), samples) in setups.iter().zip(samples) {
             probe.verify_after(&stack).await.with_context(|| format!("{row_name} after its cold starts"))?;
             eprintln!("lambda-bench: {name}: {} cold starts ok", samples.len());
-            rows.push(Row { function: row_name.clone(), size_bytes: std::fs::metadata(binary)?.len(), samples });
+            rows.push(Row { function: (*row_name).clone(), size_bytes: std::fs::metadata(binary)?.len(), samples });
         }
         let title = match mode {
             PageCache::Warm => format!("Binary in the page cache (medians of {} cold starts):", args.runs),

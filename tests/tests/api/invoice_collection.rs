@@ -6,6 +6,7 @@ use billing::domain::OrganizationId;
 use billing::domain::invoicing::{Invoice, InvoiceSource, InvoiceStatus};
 use billing::domain::quota::RunKind;
 use billing::flows::invoicing;
+use billing::payments::transport::RetryPolicy;
 use billing_tests::TestContext;
 use billing_tests::fake_stripe::{Failure, FakeStripe};
 use serde_json::{Value, json};
@@ -39,9 +40,11 @@ async fn stripe_failing_midway_is_retried_to_exactly_one_stripe_invoice() {
     let ctx = context(&stripe).await;
     owing(&ctx, "outage").await;
     ctx.update_account("outage", "SET auto_billing_enabled = :y", &[(":y", AttributeValue::Bool(true))]).await;
-    // The invoice is created but its answer is lost; then adding its item fails once.
-    stripe.fail("/v1/invoices", Failure::LostAnswer, 1);
-    stripe.fail("/v1/invoiceitems", Failure::Down, 1);
+    // The invoice is created but every answer to the first generation is lost (the client
+    // tries each call `attempts` times); then adding its item fails for all of the second.
+    let attempts = RetryPolicy::default().attempts;
+    stripe.fail("/v1/invoices", Failure::LostAnswer, attempts);
+    stripe.fail("/v1/invoiceitems", Failure::Down, attempts);
 
     let first = invoicing::generate(&ctx.app, &org("outage")).await;
     let second = invoicing::generate(&ctx.app, &org("outage")).await;
@@ -59,9 +62,32 @@ async fn stripe_failing_midway_is_retried_to_exactly_one_stripe_invoice() {
     assert_eq!(ctx.items_with_prefix("INVOICE#").await.len(), 1);
     let keys: Vec<Option<String>> =
         stripe.requests().into_iter().filter(|(path, _)| path == "/v1/invoices").map(|(_, key)| key).collect();
-    assert_eq!(keys, vec![Some(format!("{}-invoice", invoice.id)); 2], "the retry repeated the same key");
+    // Every attempt of the first generation, then the second generation's replay.
+    let sent = attempts as usize + 1;
+    assert_eq!(keys, vec![Some(format!("{}-invoice", invoice.id)); sent], "every retry repeated the same key");
     assert_eq!(ctx.outbox_events("InvoiceFinalized").await, 1);
     assert_eq!(ctx.outbox_events("InvoiceGenerated").await, 1);
+}
+
+#[tokio::test]
+async fn a_lost_answer_is_retried_within_the_call_with_the_same_key() {
+    let stripe = FakeStripe::start().await;
+    let ctx = context(&stripe).await;
+    owing(&ctx, "blip").await;
+    ctx.update_account("blip", "SET auto_billing_enabled = :y", &[(":y", AttributeValue::Bool(true))]).await;
+    stripe.fail("/v1/invoices", Failure::LostAnswer, 1);
+    stripe.fail("/v1/invoiceitems", Failure::Down, 1);
+
+    let invoice = invoicing::generate(&ctx.app, &org("blip")).await.expect("retried within the call").invoice;
+
+    assert_eq!(stripe.invoices_created().len(), 1, "one Stripe invoice: {:?}", stripe.requests());
+    assert_eq!(stripe.items(), vec![(stripe.invoices_created()[0].clone(), 3_000)], "the line added once");
+    assert_eq!(invoice.status, InvoiceStatus::Open);
+    let keys = |path: &str| -> Vec<Option<String>> {
+        stripe.requests().into_iter().filter(|(p, _)| p == path).map(|(_, key)| key).collect()
+    };
+    assert_eq!(keys("/v1/invoices"), vec![Some(format!("{}-invoice", invoice.id)); 2]);
+    assert_eq!(keys("/v1/invoiceitems"), vec![Some(format!("{}-item-0", invoice.id)); 2]);
 }
 
 #[tokio::test]
