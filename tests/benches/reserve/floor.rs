@@ -3,6 +3,10 @@
 //! rounds: a burst of reserves (timed, all tasks at once), then their releases (not timed,
 //! behind a barrier so they never share a timed window). The bare loop has the same shape:
 //! a burst of conditional sets of a hold into the item's map, then their removals.
+//!
+//! A third loop is the bare one plus what a warm reserve sends beside its write: an eventually
+//! consistent `GetItem` of the run's record, in parallel. Against it, the ratio is the cost of
+//! our code; against the bare write, the cost of that read as well.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -55,22 +59,33 @@ pub async fn run(floor: Floor) {
         ctx.update_account(org(task).as_str(), set, &values).await;
     }
     let mut ours = reserves(&ctx, &floor).await;
-    let mut bare = bare_updates(&ctx, &floor).await;
-    let ratio = ours.per_second() * 100 / bare.per_second().max(1);
+    let mut bare = bare_updates(&ctx, &floor, false).await;
+    let mut bare_read = bare_updates(&ctx, &floor, true).await;
+    let bare_rate = bare.per_second();
+    let ratio = |timed: &Timed| {
+        let percent = timed.per_second() * 100 / bare_rate.max(1);
+        format!("{}.{:02}", percent / 100, percent % 100)
+    };
     println!(
         "\nReserve against a bare conditional UpdateItem on a copy of the account item: {} tasks, {} timed rounds of {} each.",
         floor.tasks, floor.rounds, floor.burst
     );
     println!("\n| loop | operations | per second | p50 | ratio |");
     println!("|---|---:|---:|---:|---:|");
-    let (bare_rate, bare_p50) = (bare.per_second(), bare.p50());
+    let bare_p50 = bare.p50();
     println!("| bare conditional UpdateItem | {} | {bare_rate} | {bare_p50:.1?} | 1.00 |", bare.ops);
-    let (our_rate, our_p50) = (ours.per_second(), ours.p50());
+    let (read_rate, read_p50, read_ratio) = (bare_read.per_second(), bare_read.p50(), ratio(&bare_read));
     println!(
-        "| reserve (warm sandbox) | {} | {our_rate} | {our_p50:.1?} | {}.{:02} |",
-        ours.ops,
-        ratio / 100,
-        ratio % 100
+        "| bare conditional UpdateItem + parallel GetItem of the run record | {} | {read_rate} | {read_p50:.1?} | {read_ratio} |",
+        bare_read.ops
+    );
+    let (our_rate, our_p50, our_ratio) = (ours.per_second(), ours.p50(), ratio(&ours));
+    println!("| reserve (warm sandbox) | {} | {our_rate} | {our_p50:.1?} | {our_ratio} |", ours.ops);
+    let of_read = ours.per_second() * 100 / bare_read.per_second().max(1);
+    println!(
+        "\nReserve against the same requests sent bare (write + parallel read): {}.{:02}.",
+        of_read / 100,
+        of_read % 100
     );
 }
 
@@ -131,7 +146,8 @@ async fn reserves(ctx: &Arc<TestContext>, floor: &Floor) -> Timed {
     Timed { ops: latencies.len(), elapsed, latencies }
 }
 
-async fn bare_updates(ctx: &Arc<TestContext>, floor: &Floor) -> Timed {
+/// The bare loop; `with_run_read` adds a reserve's parallel read of the run's record.
+async fn bare_updates(ctx: &Arc<TestContext>, floor: &Floor, with_run_read: bool) -> Timed {
     let table = ctx.app.store.table().to_owned();
     for task in 0..floor.tasks {
         // The organization's account item as reserve left it, under a key of its own.
@@ -174,7 +190,19 @@ async fn bare_updates(ctx: &Arc<TestContext>, floor: &Floor) -> Timed {
                         .into(),
                     );
                     let started = Instant::now();
-                    client
+                    let run_read = async {
+                        if with_run_read {
+                            client
+                                .get_item()
+                                .table_name(&table)
+                                .key("PK", AttributeValue::S(format!("BARE#{task}")))
+                                .key("SK", AttributeValue::S(format!("RUN#r{round}-{k}")))
+                                .send()
+                                .await
+                                .expect("bare run-record read");
+                        }
+                    };
+                    let write = client
                         .update_item()
                         .table_name(&table)
                         .set_key(Some(item_key.clone().into()))
@@ -192,9 +220,9 @@ async fn bare_updates(ctx: &Arc<TestContext>, floor: &Floor) -> Timed {
                         .expression_attribute_values(":one", AttributeValue::N("1".into()))
                         .expression_attribute_values(":active", AttributeValue::S("active".into()))
                         .expression_attribute_values(":limit", AttributeValue::N("15".into()))
-                        .send()
-                        .await
-                        .expect("bare conditional update");
+                        .send();
+                    let (written, ()) = tokio::join!(write, run_read);
+                    written.expect("bare conditional update");
                     if round > 0 {
                         latencies.push(started.elapsed());
                     }
