@@ -2,7 +2,7 @@
 # Both install what is missing (pinned, into .cache/) on first use.
 SHELL := /bin/bash
 
-.PHONY: dev test fuzz lint validate build bench bench-lambda clean-local
+.PHONY: dev test fuzz lint validate build sizes bench bench-lambda clean-local
 
 dev: ## Start the emulators and the local API in the foreground; Ctrl-C stops everything.
 	@bash infra/local/dev.sh
@@ -28,6 +28,9 @@ bench: ## Reservation throughput/latency and invoice generation against DynamoDB
 
 bench-lambda: ## Release builds started as Lambda sandboxes against a Runtime API emulator: size, init, invocations, peak RSS (Markdown table).
 	@bash infra/local/bench-lambda.sh
+
+sizes: ## Every function's arm64 bootstrap as cargo-lambda builds it, sizes against their budgets (Markdown table).
+	@bash infra/local/arm64-sizes.sh
 
 build: ## Release arm64 build of every function, as `sam build` does it.
 	@bash infra/local/stack.sh install tools

@@ -132,7 +132,7 @@ async fn main() -> anyhow::Result<()> {
                 format!("Binary dropped from the page cache before each start (medians of {} cold starts):", args.runs)
             }
         };
-        print!("{}", report::table(&title, &rows));
+        print!("{}", report::table(&title, &rows, mode == PageCache::Cold));
     }
     Ok(())
 }

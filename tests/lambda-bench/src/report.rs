@@ -12,16 +12,23 @@ pub struct Row {
     pub samples: Vec<Sample>,
 }
 
-pub fn table(title: &str, rows: &[Row]) -> String {
+/// With `read_at_init`, a last column: how much of the binary init brought into the page cache
+/// (meaningful when the binary was dropped from it before each start).
+pub fn table(title: &str, rows: &[Row], read_at_init: bool) -> String {
     let mut out = format!("\n{title}\n\n");
     out.push_str(
-        "| function | size | init median | first invoke | second invoke | peak RSS | init CPU | second invoke CPU |\n",
+        "| function | size | init median | first invoke | second invoke | peak RSS | init CPU | second invoke CPU |",
     );
-    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str(if read_at_init {
+        " read by init |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+    } else {
+        "\n|---|---:|---:|---:|---:|---:|---:|---:|\n"
+    });
     for row in rows {
         let s = &row.samples;
+        let read = median(s.iter().map(|x| x.resident_after_init_kib));
         out.push_str(&format!(
-            "| {} | {:.1} MiB | {} | {} | {} | {:.1} MiB | {} | {} |\n",
+            "| {} | {:.1} MiB | {} | {} | {} | {:.1} MiB | {} | {} |",
             row.function,
             row.size_bytes as f64 / 1_048_576.0,
             ms(median(s.iter().map(|x| x.init))),
@@ -31,6 +38,14 @@ pub fn table(title: &str, rows: &[Row]) -> String {
             ms(median(s.iter().map(|x| x.init_cpu))),
             ms(median(s.iter().map(|x| x.second_cpu))),
         ));
+        if read_at_init {
+            out.push_str(&format!(
+                " {:.1} MiB ({}%) |",
+                read as f64 / 1024.0,
+                read * 1024 * 100 / row.size_bytes.max(1)
+            ));
+        }
+        out.push('\n');
     }
     out
 }

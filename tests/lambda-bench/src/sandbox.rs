@@ -30,6 +30,9 @@ pub struct Sample {
     /// CPU time the process used to init, and for the second invocation (every thread).
     pub init_cpu: Duration,
     pub second_cpu: Duration,
+    /// How much of the binary was in the page cache when init ended, in KiB: with the binary
+    /// dropped before the start, what init read from disk (faults and their read-around).
+    pub resident_after_init_kib: u64,
 }
 
 pub struct Function<'a> {
@@ -85,6 +88,11 @@ async fn drive(
         other => bail!("init: {}", describe(&other)),
     };
     let init_cpu = cpu_time(child.id())?;
+    let resident_after_init_kib = {
+        let binary = File::open(f.binary)?;
+        let len = binary.metadata()?.len();
+        (resident_share(&binary, usize::try_from(len)?)? * len as f64 / 1024.0) as u64
+    };
     let mut cpu_before_second = Duration::ZERO;
     let mut times = [Duration::ZERO; 2];
     for (i, time) in times.iter_mut().enumerate() {
@@ -116,7 +124,7 @@ async fn drive(
     }
     let second_cpu = cpu_time(child.id())?.saturating_sub(cpu_before_second);
     let peak_rss_kib = peak_rss_kib(child.id())?;
-    Ok(Sample { init, first: times[0], second: times[1], peak_rss_kib, init_cpu, second_cpu })
+    Ok(Sample { init, first: times[0], second: times[1], peak_rss_kib, init_cpu, second_cpu, resident_after_init_kib })
 }
 
 /// The next report, or an error if the process exits or nothing happens in time.
