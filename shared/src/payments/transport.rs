@@ -7,8 +7,9 @@
 //! their nested types; that parser alone kept every function calling Stripe above 8 MB on
 //! arm64 (README, "What every function stopped carrying"). Billing only needs an error's
 //! status, `type`, `code` and message. This client also keeps connections alive between
-//! invocations (async-stripe's pool keeps none), gives every call a time budget, and retries
-//! what Stripe says is safe to retry.
+//! invocations (async-stripe's pool keeps none), gives every call a time budget, gives every
+//! write an idempotency key (the caller's, or one of its own), and so can retry what Stripe
+//! says is worth retrying.
 
 use std::time::{Duration, Instant};
 
@@ -94,13 +95,21 @@ pub struct RetryPolicy {
     /// For all attempts and waits together: a call never outlives the function calling it
     /// (10 s for the HTTP functions).
     pub budget: Duration,
+    /// For one attempt: a connection that hangs (one a NAT dropped while the sandbox was
+    /// frozen) is given up in time for another attempt on a fresh one.
+    pub attempt_timeout: Duration,
     /// The wait before the second attempt; doubled before each further one.
     pub first_backoff: Duration,
 }
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self { attempts: 3, budget: Duration::from_secs(8), first_backoff: Duration::from_millis(250) }
+        Self {
+            attempts: 3,
+            budget: Duration::from_secs(8),
+            attempt_timeout: Duration::from_secs(5),
+            first_backoff: Duration::from_millis(250),
+        }
     }
 }
 
@@ -164,7 +173,11 @@ impl StripeHttp {
     /// One attempt: Stripe's answer body, or what went wrong and whether trying again is safe.
     async fn attempt(&self, request: http::Request<Full<Bytes>>, limit: Duration) -> Result<Bytes, Attempt> {
         let exchange = async {
-            let response = self.client.request(request).await.map_err(|err| Attempt::from_transport(&err))?;
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|err| Attempt::Unanswered(StripeFailure::Unreachable(chain_text(&err))))?;
             let status = response.status().as_u16();
             let should_retry =
                 response.headers().get("stripe-should-retry").and_then(|v| v.to_str().ok()).map(|v| v == "true");
@@ -172,7 +185,7 @@ impl StripeHttp {
                 .into_body()
                 .collect()
                 .await
-                .map_err(|err| Attempt::Lost(StripeFailure::Unreachable(err.to_string())))?
+                .map_err(|err| Attempt::Unanswered(StripeFailure::Unreachable(err.to_string())))?
                 .to_bytes();
             if (200..300).contains(&status) {
                 return Ok(body);
@@ -180,25 +193,17 @@ impl StripeHttp {
             let retry = should_retry.unwrap_or(matches!(status, 409 | 424 | 429 | 500..=504));
             Err(Attempt::Answered { failure: StripeFailure::Refused(Box::new(Refusal::read(status, &body))), retry })
         };
-        tokio::time::timeout(limit, exchange).await.unwrap_or(Err(Attempt::Lost(StripeFailure::TimedOut(limit))))
+        tokio::time::timeout(limit, exchange).await.unwrap_or(Err(Attempt::Unanswered(StripeFailure::TimedOut(limit))))
     }
 }
 
-/// What one failed attempt tells about the next.
+/// What one failed attempt tells about the next. Every write carries an idempotency key, so
+/// an attempt whose answer was lost may always be repeated.
 enum Attempt {
-    /// Nothing reached Stripe (the connection could not be made): always safe to try again.
-    NotSent(StripeFailure),
-    /// The request may have been carried out: safe again only with an idempotency key (or a read).
-    Lost(StripeFailure),
+    /// No answer: the connection failed, broke, or the time ran out.
+    Unanswered(StripeFailure),
     /// Stripe answered; `retry` is its `Stripe-Should-Retry`, else whether the status is transient.
     Answered { failure: StripeFailure, retry: bool },
-}
-
-impl Attempt {
-    fn from_transport(err: &hyper_util::client::legacy::Error) -> Self {
-        let failure = StripeFailure::Unreachable(chain_text(err));
-        if err.is_connect() { Self::NotSent(failure) } else { Self::Lost(failure) }
-    }
 }
 
 fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
@@ -218,22 +223,24 @@ impl StripeClient for StripeHttp {
 
     async fn execute(&self, request: CustomizedStripeRequest) -> Result<Bytes, StripeFailure> {
         let (request, overrides) = request.into_pieces();
-        let key = overrides.request_strategy.as_ref().and_then(|strategy| strategy.get_key());
-        let key = key.as_ref().map(|key| key.as_str());
-        // A write without a key may not be repeated once it may have reached Stripe.
-        let repeatable = key.is_some() || matches!(request.method, StripeMethod::Get);
+        // A write without the caller's key gets one of its own, the same for every attempt, so
+        // repeating an attempt whose answer was lost never carries the write out twice.
+        let key = match overrides.request_strategy.as_ref().and_then(|strategy| strategy.get_key()) {
+            Some(key) => Some(key.as_str().to_owned()),
+            None if matches!(request.method, StripeMethod::Get) => None,
+            None => Some(format!("billing-{}", uuid::Uuid::new_v4())),
+        };
         let started = Instant::now();
         let mut backoff = self.policy.first_backoff;
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let remaining = self.policy.budget.saturating_sub(started.elapsed());
-            let outcome = self.attempt(self.http_request(&request, key)?, remaining).await;
+            let limit = self.policy.budget.saturating_sub(started.elapsed()).min(self.policy.attempt_timeout);
+            let outcome = self.attempt(self.http_request(&request, key.as_deref())?, limit).await;
             let (failure, again) = match outcome {
                 Ok(body) => return Ok(body),
-                Err(Attempt::NotSent(failure)) => (failure, true),
-                Err(Attempt::Lost(failure)) => (failure, repeatable),
-                Err(Attempt::Answered { failure, retry }) => (failure, retry && repeatable),
+                Err(Attempt::Unanswered(failure)) => (failure, true),
+                Err(Attempt::Answered { failure, retry }) => (failure, retry),
             };
             let out_of_time = started.elapsed() + backoff >= self.policy.budget;
             if !again || attempts >= self.policy.attempts || out_of_time {
@@ -272,10 +279,13 @@ mod tests {
                 let Ok((mut stream, _)) = listener.accept().await else { return };
                 let request = read_request(&mut stream).await;
                 seen.lock().expect("not poisoned").push(request);
-                match answer {
-                    Some(answer) => stream.write_all(answer.as_bytes()).await.expect("written"),
-                    None => tokio::time::sleep(Duration::from_secs(30)).await,
-                }
+                // A silent connection stays open, unanswered, while the next one is served.
+                tokio::spawn(async move {
+                    match answer {
+                        Some(answer) => stream.write_all(answer.as_bytes()).await.expect("written"),
+                        None => tokio::time::sleep(Duration::from_secs(30)).await,
+                    }
+                });
             }
         });
         (port, received)
@@ -308,8 +318,12 @@ mod tests {
     }
 
     fn client(port: u16) -> StripeHttp {
-        let policy =
-            RetryPolicy { attempts: 3, budget: Duration::from_secs(5), first_backoff: Duration::from_millis(1) };
+        let policy = RetryPolicy {
+            attempts: 3,
+            budget: Duration::from_secs(5),
+            attempt_timeout: Duration::from_secs(5),
+            first_backoff: Duration::from_millis(1),
+        };
         StripeHttp::new("sk_test_123", Some(&format!("http://127.0.0.1:{port}/")), policy).expect("a valid key")
     }
 
@@ -383,12 +397,32 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_write_without_an_idempotency_key_is_never_repeated() {
+    async fn a_write_without_a_key_gets_one_of_its_own_for_every_attempt() {
+        let (port, received) = stripe(vec![None, answer("200 OK", "", "{}")]).await;
+        let mut client = client(port);
+        client.policy.attempt_timeout = Duration::from_millis(200);
+        post(&client, None).await.expect("the second attempt, on a new connection, is answered");
+        let keys: Vec<String> = requests(&received)
+            .iter()
+            .map(|request| {
+                let line = request.lines().find(|line| line.starts_with("idempotency-key: ")).expect("a key");
+                line.trim_start_matches("idempotency-key: ").to_owned()
+            })
+            .collect();
+        assert_eq!(keys.len(), 2);
+        assert_eq!(keys[0], keys[1], "the retry repeats the first attempt's key");
+        assert!(keys[0].starts_with("billing-"), "{}", keys[0]);
+    }
+
+    #[tokio::test]
+    async fn a_read_carries_no_key_and_is_tried_again() {
         let (port, received) =
-            stripe(vec![answer("500 Internal Server Error", "", "{}"), answer("200 OK", "", "{}")]).await;
-        let failure = post(&client(port), None).await.expect_err("not repeated");
-        assert_eq!(failure.status(), Some(500));
-        assert_eq!(requests(&received).len(), 1);
+            stripe(vec![answer("503 Service Unavailable", "", "{}"), answer("200 OK", "", "{}")]).await;
+        let read = RequestBuilder::new(StripeMethod::Get, "/balance").customize::<miniserde::json::Value>();
+        read.send(&client(port)).await.expect("the second attempt is answered");
+        let requests = requests(&received);
+        assert_eq!(requests.len(), 2);
+        assert!(requests.iter().all(|r| r.starts_with("GET /v1/balance ") && !r.contains("idempotency-key")));
     }
 
     #[tokio::test]
