@@ -25,7 +25,9 @@ use crate::sdk_http::{HttpsConnector, https_connector};
 
 /// Stripe's own base; configuration overrides it (stripe-mock locally).
 const STRIPE_API: &str = "https://api.stripe.com";
-/// Stripe closes idle keep-alive connections itself after about a minute.
+/// How long an idle connection is kept for the next call: well under the idle timeouts of
+/// load balancers and NAT gateways (350 s on AWS), so a pooled connection is rarely one the
+/// other end has already dropped; an attempt on one that was is retried (`RetryPolicy`).
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(55);
 
 /// A failed Stripe call, with what billing tells apart: Stripe's own refusal (status and its
