@@ -395,7 +395,7 @@ impl StripeApi {
     /// JSON: billing reads one or two fields of each answer, and an object shape newer (or
     /// older, as stripe-mock's) than this library's never fails a request Stripe carried out.
     /// With the typed answers and the typed error parse both gone (see [`super::transport`]),
-    /// the functions calling Stripe link none of Stripe's object model.
+    /// the functions calling Stripe link only the request shapes, none of Stripe's objects.
     async fn send_for_json(
         &self,
         request: RequestBuilder,
