@@ -113,8 +113,8 @@ async fn main() -> anyhow::Result<()> {
                 probe.prepare(&stack, &tag).await?;
                 if mode == PageCache::Cold {
                     let resident = sandbox::evict_from_page_cache(binary)?;
-                    if resident > 0.05 {
-                        bail!("{name}: {:.0}% of the binary stayed in the page cache", resident * 100.0);
+                    if resident > 5 {
+                        bail!("{name}: {resident}% of the binary stayed in the page cache");
                     }
                 }
                 samples[row].push(sandbox::cold_start(&function, &tag).await?);

@@ -40,8 +40,9 @@ pub fn table(title: &str, rows: &[Row], read_at_init: bool) -> String {
         ));
         if read_at_init {
             out.push_str(&format!(
-                " {:.1} MiB ({}%) |",
-                read as f64 / 1024.0,
+                " {}.{} MiB ({}%) |",
+                read / 1024,
+                read % 1024 * 10 / 1024,
                 read * 1024 * 100 / row.size_bytes.max(1)
             ));
         }

@@ -91,7 +91,7 @@ async fn drive(
     let resident_after_init_kib = {
         let binary = File::open(f.binary)?;
         let len = binary.metadata()?.len();
-        (resident_share(&binary, usize::try_from(len)?)? * len as f64 / 1024.0) as u64
+        resident_bytes(&binary, usize::try_from(len)?)? / 1024
     };
     let mut cpu_before_second = Duration::ZERO;
     let mut times = [Duration::ZERO; 2];
@@ -180,8 +180,8 @@ fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
 }
 
 /// Drops the binary's pages from the page cache (`posix_fadvise(DONTNEED)`, no root needed)
-/// and returns the share of them still resident afterwards, as `mincore` reports it.
-pub fn evict_from_page_cache(binary: &Path) -> anyhow::Result<f64> {
+/// and returns the share of them still resident afterwards, in percent, as `mincore` reports it.
+pub fn evict_from_page_cache(binary: &Path) -> anyhow::Result<u64> {
     let file = File::open(binary)?;
     let len = file.metadata()?.len() as usize;
     // SAFETY: a valid descriptor; the advice only affects caching.
@@ -189,12 +189,13 @@ pub fn evict_from_page_cache(binary: &Path) -> anyhow::Result<f64> {
     if rc != 0 {
         bail!("posix_fadvise: {}", std::io::Error::from_raw_os_error(rc));
     }
-    resident_share(&file, len)
+    Ok(resident_bytes(&file, len)? * 100 / u64::try_from(len.max(1))?)
 }
 
-fn resident_share(file: &File, len: usize) -> anyhow::Result<f64> {
+/// How many bytes of the file are in the page cache (whole pages, the last one capped).
+fn resident_bytes(file: &File, len: usize) -> anyhow::Result<u64> {
     if len == 0 {
-        return Ok(0.0);
+        return Ok(0);
     }
     // SAFETY: a read-only shared mapping of `len` bytes, unmapped below; mincore only reads
     // the page tables and fills `pages` (one byte per page).
@@ -210,6 +211,7 @@ fn resident_share(file: &File, len: usize) -> anyhow::Result<f64> {
         if rc != 0 {
             bail!("mincore: {}", std::io::Error::last_os_error());
         }
-        Ok(pages.iter().filter(|p| *p & 1 == 1).count() as f64 / pages.len() as f64)
+        let resident = pages.iter().filter(|p| *p & 1 == 1).count();
+        Ok(u64::try_from((resident * page).min(len))?)
     }
 }
