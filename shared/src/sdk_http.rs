@@ -39,6 +39,19 @@ pub fn https_connector(connect_timeout: Option<Duration>) -> HttpsConnector {
     hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots().https_or_http().enable_http1().wrap_connector(tcp)
 }
 
+/// A pooled client on [`https_connector`], shared by the SDK's pools and the Stripe client;
+/// a connection idle for `idle` is dropped rather than reused.
+pub fn pooled_client<B>(connect_timeout: Option<Duration>, idle: Duration) -> Client<HttpsConnector, B>
+where
+    B: hyper::body::Body + Send,
+    B::Data: Send,
+{
+    Client::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(idle)
+        .build(https_connector(connect_timeout))
+}
+
 /// The client every SDK configuration of the process gets ([`crate::app::load_aws_config`]).
 pub fn sdk_http_client() -> SharedHttpClient {
     SharedHttpClient::new(SdkHttpClient::default())
@@ -80,11 +93,7 @@ struct Pool {
 
 impl Pool {
     fn new(connect_timeout: Option<Duration>, read_timeout: Option<Duration>) -> Self {
-        let client = Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-            .build(https_connector(connect_timeout));
-        Self { client, read_timeout }
+        Self { client: pooled_client(connect_timeout, POOL_IDLE_TIMEOUT), read_timeout }
     }
 }
 
@@ -141,7 +150,8 @@ fn kind_of(err: &hyper_util::client::legacy::Error) -> MakeConnectorError {
     }
 }
 
-fn chain<'e>(
+/// An error and its causes, outermost first.
+pub(crate) fn chain<'e>(
     err: &'e (dyn std::error::Error + 'static),
 ) -> impl Iterator<Item = &'e (dyn std::error::Error + 'static)> {
     std::iter::successors(Some(err), |cause| cause.source())

@@ -1,5 +1,5 @@
 //! How Stripe requests travel: async-stripe's request builders (the API's shapes) sent on the
-//! workspace's one HTTP/TLS connector ([`crate::sdk_http::https_connector`]) by this
+//! workspace's one HTTP/TLS connector ([`crate::sdk_http::pooled_client`]) by this
 //! [`StripeClient`] implementation, instead of async-stripe's own client.
 //!
 //! Why not async-stripe's client: it parses every error answer into its typed `ApiErrors`,
@@ -17,11 +17,10 @@ use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use serde_json::Value;
 use stripe_client_core::{CustomizedStripeRequest, RequestBuilder, StripeClient, StripeClientErr, StripeMethod};
 
-use crate::sdk_http::{HttpsConnector, https_connector};
+use crate::sdk_http::{HttpsConnector, chain, pooled_client};
 
 /// Stripe's own base; configuration overrides it (stripe-mock locally).
 const STRIPE_API: &str = "https://api.stripe.com";
@@ -135,10 +134,7 @@ impl StripeHttp {
         let mut authorization = HeaderValue::try_from(format!("Bearer {secret_key}"))
             .map_err(|_| StripeFailure::InvalidRequest("the secret key is not a valid header value".into()))?;
         authorization.set_sensitive(true);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-            .build(https_connector(Some(Duration::from_secs(3))));
+        let client = pooled_client(Some(Duration::from_secs(3)), POOL_IDLE_TIMEOUT);
         let base = api_base.unwrap_or(STRIPE_API).trim_end_matches('/').to_owned();
         Ok(Self { client, base, authorization, policy })
     }
@@ -209,7 +205,7 @@ enum Attempt {
 }
 
 fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
-    std::iter::successors(Some(err), |cause| cause.source()).map(ToString::to_string).collect::<Vec<_>>().join(": ")
+    chain(err).map(ToString::to_string).collect::<Vec<_>>().join(": ")
 }
 
 fn method(method: StripeMethod) -> http::Method {
