@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make bench-lambda`: builds the benchmarked functions and the hello-world floor
-# (tests/lambda-hello) with the release profile, each package on its own as cargo-lambda does,
+# `make bench-lambda`: builds the benchmarked functions and the two floors, the hello world
+# (tests/lambda-hello) and the hello world with one DynamoDB read on the workspace's AWS stack
+# (tests/lambda-sdk-floor), with the release profile, each package on its own as cargo-lambda does,
 # then runs tests/lambda-bench against a private emulator stack: every binary is started as a
 # Lambda sandbox against a Runtime API emulator, repeatedly, and a Markdown table is printed.
 #
@@ -25,7 +26,7 @@ echo "release profile: $(sed -n '/^\[profile.release\]/,/^\[/p' Cargo.toml | gre
   "$(env | grep '^CARGO_PROFILE_RELEASE_' | tr '\n' ' ' || true)"
 args=()
 total=0
-for package in lambda-hello "${functions[@]}"; do
+for package in lambda-hello lambda-sdk-floor "${functions[@]}"; do
   start=$(date +%s%N)
   nice -n 10 cargo build --locked --release --quiet --target "$host" --target-dir "$target" -p "$package"
   took=$((($(date +%s%N) - start) / 1000000))

@@ -364,10 +364,9 @@ mod tests {
     async fn answers_and_refusals_reach_api_gateway_as_the_text_they_were_built_as() {
         let answer = json_response(StatusCode::CREATED, &serde_json::json!({"plan": "pro"})).expect("serializes");
         let refusal = ApiError::bad_request("invalid_plan", "No such plan.").into_response();
-        for (response, status, body) in [
-            (answer, 201, r#"{"plan":"pro"}"#),
-            (refusal, 400, r#"{"detail":"No such plan.","code":"invalid_plan"}"#),
-        ] {
+        for (response, status, body) in
+            [(answer, 201, r#"{"plan":"pro"}"#), (refusal, 400, r#"{"detail":"No such plan.","code":"invalid_plan"}"#)]
+        {
             let handed_over = AsBuilt(response).into_response().await;
             assert_eq!(handed_over.status().as_u16(), status);
             assert_eq!(handed_over.headers()["content-type"], "application/json");

@@ -20,6 +20,8 @@ pub struct Probe {
 enum Kind {
     /// The hello world: answers the event.
     Echo,
+    /// The AWS floor: one `GetItem` of a key no one writes.
+    Read,
     /// `GET /config`: public.
     Config(Route),
     /// `POST .../reservations`: IAM, the workflow engine, a paying organization.
@@ -35,8 +37,10 @@ enum Kind {
 
 impl Probe {
     pub fn for_binary(binary: &str, stack: &Stack) -> anyhow::Result<Self> {
-        if binary == "lambda-hello" {
-            return Ok(Self { kind: Kind::Echo });
+        match binary {
+            "lambda-hello" => return Ok(Self { kind: Kind::Echo }),
+            "lambda-sdk-floor" => return Ok(Self { kind: Kind::Read }),
+            _ => {}
         }
         let def = stack
             .template
@@ -87,6 +91,7 @@ impl Probe {
     pub fn event(&self, tag: &str, n: usize) -> Value {
         match &self.kind {
             Kind::Echo => json!({ "n": n }),
+            Kind::Read => json!({ "key": format!("FLOOR#{tag}-{n}") }),
             Kind::Config(route) => gateway_event(route, &route.path, &[], None),
             Kind::Reserve(route) => {
                 let body = json!({ "run_id": run_id(tag, n), "kind": "standard" });
@@ -106,6 +111,7 @@ impl Probe {
     pub fn check(&self, tag: &str, n: usize, answer: &Value) -> anyhow::Result<()> {
         match &self.kind {
             Kind::Echo => ensure!(answer == &json!({ "hello": { "n": n } }), "wrong echo"),
+            Kind::Read => ensure!(answer == &json!({ "found": false }), "wrong read"),
             Kind::Config(_) => {
                 let body = http_body(answer, 200)?;
                 ensure!(body["publishable_key"] == "pk_test_local", "publishable_key is not the configured key");

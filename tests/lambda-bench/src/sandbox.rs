@@ -184,6 +184,8 @@ fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
 pub fn evict_from_page_cache(binary: &Path) -> anyhow::Result<u64> {
     let file = File::open(binary)?;
     let len = file.metadata()?.len() as usize;
+    // Dirty pages are not dropped: a binary just built or copied must reach the disk first.
+    file.sync_data()?;
     // SAFETY: a valid descriptor; the advice only affects caching.
     let rc = unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
     if rc != 0 {
