@@ -20,7 +20,8 @@
 //! functions; a bench target would be rebuilt with each of them (and with the whole test
 //! crate under LTO). In the dev profile it is built once, mostly from what CI's clippy and
 //! test build already compile, and its overhead is the same for every row: the
-//! `lambda-hello` row measures that floor (runtime, tokio and the emulator round trip).
+//! `lambda-hello` row measures that floor (runtime, tokio and the emulator round trip), and
+//! the `lambda-sdk-floor` row the same plus the AWS stack every billing function starts.
 //! Provisioning reuses the local server's (`local_server::provision`), so the functions find
 //! exactly the table, queues and bus of template.yaml.
 //!
