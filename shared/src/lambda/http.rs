@@ -50,7 +50,7 @@ pub async fn run_http(handler: impl HttpHandler) -> Result<(), lambda_http::Erro
 
 /// A response handed to API Gateway as it was built. lambda_http's own `IntoResponse` for
 /// `Response<B>` collects the body again and decodes it by the charset of its content type,
-/// which links every encoding of encoding_rs (about 250 KB, read at each cold start); ours are
+/// which links every encoding of encoding_rs (about 180 KB, read at each cold start); ours are
 /// UTF-8 text already ([`json_response`], [`ApiError::into_response`]).
 struct AsBuilt(Response<Body>);
 
