@@ -1,0 +1,97 @@
+import { Link } from "react-router";
+import { t, locale } from "@/i18n";
+import { formatDate } from "@/lib/format";
+import { useOrg, useOrgHref } from "@/app/org";
+import { useBillingAccount } from "@/hooks/billing/useBillingAccount";
+import { useReactivateSubscription, useSubscription } from "@/hooks/billing/useSubscription";
+import { Banner } from "@/components/ui/Banner";
+import { Button } from "@/components/ui/Button";
+import { toast } from "sonner";
+import { errorDetail } from "@/components/ui/QueryError";
+
+/** What needs the customer's attention, each with what to do about it. */
+export function AccountBanners() {
+  const { org, canManage } = useOrg();
+  const href = useOrgHref();
+  const account = useBillingAccount(org).data;
+  const subscription = useSubscription(org).data;
+  const reactivate = useReactivateSubscription(org);
+  if (!account) return null;
+  const banners = [];
+  if (account.status === "suspended") {
+    banners.push(
+      <Banner
+        key="suspended"
+        tone="danger"
+        title={t("banner.suspended.title")}
+        action={
+          <Link className="font-medium underline" to={href("/billing/invoices?status=past_due")}>
+            {t("banner.suspended.action")}
+          </Link>
+        }
+      >
+        {t("banner.suspended.body")}
+      </Banner>,
+    );
+  }
+  if (subscription?.status === "past_due") {
+    banners.push(
+      <Banner
+        key="past_due"
+        tone="danger"
+        title={t("banner.pastDue.title")}
+        action={
+          <Link className="font-medium underline" to={href("/billing/invoices?status=open")}>
+            {t("banner.pastDue.action")}
+          </Link>
+        }
+      >
+        {t("banner.pastDue.body")}
+      </Banner>,
+    );
+  }
+  if (subscription?.status === "trialing" && subscription.trial_end) {
+    banners.push(
+      <Banner key="trial" tone="info" title={t("banner.trial.title", { date: formatDate(subscription.trial_end, locale) })}>
+        {account.has_payment_method ? t("banner.trial.withCard") : t("banner.trial.noCard")}
+      </Banner>,
+    );
+  }
+  if (subscription?.cancel_at_period_end) {
+    banners.push(
+      <Banner
+        key="cancel"
+        tone="warning"
+        title={t("banner.canceling.title", { date: formatDate(subscription.current_period_end, locale) })}
+        action={
+          canManage && (
+            <Button
+              variant="secondary"
+              busy={reactivate.isPending}
+              onClick={() =>
+                reactivate.mutate(undefined, {
+                  onSuccess: () => toast.success(t("plan.reactivated")),
+                  onError: (error) => toast.error(errorDetail(error)),
+                })
+              }
+            >
+              {t("plan.reactivate")}
+            </Button>
+          )
+        }
+      >
+        {t("banner.canceling.body")}
+      </Banner>,
+    );
+  }
+  const pending = subscription?.pending_change;
+  if (pending && !pending.awaiting_payment && pending.effective_at) {
+    banners.push(
+      <Banner key="pending" tone="info" title={t("banner.pending.title", { tier: pending.tier, date: formatDate(pending.effective_at, locale) })}>
+        {t("banner.pending.body")}
+      </Banner>,
+    );
+  }
+  if (banners.length === 0) return null;
+  return <div className="flex flex-col gap-3">{banners}</div>;
+}
