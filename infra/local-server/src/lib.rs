@@ -8,6 +8,7 @@
 //! - [`stream`] — the DynamoDB stream event source mapping (the outbox), done locally.
 //! - [`registry`] — binary name → handler, for every function package.
 //! - [`server`] — the HTTP router that turns requests into API Gateway v2 events.
+//! - [`web`] — the web app's static build on the same origin, with the SPA fallback.
 
 pub mod provision;
 pub mod pump;
@@ -16,3 +17,4 @@ pub mod server;
 pub mod stream;
 pub mod template;
 pub mod tokens;
+pub mod web;

@@ -12,6 +12,7 @@ use billing::config::Config;
 use local_server::provision::{self, provision_all};
 use local_server::template::Template;
 use local_server::tokens::DevTokens;
+use local_server::web::WebApp;
 use local_server::{server, tokens};
 
 #[tokio::main]
@@ -25,6 +26,12 @@ async fn main() -> anyhow::Result<()> {
     let aws = billing::app::load_aws_config().await;
     let prefix = std::env::var("LOCAL_PREFIX").unwrap_or_else(|_| "local".to_owned());
     let resources = provision_all(&aws, &template, &prefix).await.context("provisioning from template.yaml")?;
+    // Bound first: the server's own URL is the web app's origin and the Checkout stand-in's.
+    let port: u16 = std::env::var("LOCAL_API_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(8787);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .with_context(|| format!("binding 127.0.0.1:{port} (set LOCAL_API_PORT to use another port)"))?;
+    let url = format!("http://{}", listener.local_addr()?);
 
     // Locally Stripe is stripe-mock, so payments count as configured unless keys are given.
     let mut env: HashMap<String, String> = std::env::vars().collect();
@@ -32,6 +39,8 @@ async fn main() -> anyhow::Result<()> {
     env.entry("STRIPE_SECRET_KEY".into()).or_insert_with(|| "sk_test_local".into());
     env.entry("STRIPE_PUBLISHABLE_KEY".into()).or_insert_with(|| "pk_test_local".into());
     env.entry("WORKFLOW_ENGINE_PRINCIPALS".into()).or_insert_with(|| server::LOCAL_ENGINE_ROLE.into());
+    // The web app is served on this origin (see `web`), so checkout return URLs land on it.
+    env.entry("FRONTEND_URL".into()).or_insert_with(|| url.clone());
     // stripe-mock accepts any price id; these let every subscription checkout run locally.
     for tier in ["starter", "pro", "team", "byo"] {
         env.entry(format!("STRIPE_PRICE_{}", tier.to_uppercase())).or_insert_with(|| format!("price_local_{tier}"));
@@ -77,12 +86,11 @@ async fn main() -> anyhow::Result<()> {
         .await
         .context("starting queue and event delivery")?;
     let tokens = std::env::var("DEV_JWT_SECRET").map(DevTokens::new).unwrap_or_else(|_| DevTokens::random());
-    let router = server::router(app, tokens.clone(), &template)?;
-    let port: u16 = std::env::var("LOCAL_API_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(8787);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .with_context(|| format!("binding 127.0.0.1:{port} (set LOCAL_API_PORT to use another port)"))?;
-    let url = format!("http://{}", listener.local_addr()?);
+    let web = WebApp::from_env();
+    let web_status = if web.is_built() { "serving" } else { "not built yet (`make web`), serving a hint for" };
+    let web_line = format!("Web app: {web_status} {}", web.dist().display());
+    let local = server::LocalSite { routes: axum::Router::new(), web: Some(web) };
+    let router = server::site(app, tokens.clone(), &template, local)?;
 
     let member = tokens.member("demo");
     let owner = tokens.owner("demo");
@@ -138,7 +146,8 @@ async fn main() -> anyhow::Result<()> {
         "Try:  source {} && curl -H \"Authorization: Bearer $DEV_TOKEN_MEMBER\" $BILLING_URL/api/billing/account/demo",
         env_file.display()
     );
-    println!("Tokens and endpoints are in {} (any token signed with DEV_JWT_SECRET works).\n", env_file.display());
+    println!("Tokens and endpoints are in {} (any token signed with DEV_JWT_SECRET works).", env_file.display());
+    println!("{web_line}\n");
 
     axum::serve(listener, router)
         .with_graceful_shutdown(async {

@@ -34,9 +34,23 @@ struct RouteTarget {
     tokens: DevTokens,
 }
 
+/// What `make dev` serves besides the template's routes.
+#[derive(Default)]
+pub struct LocalSite {
+    /// Local tools under `/_local/` (sign-in, the Checkout stand-in), outside the template.
+    pub routes: Router,
+    /// The web app's build, served for every other GET (`None`: the API's JSON 404).
+    pub web: Option<crate::web::WebApp>,
+}
+
 /// Builds the router for every HttpApi route in `template`. Fails if a route names a binary
 /// that has no registered handler.
 pub fn router(app: App, tokens: DevTokens, template: &Template) -> anyhow::Result<Router> {
+    site(app, tokens, template, LocalSite::default())
+}
+
+/// [`router`] with the local tools and the web app of `local`, behind the same CORS rules.
+pub fn site(app: App, tokens: DevTokens, template: &Template, local: LocalSite) -> anyhow::Result<Router> {
     let handlers = registry::http_handlers();
     let mut by_path: BTreeMap<String, MethodRouter> = BTreeMap::new();
     for (route, binary) in template.routes()? {
@@ -70,9 +84,18 @@ pub fn router(app: App, tokens: DevTokens, template: &Template) -> anyhow::Resul
         axum::http::HeaderValue::from_str(&origin)
             .with_context(|| format!("FRONTEND_URL {origin:?} is not a valid origin"))?,
     );
-    Ok(router
-        .fallback(|| async { (StatusCode::NOT_FOUND, axum::Json(json!({ "message": "Not Found" }))) })
-        .layer(axum::middleware::from_fn(move |req, next| cors(origin.clone(), req, next))))
+    router = router.merge(local.routes);
+    router = match local.web {
+        Some(web) => {
+            let web = Arc::new(web);
+            router.fallback(move |req: Request| {
+                let web = web.clone();
+                async move { web.serve(req).await }
+            })
+        }
+        None => router.fallback(|| async { crate::web::api_not_found() }),
+    };
+    Ok(router.layer(axum::middleware::from_fn(move |req, next| cors(origin.clone(), req, next))))
 }
 
 /// CORS as the template's `CorsConfiguration` makes API Gateway answer it: preflights for the
