@@ -133,6 +133,9 @@ pub enum Answer {
 
 #[derive(Debug, Clone, Copy)]
 pub struct Route {
+    /// The function's binary (`BuildProperties.Binary` in the template); its operation id is
+    /// this name in camelCase, so code generators get one stable function name per route.
+    pub binary: &'static str,
     pub method: &'static str,
     pub path: &'static str,
     pub summary: &'static str,
@@ -183,13 +186,14 @@ pub enum Accepts {
 }
 
 const fn route(
+    binary: &'static str,
     method: &'static str,
     path: &'static str,
     summary: &'static str,
     caller: Caller,
     answer: Answer,
 ) -> Route {
-    Route { method, path, summary, caller, request: None, answer, query: &[], creates: false }
+    Route { binary, method, path, summary, caller, request: None, answer, query: &[], creates: false }
 }
 
 const fn query(name: &'static str, accepts: Accepts) -> Query {
@@ -209,21 +213,30 @@ use Caller::{Public, Service, Stripe, User};
 
 /// Every route of the API.
 pub const ROUTES: &[Route] = &[
-    route("GET", "/api/billing/openapi.json", "This document", Public, Object),
+    route("http-get-openapi", "GET", "/api/billing/openapi.json", "This document", Public, Object),
     route(
+        "http-get-config",
         "GET",
         "/api/billing/config",
         "Stripe publishable key and whether payments are on",
         Public,
         One("StripeConfigResponse"),
     ),
-    route("GET", "/api/billing/plans", "The plan catalog", Public, One("Catalog")),
-    route("GET", "/api/billing/account/{organization_id}", "The billing account", User, One("BillingAccountResponse")),
+    route("http-get-plans", "GET", "/api/billing/plans", "The plan catalog", Public, One("Catalog")),
+    route(
+        "http-get-account",
+        "GET",
+        "/api/billing/account/{organization_id}",
+        "The billing account",
+        User,
+        One("BillingAccountResponse"),
+    ),
     Route {
         query: &[query("dry_run", Accepts::Flag)],
         request: Some(Body::Required("ReservationRequest")),
         creates: true,
         ..route(
+            "http-post-reservation",
             "POST",
             "/api/billing/internal/quota/{organization_id}/reservations",
             "Reserve quota for a run",
@@ -232,6 +245,7 @@ pub const ROUTES: &[Route] = &[
         )
     },
     route(
+        "http-post-reservation-heartbeat",
         "POST",
         "/api/billing/internal/quota/{organization_id}/reservations/{run_id}/heartbeat",
         "Extend a hold",
@@ -242,6 +256,7 @@ pub const ROUTES: &[Route] = &[
         request: Some(Body::Optional("CommitRequest")),
         creates: true,
         ..route(
+            "http-post-reservation-commit",
             "POST",
             "/api/billing/internal/quota/{organization_id}/reservations/{run_id}/commit",
             "Settle a run with its usage",
@@ -250,6 +265,7 @@ pub const ROUTES: &[Route] = &[
         )
     },
     route(
+        "http-post-reservation-release",
         "POST",
         "/api/billing/internal/quota/{organization_id}/reservations/{run_id}/release",
         "Give a hold back",
@@ -257,6 +273,7 @@ pub const ROUTES: &[Route] = &[
         One("ReleaseResponse"),
     ),
     route(
+        "http-get-internal-byo-key",
         "GET",
         "/api/billing/internal/byo-keys/{organization_id}/{provider}",
         "A bring-your-own provider key, decrypted (the workflow engine)",
@@ -266,6 +283,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         request: Some(Body::Required("ByoKeyRequest")),
         ..route(
+            "http-put-byo-key",
             "PUT",
             "/api/billing/account/{organization_id}/byo-keys/{provider}",
             "Save a bring-your-own provider key",
@@ -274,6 +292,7 @@ pub const ROUTES: &[Route] = &[
         )
     },
     route(
+        "http-get-byo-keys",
         "GET",
         "/api/billing/account/{organization_id}/byo-keys",
         "Stored provider keys (never the keys)",
@@ -281,6 +300,7 @@ pub const ROUTES: &[Route] = &[
         List("ByoKeyResponse"),
     ),
     route(
+        "http-delete-byo-key",
         "DELETE",
         "/api/billing/account/{organization_id}/byo-keys/{provider}",
         "Remove a provider key",
@@ -288,6 +308,7 @@ pub const ROUTES: &[Route] = &[
         Object,
     ),
     route(
+        "http-get-quota",
         "GET",
         "/api/billing/account/{organization_id}/quota",
         "Every quota bucket at a glance",
@@ -297,6 +318,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         query: &[query("billed", Accepts::Flag), FROM, TO, LIMIT, CURSOR],
         ..route(
+            "http-get-usage",
             "GET",
             "/api/billing/account/{organization_id}/usage",
             "Usage records",
@@ -307,6 +329,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         query: LIST_QUERY,
         ..route(
+            "http-get-costs",
             "GET",
             "/api/billing/account/{organization_id}/costs",
             "LLM cost records",
@@ -317,6 +340,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         query: &[FROM, TO],
         ..route(
+            "http-get-cost-summary",
             "GET",
             "/api/billing/account/{organization_id}/costs/summary",
             "LLM costs by provider and model",
@@ -324,10 +348,18 @@ pub const ROUTES: &[Route] = &[
             One("CostSummaryResponse"),
         )
     },
-    route("GET", "/api/billing/account/{organization_id}/budget", "The monthly budget", User, One("BudgetResponse")),
+    route(
+        "http-get-budget",
+        "GET",
+        "/api/billing/account/{organization_id}/budget",
+        "The monthly budget",
+        User,
+        One("BudgetResponse"),
+    ),
     Route {
         request: Some(Body::Required("BudgetRequest")),
         ..route(
+            "http-put-budget",
             "PUT",
             "/api/billing/account/{organization_id}/budget",
             "Set the monthly budget",
@@ -338,6 +370,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         request: Some(Body::Required("CreditPurchaseRequest")),
         ..route(
+            "http-post-credits-checkout",
             "POST",
             "/api/billing/account/{organization_id}/credits/checkout",
             "Checkout for prepaid credits",
@@ -348,6 +381,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         request: Some(Body::Required("PackPurchaseRequest")),
         ..route(
+            "http-post-pack-checkout",
             "POST",
             "/api/billing/account/{organization_id}/workflow-packs/checkout",
             "Checkout for a workflow pack",
@@ -358,6 +392,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         request: Some(Body::Optional("LifetimePurchaseRequest")),
         ..route(
+            "http-post-lifetime-checkout",
             "POST",
             "/api/billing/account/{organization_id}/lifetime/checkout",
             "Checkout for the lifetime plan",
@@ -368,6 +403,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         request: Some(Body::Required("SubscriptionCheckoutRequest")),
         ..route(
+            "http-post-subscription-checkout",
             "POST",
             "/api/billing/account/{organization_id}/subscription/checkout",
             "Checkout for a subscription",
@@ -376,6 +412,7 @@ pub const ROUTES: &[Route] = &[
         )
     },
     route(
+        "http-get-subscription",
         "GET",
         "/api/billing/account/{organization_id}/subscription",
         "The subscription (every account has one)",
@@ -383,6 +420,7 @@ pub const ROUTES: &[Route] = &[
         One("SubscriptionResponse"),
     ),
     route(
+        "http-get-subscription-history",
         "GET",
         "/api/billing/account/{organization_id}/subscription/history",
         "Every plan change",
@@ -392,6 +430,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         query: &[query("tier", Accepts::CatalogId)],
         ..route(
+            "http-get-subscription-preview",
             "GET",
             "/api/billing/account/{organization_id}/subscription/preview",
             "What a plan change would cost",
@@ -402,6 +441,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         request: Some(Body::Optional("CancelRequest")),
         ..route(
+            "http-post-subscription-cancel",
             "POST",
             "/api/billing/account/{organization_id}/subscription/cancel",
             "Cancel at period end or now",
@@ -410,6 +450,7 @@ pub const ROUTES: &[Route] = &[
         )
     },
     route(
+        "http-post-subscription-reactivate",
         "POST",
         "/api/billing/account/{organization_id}/subscription/reactivate",
         "Undo a pending cancellation",
@@ -419,6 +460,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         request: Some(Body::Required("ChangeRequest")),
         ..route(
+            "http-post-subscription-change",
             "POST",
             "/api/billing/account/{organization_id}/subscription/change",
             "Upgrade now or downgrade at period end",
@@ -429,6 +471,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         request: Some(Body::Optional("PortalRequest")),
         ..route(
+            "http-post-portal",
             "POST",
             "/api/billing/account/{organization_id}/portal",
             "A Stripe customer portal session",
@@ -437,6 +480,7 @@ pub const ROUTES: &[Route] = &[
         )
     },
     route(
+        "http-get-credits",
         "GET",
         "/api/billing/account/{organization_id}/credits",
         "Credit balance and recent ledger",
@@ -446,6 +490,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         request: Some(Body::Required("PaymentMethodRequest")),
         ..route(
+            "http-post-payment-method",
             "POST",
             "/api/billing/account/{organization_id}/payment-method",
             "Save a payment method",
@@ -454,6 +499,7 @@ pub const ROUTES: &[Route] = &[
         )
     },
     route(
+        "http-get-payment-methods",
         "GET",
         "/api/billing/account/{organization_id}/payment-methods",
         "Saved payment methods",
@@ -461,6 +507,7 @@ pub const ROUTES: &[Route] = &[
         List("PaymentMethodResponse"),
     ),
     route(
+        "http-delete-payment-method",
         "DELETE",
         "/api/billing/account/{organization_id}/payment-methods/{payment_method_id}",
         "Remove a payment method",
@@ -470,6 +517,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         query: &[query("status", Accepts::OneOf(INVOICE_STATUSES)), FROM, TO, LIMIT, CURSOR],
         ..route(
+            "http-get-invoices",
             "GET",
             "/api/billing/account/{organization_id}/invoices",
             "Invoices, newest first",
@@ -477,11 +525,19 @@ pub const ROUTES: &[Route] = &[
             List("InvoiceResponse"),
         )
     },
-    route("GET", "/api/billing/invoices/{invoice_id}", "One invoice", User, One("InvoiceResponse")),
-    route("POST", "/api/billing/invoices/{invoice_id}/pay", "Charge an invoice", User, One("InvoiceResponse")),
+    route("http-get-invoice", "GET", "/api/billing/invoices/{invoice_id}", "One invoice", User, One("InvoiceResponse")),
+    route(
+        "http-post-invoice-pay",
+        "POST",
+        "/api/billing/invoices/{invoice_id}/pay",
+        "Charge an invoice",
+        User,
+        One("InvoiceResponse"),
+    ),
     Route {
         creates: true,
         ..route(
+            "http-post-invoices-generate",
             "POST",
             "/api/billing/account/{organization_id}/invoices/generate",
             "Invoice unbilled usage now",
@@ -489,10 +545,11 @@ pub const ROUTES: &[Route] = &[
             One("InvoiceResponse"),
         )
     },
-    route("POST", "/api/billing/webhook", "Stripe events (signed)", Stripe, Object),
+    route("webhook-stripe", "POST", "/api/billing/webhook", "Stripe events (signed)", Stripe, Object),
     Route {
         request: Some(Body::Required("AdminReasonRequest")),
         ..route(
+            "http-post-admin-suspend",
             "POST",
             "/api/billing/admin/accounts/{organization_id}/suspend",
             "Suspend an account (operators)",
@@ -503,6 +560,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         request: Some(Body::Required("AdminReasonRequest")),
         ..route(
+            "http-post-admin-unsuspend",
             "POST",
             "/api/billing/admin/accounts/{organization_id}/unsuspend",
             "Lift a suspension (operators)",
@@ -513,6 +571,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         request: Some(Body::Required("CreditGrantRequest")),
         ..route(
+            "http-post-admin-credits",
             "POST",
             "/api/billing/admin/accounts/{organization_id}/credits",
             "Grant or remove credits (operators)",
@@ -523,6 +582,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         request: Some(Body::Required("LimitsRequest")),
         ..route(
+            "http-put-admin-limits",
             "PUT",
             "/api/billing/admin/accounts/{organization_id}/limits",
             "Override an account's limits (operators)",
@@ -541,6 +601,7 @@ pub const ROUTES: &[Route] = &[
             CURSOR,
         ],
         ..route(
+            "http-get-admin-audit",
             "GET",
             "/api/billing/admin/audit",
             "An organization's, a flag's or a queue's audit trail (operators)",
@@ -549,6 +610,7 @@ pub const ROUTES: &[Route] = &[
         )
     },
     route(
+        "http-get-admin-health",
         "GET",
         "/api/billing/admin/health",
         "Queues, schedules, Stripe and the table at a glance (operators)",
@@ -558,6 +620,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         request: Some(Body::Required("AdminReasonRequest")),
         ..route(
+            "http-post-admin-queue-redrive",
             "POST",
             "/api/billing/admin/queues/{queue}/redrive",
             "Move a dead-letter queue's messages back to their queue (operators)",
@@ -576,6 +639,7 @@ pub const ROUTES: &[Route] = &[
             CURSOR,
         ],
         ..route(
+            "http-get-admin-accounts",
             "GET",
             "/api/billing/admin/accounts",
             "Search the account directory (operators)",
@@ -584,6 +648,7 @@ pub const ROUTES: &[Route] = &[
         )
     },
     route(
+        "http-get-admin-account",
         "GET",
         "/api/billing/admin/accounts/{organization_id}",
         "One account in full (operators)",
@@ -593,6 +658,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         request: Some(Body::Required("VoidInvoiceRequest")),
         ..route(
+            "http-post-admin-invoice-void",
             "POST",
             "/api/billing/admin/invoices/{invoice_id}/void",
             "Void an unpaid invoice (operators)",
@@ -603,6 +669,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         request: Some(Body::Required("AdminReasonRequest")),
         ..route(
+            "http-post-admin-invoice-uncollectible",
             "POST",
             "/api/billing/admin/invoices/{invoice_id}/uncollectible",
             "Write an unpaid invoice off as uncollectible (operators)",
@@ -614,6 +681,7 @@ pub const ROUTES: &[Route] = &[
         request: Some(Body::Required("PromoCodeRequest")),
         creates: true,
         ..route(
+            "http-post-admin-promo-code",
             "POST",
             "/api/billing/admin/promo-codes",
             "Create a promotion code, mirrored to Stripe (operators)",
@@ -622,6 +690,7 @@ pub const ROUTES: &[Route] = &[
         )
     },
     route(
+        "http-get-admin-promo-codes",
         "GET",
         "/api/billing/admin/promo-codes",
         "Every promotion code with its redemptions (operators)",
@@ -629,16 +698,25 @@ pub const ROUTES: &[Route] = &[
         One("PromoCodeListResponse"),
     ),
     route(
+        "http-post-admin-promo-code-deactivate",
         "POST",
         "/api/billing/admin/promo-codes/{code}/deactivate",
         "Deactivate a promotion code (operators)",
         User,
         One("PromoCodeResponse"),
     ),
-    route("GET", "/api/billing/admin/flags/{flag}", "A feature flag (operators)", User, One("FlagResponse")),
+    route(
+        "http-get-admin-flag",
+        "GET",
+        "/api/billing/admin/flags/{flag}",
+        "A feature flag (operators)",
+        User,
+        One("FlagResponse"),
+    ),
     Route {
         request: Some(Body::Required("FlagRequest")),
         ..route(
+            "http-put-admin-flag",
             "PUT",
             "/api/billing/admin/flags/{flag}",
             "Define a feature flag's default and tier values (operators)",
@@ -649,6 +727,7 @@ pub const ROUTES: &[Route] = &[
     Route {
         request: Some(Body::Required("OrganizationFlagRequest")),
         ..route(
+            "http-put-admin-account-flag",
             "PUT",
             "/api/billing/admin/accounts/{organization_id}/flags/{flag}",
             "Override a feature flag for an organization (operators)",
@@ -657,6 +736,7 @@ pub const ROUTES: &[Route] = &[
         )
     },
     route(
+        "http-get-features",
         "GET",
         "/api/billing/account/{organization_id}/features",
         "The organization's feature flags",
@@ -694,6 +774,13 @@ fn gateway_refusal(why: &str) -> utoipa::openapi::Response {
         .build()
 }
 
+fn function_refusal(why: &str) -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(format!("{why}: `{{detail, code}}`"))
+        .content("application/json", json(Ref::from_schema_name("ErrorBody").into()))
+        .build()
+}
+
 fn gateway_or_function_refusal() -> utoipa::openapi::Response {
     let either =
         OneOfBuilder::new().item(Ref::from_schema_name("ErrorBody")).item(Ref::from_schema_name("GatewayError"));
@@ -727,7 +814,8 @@ impl Accepts {
             Self::Instant => {
                 let date = string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)));
                 let time = string().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)));
-                Schema::OneOf(OneOfBuilder::new().item(date).item(time).build())
+                // `anyOf`: both are strings, so a linter cannot see that no value is both.
+                Schema::AnyOf(utoipa::openapi::schema::AnyOfBuilder::new().item(date).item(time).build())
             }
             Self::PageSize => {
                 ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(100)).build().into()
@@ -743,13 +831,34 @@ impl Accepts {
     }
 }
 
+/// A route's operation id: its function's binary in camelCase without the `http-` trigger
+/// (`http-get-account` → `getAccount`, `webhook-stripe` → `webhookStripe`). Binaries are unique,
+/// so ids are, and a generated client's function names follow the function packages.
+pub fn operation_id(binary: &str) -> String {
+    let name = binary.strip_prefix("http-").unwrap_or(binary);
+    let mut id = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        match c {
+            '-' | '_' => upper = true,
+            c if upper => {
+                id.push(c.to_ascii_uppercase());
+                upper = false;
+            }
+            c => id.push(c),
+        }
+    }
+    id
+}
+
 /// The whole document.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = Schemas::openapi();
+    // Relative: the document is served by the API it describes, on whatever host that is.
+    doc.servers = Some(vec![utoipa::openapi::server::Server::new("/")]);
     for route in ROUTES {
-        let mut op = OperationBuilder::new()
-            .summary(Some(route.summary))
-            .operation_id(Some(format!("{} {}", route.method, route.path)));
+        let mut op =
+            OperationBuilder::new().summary(Some(route.summary)).operation_id(Some(operation_id(route.binary)));
         let params = route.path.split('/').filter_map(|part| part.strip_prefix('{')?.strip_suffix('}'));
         for name in params {
             op = op.parameter(
@@ -819,7 +928,12 @@ pub fn document() -> utoipa::openapi::OpenApi {
             Service => op
                 .security(SecurityRequirement::new("sigv4", Vec::<String>::new()))
                 .response("403", gateway_or_function_refusal()),
-            Public | Stripe => op,
+            // Explicitly open, so generators and linters do not read it as an oversight.
+            Public => op.securities(Some(Vec::<SecurityRequirement>::new())),
+            Stripe => op.securities(Some(Vec::<SecurityRequirement>::new())).response(
+                "400",
+                function_refusal("A missing, wrong or stale `Stripe-Signature`, or a payload that is not an event"),
+            ),
         };
         doc.paths.add_path_operation(route.path, vec![method(route.method)], op.build());
     }

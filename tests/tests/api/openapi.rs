@@ -145,3 +145,39 @@ fn each_operation_documents_the_query_parameters_and_body_its_function_reads() {
         }
     }
 }
+
+/// Code generators name a client's functions by operation id: each must be a unique
+/// identifier, and it is the route's function binary in camelCase, so the generated names
+/// follow the function packages.
+#[test]
+fn operation_ids_are_unique_identifiers_named_after_each_routes_function() {
+    let doc = serde_json::to_value(billing::api::openapi::document()).unwrap();
+    let mut seen = BTreeSet::new();
+    for (route, binary) in template().routes().unwrap() {
+        let id = doc["paths"][&route.path][route.method.to_lowercase()]["operationId"].as_str().unwrap().to_owned();
+        let mut chars = id.chars();
+        assert!(chars.next().is_some_and(|c| c.is_ascii_lowercase()), "{id}");
+        assert!(chars.all(|c| c.is_ascii_alphanumeric()), "{id} is not an identifier");
+        assert_eq!(id, billing::api::openapi::operation_id(&binary), "{} {}", route.method, route.path);
+        assert!(seen.insert(id.clone()), "{id} is used twice");
+    }
+    let ids: BTreeSet<&str> = ["getAccount", "postCreditsCheckout", "webhookStripe"].into();
+    assert!(ids.is_subset(&seen.iter().map(String::as_str).collect()), "{seen:?}");
+}
+
+/// Public routes say so (`security: []`) rather than leave it unsaid, every other operation
+/// names its scheme, and the server is relative: the document is served by the API it describes.
+#[test]
+fn public_routes_are_explicitly_open_and_the_server_is_relative() {
+    let doc = serde_json::to_value(billing::api::openapi::document()).unwrap();
+    assert_eq!(doc["servers"], serde_json::json!([{ "url": "/" }]));
+    for (route, binary) in template().routes().unwrap() {
+        let security = &doc["paths"][&route.path][route.method.to_lowercase()]["security"];
+        let open = matches!(route.auth, local_server::template::RouteAuth::None);
+        if open {
+            assert_eq!(security, &serde_json::json!([]), "{binary}");
+        } else {
+            assert!(security.as_array().is_some_and(|s| !s.is_empty()), "{binary}: {security}");
+        }
+    }
+}
