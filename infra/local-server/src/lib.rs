@@ -8,12 +8,14 @@
 //! - [`stream`] — the DynamoDB stream event source mapping (the outbox), done locally.
 //! - [`registry`] — binary name → handler, for every function package.
 //! - [`server`] — the HTTP router that turns requests into API Gateway v2 events.
+//! - [`sign_in`] — `/_local/sign-in`: dev tokens handed to the web app in the URL fragment.
 //! - [`web`] — the web app's static build on the same origin, with the SPA fallback.
 
 pub mod provision;
 pub mod pump;
 pub mod registry;
 pub mod server;
+pub mod sign_in;
 pub mod stream;
 pub mod template;
 pub mod tokens;

@@ -13,7 +13,7 @@ use local_server::provision::{self, provision_all};
 use local_server::template::Template;
 use local_server::tokens::DevTokens;
 use local_server::web::WebApp;
-use local_server::{server, tokens};
+use local_server::{server, sign_in, tokens};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -89,7 +89,7 @@ async fn main() -> anyhow::Result<()> {
     let web = WebApp::from_env();
     let web_status = if web.is_built() { "serving" } else { "not built yet (`make web`), serving a hint for" };
     let web_line = format!("Web app: {web_status} {}", web.dist().display());
-    let local = server::LocalSite { routes: axum::Router::new(), web: Some(web) };
+    let local = server::LocalSite { routes: sign_in::routes(tokens.clone()), web: Some(web) };
     let router = server::site(app, tokens.clone(), &template, local)?;
 
     let member = tokens.member("demo");
@@ -108,6 +108,8 @@ async fn main() -> anyhow::Result<()> {
         ("BILLING_TABLE", resources.table_name.clone()),
         ("STRIPE_WEBHOOK_SECRET", webhook_secret.clone()),
     ];
+    let sign_in_links = sign_in::links(&url);
+    lines.extend(sign_in_links.iter().cloned());
     for (logical, url) in &resources.queue_urls {
         if logical == "UsageQueue" {
             lines.push(("USAGE_QUEUE_URL", url.clone()));
@@ -147,6 +149,9 @@ async fn main() -> anyhow::Result<()> {
         env_file.display()
     );
     println!("Tokens and endpoints are in {} (any token signed with DEV_JWT_SECRET works).", env_file.display());
+    for ((_, link), who) in sign_in_links.iter().zip(["owner of demo", "member of demo", "platform admin"]) {
+        println!("Open: {link}   ({who})");
+    }
     println!("{web_line}\n");
 
     axum::serve(listener, router)
