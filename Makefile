@@ -2,7 +2,7 @@
 # Both install what is missing (pinned, into .cache/) on first use.
 SHELL := /bin/bash
 
-.PHONY: dev test fuzz lint validate build sizes bench bench-lambda clean-local
+.PHONY: dev test fuzz web web-test web-types deploy-web lint validate build sizes bench bench-lambda clean-local
 
 dev: ## Start the emulators and the local API in the foreground; Ctrl-C stops everything.
 	@bash infra/local/dev.sh
@@ -12,6 +12,18 @@ test: ## Start a private emulator stack, run the whole test suite, stop the stac
 
 fuzz: ## Schemathesis against the local server with its own OpenAPI document (also run by `make test`).
 	@bash infra/local/fuzz.sh
+
+web: ## Build the pages (web/dist) as `make dev` serves them and CloudFront will.
+	@bash infra/local/web-build.sh
+
+web-test: ## The web app's checks and browser tests against a private stack (also run by `make test`).
+	@bash infra/local/web-test.sh
+
+deploy-web: ## Upload the pages to the deployed stack's bucket and refresh CloudFront (after `sam deploy`).
+	@bash infra/deploy-web.sh
+
+web-types: ## Regenerate web/src/api/schema.d.ts from the OpenAPI document the server serves.
+	@bash infra/local/web-types.sh
 
 lint: ## Formatting, one HTTP/TLS stack, each function compiling alone and clippy, as CI runs them.
 	cargo fmt --all --check

@@ -18,7 +18,7 @@ export function InvoiceList({ invoices, caption }: { invoices: Schemas["InvoiceR
             <th scope="col" className="py-2 pr-3 font-medium">{t("invoices.number")}</th>
             <th scope="col" className="py-2 pr-3 font-medium">{t("invoices.date")}</th>
             <th scope="col" className="py-2 pr-3 text-right font-medium">{t("invoices.total")}</th>
-            <th scope="col" className="py-2 pr-3 text-right font-medium">{t("invoices.due")}</th>
+            <th scope="col" className="hidden py-2 pr-3 text-right font-medium sm:table-cell">{t("invoices.due")}</th>
             <th scope="col" className="py-2 font-medium">{t("invoices.status")}</th>
           </tr>
         </thead>
@@ -32,7 +32,7 @@ export function InvoiceList({ invoices, caption }: { invoices: Schemas["InvoiceR
               </td>
               <td className="py-2 pr-3 whitespace-nowrap">{formatDate(invoice.finalized_at ?? invoice.created_at, locale)}</td>
               <td className="py-2 pr-3 text-right tabular-nums">{formatMoney(invoice.total, invoice.currency, locale)}</td>
-              <td className="py-2 pr-3 text-right tabular-nums">{formatMoney(invoice.amount_due, invoice.currency, locale)}</td>
+              <td className="hidden py-2 pr-3 text-right tabular-nums sm:table-cell">{formatMoney(invoice.amount_due, invoice.currency, locale)}</td>
               <td className="py-2">
                 <InvoiceStatusBadge status={invoice.status} />
               </td>

@@ -21,8 +21,8 @@ export function MeterBar({ label, valueText, meter }: { label: string; valueText
       className="relative h-2.5 w-full overflow-hidden rounded-full bg-slate-200 dark:bg-slate-800"
     >
       <Progress.Indicator
-        className={cn("h-full transition-transform", fill[meter.level])}
-        style={{ transform: `translateX(-${meter.level === "unlimited" ? 100 : 100 - percent}%)` }}
+        className={cn("h-full rounded-full transition-[width]", fill[meter.level])}
+        style={{ width: `${meter.level === "unlimited" ? 0 : percent}%` }}
       />
     </Progress.Root>
   );
