@@ -14,3 +14,28 @@ describe("chart ranges and series", () => {
     expect(folded[1]).toMatchObject({ billable: 0.3, tokens: 20 });
   });
 });
+
+describe("the daily series shaped for the charts", () => {
+  const day = (date: string, free: number, credits: number, run_charges: number, llm_billable_cost: number) => ({
+    date,
+    runs: { free, credits, subscription: 0, overage: 0, unlimited: 0 },
+    total_runs: free + credits,
+    run_charges,
+    llm_cost: llm_billable_cost,
+    llm_billable_cost,
+  });
+
+  it("orders days oldest first and adds each day's charges and LLM cost without float drift", async () => {
+    const { dailyRows } = await import("./series");
+    const rows = dailyRows([day("2026-12-02", 0, 2, 0.1, 0.2), day("2026-12-01", 3, 0, 0, 0)]);
+    expect(rows.map((r) => r.date)).toEqual(["2026-12-01", "2026-12-02"]);
+    expect(rows[1]).toMatchObject({ credits: 2, runs: 2, billable: 0.3 });
+  });
+
+  it("lists only the buckets that have runs and totals the range", async () => {
+    const { dailyRows, bucketsUsed, totals } = await import("./series");
+    const rows = dailyRows([day("2026-12-01", 1, 0, 0, 0.005), day("2026-12-02", 0, 2, 0.1, 0.2)]);
+    expect(bucketsUsed(rows)).toEqual(["free", "credits"]);
+    expect(totals(rows)).toEqual({ runs: 3, billable: 0.305 });
+  });
+});

@@ -54,7 +54,7 @@ export default function PlanPage() {
       <h1 className="text-2xl font-semibold">{t("plan.pageTitle")}</h1>
       <AccountBanners />
       <div className="grid grid-cols-1 gap-6 lg:grid-cols-3">
-        <SubscriptionCard />
+        <SubscriptionCard linkToPlans={false} />
         <div className="lg:col-span-2">
           <PlanHistory />
         </div>

@@ -1,4 +1,4 @@
-import { useMemo } from "react";
+import { useMemo, useState } from "react";
 import { t, locale } from "@/i18n";
 import { formatDate, formatGigabytes, formatMoney, formatNumber } from "@/lib/format";
 import { newIdempotencyKey } from "@/api/client";
@@ -8,6 +8,7 @@ import { Badge } from "@/components/ui/Badge";
 import { Banner } from "@/components/ui/Banner";
 import { Button } from "@/components/ui/Button";
 import { errorDetail } from "@/components/ui/QueryError";
+import { TextField } from "@/components/ui/Field";
 import { cn } from "@/components/ui/cn";
 import { UpgradeDialog } from "./UpgradeDialog";
 import { direction, subscribableTiers, tierById, type Catalog, type Tier } from "./tiers";
@@ -29,10 +30,25 @@ export function PricingTable({ catalog, currentTier, hasPaidPlan }: { catalog: C
   const { org, canManage } = useOrg();
   const checkout = useCheckout(org);
   const key = useMemo(() => newIdempotencyKey(), []);
+  const [promoCode, setPromoCode] = useState("");
   const current = tierById(catalog, currentTier);
   const tiers = subscribableTiers(catalog);
   return (
     <div className="flex flex-col gap-4">
+      {canManage && !hasPaidPlan && (
+        <TextField
+          className="max-w-xs"
+          label={t("pricing.promo")}
+          hint={t("pricing.promoHint")}
+          value={promoCode}
+          maxLength={64}
+          autoComplete="off"
+          onChange={(event) => {
+            setPromoCode(event.target.value);
+            checkout.reset();
+          }}
+        />
+      )}
       {checkout.error && (
         <Banner tone="danger" title={t("checkout.failed")}>
           {errorDetail(checkout.error)}
@@ -84,7 +100,12 @@ export function PricingTable({ catalog, currentTier, hasPaidPlan }: { catalog: C
                   <Button
                     className="w-full"
                     busy={checkout.isPending && checkout.variables?.purchase.kind === "subscription" && checkout.variables.purchase.tier === tier.id}
-                    onClick={() => checkout.mutate({ purchase: { kind: "subscription", tier: tier.id }, key: `${key}-${tier.id}` })}
+                    onClick={() =>
+                      checkout.mutate({
+                        purchase: { kind: "subscription", tier: tier.id, promoCode: promoCode.trim() || undefined },
+                        key: `${key}-${tier.id}-${promoCode.trim()}`,
+                      })
+                    }
                   >
                     {t("pricing.subscribe", { tier: tier.name })}
                   </Button>

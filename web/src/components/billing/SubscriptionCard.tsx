@@ -31,7 +31,7 @@ export function statusLabel(status: string): string {
 }
 
 /** The plan: tier, price, status, period and what the customer can do with it. */
-export function SubscriptionCard() {
+export function SubscriptionCard({ linkToPlans = true }: { linkToPlans?: boolean }) {
   const { org, canManage } = useOrg();
   const href = useOrgHref();
   const subscription = useSubscription(org);
@@ -67,7 +67,7 @@ export function SubscriptionCard() {
         </p>
       )}
       <div className="mt-4 flex flex-wrap gap-2">
-        {canManage && (
+        {canManage && linkToPlans && (
           <Link
             to={href("/billing/plan")}
             className="inline-flex items-center rounded-md bg-brand-600 px-4 py-2 text-sm font-medium text-white hover:bg-brand-700"

@@ -8,7 +8,7 @@ export function Skeleton({ className }: { className?: string }) {
 
 export function LoadingCard({ lines = 3, label }: { lines?: number; label?: string }) {
   return (
-    <div role="status" aria-live="polite" className="rounded-xl border border-slate-200 bg-white p-5 dark:border-slate-800 dark:bg-slate-900">
+    <div role="status" aria-live="polite" data-loading="" className="rounded-xl border border-slate-200 bg-white p-5 dark:border-slate-800 dark:bg-slate-900">
       <span className="sr-only">{label ?? t("common.loading")}</span>
       <Skeleton className="mb-4 h-5 w-1/3" />
       {Array.from({ length: lines }, (_, i) => (
