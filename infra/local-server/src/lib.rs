@@ -9,14 +9,20 @@
 //! - [`registry`] — binary name → handler, for every function package.
 //! - [`server`] — the HTTP router that turns requests into API Gateway v2 events.
 //! - [`sign_in`] — `/_local/sign-in`: dev tokens handed to the web app in the URL fragment.
+//! - [`stripe_proxy`] — a recording proxy in front of stripe-mock (sessions, subscriptions).
+//! - [`checkout_events`] — the events Stripe sends when a Checkout session completes.
+//! - [`checkout`] — `/_local/checkout` and `/_local/portal`: the hosted pages, stood in for.
 //! - [`web`] — the web app's static build on the same origin, with the SPA fallback.
 
+pub mod checkout;
+pub mod checkout_events;
 pub mod provision;
 pub mod pump;
 pub mod registry;
 pub mod server;
 pub mod sign_in;
 pub mod stream;
+pub mod stripe_proxy;
 pub mod template;
 pub mod tokens;
 pub mod web;

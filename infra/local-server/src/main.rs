@@ -9,7 +9,9 @@ use anyhow::Context;
 use billing::App;
 use billing::clock::SystemClock;
 use billing::config::Config;
+use local_server::checkout::{self, CheckoutStandIn};
 use local_server::provision::{self, provision_all};
+use local_server::stripe_proxy::StripeProxy;
 use local_server::template::Template;
 use local_server::tokens::DevTokens;
 use local_server::web::WebApp;
@@ -35,6 +37,14 @@ async fn main() -> anyhow::Result<()> {
 
     // Locally Stripe is stripe-mock, so payments count as configured unless keys are given.
     let mut env: HashMap<String, String> = std::env::vars().collect();
+    // The App talks to stripe-mock through the recording proxy that makes Checkout completable.
+    let stripe_proxy = match env.get("STRIPE_API_BASE") {
+        Some(upstream) => Some(StripeProxy::start(upstream, &url).await.context("starting the local Stripe proxy")?),
+        None => None,
+    };
+    if let Some(proxy) = &stripe_proxy {
+        env.insert("STRIPE_API_BASE".into(), proxy.url.clone());
+    }
     env.insert(Config::TABLE.to_owned(), resources.table_name.clone());
     env.entry("STRIPE_SECRET_KEY".into()).or_insert_with(|| "sk_test_local".into());
     env.entry("STRIPE_PUBLISHABLE_KEY".into()).or_insert_with(|| "pk_test_local".into());
@@ -89,7 +99,11 @@ async fn main() -> anyhow::Result<()> {
     let web = WebApp::from_env();
     let web_status = if web.is_built() { "serving" } else { "not built yet (`make web`), serving a hint for" };
     let web_line = format!("Web app: {web_status} {}", web.dist().display());
-    let local = server::LocalSite { routes: sign_in::routes(tokens.clone()), web: Some(web) };
+    let mut routes = sign_in::routes(tokens.clone());
+    if let Some(proxy) = stripe_proxy {
+        routes = routes.merge(checkout::routes(CheckoutStandIn::new(app.clone(), proxy, &webhook_secret, &url)));
+    }
+    let local = server::LocalSite { routes, web: Some(web) };
     let router = server::site(app, tokens.clone(), &template, local)?;
 
     let member = tokens.member("demo");
