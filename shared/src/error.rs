@@ -160,6 +160,17 @@ impl From<crate::api::costs::QueryError> for ApiError {
     }
 }
 
+impl From<crate::api::daily::DayRangeError> for ApiError {
+    fn from(err: crate::api::daily::DayRangeError) -> Self {
+        use crate::api::daily::DayRangeError;
+        let code = match err {
+            DayRangeError::InvalidDate { .. } => "invalid_query",
+            DayRangeError::OutOfOrder { .. } | DayRangeError::TooLong { .. } => "invalid_range",
+        };
+        Self::bad_request(code, err.to_string())
+    }
+}
+
 impl From<crate::flows::subscriptions::manage::SubscriptionError> for ApiError {
     fn from(err: crate::flows::subscriptions::manage::SubscriptionError) -> Self {
         use crate::flows::subscriptions::manage::SubscriptionError as E;

@@ -7,6 +7,7 @@ pub mod byo_keys;
 pub mod config;
 pub mod costs;
 pub mod credits;
+pub mod daily;
 pub mod directory;
 pub mod flags;
 pub mod invoices;

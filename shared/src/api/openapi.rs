@@ -34,6 +34,7 @@ use utoipa::openapi::{
         crate::api::quota::UsageRecordResponse,
         crate::api::costs::CostRecordResponse,
         crate::api::costs::CostSummaryResponse,
+        crate::api::daily::DailyUsageResponse,
         crate::api::costs::BudgetRequest,
         crate::api::costs::BudgetResponse,
         crate::flows::checkout::CheckoutResponse,
@@ -167,6 +168,8 @@ pub struct Query {
 pub enum Accepts {
     /// A date (`2026-11-01`) or an RFC 3339 time.
     Instant,
+    /// A date (`2026-11-01`) only.
+    Date,
     /// A page size from 1 to 100.
     PageSize,
     /// The `next_cursor` of the previous page, as it was.
@@ -346,6 +349,17 @@ pub const ROUTES: &[Route] = &[
             "LLM costs by provider and model",
             User,
             One("CostSummaryResponse"),
+        )
+    },
+    Route {
+        query: &[query("from", Accepts::Date), query("to", Accepts::Date)],
+        ..route(
+            "http-get-usage-daily",
+            "GET",
+            "/api/billing/account/{organization_id}/usage/daily",
+            "Runs, run charges and LLM cost per day, every day of the range (default the last 30, at most 366)",
+            User,
+            One("DailyUsageResponse"),
         )
     },
     route(
@@ -817,6 +831,7 @@ impl Accepts {
                 // `anyOf`: both are strings, so a linter cannot see that no value is both.
                 Schema::AnyOf(utoipa::openapi::schema::AnyOfBuilder::new().item(date).item(time).build())
             }
+            Self::Date => string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))).build().into(),
             Self::PageSize => {
                 ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(100)).build().into()
             }

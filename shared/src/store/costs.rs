@@ -141,7 +141,12 @@ impl Store {
         let high = format!("COSTAGG#{}~", to.format("%Y-%m-%d"));
         let pk = keys::org_partition(org);
         let (items, _) = self.query_range(&pk, &low, &high, None, None, usize::MAX, Order::OldestFirst).await?;
-        items.into_iter().map(|(key, item)| decode(&key, item)).collect()
+        // The days' run aggregates share this key range (`store::daily`).
+        items
+            .into_iter()
+            .filter(|(key, _)| !super::daily::is_run_day(&key.sk))
+            .map(|(key, item)| decode(&key, item))
+            .collect()
     }
 
     /// Items of one partition whose sort key lies in `low..=high`, in `order`, optionally

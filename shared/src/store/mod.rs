@@ -9,6 +9,7 @@ pub mod byo_keys;
 pub mod calls;
 pub mod costs;
 pub mod cursor;
+pub mod daily;
 pub mod directory;
 pub mod expr;
 pub mod flags;

@@ -32,3 +32,4 @@ mod subscriptions;
 mod template_contract;
 mod trials;
 mod usage;
+mod usage_daily;

@@ -82,16 +82,22 @@ async fn an_uncontended_reserve_is_one_write_after_one_read_of_the_account_and_r
 }
 
 #[tokio::test]
-async fn commit_and_release_write_the_account_item_once_and_use_no_transaction() {
+async fn commit_and_release_write_the_account_item_once_and_never_in_a_transaction() {
     let ctx = TestContext::new().await;
     ctx.account("costs").await;
     reserve(&ctx, "costs", "a", RunKind::Standard).await.unwrap();
     ctx.calls.take();
     ctx.app.store.commit(&org("costs"), "a", None, false, None, ctx.app.now()).await.unwrap();
-    // Account read, run record (the decision), usage record, account update.
+    // Account read, run record (the decision), usage record with its day's run count (one
+    // small transaction of two per-run/per-day items, never the account), account update.
     assert_eq!(
         ctx.calls.take(),
-        BTreeMap::from([("GetItem".to_owned(), 1), ("PutItem".to_owned(), 2), ("UpdateItem".to_owned(), 1)])
+        BTreeMap::from([
+            ("GetItem".to_owned(), 1),
+            ("PutItem".to_owned(), 1),
+            ("TransactWriteItems".to_owned(), 1),
+            ("UpdateItem".to_owned(), 1)
+        ])
     );
 
     reserve(&ctx, "costs", "b", RunKind::Standard).await.unwrap();

@@ -15,7 +15,7 @@ fn org(name: &str) -> OrganizationId {
 }
 
 /// Delivers `bodies` to the usage consumer as one SQS batch, the way Lambda would.
-async fn deliver(ctx: &TestContext, bodies: &[String]) -> SqsBatchResponse {
+pub(crate) async fn deliver(ctx: &TestContext, bodies: &[String]) -> SqsBatchResponse {
     let records: Vec<Value> = bodies
         .iter()
         .enumerate()

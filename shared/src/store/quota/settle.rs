@@ -5,7 +5,9 @@
 //! 1. read the account and find the hold;
 //! 2. record the decision in the run record (`RUN#<run_id>`, put if absent): the first
 //!    decision for a hold wins, and a later one (a commit racing the sweeper) adopts it;
-//! 3. write what the decision creates (usage record, ledger entry), each put if absent;
+//! 3. write what the decision creates (usage record, ledger entry), each put if absent (the
+//!    usage record in one small transaction with the `ADD` to its day's run aggregate,
+//!    `store::daily`, so the chart counts each run once);
 //! 4. apply it to the account: remove the hold and move the money, conditional on the hold
 //!    still being there, so it happens once.
 //!
@@ -208,7 +210,8 @@ impl Store {
             }
             .into());
         };
-        match self.put_if_absent(&encode(usage)?).await? {
+        // Counted in its day's run aggregate in the same write, so only the first put counts.
+        match self.put_usage_counted(usage).await? {
             None => Ok(usage.clone()),
             // The stored one is the truth (it may have been billed since).
             Some(stored) => {
@@ -390,8 +393,12 @@ impl Store {
             .condition_expression("attribute_not_exists(PK)")
             .build()
             .map_err(build)?;
-        let items =
-            vec![TransactWriteItem::builder().update(update).build(), TransactWriteItem::builder().put(put).build()];
+        // The day's run aggregate is counted here too: the usage record's put decides once.
+        let items = vec![
+            TransactWriteItem::builder().update(update).build(),
+            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder().update(self.count_run(usage)?).build(),
+        ];
         let done = retrying(|| async {
             match self.client().transact_write_items().set_transact_items(Some(items.clone())).send().await {
                 Ok(_) => Ok(true),
