@@ -12,10 +12,12 @@
 //! - [`stripe_proxy`] — a recording proxy in front of stripe-mock (sessions, subscriptions).
 //! - [`checkout_events`] — the events Stripe sends when a Checkout session completes.
 //! - [`checkout`] — `/_local/checkout` and `/_local/portal`: the hosted pages, stood in for.
+//! - [`demo`] — 60 days of history for org `demo`, written once through the system's own code.
 //! - [`web`] — the web app's static build on the same origin, with the SPA fallback.
 
 pub mod checkout;
 pub mod checkout_events;
+pub mod demo;
 pub mod provision;
 pub mod pump;
 pub mod registry;

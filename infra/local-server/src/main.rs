@@ -15,7 +15,7 @@ use local_server::stripe_proxy::StripeProxy;
 use local_server::template::Template;
 use local_server::tokens::DevTokens;
 use local_server::web::WebApp;
-use local_server::{server, sign_in, tokens};
+use local_server::{demo, server, sign_in, tokens};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -99,6 +99,17 @@ async fn main() -> anyhow::Result<()> {
     let web = WebApp::from_env();
     let web_status = if web.is_built() { "serving" } else { "not built yet (`make web`), serving a hint for" };
     let web_line = format!("Web app: {web_status} {}", web.dist().display());
+    // Before serving, so the dashboard never shows half a story.
+    let seeding = std::time::Instant::now();
+    match demo::seed(&app, &aws, stripe_proxy.as_ref(), chrono::Utc::now()).await {
+        Ok(Some(seeded)) => tracing::info!(
+            elapsed_ms = seeding.elapsed().as_millis() as u64,
+            "demo data for org {}: {seeded}",
+            demo::DEMO_ORG
+        ),
+        Ok(None) => tracing::info!("demo data for org {} already present; nothing written", demo::DEMO_ORG),
+        Err(err) => tracing::warn!(error = format!("{err:#}"), "demo data not written"),
+    }
     let mut routes = sign_in::routes(tokens.clone());
     if let Some(proxy) = stripe_proxy {
         routes = routes.merge(checkout::routes(CheckoutStandIn::new(app.clone(), proxy, &webhook_secret, &url)));

@@ -244,6 +244,13 @@ impl StripeProxy {
         Ok(completion)
     }
 
+    /// Records a subscription made outside a local checkout (the demo's), so requests on it
+    /// are answered as for one.
+    pub fn remember_subscription(&self, sub: Value) {
+        let id = sub["id"].as_str().unwrap_or_default().to_owned();
+        self.lock().subscriptions.insert(id, sub);
+    }
+
     /// The subscription as recorded (what `GET /v1/subscriptions/{id}` answers).
     pub fn subscription(&self, id: &str) -> Option<Value> {
         self.lock().subscriptions.get(id).cloned()
