@@ -160,6 +160,18 @@ impl From<crate::api::costs::QueryError> for ApiError {
     }
 }
 
+impl From<crate::api::export::ExportError> for ApiError {
+    fn from(err: crate::api::export::ExportError) -> Self {
+        use crate::api::export::ExportError;
+        match err {
+            ExportError::UnknownKind => Self::not_found("unknown_export", err.to_string()),
+            ExportError::InvalidLimit | ExportError::NotForKind { .. } => {
+                Self::bad_request("invalid_query", err.to_string())
+            }
+        }
+    }
+}
+
 impl From<crate::api::daily::DayRangeError> for ApiError {
     fn from(err: crate::api::daily::DayRangeError) -> Self {
         use crate::api::daily::DayRangeError;

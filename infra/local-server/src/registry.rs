@@ -8,7 +8,7 @@ use std::sync::Arc;
 use billing::lambda::{HttpHandler, ScheduleHandler, SqsHandler, StreamHandler};
 
 pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
-    let handlers: [(&'static str, Arc<dyn HttpHandler>); 57] = [
+    let handlers: [(&'static str, Arc<dyn HttpHandler>); 58] = [
         ("http-get-openapi", Arc::new(http_get_openapi::handle)),
         ("http-get-config", Arc::new(http_get_config::handle)),
         ("http-get-plans", Arc::new(http_get_plans::handle)),
@@ -22,6 +22,7 @@ pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
         ("http-get-costs", Arc::new(http_get_costs::handle)),
         ("http-get-cost-summary", Arc::new(http_get_cost_summary::handle)),
         ("http-get-usage-daily", Arc::new(http_get_usage_daily::handle)),
+        ("http-get-export", Arc::new(http_get_export::handle)),
         ("http-get-budget", Arc::new(http_get_budget::handle)),
         ("http-put-budget", Arc::new(http_put_budget::handle)),
         ("webhook-stripe", Arc::new(webhook_stripe::handle)),

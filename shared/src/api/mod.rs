@@ -9,6 +9,7 @@ pub mod costs;
 pub mod credits;
 pub mod daily;
 pub mod directory;
+pub mod export;
 pub mod flags;
 pub mod invoices;
 pub mod openapi;

@@ -130,6 +130,8 @@ pub enum Answer {
     Object,
     /// The first normally, the second when the query asks for it (a dry run).
     Either(&'static str, &'static str),
+    /// A CSV attachment (`text/csv`), paged like a list.
+    Csv,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -172,6 +174,8 @@ pub enum Accepts {
     Date,
     /// A page size from 1 to 100.
     PageSize,
+    /// Rows of an export page, 1 to 5000.
+    ExportSize,
     /// The `next_cursor` of the previous page, as it was.
     Cursor,
     /// `true` or `false`.
@@ -211,7 +215,7 @@ const LIST_QUERY: &[Query] = &[FROM, TO, LIMIT, CURSOR];
 const INVOICE_STATUSES: &[&str] = &["draft", "open", "paid", "past_due", "void"];
 const ACCOUNT_STATUSES: &[&str] = &["pending", "active", "suspended"];
 
-use Answer::{Either, List, Object, One};
+use Answer::{Csv, Either, List, Object, One};
 use Caller::{Public, Service, Stripe, User};
 
 /// Every route of the API.
@@ -349,6 +353,24 @@ pub const ROUTES: &[Route] = &[
             "LLM costs by provider and model",
             User,
             One("CostSummaryResponse"),
+        )
+    },
+    Route {
+        query: &[
+            query("billed", Accepts::Flag),
+            query("status", Accepts::OneOf(INVOICE_STATUSES)),
+            FROM,
+            TO,
+            query("limit", Accepts::ExportSize),
+            CURSOR,
+        ],
+        ..route(
+            "http-get-export",
+            "GET",
+            "/api/billing/account/{organization_id}/export/{kind}",
+            "Usage, costs or invoices as CSV, with their list's filters (`billed` for usage, `status` for invoices), 5,000 rows per page",
+            User,
+            Csv,
         )
     },
     Route {
@@ -777,6 +799,7 @@ fn body(answer: Answer) -> RefOr<Schema> {
             OneOfBuilder::new().item(Ref::from_schema_name(first)).item(Ref::from_schema_name(second)).build(),
         )
         .into(),
+        Csv => ObjectBuilder::new().schema_type(Type::String).build().into(),
     }
 }
 
@@ -831,6 +854,12 @@ impl Accepts {
                 // `anyOf`: both are strings, so a linter cannot see that no value is both.
                 Schema::AnyOf(utoipa::openapi::schema::AnyOfBuilder::new().item(date).item(time).build())
             }
+            Self::ExportSize => ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(crate::api::export::EXPORT_ROWS))
+                .build()
+                .into(),
             Self::Date => string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))).build().into(),
             Self::PageSize => {
                 ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(100)).build().into()
@@ -877,11 +906,13 @@ pub fn document() -> utoipa::openapi::OpenApi {
         let params = route.path.split('/').filter_map(|part| part.strip_prefix('{')?.strip_suffix('}'));
         for name in params {
             op = op.parameter(
-                ParameterBuilder::new()
-                    .name(name)
-                    .parameter_in(ParameterIn::Path)
-                    .required(Required::True)
-                    .schema(Some(pattern(if name == "flag" { FLAG_NAME } else { SAFE_ID }))),
+                ParameterBuilder::new().name(name).parameter_in(ParameterIn::Path).required(Required::True).schema(
+                    Some(match name {
+                        "flag" => pattern(FLAG_NAME),
+                        "kind" => Accepts::OneOf(&crate::api::export::ExportKind::NAMES).schema(),
+                        _ => pattern(SAFE_ID),
+                    }),
+                ),
             );
         }
         for query in route.query {
@@ -917,9 +948,19 @@ pub fn document() -> utoipa::openapi::OpenApi {
                 RequestBodyBuilder::new().required(Some(required)).content("application/json", content).build(),
             ));
         }
-        let mut ok =
-            ResponseBuilder::new().description("Success").content("application/json", json(body(route.answer)));
-        if let List(_) = route.answer {
+        let mut ok = match route.answer {
+            Csv => {
+                let file = utoipa::openapi::HeaderBuilder::new()
+                    .schema(ObjectBuilder::new().schema_type(Type::String))
+                    .description(Some("`attachment; filename=\"<organization_id>-<kind>.csv\"`"));
+                ResponseBuilder::new()
+                    .description("A CSV file: a header row, then one row per record")
+                    .content("text/csv", json(body(route.answer)))
+                    .header("content-disposition", file.build())
+            }
+            answer => ResponseBuilder::new().description("Success").content("application/json", json(body(answer))),
+        };
+        if let List(_) | Csv = route.answer {
             let next = utoipa::openapi::HeaderBuilder::new()
                 .schema(ObjectBuilder::new().schema_type(Type::String))
                 .description(Some("The `cursor` of the next page; absent on the last page."));

@@ -10,6 +10,7 @@ mod byo_keys;
 mod config_and_plans;
 mod directory;
 mod dunning;
+mod export;
 mod flags;
 mod idempotency;
 mod invoice_actions;
