@@ -84,7 +84,10 @@ pub async fn seed(
     today: DateTime<Utc>,
 ) -> anyhow::Result<Option<Seeded>> {
     let org = OrganizationId::parse(DEMO_ORG).context("the demo organization id")?;
-    if app.store.get_account(&org).await.context("reading the demo account")?.is_some() {
+    if let Some(account) = app.store.get_account(&org).await.context("reading the demo account")? {
+        if let (Some(proxy), Some(customer)) = (proxy, account.stripe_customer_id.as_deref()) {
+            remember_stored_subscription(app, &org, customer, proxy).await?;
+        }
         return Ok(None);
     }
     let price = app
@@ -239,27 +242,21 @@ impl Story {
     /// The subscription as Stripe describes it, with its period from `period_start`.
     fn subscription_object(&self, period_start: Option<DateTime<Utc>>) -> Option<Value> {
         let period_start = period_start?;
-        let subscribed = self.at(SUBSCRIBE_DAY, 9, 0);
         let period_end = period_start.checked_add_months(Months::new(1))?;
-        Some(json!({
-            "id": "sub_demo", "object": "subscription", "customer": self.customer, "status": "active",
-            "created": subscribed.timestamp(), "start_date": subscribed.timestamp(),
-            "current_period_start": period_start.timestamp(), "current_period_end": period_end.timestamp(),
-            "cancel_at_period_end": false, "cancel_at": null, "canceled_at": null, "ended_at": null,
-            "trial_start": null, "trial_end": null, "schedule": null, "livemode": false,
-            "metadata": { "organization_id": DEMO_ORG, "purpose": "subscription", "tier": DEMO_TIER },
-            "items": { "object": "list", "data": [{
-                "id": "si_demo", "object": "subscription_item", "quantity": 1,
-                "price": { "id": self.price, "object": "price", "unit_amount": self.tier_cents(), "currency": "usd",
-                           "recurring": { "interval": "month", "interval_count": 1 } },
-                "current_period_start": period_start.timestamp(), "current_period_end": period_end.timestamp(),
-            }] },
-        }))
+        let sub = DemoSubscription {
+            customer: &self.customer,
+            price: &self.price,
+            tier: DEMO_TIER,
+            status: "active",
+            subscribed: self.at(SUBSCRIBE_DAY, 9, 0),
+            period: (period_start, period_end),
+            cancel_at_period_end: false,
+        };
+        Some(sub.to_json(self.tier_cents()))
     }
 
     fn tier_cents(&self) -> i64 {
-        let usd = self.app.catalog().tier(DEMO_TIER).and_then(|t| t.price_usd).unwrap_or_default();
-        billing::domain::money::exact_cents(usd).unwrap_or_default()
+        tier_cents(&self.app, DEMO_TIER)
     }
 
     /// `customer.subscription.<created|updated>`: created with the paid session first.
@@ -341,6 +338,77 @@ impl Story {
             .await
             .map_err(|e| anyhow::anyhow!("processing {kind} {id}: {e:?}"))
     }
+}
+
+fn tier_cents(app: &App, tier: &str) -> i64 {
+    let usd = app.catalog().tier(tier).and_then(|t| t.price_usd).unwrap_or_default();
+    billing::domain::money::exact_cents(usd).unwrap_or_default()
+}
+
+/// The demo's Stripe subscription, as the proxy answers it.
+struct DemoSubscription<'a> {
+    customer: &'a str,
+    price: &'a str,
+    tier: &'a str,
+    status: &'a str,
+    subscribed: DateTime<Utc>,
+    period: (DateTime<Utc>, DateTime<Utc>),
+    cancel_at_period_end: bool,
+}
+
+impl DemoSubscription<'_> {
+    fn to_json(&self, unit_amount: i64) -> Value {
+        let (start, end) = (self.period.0.timestamp(), self.period.1.timestamp());
+        json!({
+            "id": "sub_demo", "object": "subscription", "customer": self.customer, "status": self.status,
+            "created": self.subscribed.timestamp(), "start_date": self.subscribed.timestamp(),
+            "current_period_start": start, "current_period_end": end,
+            "cancel_at_period_end": self.cancel_at_period_end,
+            "cancel_at": if self.cancel_at_period_end { json!(end) } else { Value::Null },
+            "canceled_at": null, "ended_at": null,
+            "trial_start": null, "trial_end": null, "schedule": null, "livemode": false,
+            "metadata": { "organization_id": DEMO_ORG, "purpose": "subscription", "tier": self.tier },
+            "items": { "object": "list", "data": [{
+                "id": "si_demo", "object": "subscription_item", "quantity": 1,
+                "price": { "id": self.price, "object": "price", "unit_amount": unit_amount, "currency": "usd",
+                           "recurring": { "interval": "month", "interval_count": 1 } },
+                "current_period_start": start, "current_period_end": end,
+            }] },
+        })
+    }
+}
+
+/// A server restarted against the same stack finds the demo written but its proxy empty: the
+/// demo's subscription is recorded again as billing last stored it, so changing or
+/// cancelling it still works.
+async fn remember_stored_subscription(
+    app: &App,
+    org: &OrganizationId,
+    customer: &str,
+    proxy: &StripeProxy,
+) -> anyhow::Result<()> {
+    let Some(stored) = app.store.subscription(org).await.context("reading the demo subscription")? else {
+        return Ok(());
+    };
+    let (Some("sub_demo"), Some(price), Some(start), Some(end)) = (
+        stored.stripe_subscription_id.as_deref(),
+        stored.stripe_price_id.as_deref(),
+        stored.current_period_start,
+        stored.current_period_end,
+    ) else {
+        return Ok(());
+    };
+    let sub = DemoSubscription {
+        customer,
+        price,
+        tier: &stored.tier,
+        status: &stored.status,
+        subscribed: stored.subscribed_at.and_then(|s| DateTime::from_timestamp(s, 0)).unwrap_or(start),
+        period: (start, end),
+        cancel_at_period_end: stored.cancel_at_period_end,
+    };
+    proxy.remember_subscription(sub.to_json(tier_cents(app, &stored.tier)));
+    Ok(())
 }
 
 fn api(err: billing::ApiError) -> anyhow::Error {

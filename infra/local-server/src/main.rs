@@ -92,14 +92,8 @@ async fn main() -> anyhow::Result<()> {
     billing::secrets::load_stripe_secrets(&mut config, &aws).await?;
     let app = App::new(config, &aws, Arc::new(SystemClock));
 
-    local_server::pump::start_all(&app, &aws, &template, &resources, &prefix)
-        .await
-        .context("starting queue and event delivery")?;
-    let tokens = std::env::var("DEV_JWT_SECRET").map(DevTokens::new).unwrap_or_else(|_| DevTokens::random());
-    let web = WebApp::from_env();
-    let web_status = if web.is_built() { "serving" } else { "not built yet (`make web`), serving a hint for" };
-    let web_line = format!("Web app: {web_status} {}", web.dist().display());
-    // Before serving, so the dashboard never shows half a story.
+    // Before serving, so the dashboard never shows half a story; and before the deliveries
+    // start, so two months of history do not replay as today's notifications.
     let seeding = std::time::Instant::now();
     match demo::seed(&app, &aws, stripe_proxy.as_ref(), chrono::Utc::now()).await {
         Ok(Some(seeded)) => tracing::info!(
@@ -110,6 +104,13 @@ async fn main() -> anyhow::Result<()> {
         Ok(None) => tracing::info!("demo data for org {} already present; nothing written", demo::DEMO_ORG),
         Err(err) => tracing::warn!(error = format!("{err:#}"), "demo data not written"),
     }
+    local_server::pump::start_all(&app, &aws, &template, &resources, &prefix)
+        .await
+        .context("starting queue and event delivery")?;
+    let tokens = std::env::var("DEV_JWT_SECRET").map(DevTokens::new).unwrap_or_else(|_| DevTokens::random());
+    let web = WebApp::from_env();
+    let web_status = if web.is_built() { "serving" } else { "not built yet (`make web`), serving a hint for" };
+    let web_line = format!("Web app: {web_status} {}", web.dist().display());
     let mut routes = sign_in::routes(tokens.clone());
     if let Some(proxy) = stripe_proxy {
         routes = routes.merge(checkout::routes(CheckoutStandIn::new(app.clone(), proxy, &webhook_secret, &url)));

@@ -41,9 +41,8 @@ impl WebApp {
 
     /// `WEB_DIST`, or `web/dist` in the repository.
     pub fn from_env() -> Self {
-        let dist = std::env::var_os(WEB_DIST_ENV)
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../web/dist"));
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap_or(Path::new("."));
+        let dist = std::env::var_os(WEB_DIST_ENV).map(PathBuf::from).unwrap_or_else(|| repo.join("web/dist"));
         Self::new(dist.canonicalize().unwrap_or(dist))
     }
 

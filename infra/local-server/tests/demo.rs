@@ -55,5 +55,11 @@ async fn the_demo_history_is_written_once_across_buckets_with_a_paid_and_an_open
     assert!(ours.iter().any(|i| i.status == InvoiceStatus::Paid), "{ours:?}");
     assert!(ours.iter().any(|i| i.status == InvoiceStatus::Open && i.amount_due_cents > 0), "{ours:?}");
 
-    assert_eq!(demo::seed(&app, &aws, Some(&proxy), chrono::Utc::now()).await.unwrap(), None, "seeded once");
+    // A restart on the same stack: nothing written again, and a fresh proxy learns the
+    // subscription billing has stored.
+    let restarted = StripeProxy::start(&mock, "http://127.0.0.1:9").await.unwrap();
+    assert_eq!(demo::seed(&app, &aws, Some(&restarted), chrono::Utc::now()).await.unwrap(), None, "seeded once");
+    let known = restarted.subscription(&stripe_id).expect("the stored subscription is recorded again");
+    assert_eq!(known["items"]["data"][0]["price"]["id"], "price_local_starter");
+    assert_eq!(known["current_period_end"], sub.current_period_end.unwrap().timestamp());
 }
