@@ -17,6 +17,9 @@ pub struct LedgerLine {
     pub amount: Decimal,
     pub reason: String,
     pub run_id: Option<String>,
+    /// The Checkout session that bought these credits, so the page Checkout returns to can
+    /// tell when its purchase has been applied.
+    pub checkout_session_id: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -28,6 +31,8 @@ impl From<LedgerEntry> for LedgerLine {
             amount: dollars(e.amount_cents),
             reason: e.reason,
             run_id: e.run_id,
+            // Purchases are keyed `checkout-<session id>` (flows::stripe_events).
+            checkout_session_id: e.idempotency_key.strip_prefix("checkout-").map(str::to_owned),
             created_at: e.created_at,
         }
     }

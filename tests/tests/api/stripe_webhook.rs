@@ -135,6 +135,40 @@ async fn a_duplicate_delivery_is_acknowledged_and_applied_once() {
 }
 
 #[tokio::test]
+async fn the_credits_ledger_names_the_checkout_session_that_bought_them() {
+    // The page Checkout returns to waits for exactly this entry before it says "applied".
+    let ctx = context().await;
+    let server = ctx.serve().await;
+    ctx.account("sess").await;
+    let purchase =
+        event("evt_sess", "checkout.session.completed", 1, checkout("cs_sess", "sess", "credits", 1_250, json!({})));
+    deliver(&ctx, &server, &purchase).await;
+    process_queue(&ctx).await;
+    let grant = server
+        .request_with_headers(
+            "POST",
+            "/api/billing/admin/accounts/sess/credits",
+            Some(&server.tokens.admin()),
+            Some(json!({ "amount_usd": 5, "reason": "goodwill" })),
+            &[("Idempotency-Key", "sess-grant")],
+        )
+        .await;
+    assert_eq!(grant.status, 200, "{grant:?}");
+
+    let credits = server.get("/api/billing/account/sess/credits", Some(&server.tokens.member("sess"))).await;
+
+    assert_eq!(credits.status, 200, "{credits:?}");
+    let sessions: Vec<(&str, &Value)> = credits.json["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| (e["kind"].as_str().unwrap_or_default(), &e["checkout_session_id"]))
+        .collect();
+    assert!(sessions.contains(&("purchase", &json!("cs_sess"))), "{sessions:?}");
+    assert!(sessions.contains(&("grant", &Value::Null)), "an operator's grant names no session: {sessions:?}");
+}
+
+#[tokio::test]
 async fn workflow_packs_and_lifetime_purchases_apply_the_catalog() {
     let ctx = context().await;
     let server = ctx.serve().await;
