@@ -8,7 +8,7 @@ use std::sync::Arc;
 use billing::lambda::{HttpHandler, ScheduleHandler, SqsHandler, StreamHandler};
 
 pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
-    let handlers: [(&'static str, Arc<dyn HttpHandler>); 58] = [
+    let handlers: [(&'static str, Arc<dyn HttpHandler>); 59] = [
         ("http-get-openapi", Arc::new(http_get_openapi::handle)),
         ("http-get-config", Arc::new(http_get_config::handle)),
         ("http-get-plans", Arc::new(http_get_plans::handle)),
@@ -39,6 +39,7 @@ pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
         ("http-post-portal", Arc::new(http_post_portal::handle)),
         ("http-get-credits", Arc::new(http_get_credits::handle)),
         ("http-post-payment-method", Arc::new(http_post_payment_method::handle)),
+        ("http-post-payment-method-checkout", Arc::new(http_post_payment_method_checkout::handle)),
         ("http-get-payment-methods", Arc::new(http_get_payment_methods::handle)),
         ("http-delete-payment-method", Arc::new(http_delete_payment_method::handle)),
         ("http-get-invoices", Arc::new(http_get_invoices::handle)),

@@ -50,6 +50,7 @@ use utoipa::openapi::{
         crate::api::purchases::LifetimePurchaseRequest,
         crate::api::purchases::SubscriptionCheckoutRequest,
         crate::api::purchases::PaymentMethodRequest,
+        crate::api::purchases::PaymentMethodCheckoutRequest,
         crate::api::purchases::PortalRequest,
         crate::api::purchases::PortalResponse,
         crate::api::purchases::CancelRequest,
@@ -532,6 +533,17 @@ pub const ROUTES: &[Route] = &[
             "Save a payment method",
             User,
             One("PaymentMethodResponse"),
+        )
+    },
+    Route {
+        request: Some(Body::Optional("PaymentMethodCheckoutRequest")),
+        ..route(
+            "http-post-payment-method-checkout",
+            "POST",
+            "/api/billing/account/{organization_id}/payment-methods/checkout",
+            "Checkout in setup mode to add a card (the default when there is none)",
+            User,
+            One("CheckoutResponse"),
         )
     },
     route(

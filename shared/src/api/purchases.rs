@@ -42,6 +42,15 @@ pub struct LifetimePurchaseRequest {
     pub promo_code: Option<String>,
 }
 
+/// `POST .../payment-methods/checkout` (the body may be empty): where Checkout returns to,
+/// on the frontend's origin.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentMethodCheckoutRequest {
+    pub success_url: Option<String>,
+    pub cancel_url: Option<String>,
+}
+
 /// `POST .../subscription/checkout`: a subscribable tier of the catalog.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

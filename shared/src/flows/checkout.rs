@@ -205,6 +205,37 @@ pub async fn checkout(
     Ok(CheckoutResponse { checkout_url, session_id })
 }
 
+/// Starts a Checkout session in setup mode for the organization's customer (created on first
+/// need): the customer adds a card and pays nothing. The card arrives with
+/// `checkout.session.completed` (`flows::stripe_events`), which makes it the default when
+/// the customer has none. Returns by default to the payment methods page.
+pub async fn setup_checkout(
+    app: &App,
+    req: &Request,
+    org: &OrganizationId,
+    (success, cancel): (Option<String>, Option<String>),
+) -> Result<CheckoutResponse, ApiError> {
+    let base = app.config.frontend_url.trim_end_matches('/');
+    let (success_url, cancel_url) = return_urls(
+        app,
+        Some(success.unwrap_or_else(|| format!("{base}/billing/payment-methods?added=1"))),
+        Some(cancel.unwrap_or_else(|| format!("{base}/billing/payment-methods"))),
+    )?;
+    let idempotency_key = idempotency_key(req, org, "setup")?;
+    let customer = ensure_customer(app, org).await?;
+    let metadata: HashMap<String, String> = HashMap::from([
+        ("organization_id".to_owned(), org.to_string()),
+        ("purpose".to_owned(), SETUP_PURPOSE.to_owned()),
+    ]);
+    let (checkout_url, session_id) =
+        stripe(app)?.create_setup_checkout(&customer, &metadata, (&success_url, &cancel_url), &idempotency_key).await?;
+    crate::lambda::http::audit(org, "checkout_started", &format!("{SETUP_PURPOSE} {session_id}"));
+    Ok(CheckoutResponse { checkout_url, session_id })
+}
+
+/// The `purpose` in a setup session's metadata.
+pub const SETUP_PURPOSE: &str = "payment_method";
+
 /// The price to charge for `usd`: a configured Stripe price when there is one, otherwise an
 /// ad-hoc amount from the catalog.
 pub fn priced(configured: Option<&String>, usd: Option<Decimal>, name: &str) -> Result<CheckoutItem, ApiError> {

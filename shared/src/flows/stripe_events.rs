@@ -104,6 +104,9 @@ async fn organization_of(app: &App, object: &Value) -> Result<Option<Organizatio
 }
 
 async fn checkout_completed(app: &App, event_id: &str, session: &Value, created: i64) -> Result<(), MessageError> {
+    if session["mode"].as_str() == Some("setup") {
+        return setup_completed(app, session).await;
+    }
     let org = organization_of(app, session).await?.ok_or_else(|| reject("checkout session without organization"))?;
     if !matches!(session["payment_status"].as_str(), Some("paid") | Some("no_payment_required")) {
         tracing::info!(org = %org, "checkout completed without payment yet; waiting for the payment");
@@ -180,6 +183,49 @@ async fn checkout_completed(app: &App, event_id: &str, session: &Value, created:
     );
     let granted = app.store.grant_purchase(&purchase, &entry).await.map_err(retry)?;
     tracing::info!(org = %org, credited_cents = credited, granted, "checkout purchase applied");
+    Ok(())
+}
+
+/// A setup-mode session completed: the customer saved a card through Checkout
+/// (`flows::checkout::setup_checkout`). The card becomes the default payment method when the
+/// customer has none, as an attach with `set_as_default` would. Asking Stripe for the default
+/// first makes a redelivery (or an event for an older session) change nothing. A session of
+/// no known organization, or one that saved nothing, is acknowledged: retrying cannot help.
+async fn setup_completed(app: &App, session: &Value) -> Result<(), MessageError> {
+    let session_id = session["id"].as_str().unwrap_or_default();
+    let (Some(org), Some(customer)) = (organization_of(app, session).await?, id_of(&session["customer"])) else {
+        tracing::warn!(session_id, "setup session of no known organization or customer; acknowledged");
+        return Ok(());
+    };
+    let stripe = app.stripe().ok_or_else(|| retry(anyhow::anyhow!("Stripe is not configured: setup {session_id}")))?;
+    // An expanded SetupIntent carries its payment method; an id is looked up.
+    let intent = &session["setup_intent"];
+    let method = match (intent.get("payment_method").map(id_of), id_of(intent)) {
+        (Some(expanded), _) => expanded.map(str::to_owned),
+        (None, Some(intent_id)) => match stripe.setup_intent_payment_method(intent_id).await {
+            Ok(method) => method,
+            Err(crate::payments::client::PaymentError::NotFound(_)) => None,
+            Err(e) => return Err(retry(e)),
+        },
+        (None, None) => None,
+    };
+    let Some(method) = method else {
+        tracing::warn!(org = %org, session_id, "setup session saved no payment method; acknowledged");
+        return Ok(());
+    };
+    let made_default = match stripe.default_payment_method(customer).await.map_err(retry)? {
+        Some(_) => false,
+        None => {
+            stripe.set_default_payment_method(customer, &method).await.map_err(retry)?;
+            true
+        }
+    };
+    app.store.set_has_payment_method(&org, true).await.map_err(retry)?;
+    crate::lambda::http::audit(
+        &org,
+        "payment_method_added",
+        &format!("{method} through checkout {session_id}; made default: {made_default}"),
+    );
     Ok(())
 }
 

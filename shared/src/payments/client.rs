@@ -455,6 +455,40 @@ impl StripeApi {
         Ok(())
     }
 
+    /// Opens a Checkout session in setup mode: the customer saves a card for later charges and
+    /// pays nothing now. `metadata` goes on the session and on its SetupIntent. Returns the
+    /// session's URL and id.
+    pub async fn create_setup_checkout(
+        &self,
+        customer: &str,
+        metadata: &HashMap<String, String>,
+        (success_url, cancel_url): (&str, &str),
+        idempotency_key: &str,
+    ) -> Result<(String, String), PaymentError> {
+        let form = serde_json::json!({
+            "mode": "setup",
+            "customer": customer,
+            "payment_method_types": ["card"],
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "metadata": metadata,
+            "setup_intent_data": { "metadata": metadata },
+        });
+        let session =
+            self.send_json(StripeMethod::Post, "/checkout/sessions", Some(&form), Some(idempotency_key)).await?;
+        let url = session["url"].as_str().unwrap_or_default().to_owned();
+        Ok((url, string_field(&session, "id")?.to_owned()))
+    }
+
+    /// The payment method a SetupIntent saved, if it saved one (`NotFound` for an unknown id).
+    pub async fn setup_intent_payment_method(&self, setup_intent: &str) -> Result<Option<String>, PaymentError> {
+        let intent = self
+            .send_json(StripeMethod::Get, &format!("/setup_intents/{setup_intent}"), None, None)
+            .await
+            .map_err(|e| PaymentError::or_not_found(e, "setup intent"))?;
+        Ok(id_of(&intent["payment_method"]))
+    }
+
     /// The customer's saved payment methods (first 100).
     pub async fn payment_methods(&self, customer: &str) -> Result<Vec<SavedPaymentMethod>, PaymentError> {
         let list = self.send_for_json(ListPaymentMethod::new().customer(customer).limit(100).build(), None).await?;

@@ -20,6 +20,7 @@ mod launch_offers;
 mod local_delivery;
 mod monthly_close;
 mod openapi;
+mod payment_method_checkout;
 mod promo_codes;
 mod quota;
 mod quota_faults;

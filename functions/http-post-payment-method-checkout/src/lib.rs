@@ -1,0 +1,21 @@
+//! `POST /api/billing/account/{organization_id}/payment-methods/checkout`
+//! `{success_url?, cancel_url?}` → `{checkout_url, session_id}`: a Stripe Checkout session in
+//! setup mode where the customer adds a card (no card data reaches us, nothing is charged).
+//! The card is saved, and made the default if there is none, when Stripe reports the session
+//! completed. Owners and billing admins only; `Idempotency-Key` returns the same session.
+
+use billing::App;
+use billing::api::purchases::PaymentMethodCheckoutRequest;
+use billing::flows::checkout::setup_checkout;
+use billing::lambda::HttpResult;
+use billing::lambda::http::{authorize_billing, idempotent, json_body_or_empty, ok_json};
+use lambda_http::Request;
+
+pub async fn handle(app: App, req: Request) -> HttpResult {
+    let (_caller, org) = authorize_billing(&app, &req)?;
+    idempotent(&app, &req, &org, async {
+        let body: PaymentMethodCheckoutRequest = json_body_or_empty(&req)?;
+        ok_json(&setup_checkout(&app, &req, &org, (body.success_url, body.cancel_url)).await?)
+    })
+    .await
+}
