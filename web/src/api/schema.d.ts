@@ -12,7 +12,7 @@ export interface paths {
             cookie?: never;
         };
         /** The billing account */
-        get: operations["GET /api/billing/account/{organization_id}"];
+        get: operations["getAccount"];
         put?: never;
         post?: never;
         delete?: never;
@@ -29,9 +29,9 @@ export interface paths {
             cookie?: never;
         };
         /** The monthly budget */
-        get: operations["GET /api/billing/account/{organization_id}/budget"];
+        get: operations["getBudget"];
         /** Set the monthly budget */
-        put: operations["PUT /api/billing/account/{organization_id}/budget"];
+        put: operations["putBudget"];
         post?: never;
         delete?: never;
         options?: never;
@@ -47,7 +47,7 @@ export interface paths {
             cookie?: never;
         };
         /** Stored provider keys (never the keys) */
-        get: operations["GET /api/billing/account/{organization_id}/byo-keys"];
+        get: operations["getByoKeys"];
         put?: never;
         post?: never;
         delete?: never;
@@ -65,10 +65,10 @@ export interface paths {
         };
         get?: never;
         /** Save a bring-your-own provider key */
-        put: operations["PUT /api/billing/account/{organization_id}/byo-keys/{provider}"];
+        put: operations["putByoKey"];
         post?: never;
         /** Remove a provider key */
-        delete: operations["DELETE /api/billing/account/{organization_id}/byo-keys/{provider}"];
+        delete: operations["deleteByoKey"];
         options?: never;
         head?: never;
         patch?: never;
@@ -82,7 +82,7 @@ export interface paths {
             cookie?: never;
         };
         /** LLM cost records */
-        get: operations["GET /api/billing/account/{organization_id}/costs"];
+        get: operations["getCosts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -99,7 +99,7 @@ export interface paths {
             cookie?: never;
         };
         /** LLM costs by provider and model */
-        get: operations["GET /api/billing/account/{organization_id}/costs/summary"];
+        get: operations["getCostSummary"];
         put?: never;
         post?: never;
         delete?: never;
@@ -116,7 +116,7 @@ export interface paths {
             cookie?: never;
         };
         /** Credit balance and recent ledger */
-        get: operations["GET /api/billing/account/{organization_id}/credits"];
+        get: operations["getCredits"];
         put?: never;
         post?: never;
         delete?: never;
@@ -135,7 +135,24 @@ export interface paths {
         get?: never;
         put?: never;
         /** Checkout for prepaid credits */
-        post: operations["POST /api/billing/account/{organization_id}/credits/checkout"];
+        post: operations["postCreditsCheckout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/account/{organization_id}/export/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Usage, costs or invoices as CSV, with their list's filters (`billed` for usage, `status` for invoices), 5,000 rows per page */
+        get: operations["getExport"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -150,7 +167,7 @@ export interface paths {
             cookie?: never;
         };
         /** The organization's feature flags */
-        get: operations["GET /api/billing/account/{organization_id}/features"];
+        get: operations["getFeatures"];
         put?: never;
         post?: never;
         delete?: never;
@@ -167,7 +184,7 @@ export interface paths {
             cookie?: never;
         };
         /** Invoices, newest first */
-        get: operations["GET /api/billing/account/{organization_id}/invoices"];
+        get: operations["getInvoices"];
         put?: never;
         post?: never;
         delete?: never;
@@ -186,7 +203,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Invoice unbilled usage now */
-        post: operations["POST /api/billing/account/{organization_id}/invoices/generate"];
+        post: operations["postInvoicesGenerate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -203,7 +220,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Checkout for the lifetime plan */
-        post: operations["POST /api/billing/account/{organization_id}/lifetime/checkout"];
+        post: operations["postLifetimeCheckout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -220,7 +237,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Save a payment method */
-        post: operations["POST /api/billing/account/{organization_id}/payment-method"];
+        post: operations["postPaymentMethod"];
         delete?: never;
         options?: never;
         head?: never;
@@ -235,9 +252,26 @@ export interface paths {
             cookie?: never;
         };
         /** Saved payment methods */
-        get: operations["GET /api/billing/account/{organization_id}/payment-methods"];
+        get: operations["getPaymentMethods"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/account/{organization_id}/payment-methods/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Checkout in setup mode to add a card (the default when there is none) */
+        post: operations["postPaymentMethodCheckout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -255,7 +289,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Remove a payment method */
-        delete: operations["DELETE /api/billing/account/{organization_id}/payment-methods/{payment_method_id}"];
+        delete: operations["deletePaymentMethod"];
         options?: never;
         head?: never;
         patch?: never;
@@ -271,7 +305,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** A Stripe customer portal session */
-        post: operations["POST /api/billing/account/{organization_id}/portal"];
+        post: operations["postPortal"];
         delete?: never;
         options?: never;
         head?: never;
@@ -286,7 +320,7 @@ export interface paths {
             cookie?: never;
         };
         /** Every quota bucket at a glance */
-        get: operations["GET /api/billing/account/{organization_id}/quota"];
+        get: operations["getQuota"];
         put?: never;
         post?: never;
         delete?: never;
@@ -303,7 +337,7 @@ export interface paths {
             cookie?: never;
         };
         /** The subscription (every account has one) */
-        get: operations["GET /api/billing/account/{organization_id}/subscription"];
+        get: operations["getSubscription"];
         put?: never;
         post?: never;
         delete?: never;
@@ -322,7 +356,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Cancel at period end or now */
-        post: operations["POST /api/billing/account/{organization_id}/subscription/cancel"];
+        post: operations["postSubscriptionCancel"];
         delete?: never;
         options?: never;
         head?: never;
@@ -339,7 +373,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Upgrade now or downgrade at period end */
-        post: operations["POST /api/billing/account/{organization_id}/subscription/change"];
+        post: operations["postSubscriptionChange"];
         delete?: never;
         options?: never;
         head?: never;
@@ -356,7 +390,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Checkout for a subscription */
-        post: operations["POST /api/billing/account/{organization_id}/subscription/checkout"];
+        post: operations["postSubscriptionCheckout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -371,7 +405,7 @@ export interface paths {
             cookie?: never;
         };
         /** Every plan change */
-        get: operations["GET /api/billing/account/{organization_id}/subscription/history"];
+        get: operations["getSubscriptionHistory"];
         put?: never;
         post?: never;
         delete?: never;
@@ -388,7 +422,7 @@ export interface paths {
             cookie?: never;
         };
         /** What a plan change would cost */
-        get: operations["GET /api/billing/account/{organization_id}/subscription/preview"];
+        get: operations["getSubscriptionPreview"];
         put?: never;
         post?: never;
         delete?: never;
@@ -407,7 +441,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Undo a pending cancellation */
-        post: operations["POST /api/billing/account/{organization_id}/subscription/reactivate"];
+        post: operations["postSubscriptionReactivate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -422,7 +456,24 @@ export interface paths {
             cookie?: never;
         };
         /** Usage records */
-        get: operations["GET /api/billing/account/{organization_id}/usage"];
+        get: operations["getUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/account/{organization_id}/usage/daily": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Runs, run charges and LLM cost per day, every day of the range (default the last 30, at most 366) */
+        get: operations["getUsageDaily"];
         put?: never;
         post?: never;
         delete?: never;
@@ -441,7 +492,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Checkout for a workflow pack */
-        post: operations["POST /api/billing/account/{organization_id}/workflow-packs/checkout"];
+        post: operations["postPackCheckout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -456,7 +507,7 @@ export interface paths {
             cookie?: never;
         };
         /** Search the account directory (operators) */
-        get: operations["GET /api/billing/admin/accounts"];
+        get: operations["getAdminAccounts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -473,7 +524,7 @@ export interface paths {
             cookie?: never;
         };
         /** One account in full (operators) */
-        get: operations["GET /api/billing/admin/accounts/{organization_id}"];
+        get: operations["getAdminAccount"];
         put?: never;
         post?: never;
         delete?: never;
@@ -492,7 +543,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Grant or remove credits (operators) */
-        post: operations["POST /api/billing/admin/accounts/{organization_id}/credits"];
+        post: operations["postAdminCredits"];
         delete?: never;
         options?: never;
         head?: never;
@@ -508,7 +559,7 @@ export interface paths {
         };
         get?: never;
         /** Override a feature flag for an organization (operators) */
-        put: operations["PUT /api/billing/admin/accounts/{organization_id}/flags/{flag}"];
+        put: operations["putAdminAccountFlag"];
         post?: never;
         delete?: never;
         options?: never;
@@ -525,7 +576,7 @@ export interface paths {
         };
         get?: never;
         /** Override an account's limits (operators) */
-        put: operations["PUT /api/billing/admin/accounts/{organization_id}/limits"];
+        put: operations["putAdminLimits"];
         post?: never;
         delete?: never;
         options?: never;
@@ -543,7 +594,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Suspend an account (operators) */
-        post: operations["POST /api/billing/admin/accounts/{organization_id}/suspend"];
+        post: operations["postAdminSuspend"];
         delete?: never;
         options?: never;
         head?: never;
@@ -560,7 +611,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Lift a suspension (operators) */
-        post: operations["POST /api/billing/admin/accounts/{organization_id}/unsuspend"];
+        post: operations["postAdminUnsuspend"];
         delete?: never;
         options?: never;
         head?: never;
@@ -575,7 +626,7 @@ export interface paths {
             cookie?: never;
         };
         /** An organization's, a flag's or a queue's audit trail (operators) */
-        get: operations["GET /api/billing/admin/audit"];
+        get: operations["getAdminAudit"];
         put?: never;
         post?: never;
         delete?: never;
@@ -592,9 +643,9 @@ export interface paths {
             cookie?: never;
         };
         /** A feature flag (operators) */
-        get: operations["GET /api/billing/admin/flags/{flag}"];
+        get: operations["getAdminFlag"];
         /** Define a feature flag's default and tier values (operators) */
-        put: operations["PUT /api/billing/admin/flags/{flag}"];
+        put: operations["putAdminFlag"];
         post?: never;
         delete?: never;
         options?: never;
@@ -610,7 +661,7 @@ export interface paths {
             cookie?: never;
         };
         /** Queues, schedules, Stripe and the table at a glance (operators) */
-        get: operations["GET /api/billing/admin/health"];
+        get: operations["getAdminHealth"];
         put?: never;
         post?: never;
         delete?: never;
@@ -629,7 +680,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Write an unpaid invoice off as uncollectible (operators) */
-        post: operations["POST /api/billing/admin/invoices/{invoice_id}/uncollectible"];
+        post: operations["postAdminInvoiceUncollectible"];
         delete?: never;
         options?: never;
         head?: never;
@@ -646,7 +697,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Void an unpaid invoice (operators) */
-        post: operations["POST /api/billing/admin/invoices/{invoice_id}/void"];
+        post: operations["postAdminInvoiceVoid"];
         delete?: never;
         options?: never;
         head?: never;
@@ -661,10 +712,10 @@ export interface paths {
             cookie?: never;
         };
         /** Every promotion code with its redemptions (operators) */
-        get: operations["GET /api/billing/admin/promo-codes"];
+        get: operations["getAdminPromoCodes"];
         put?: never;
         /** Create a promotion code, mirrored to Stripe (operators) */
-        post: operations["POST /api/billing/admin/promo-codes"];
+        post: operations["postAdminPromoCode"];
         delete?: never;
         options?: never;
         head?: never;
@@ -681,7 +732,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Deactivate a promotion code (operators) */
-        post: operations["POST /api/billing/admin/promo-codes/{code}/deactivate"];
+        post: operations["postAdminPromoCodeDeactivate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -698,7 +749,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Move a dead-letter queue's messages back to their queue (operators) */
-        post: operations["POST /api/billing/admin/queues/{queue}/redrive"];
+        post: operations["postAdminQueueRedrive"];
         delete?: never;
         options?: never;
         head?: never;
@@ -713,7 +764,7 @@ export interface paths {
             cookie?: never;
         };
         /** Stripe publishable key and whether payments are on */
-        get: operations["GET /api/billing/config"];
+        get: operations["getConfig"];
         put?: never;
         post?: never;
         delete?: never;
@@ -730,7 +781,7 @@ export interface paths {
             cookie?: never;
         };
         /** A bring-your-own provider key, decrypted (the workflow engine) */
-        get: operations["GET /api/billing/internal/byo-keys/{organization_id}/{provider}"];
+        get: operations["getInternalByoKey"];
         put?: never;
         post?: never;
         delete?: never;
@@ -749,7 +800,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Reserve quota for a run */
-        post: operations["POST /api/billing/internal/quota/{organization_id}/reservations"];
+        post: operations["postReservation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -766,7 +817,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Settle a run with its usage */
-        post: operations["POST /api/billing/internal/quota/{organization_id}/reservations/{run_id}/commit"];
+        post: operations["postReservationCommit"];
         delete?: never;
         options?: never;
         head?: never;
@@ -783,7 +834,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Extend a hold */
-        post: operations["POST /api/billing/internal/quota/{organization_id}/reservations/{run_id}/heartbeat"];
+        post: operations["postReservationHeartbeat"];
         delete?: never;
         options?: never;
         head?: never;
@@ -800,7 +851,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Give a hold back */
-        post: operations["POST /api/billing/internal/quota/{organization_id}/reservations/{run_id}/release"];
+        post: operations["postReservationRelease"];
         delete?: never;
         options?: never;
         head?: never;
@@ -815,7 +866,7 @@ export interface paths {
             cookie?: never;
         };
         /** One invoice */
-        get: operations["GET /api/billing/invoices/{invoice_id}"];
+        get: operations["getInvoice"];
         put?: never;
         post?: never;
         delete?: never;
@@ -834,7 +885,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Charge an invoice */
-        post: operations["POST /api/billing/invoices/{invoice_id}/pay"];
+        post: operations["postInvoicePay"];
         delete?: never;
         options?: never;
         head?: never;
@@ -849,7 +900,7 @@ export interface paths {
             cookie?: never;
         };
         /** This document */
-        get: operations["GET /api/billing/openapi.json"];
+        get: operations["getOpenapi"];
         put?: never;
         post?: never;
         delete?: never;
@@ -866,7 +917,7 @@ export interface paths {
             cookie?: never;
         };
         /** The plan catalog */
-        get: operations["GET /api/billing/plans"];
+        get: operations["getPlans"];
         put?: never;
         post?: never;
         delete?: never;
@@ -885,7 +936,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Stripe events (signed) */
-        post: operations["POST /api/billing/webhook"];
+        post: operations["webhookStripe"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1264,6 +1315,44 @@ export interface components {
             /** Format: double */
             held: number;
         };
+        /** @description One UTC day of the series. */
+        DailyUsage: {
+            /** Format: date */
+            date: string;
+            /**
+             * Format: double
+             * @description What the customer pays for that day's LLM calls (provider cost plus margin, BYO calls
+             *     excluded), as `billable_cost` of the cost summary.
+             */
+            llm_billable_cost: number;
+            /**
+             * Format: double
+             * @description What the LLM providers charged that day (BYO-key calls included), as `total_cost` of
+             *     the cost summary.
+             */
+            llm_cost: number;
+            /**
+             * Format: double
+             * @description What the day's runs cost the customer in dollars: the sum of its usage records'
+             *     `total_price` (credits taken, overage invoiced; free and included runs are 0).
+             */
+            run_charges: number;
+            runs: components["schemas"]["RunsByBucket"];
+            /**
+             * Format: int64
+             * @description Every run settled that day (the sum of `runs`).
+             */
+            total_runs: number;
+        };
+        /** @description `GET .../usage/daily`: every day of `from..=to`, oldest first. */
+        DailyUsageResponse: {
+            days: components["schemas"]["DailyUsage"][];
+            /** Format: date */
+            from: string;
+            organization_id: string;
+            /** Format: date */
+            to: string;
+        };
         ErrorBody: {
             code: string;
             detail: string;
@@ -1435,6 +1524,11 @@ export interface components {
              * @description Dollars; negative when credits were spent.
              */
             amount: number;
+            /**
+             * @description The Checkout session that bought these credits, so the page Checkout returns to can
+             *     tell when its purchase has been applied.
+             */
+            checkout_session_id?: string | null;
             /** Format: date-time */
             created_at: string;
             id: string;
@@ -1550,6 +1644,14 @@ export interface components {
             pack: number;
             /** @description A promotion code; refused with its reason (`promo_code_*`) before anything is charged. */
             promo_code?: string | null;
+            success_url?: string | null;
+        };
+        /**
+         * @description `POST .../payment-methods/checkout` (the body may be empty): where Checkout returns to,
+         *     on the frontend's origin.
+         */
+        PaymentMethodCheckoutRequest: {
+            cancel_url?: string | null;
             success_url?: string | null;
         };
         /** @description `POST .../payment-method`: a payment method collected by Stripe.js (no card data). */
@@ -1804,6 +1906,34 @@ export interface components {
              */
             limit?: number | null;
         };
+        /** @description Runs settled on a day, by the quota bucket that paid for them. */
+        RunsByBucket: {
+            /**
+             * Format: int64
+             * @description Paid with prepaid credits.
+             */
+            credits: number;
+            /**
+             * Format: int64
+             * @description From the monthly free quota.
+             */
+            free: number;
+            /**
+             * Format: int64
+             * @description Beyond the subscription, invoiced.
+             */
+            overage: number;
+            /**
+             * Format: int64
+             * @description Included in the subscription.
+             */
+            subscription: number;
+            /**
+             * Format: int64
+             * @description On a tier without a quota (enterprise, bring-your-own keys).
+             */
+            unlimited: number;
+        };
         /** @description A scheduled job's last run (`SCHEDULE#<job>` / `LASTRUN`). */
         ScheduleHealth: {
             error?: string | null;
@@ -1977,7 +2107,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    "GET /api/billing/account/{organization_id}": {
+    getAccount: {
         parameters: {
             query?: never;
             header?: never;
@@ -2017,7 +2147,7 @@ export interface operations {
             };
         };
     };
-    "GET /api/billing/account/{organization_id}/budget": {
+    getBudget: {
         parameters: {
             query?: never;
             header?: never;
@@ -2057,7 +2187,7 @@ export interface operations {
             };
         };
     };
-    "PUT /api/billing/account/{organization_id}/budget": {
+    putBudget: {
         parameters: {
             query?: never;
             header?: never;
@@ -2101,7 +2231,7 @@ export interface operations {
             };
         };
     };
-    "GET /api/billing/account/{organization_id}/byo-keys": {
+    getByoKeys: {
         parameters: {
             query?: never;
             header?: never;
@@ -2143,7 +2273,7 @@ export interface operations {
             };
         };
     };
-    "PUT /api/billing/account/{organization_id}/byo-keys/{provider}": {
+    putByoKey: {
         parameters: {
             query?: never;
             header?: never;
@@ -2188,7 +2318,7 @@ export interface operations {
             };
         };
     };
-    "DELETE /api/billing/account/{organization_id}/byo-keys/{provider}": {
+    deleteByoKey: {
         parameters: {
             query?: never;
             header?: never;
@@ -2229,7 +2359,7 @@ export interface operations {
             };
         };
     };
-    "GET /api/billing/account/{organization_id}/costs": {
+    getCosts: {
         parameters: {
             query?: {
                 from?: string;
@@ -2276,7 +2406,7 @@ export interface operations {
             };
         };
     };
-    "GET /api/billing/account/{organization_id}/costs/summary": {
+    getCostSummary: {
         parameters: {
             query?: {
                 from?: string;
@@ -2319,7 +2449,7 @@ export interface operations {
             };
         };
     };
-    "GET /api/billing/account/{organization_id}/credits": {
+    getCredits: {
         parameters: {
             query?: never;
             header?: never;
@@ -2359,7 +2489,7 @@ export interface operations {
             };
         };
     };
-    "POST /api/billing/account/{organization_id}/credits/checkout": {
+    postCreditsCheckout: {
         parameters: {
             query?: never;
             header?: {
@@ -2406,7 +2536,59 @@ export interface operations {
             };
         };
     };
-    "GET /api/billing/account/{organization_id}/features": {
+    getExport: {
+        parameters: {
+            query?: {
+                billed?: boolean;
+                status?: "draft" | "open" | "paid" | "past_due" | "void";
+                from?: string;
+                to?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                organization_id: string;
+                kind: "usage" | "costs" | "invoices";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A CSV file: a header row, then one row per record */
+            200: {
+                headers: {
+                    /** @description `attachment; filename="<organization_id>-<kind>.csv"` */
+                    "content-disposition"?: string;
+                    /** @description The `cursor` of the next page; absent on the last page. */
+                    "x-next-cursor"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description No valid token: refused by API Gateway, `{message}` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Refused: `{detail, code}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getFeatures: {
         parameters: {
             query?: never;
             header?: never;
@@ -2446,7 +2628,7 @@ export interface operations {
             };
         };
     };
-    "GET /api/billing/account/{organization_id}/invoices": {
+    getInvoices: {
         parameters: {
             query?: {
                 status?: "draft" | "open" | "paid" | "past_due" | "void";
@@ -2494,7 +2676,7 @@ export interface operations {
             };
         };
     };
-    "POST /api/billing/account/{organization_id}/invoices/generate": {
+    postInvoicesGenerate: {
         parameters: {
             query?: never;
             header?: {
@@ -2546,7 +2728,7 @@ export interface operations {
             };
         };
     };
-    "POST /api/billing/account/{organization_id}/lifetime/checkout": {
+    postLifetimeCheckout: {
         parameters: {
             query?: never;
             header?: {
@@ -2593,7 +2775,7 @@ export interface operations {
             };
         };
     };
-    "POST /api/billing/account/{organization_id}/payment-method": {
+    postPaymentMethod: {
         parameters: {
             query?: never;
             header?: {
@@ -2640,7 +2822,7 @@ export interface operations {
             };
         };
     };
-    "GET /api/billing/account/{organization_id}/payment-methods": {
+    getPaymentMethods: {
         parameters: {
             query?: never;
             header?: never;
@@ -2682,7 +2864,54 @@ export interface operations {
             };
         };
     };
-    "DELETE /api/billing/account/{organization_id}/payment-methods/{payment_method_id}": {
+    postPaymentMethodCheckout: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A repeat with the same key and body gets the first answer again. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PaymentMethodCheckoutRequest"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckoutResponse"];
+                };
+            };
+            /** @description No valid token: refused by API Gateway, `{message}` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Refused: `{detail, code}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deletePaymentMethod: {
         parameters: {
             query?: never;
             header?: never;
@@ -2723,7 +2952,7 @@ export interface operations {
             };
         };
     };
-    "POST /api/billing/account/{organization_id}/portal": {
+    postPortal: {
         parameters: {
             query?: never;
             header?: {
@@ -2770,7 +2999,7 @@ export interface operations {
             };
         };
     };
-    "GET /api/billing/account/{organization_id}/quota": {
+    getQuota: {
         parameters: {
             query?: never;
             header?: never;
@@ -2810,7 +3039,7 @@ export interface operations {
             };
         };
     };
-    "GET /api/billing/account/{organization_id}/subscription": {
+    getSubscription: {
         parameters: {
             query?: never;
             header?: never;
@@ -2850,7 +3079,7 @@ export interface operations {
             };
         };
     };
-    "POST /api/billing/account/{organization_id}/subscription/cancel": {
+    postSubscriptionCancel: {
         parameters: {
             query?: never;
             header?: {
@@ -2897,7 +3126,7 @@ export interface operations {
             };
         };
     };
-    "POST /api/billing/account/{organization_id}/subscription/change": {
+    postSubscriptionChange: {
         parameters: {
             query?: never;
             header?: {
@@ -2944,7 +3173,7 @@ export interface operations {
             };
         };
     };
-    "POST /api/billing/account/{organization_id}/subscription/checkout": {
+    postSubscriptionCheckout: {
         parameters: {
             query?: never;
             header?: {
@@ -2991,7 +3220,7 @@ export interface operations {
             };
         };
     };
-    "GET /api/billing/account/{organization_id}/subscription/history": {
+    getSubscriptionHistory: {
         parameters: {
             query?: never;
             header?: never;
@@ -3031,7 +3260,7 @@ export interface operations {
             };
         };
     };
-    "GET /api/billing/account/{organization_id}/subscription/preview": {
+    getSubscriptionPreview: {
         parameters: {
             query?: {
                 tier?: string;
@@ -3073,7 +3302,7 @@ export interface operations {
             };
         };
     };
-    "POST /api/billing/account/{organization_id}/subscription/reactivate": {
+    postSubscriptionReactivate: {
         parameters: {
             query?: never;
             header?: {
@@ -3116,7 +3345,7 @@ export interface operations {
             };
         };
     };
-    "GET /api/billing/account/{organization_id}/usage": {
+    getUsage: {
         parameters: {
             query?: {
                 billed?: boolean;
@@ -3164,7 +3393,50 @@ export interface operations {
             };
         };
     };
-    "POST /api/billing/account/{organization_id}/workflow-packs/checkout": {
+    getUsageDaily: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path: {
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DailyUsageResponse"];
+                };
+            };
+            /** @description No valid token: refused by API Gateway, `{message}` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Refused: `{detail, code}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    postPackCheckout: {
         parameters: {
             query?: never;
             header?: {
@@ -3211,7 +3483,7 @@ export interface operations {
             };
         };
     };
-    "GET /api/billing/admin/accounts": {
+    getAdminAccounts: {
         parameters: {
             query?: {
                 organization_id_prefix?: string;
@@ -3259,7 +3531,7 @@ export interface operations {
             };
         };
     };
-    "GET /api/billing/admin/accounts/{organization_id}": {
+    getAdminAccount: {
         parameters: {
             query?: never;
             header?: never;
@@ -3299,7 +3571,7 @@ export interface operations {
             };
         };
     };
-    "POST /api/billing/admin/accounts/{organization_id}/credits": {
+    postAdminCredits: {
         parameters: {
             query?: never;
             header?: {
@@ -3346,7 +3618,7 @@ export interface operations {
             };
         };
     };
-    "PUT /api/billing/admin/accounts/{organization_id}/flags/{flag}": {
+    putAdminAccountFlag: {
         parameters: {
             query?: never;
             header?: never;
@@ -3391,7 +3663,7 @@ export interface operations {
             };
         };
     };
-    "PUT /api/billing/admin/accounts/{organization_id}/limits": {
+    putAdminLimits: {
         parameters: {
             query?: never;
             header?: never;
@@ -3435,7 +3707,7 @@ export interface operations {
             };
         };
     };
-    "POST /api/billing/admin/accounts/{organization_id}/suspend": {
+    postAdminSuspend: {
         parameters: {
             query?: never;
             header?: never;
@@ -3479,7 +3751,7 @@ export interface operations {
             };
         };
     };
-    "POST /api/billing/admin/accounts/{organization_id}/unsuspend": {
+    postAdminUnsuspend: {
         parameters: {
             query?: never;
             header?: never;
@@ -3523,7 +3795,7 @@ export interface operations {
             };
         };
     };
-    "GET /api/billing/admin/audit": {
+    getAdminAudit: {
         parameters: {
             query?: {
                 organization_id?: string;
@@ -3571,7 +3843,7 @@ export interface operations {
             };
         };
     };
-    "GET /api/billing/admin/flags/{flag}": {
+    getAdminFlag: {
         parameters: {
             query?: never;
             header?: never;
@@ -3611,7 +3883,7 @@ export interface operations {
             };
         };
     };
-    "PUT /api/billing/admin/flags/{flag}": {
+    putAdminFlag: {
         parameters: {
             query?: never;
             header?: never;
@@ -3655,7 +3927,7 @@ export interface operations {
             };
         };
     };
-    "GET /api/billing/admin/health": {
+    getAdminHealth: {
         parameters: {
             query?: never;
             header?: never;
@@ -3693,7 +3965,7 @@ export interface operations {
             };
         };
     };
-    "POST /api/billing/admin/invoices/{invoice_id}/uncollectible": {
+    postAdminInvoiceUncollectible: {
         parameters: {
             query?: never;
             header?: never;
@@ -3737,7 +4009,7 @@ export interface operations {
             };
         };
     };
-    "POST /api/billing/admin/invoices/{invoice_id}/void": {
+    postAdminInvoiceVoid: {
         parameters: {
             query?: never;
             header?: never;
@@ -3781,7 +4053,7 @@ export interface operations {
             };
         };
     };
-    "GET /api/billing/admin/promo-codes": {
+    getAdminPromoCodes: {
         parameters: {
             query?: never;
             header?: never;
@@ -3819,7 +4091,7 @@ export interface operations {
             };
         };
     };
-    "POST /api/billing/admin/promo-codes": {
+    postAdminPromoCode: {
         parameters: {
             query?: never;
             header?: never;
@@ -3870,7 +4142,7 @@ export interface operations {
             };
         };
     };
-    "POST /api/billing/admin/promo-codes/{code}/deactivate": {
+    postAdminPromoCodeDeactivate: {
         parameters: {
             query?: never;
             header?: never;
@@ -3910,7 +4182,7 @@ export interface operations {
             };
         };
     };
-    "POST /api/billing/admin/queues/{queue}/redrive": {
+    postAdminQueueRedrive: {
         parameters: {
             query?: never;
             header?: never;
@@ -3954,7 +4226,7 @@ export interface operations {
             };
         };
     };
-    "GET /api/billing/config": {
+    getConfig: {
         parameters: {
             query?: never;
             header?: never;
@@ -3983,7 +4255,7 @@ export interface operations {
             };
         };
     };
-    "GET /api/billing/internal/byo-keys/{organization_id}/{provider}": {
+    getInternalByoKey: {
         parameters: {
             query?: never;
             header?: never;
@@ -4024,7 +4296,7 @@ export interface operations {
             };
         };
     };
-    "POST /api/billing/internal/quota/{organization_id}/reservations": {
+    postReservation: {
         parameters: {
             query?: {
                 dry_run?: boolean;
@@ -4079,7 +4351,7 @@ export interface operations {
             };
         };
     };
-    "POST /api/billing/internal/quota/{organization_id}/reservations/{run_id}/commit": {
+    postReservationCommit: {
         parameters: {
             query?: never;
             header?: never;
@@ -4133,7 +4405,7 @@ export interface operations {
             };
         };
     };
-    "POST /api/billing/internal/quota/{organization_id}/reservations/{run_id}/heartbeat": {
+    postReservationHeartbeat: {
         parameters: {
             query?: never;
             header?: never;
@@ -4174,7 +4446,7 @@ export interface operations {
             };
         };
     };
-    "POST /api/billing/internal/quota/{organization_id}/reservations/{run_id}/release": {
+    postReservationRelease: {
         parameters: {
             query?: never;
             header?: never;
@@ -4215,7 +4487,7 @@ export interface operations {
             };
         };
     };
-    "GET /api/billing/invoices/{invoice_id}": {
+    getInvoice: {
         parameters: {
             query?: never;
             header?: never;
@@ -4255,7 +4527,7 @@ export interface operations {
             };
         };
     };
-    "POST /api/billing/invoices/{invoice_id}/pay": {
+    postInvoicePay: {
         parameters: {
             query?: never;
             header?: {
@@ -4298,7 +4570,7 @@ export interface operations {
             };
         };
     };
-    "GET /api/billing/openapi.json": {
+    getOpenapi: {
         parameters: {
             query?: never;
             header?: never;
@@ -4327,7 +4599,7 @@ export interface operations {
             };
         };
     };
-    "GET /api/billing/plans": {
+    getPlans: {
         parameters: {
             query?: never;
             header?: never;
@@ -4356,7 +4628,7 @@ export interface operations {
             };
         };
     };
-    "POST /api/billing/webhook": {
+    webhookStripe: {
         parameters: {
             query?: never;
             header?: never;
@@ -4372,6 +4644,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": Record<string, never>;
+                };
+            };
+            /** @description A missing, wrong or stale `Stripe-Signature`, or a payload that is not an event: `{detail, code}` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Refused: `{detail, code}` */

@@ -130,6 +130,7 @@ export const en = {
   "usage.ofUnlimited": "{used} (unlimited)",
   "usage.nearLimit": "{label} is nearly at its limit.",
   "usage.atLimit": "{label} has reached its limit: upgrade or buy credits to keep going.",
+  "usage.atLimitOverage": "{label} has reached the plan's limit: further runs are billed as overage on the next invoice.",
   "usage.freeLeft": "{remaining} of {limit} free workflows left this month.",
 
   "credits.title": "Credits",

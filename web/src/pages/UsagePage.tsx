@@ -36,8 +36,8 @@ export default function UsagePage() {
           <CostBreakdown summary={costs.data} />
         )}
       </Card>
-      <UsageRecordList />
-      <CostRecordList from={range.from} to={range.to} />
+      <UsageRecordList key={`usage-${days}`} from={range.from} to={range.to} />
+      <CostRecordList key={`costs-${days}`} from={range.from} to={range.to} />
     </>
   );
 }

@@ -4,6 +4,8 @@ import { formatDate } from "@/lib/format";
 import { useOrg, useOrgHref } from "@/app/org";
 import { useBillingAccount } from "@/hooks/billing/useBillingAccount";
 import { useReactivateSubscription, useSubscription } from "@/hooks/billing/useSubscription";
+import { usePlans } from "@/hooks/billing/useStripeConfig";
+import { tierById } from "./tiers";
 import { Banner } from "@/components/ui/Banner";
 import { Button } from "@/components/ui/Button";
 import { toast } from "sonner";
@@ -16,6 +18,7 @@ export function AccountBanners() {
   const account = useBillingAccount(org).data;
   const subscription = useSubscription(org).data;
   const reactivate = useReactivateSubscription(org);
+  const plans = usePlans();
   if (!account) return null;
   const banners = [];
   if (account.status === "suspended") {
@@ -87,7 +90,7 @@ export function AccountBanners() {
   const pending = subscription?.pending_change;
   if (pending && !pending.awaiting_payment && pending.effective_at) {
     banners.push(
-      <Banner key="pending" tone="info" title={t("banner.pending.title", { tier: pending.tier, date: formatDate(pending.effective_at, locale) })}>
+      <Banner key="pending" tone="info" title={t("banner.pending.title", { tier: tierById(plans.data, pending.tier)?.name ?? pending.tier, date: formatDate(pending.effective_at, locale) })}>
         {t("banner.pending.body")}
       </Banner>,
     );

@@ -1,11 +1,9 @@
-import { lazy, Suspense } from "react";
+import { ScrollRegion } from "@/components/ui/ScrollRegion";
 import { t, locale } from "@/i18n";
 import { formatCost, formatNumber } from "@/lib/format";
 import type { Schemas } from "@/api/client";
 import { byProvider } from "@/lib/series";
-import { Skeleton } from "@/components/ui/Skeleton";
-
-const CostBarChart = lazy(() => import("@/components/charts/CostBarChart"));
+import { ProviderBars } from "./ProviderBars";
 
 /** LLM cost by provider (a chart) and by model (a table), for the range the caller chose. */
 export function CostBreakdown({ summary }: { summary: Schemas["CostSummaryResponse"] }) {
@@ -27,10 +25,8 @@ export function CostBreakdown({ summary }: { summary: Schemas["CostSummaryRespon
           <dd className="text-xl font-semibold tabular-nums">{formatNumber(summary.total_tokens, locale)}</dd>
         </div>
       </dl>
-      <Suspense fallback={<Skeleton className="h-48 w-full" />}>
-        <CostBarChart data={providers} />
-      </Suspense>
-      <div className="overflow-x-auto">
+      <ProviderBars providers={providers} />
+      <ScrollRegion label={t("costs.byModel")}>
         <table className="w-full text-left text-sm">
           <caption className="sr-only">{t("costs.byModel")}</caption>
           <thead className="border-b border-slate-200 text-slate-600 dark:border-slate-700 dark:text-slate-400">
@@ -54,7 +50,7 @@ export function CostBreakdown({ summary }: { summary: Schemas["CostSummaryRespon
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
     </div>
   );
 }

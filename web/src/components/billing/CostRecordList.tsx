@@ -1,3 +1,4 @@
+import { ScrollRegion } from "@/components/ui/ScrollRegion";
 import { t, locale } from "@/i18n";
 import { formatCost, formatDateTime, formatNumber } from "@/lib/format";
 import { useCursorStack } from "@/lib/useCursorStack";
@@ -25,7 +26,7 @@ export function CostRecordList({ from, to }: { from: string; to: string }) {
         <p className="text-sm text-slate-600 dark:text-slate-400">{t("costs.none")}</p>
       ) : (
         <>
-          <div className="overflow-x-auto">
+          <ScrollRegion label={t("records.costTitle")}>
             <table className="w-full text-left text-sm">
               <caption className="sr-only">{t("records.costTitle")}</caption>
               <thead className="border-b border-slate-200 text-slate-600 dark:border-slate-700 dark:text-slate-400">
@@ -49,7 +50,7 @@ export function CostRecordList({ from, to }: { from: string; to: string }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
           <Pager label={t("records.costPages")} page={pages.page} hasNext={Boolean(records.data.nextCursor)} onNext={() => pages.next(records.data.nextCursor)} onPrevious={pages.previous} />
         </>
       )}

@@ -1,4 +1,5 @@
 import { useMemo } from "react";
+import { ScrollRegion } from "@/components/ui/ScrollRegion";
 import { toast } from "sonner";
 import { t, locale } from "@/i18n";
 import { formatDate, formatMoney, formatNumber } from "@/lib/format";
@@ -95,7 +96,7 @@ export function InvoiceDetails({ invoice }: { invoice: Schemas["InvoiceResponse"
       </Card>
       <Card aria-labelledby="lines-title">
         <CardHeader id="lines-title" title={t("invoice.lines")} />
-        <div className="overflow-x-auto">
+        <ScrollRegion label={t("invoice.lines")}>
           <table className="w-full text-left text-sm">
             <caption className="sr-only">{t("invoice.lines")}</caption>
             <thead className="border-b border-slate-200 text-slate-600 dark:border-slate-700 dark:text-slate-400">
@@ -129,7 +130,7 @@ export function InvoiceDetails({ invoice }: { invoice: Schemas["InvoiceResponse"
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
         <dl className="ml-auto mt-4 flex max-w-xs flex-col gap-1 text-sm">
           <Amount label={t("invoice.subtotal")} value={invoice.subtotal} currency={currency} />
           {invoice.discount_amount > 0 && <Amount label={t("invoice.discount")} value={-invoice.discount_amount} currency={currency} />}

@@ -1,4 +1,5 @@
 import { Link } from "react-router";
+import { ScrollRegion } from "@/components/ui/ScrollRegion";
 import { t, locale } from "@/i18n";
 import { formatDate, formatMoney } from "@/lib/format";
 import { useOrgHref } from "@/app/org";
@@ -10,7 +11,7 @@ export function InvoiceList({ invoices, caption }: { invoices: Schemas["InvoiceR
   const href = useOrgHref();
   if (invoices.length === 0) return <p className="text-sm text-slate-600 dark:text-slate-400">{t("invoices.none")}</p>;
   return (
-    <div className="overflow-x-auto">
+    <ScrollRegion label={caption}>
       <table className="w-full text-left text-sm">
         <caption className="sr-only">{caption}</caption>
         <thead className="border-b border-slate-200 text-slate-600 dark:border-slate-700 dark:text-slate-400">
@@ -40,6 +41,6 @@ export function InvoiceList({ invoices, caption }: { invoices: Schemas["InvoiceR
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }

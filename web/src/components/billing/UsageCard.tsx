@@ -10,7 +10,7 @@ import { QueryError } from "@/components/ui/QueryError";
 import { LoadingCard } from "@/components/ui/Skeleton";
 import { cn } from "@/components/ui/cn";
 
-function Row({ label, valueText, meter: m }: { label: string; valueText: string; meter: Meter }) {
+function Row({ label, valueText, meter: m, overage = false }: { label: string; valueText: string; meter: Meter; overage?: boolean }) {
   return (
     <div>
       <div className="mb-1 flex items-baseline justify-between gap-2 text-sm">
@@ -21,7 +21,9 @@ function Row({ label, valueText, meter: m }: { label: string; valueText: string;
       </div>
       <MeterBar label={label} valueText={valueText} meter={m} />
       {m.level === "warning" && <p className="mt-1 text-xs text-amber-800 dark:text-amber-300">{t("usage.nearLimit", { label })}</p>}
-      {m.level === "exhausted" && <p className="mt-1 text-xs font-medium text-red-700 dark:text-red-300">{t("usage.atLimit", { label })}</p>}
+      {m.level === "exhausted" && (
+        <p className="mt-1 text-xs font-medium text-red-700 dark:text-red-300">{overage ? t("usage.atLimitOverage", { label }) : t("usage.atLimit", { label })}</p>
+      )}
     </div>
   );
 }
@@ -47,7 +49,7 @@ export function UsageCard() {
     <Card aria-labelledby="usage-title">
       <CardHeader id="usage-title" title={t("usage.title")} />
       <div className="flex flex-col gap-4">
-        <Row label={t("usage.workflows")} valueText={amount(workflows, num)} meter={workflows} />
+        <Row label={t("usage.workflows")} valueText={amount(workflows, num)} meter={workflows} overage={quota.data?.overage_allowed ?? false} />
         <Row label={t("usage.storage")} valueText={amount(storage, gb)} meter={storage} />
         <Row label={t("usage.agents")} valueText={amount(agents, num)} meter={agents} />
       </div>

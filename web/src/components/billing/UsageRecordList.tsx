@@ -1,4 +1,5 @@
 import { useState } from "react";
+import { ScrollRegion } from "@/components/ui/ScrollRegion";
 import { t, locale } from "@/i18n";
 import { formatDateTime, formatMoney, formatNumber } from "@/lib/format";
 import { useCursorStack } from "@/lib/useCursorStack";
@@ -13,17 +14,17 @@ import { LoadingCard } from "@/components/ui/Skeleton";
 import { ExportButton } from "./ExportButton";
 
 /** One record per committed run: what it was, what it cost, and whether an invoice has billed it. */
-export function UsageRecordList() {
+export function UsageRecordList({ from, to }: { from: string; to: string }) {
   const { org } = useOrg();
   const [billed, setBilled] = useState<BilledFilter>("all");
   const pages = useCursorStack();
-  const usage = useUsage(org, billed, pages.cursor);
+  const usage = useUsage(org, billed, { from, to }, pages.cursor);
   return (
     <Card aria-labelledby="usage-records">
       <CardHeader
         id="usage-records"
         title={t("records.usageTitle")}
-        action={<ExportButton kind="usage" query={{ billed: billed === "all" ? undefined : String(billed === "billed") }} />}
+        action={<ExportButton kind="usage" query={{ billed: billed === "all" ? undefined : String(billed === "billed"), from, to }} />}
       />
       <div className="mb-4 max-w-xs">
         <SelectField
@@ -47,7 +48,7 @@ export function UsageRecordList() {
         <p className="text-sm text-slate-600 dark:text-slate-400">{t("records.none")}</p>
       ) : (
         <>
-          <div className="overflow-x-auto">
+          <ScrollRegion label={t("records.usageTitle")}>
             <table className="w-full text-left text-sm">
               <caption className="sr-only">{t("records.usageTitle")}</caption>
               <thead className="border-b border-slate-200 text-slate-600 dark:border-slate-700 dark:text-slate-400">
@@ -74,7 +75,7 @@ export function UsageRecordList() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
           <Pager label={t("records.usagePages")} page={pages.page} hasNext={Boolean(usage.data.nextCursor)} onNext={() => pages.next(usage.data.nextCursor)} onPrevious={pages.previous} />
         </>
       )}
