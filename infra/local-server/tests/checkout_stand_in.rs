@@ -186,3 +186,21 @@ async fn a_trial_checkout_starts_the_trial_and_the_portal_page_leads_back() {
     let html = world.http.get(portal_url).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("customer portal would open") && html.contains("Back to billing"), "{html}");
 }
+
+#[tokio::test]
+async fn a_setup_checkout_saves_a_card_that_becomes_the_default() {
+    let world = world().await;
+    let owner = world.tokens.owner("carded");
+    let (status, opened) = world.post("/api/billing/account/carded/payment-methods/checkout", &owner, json!({})).await;
+    assert_eq!(status, 200, "{opened}");
+    let checkout_url = opened["checkout_url"].as_str().unwrap();
+    let html = world.http.get(checkout_url).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(">Save card<") && !html.contains(">Pay later<"), "{html}");
+    assert_eq!(world.press(checkout_url, "pay").await.0, 303);
+    let methods = world.get("/api/billing/account/carded/payment-methods", &owner).await;
+    let methods = methods.as_array().expect("a list");
+    assert_eq!(methods.len(), 1, "{methods:?}");
+    assert_eq!((methods[0]["card_last4"].as_str(), methods[0]["is_default"].as_bool()), (Some("4242"), Some(true)));
+    let account = world.get("/api/billing/account/carded", &owner).await;
+    assert_eq!(account["has_payment_method"], json!(true), "{account}");
+}
