@@ -28,7 +28,7 @@ PY
 fi
 # Hashed assets never change under their name (old ones stay for pages already open);
 # everything else is asked for again each time.
-aws s3 sync web/dist/assets "s3://$bucket/assets" --cache-control "public, max-age=31536000, immutable"
-aws s3 sync web/dist "s3://$bucket" --exclude "assets/*" --cache-control "no-cache" --delete
+aws s3 sync web/dist/assets "s3://$bucket/assets" --exclude "*.gz" --cache-control "public, max-age=31536000, immutable"
+aws s3 sync web/dist "s3://$bucket" --exclude "assets/*" --exclude "*.gz" --cache-control "no-cache" --delete
 aws cloudfront create-invalidation --distribution-id "$distribution" --paths "/index.html" "/config.json" >/dev/null
 echo "deploy-web: $(output SiteUrl)"

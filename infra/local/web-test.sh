@@ -50,7 +50,7 @@ echo "== Redocly recommended rules on the served document"
 (cd web && npx redocly lint "../$state/openapi.json" --extends recommended --format stylish)
 
 echo "== type check, build, unit tests"
-(cd web && npx tsc -b && npx vite build --logLevel warn)
+bash infra/local/web-build.sh
 (cd web && npx vitest run --reporter=dot) 2>&1 | tee "$state/unit.log"
 
 echo "== browser tests (Chromium $(chromium --version 2>/dev/null | awk '{print $2}'))"

@@ -9,8 +9,12 @@ import { newOrg, ok, signIn, tokens } from "./support/stack";
 const widths = [1280, 390] as const;
 const themes: Theme[] = ["light", "dark"];
 
+/** Everything loaded, the panels below the fold too (they load when scrolled to). */
 async function settled(page: Page) {
+  await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
   await expect(page.locator("[data-loading]")).toHaveCount(0);
+  await page.evaluate(() => window.scrollTo(0, 0));
   await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
 }
 

@@ -67,11 +67,13 @@ impl WebApp {
         }
         if path.starts_with("/assets/") {
             // A missing bundle is a 404, never the app's HTML under a script's name.
-            let answer = ServeDir::new(&self.dist).try_call(request).await;
+            // `make web` writes a `.gz` beside each file; served to browsers that take gzip,
+            // as CloudFront compresses in production, so local measurements match it.
+            let answer = ServeDir::new(&self.dist).precompressed_gzip().try_call(request).await;
             return with_cache(respond(answer), IMMUTABLE);
         }
-        let index = ServeFile::new(self.dist.join("index.html"));
-        let answer = ServeDir::new(&self.dist).fallback(index).try_call(request).await;
+        let index = ServeFile::new(self.dist.join("index.html")).precompressed_gzip();
+        let answer = ServeDir::new(&self.dist).precompressed_gzip().fallback(index).try_call(request).await;
         with_cache(respond(answer), REVALIDATE)
     }
 }

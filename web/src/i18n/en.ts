@@ -189,6 +189,7 @@ export const en = {
   "invoice.status.past_due": "Past due",
   "invoice.status.void": "Void",
   "invoice.heading": "Invoice",
+  "invoice.summary": "Summary",
   "invoice.title": "Invoice {number}",
   "invoice.loading": "Loading the invoice…",
   "invoice.back": "← All invoices",

@@ -1,6 +1,7 @@
 import { Link } from "react-router";
 import { t } from "@/i18n";
 import { lastDays } from "@/lib/series";
+import { useInView } from "@/lib/useInView";
 import { useOrg, useOrgHref } from "@/app/org";
 import { useInvoices } from "@/hooks/billing/useInvoices";
 import { usePaymentMethods } from "@/hooks/billing/usePaymentMethods";
@@ -51,12 +52,20 @@ function DefaultPaymentMethod() {
   );
 }
 
+/** Below the fold: asks for the costs only when it comes into view. */
 function MonthCosts() {
   const { org } = useOrg();
   const href = useOrgHref();
   const range = lastDays(30);
-  const costs = useCosts(org, range.from, range.to);
-  if (costs.isPending) return <LoadingCard label={t("costs.loading")} />;
+  const { ref, seen } = useInView<HTMLDivElement>();
+  const costs = useCosts(org, range.from, range.to, seen);
+  if (costs.isPending) {
+    return (
+      <div ref={ref}>
+        <LoadingCard label={t("costs.loading")} />
+      </div>
+    );
+  }
   return (
     <Card aria-labelledby="cost-breakdown">
       <CardHeader id="cost-breakdown" title={t("costs.last30")} action={<MoreLink to={href("/billing/usage")}>{t("costs.details")}</MoreLink>} />

@@ -38,7 +38,7 @@ export function InvoiceDetails({ invoice }: { invoice: Schemas["InvoiceResponse"
   return (
     <div className="flex flex-col gap-6">
       <Card aria-labelledby="invoice-title">
-        <CardHeader id="invoice-title" title={t("invoice.title", { number: invoice.invoice_number })} action={<InvoiceStatusBadge status={invoice.status} />} />
+        <CardHeader id="invoice-title" title={t("invoice.summary")} action={<InvoiceStatusBadge status={invoice.status} />} />
         <dl className="grid grid-cols-1 gap-x-6 gap-y-2 text-sm sm:grid-cols-2">
           <div className="flex justify-between gap-2">
             <dt className="text-slate-600 dark:text-slate-400">{t("invoice.period")}</dt>

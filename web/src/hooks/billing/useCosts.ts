@@ -4,11 +4,12 @@ import { billingKeys, MINUTE } from "./keys";
 import type { Page } from "./useInvoices";
 
 /** Cost by provider and model for a range of UTC days (`YYYY-MM-DD`, both included). */
-export function useCosts(org: string, from: string, to: string) {
+export function useCosts(org: string, from: string, to: string, enabled = true) {
   return useQuery({
     queryKey: billingKeys.costs(org, from, to),
     queryFn: () =>
       unwrap(api.GET("/api/billing/account/{organization_id}/costs/summary", { params: { path: { organization_id: org }, query: { from, to } } })),
+    enabled,
     staleTime: 1 * MINUTE,
   });
 }
