@@ -361,19 +361,27 @@ impl Store {
         }
     }
 
-    /// Moves an event marker from one status to the next (`received` → `queued` → `processed`).
-    pub async fn set_stripe_event_status(&self, event_id: &str, status: &str) -> Result<(), StoreError> {
-        self.client()
+    /// Moves an event marker forward (`received` → `queued` → `processed`), never back. The
+    /// queue may hand the event to the processor before the webhook has recorded the
+    /// hand-off, so a late `queued` must not overwrite `processed`: only `processed` is
+    /// written whatever the marker says. Returns whether the marker moved.
+    pub async fn set_stripe_event_status(&self, event_id: &str, status: &str) -> Result<bool, StoreError> {
+        let update = self
+            .client()
             .update_item()
             .table_name(self.table())
             .set_key(Some(key_item(&event_key(event_id))))
             .update_expression("SET #s = :s")
             .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":s", AttributeValue::S(status.into()))
-            .send()
-            .await
-            .map_err(|e| StoreError::from_sdk("UpdateItem", e))?;
-        Ok(())
+            .expression_attribute_values(":s", AttributeValue::S(status.into()));
+        let update = if status == "processed" {
+            update
+        } else {
+            update
+                .condition_expression("attribute_not_exists(#s) OR #s <> :processed")
+                .expression_attribute_values(":processed", AttributeValue::S("processed".into()))
+        };
+        written("UpdateItem", update.send().await)
     }
 
     pub async fn stripe_event_status(&self, event_id: &str) -> Result<Option<String>, StoreError> {

@@ -135,6 +135,24 @@ async fn a_duplicate_delivery_is_acknowledged_and_applied_once() {
 }
 
 #[tokio::test]
+async fn a_late_hand_off_record_never_moves_a_processed_event_back_to_queued() {
+    // The queue may deliver the event and the processor finish it before the webhook has
+    // written `queued` (found by the browser tests: the processor won the race, and the
+    // marker said `queued` for good).
+    let ctx = context().await;
+    let store = &ctx.app.store;
+    let id = "evt_race";
+    assert!(store.set_stripe_event_status(id, "processed").await.unwrap(), "processed is always written");
+
+    let moved = store.set_stripe_event_status(id, "queued").await.unwrap();
+
+    assert!(!moved, "a late queued is refused");
+    assert_eq!(store.stripe_event_status(id).await.unwrap().as_deref(), Some("processed"));
+    assert!(store.set_stripe_event_status("evt_fresh", "queued").await.unwrap(), "a new marker moves forward");
+    assert_eq!(store.stripe_event_status("evt_fresh").await.unwrap().as_deref(), Some("queued"));
+}
+
+#[tokio::test]
 async fn the_credits_ledger_names_the_checkout_session_that_bought_them() {
     // The page Checkout returns to waits for exactly this entry before it says "applied".
     let ctx = context().await;
