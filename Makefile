@@ -2,7 +2,7 @@
 # Both install what is missing (pinned, into .cache/) on first use.
 SHELL := /bin/bash
 
-.PHONY: dev test fuzz web web-test web-types deploy-web lint validate build sizes bench bench-lambda clean-local
+.PHONY: dev test fuzz web web-test web-types web-bench deploy-web lint validate build sizes bench bench-lambda clean-local
 
 dev: ## Start the emulators and the local API in the foreground; Ctrl-C stops everything.
 	@bash infra/local/dev.sh
@@ -18,6 +18,9 @@ web: ## Build the pages (web/dist) as `make dev` serves them and CloudFront will
 
 web-test: ## The web app's checks and browser tests against a private stack (also run by `make test`).
 	@bash infra/local/web-test.sh
+
+web-bench: ## The billing page's first-load JavaScript, API requests and Lighthouse scores, against a running `make dev`.
+	@bash infra/local/web-bench.sh
 
 deploy-web: ## Upload the pages to the deployed stack's bucket and refresh CloudFront (after `sam deploy`).
 	@bash infra/deploy-web.sh
