@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { call, newOrg, ok, runWorkflow, signIn, tokens } from "./support/stack";
+import { call, newOrg, ok, runWorkflow, signIn, tokens, type Schemas } from "./support/stack";
 
 test.describe("the overview", () => {
   test("creates the account on the first visit and shows the free plan, its meters and credits", async ({ page }) => {
@@ -10,7 +10,7 @@ test.describe("the overview", () => {
     await expect(page.getByTestId("current-tier")).toHaveText("Free");
     await expect(page.getByTestId("credit-balance")).toHaveText("$0.00");
     await expect(page.getByRole("progressbar", { name: "Workflows" })).toHaveAttribute("aria-valuetext", "0 of 5");
-    const account = await ok<{ organization_id: string; status: string }>(tokens.user(org, "member"), "GET", `/api/billing/account/${org}`);
+    const account = await ok<Schemas["BillingAccountResponse"]>(tokens.user(org, "member"), "GET", `/api/billing/account/${org}`);
     expect(account).toMatchObject({ organization_id: org, status: "active" });
   });
 

@@ -1,13 +1,7 @@
 import { expect, test } from "@playwright/test";
-import { call, newOrg, ok, runWorkflow, signIn, tokens } from "./support/stack";
+import { call, newOrg, ok, runWorkflow, signIn, tokens, type Schemas } from "./support/stack";
 
-interface Invoice {
-  id: string;
-  invoice_number: string;
-  status: string;
-  invoice_pdf?: string | null;
-  line_items: Array<{ description: string; usage_record_ids: string[] }>;
-}
+type Invoice = Schemas["InvoiceResponse"];
 
 test.describe("invoices", () => {
   test("load, filter by status, and open one with its lines, records and PDF link", async ({ page }) => {

@@ -4,7 +4,7 @@
 // history makes the pages look as they will in use; these visits change nothing.
 import { expect, test, type Page } from "@playwright/test";
 import { expectAccessible, screenshot, useTheme, type Theme } from "./support/a11y";
-import { newOrg, ok, signIn, tokens } from "./support/stack";
+import { newOrg, ok, signIn, tokens, type Schemas } from "./support/stack";
 
 const widths = [1280, 390] as const;
 const themes: Theme[] = ["light", "dark"];
@@ -24,7 +24,7 @@ for (const theme of themes) {
       test.setTimeout(120_000);
       await page.setViewportSize({ width, height: 900 });
       await useTheme(page, theme);
-      const invoices = await ok<Array<{ id: string }>>(tokens.user("demo", "member"), "GET", "/api/billing/account/demo/invoices?limit=1");
+      const invoices = await ok<Schemas["InvoiceResponse"][]>(tokens.user("demo", "member"), "GET", "/api/billing/account/demo/invoices?limit=1");
       const pages: Array<[string, string]> = [
         ["overview", "/billing"],
         ["usage", "/billing/usage"],

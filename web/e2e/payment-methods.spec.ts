@@ -1,11 +1,7 @@
 import { expect, test } from "@playwright/test";
-import { newOrg, ok, signIn, tokens } from "./support/stack";
+import { newOrg, ok, signIn, tokens, type Schemas } from "./support/stack";
 
-interface Method {
-  id: string;
-  is_default: boolean;
-  card_last4: string | null;
-}
+type Method = Schemas["PaymentMethodResponse"];
 
 test.describe("payment methods", () => {
   test("a card added through Checkout in setup mode is listed as the default, and can be removed", async ({ page }) => {

@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { payOnCheckout, subscribeThroughApi } from "./support/checkout";
-import { newOrg, ok, signIn, tokens } from "./support/stack";
+import { newOrg, ok, signIn, tokens, type Schemas } from "./support/stack";
 
 test.describe("buying", () => {
   test("credits bought through Checkout arrive, and the success page waits for them", async ({ page }) => {
@@ -22,7 +22,7 @@ test.describe("buying", () => {
     await expect(page.getByTestId("purchase-applied")).toHaveText("$25.50 in credits added. Your balance is now $25.50.");
     await page.getByRole("link", { name: "Back to billing" }).click();
     await expect(page.getByTestId("credit-balance")).toHaveText("$25.50");
-    const credits = await ok<{ available: number }>(tokens.user(org, "member"), "GET", `/api/billing/account/${org}/credits`);
+    const credits = await ok<Schemas["CreditsResponse"]>(tokens.user(org, "member"), "GET", `/api/billing/account/${org}/credits`);
     expect(credits.available).toBe(25.5);
   });
 
@@ -35,7 +35,7 @@ test.describe("buying", () => {
     await page.getByRole("button", { name: "Cancel" }).click();
     await expect(page.getByRole("heading", { name: "Checkout canceled" })).toBeVisible();
     await expect(page.getByText("Nothing was charged.")).toBeVisible();
-    const account = await ok<{ credit_balance: number }>(tokens.user(org, "member"), "GET", `/api/billing/account/${org}`);
+    const account = await ok<Schemas["BillingAccountResponse"]>(tokens.user(org, "member"), "GET", `/api/billing/account/${org}`);
     expect(account.credit_balance).toBe(0);
   });
 
@@ -92,7 +92,7 @@ test.describe("changing the plan", () => {
     await confirm.getByLabel("Why are you leaving? (optional)").fill("Trying another tool");
     await confirm.getByRole("button", { name: "Cancel at period end" }).click();
     await expect(page.getByText(/Your plan ends on/)).toBeVisible();
-    const sub = await ok<{ cancel_at_period_end: boolean; tier: string }>(tokens.user(org, "member"), "GET", `/api/billing/account/${org}/subscription`);
+    const sub = await ok<Schemas["SubscriptionResponse"]>(tokens.user(org, "member"), "GET", `/api/billing/account/${org}/subscription`);
     expect(sub).toMatchObject({ cancel_at_period_end: true, tier: "starter" });
     await page.getByRole("button", { name: "Reactivate" }).first().click();
     await expect(page.getByText(/Your plan ends on/)).toHaveCount(0);

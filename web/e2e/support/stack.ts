@@ -3,6 +3,10 @@
 // Data goes in through the API; the UI is driven only for the behaviour under test.
 import { createHmac, randomUUID } from "node:crypto";
 import { expect, type Page } from "@playwright/test";
+import type { components } from "../../src/api/schema";
+
+/** The API's shapes, generated from the served OpenAPI document, for the tests too. */
+export type Schemas = components["schemas"];
 
 function env(name: string): string {
   const value = process.env[name];
