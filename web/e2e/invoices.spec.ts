@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { expect, test } from "@playwright/test";
 import { call, newOrg, ok, runWorkflow, signIn, tokens, type Schemas } from "./support/stack";
 
@@ -40,6 +41,20 @@ test.describe("invoices", () => {
     await page.getByRole("link", { name: invoice.invoice_number }).click();
     await expect(page.getByRole("heading", { level: 1, name: `Invoice ${invoice.invoice_number}` })).toBeVisible();
     await expect(page.getByRole("table", { name: "Lines" }).getByText("2 usage records")).toBeVisible();
+  });
+
+  test("invoices download as CSV with the list's filter", async ({ page }) => {
+    const all = await ok<Invoice[]>(tokens.user("demo", "member"), "GET", "/api/billing/account/demo/invoices?status=paid&limit=100");
+    await signIn(page, "demo", "member", "/billing/invoices?status=paid");
+    const download = page.waitForEvent("download");
+    await page.getByRole("button", { name: "Download CSV" }).click();
+    const file = await download;
+    expect(file.suggestedFilename()).toBe("demo-invoices.csv");
+    const text = await readFile((await file.path())!, "utf8");
+    const lines = text.trim().split(/\r?\n/);
+    expect(lines[0]).toContain("invoice_number");
+    expect(lines).toHaveLength(all.length + 1);
+    for (const invoice of all) expect(text).toContain(invoice.invoice_number);
   });
 
   test("usage records filter billed and unbilled and page with the cursor", async ({ page }) => {

@@ -99,3 +99,17 @@ test.describe("changing the plan", () => {
     await expect(page.getByRole("button", { name: "Cancel plan" })).toBeVisible();
   });
 });
+
+test.describe("errors", () => {
+  test("the API's own detail is shown when it refuses, and nothing is charged", async ({ page }) => {
+    const org = newOrg();
+    await signIn(page, org, "owner", "/billing/plan");
+    await page.getByLabel("Promotion code (optional)").fill("NOPE2026");
+    await page.getByRole("button", { name: "Choose Pro" }).click();
+    const refusal = page.getByRole("alert").filter({ hasText: "Checkout could not be opened" });
+    await expect(refusal).toContainText("No promo code NOPE2026 exists.");
+    await expect(page).toHaveURL(/\/billing\/plan/);
+    const sub = await ok<Schemas["SubscriptionResponse"]>(tokens.user(org, "member"), "GET", `/api/billing/account/${org}/subscription`);
+    expect(sub.tier).toBe("free");
+  });
+});
