@@ -24,7 +24,8 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
         }
         let cents = billing::domain::money::exact_cents(body.amount_usd)
             .map_err(|e| ApiError::bad_request("invalid_amount", format!("amount_usd: {e}.")))?;
-        let item = CheckoutItem::Amount { cents, name: format!("Prepaid credits (${})", body.amount_usd) };
+        // What Stripe shows the customer: always dollars and cents ("$42.50", not "$42.5").
+        let item = CheckoutItem::Amount { cents, name: format!("Prepaid credits (${:.2})", body.amount_usd) };
         let response: CheckoutResponse =
             checkout(&app, &req, &org, Sale::new("credits", item), (body.success_url, body.cancel_url)).await?;
         ok_json(&response)

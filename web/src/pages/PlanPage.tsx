@@ -34,7 +34,9 @@ function PlanHistory() {
               <p className="font-medium">{t("history.change", { from: name(change.from_tier), to: name(change.to_tier) })}</p>
               <p className="text-slate-600 dark:text-slate-400">
                 {formatDateTime(change.changed_at, locale)}
-                {change.reason && ` · ${change.reason}`}
+                {change.cause && ` · ${t(`history.cause.${change.cause}`)}`}
+                {/* Operators and customers give reasons in words; other causes explain themselves. */}
+                {(change.cause === "admin" || change.cause === "cancellation" || !change.cause) && change.reason && ` · ${change.reason}`}
               </p>
             </li>
           ))}
