@@ -16,22 +16,9 @@ if [[ "${1:-}" != --inside ]]; then
   exec bash infra/local/with-stack.sh "$state" bash infra/local/fuzz.sh --inside
 fi
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-api_dir="$state/api"
-rm -rf "$api_dir" && mkdir -p "$api_dir"
-LOCAL_API_PORT=$port BILLING_LOCAL_DIR="$PWD/$api_dir" LOCAL_PREFIX=fuzz \
-  target/debug/local-server >"$state/server.log" 2>&1 &
-server=$!
-trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT
-for _ in $(seq 120); do
-  if [[ -f "$api_dir/dev.env" ]] && curl -fsS "http://127.0.0.1:$port/api/billing/config" >/dev/null 2>&1; then
-    break
-  fi
-  kill -0 "$server" 2>/dev/null || { tail -n 30 "$state/server.log" >&2; echo "fuzz: local server exited" >&2; exit 1; }
-  sleep 0.5
-done
-# shellcheck disable=SC1091
-source "$api_dir/dev.env"
+# shellcheck source=infra/local/local-server.sh
+source infra/local/local-server.sh
+start_local_server "$state" fuzz
 
 status=0
 .cache/venv-fuzz/bin/schemathesis --config-file tests/fuzz/schemathesis.toml run \

@@ -19,22 +19,10 @@ if [[ "${1:-}" != --inside ]]; then
 fi
 shift
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-api_dir="$state/api"
-rm -rf "$api_dir" "$state/screenshots" && mkdir -p "$api_dir"
-LOCAL_API_PORT=$port BILLING_LOCAL_DIR="$PWD/$api_dir" LOCAL_PREFIX=web WEB_DIST="$PWD/web/dist" \
-  target/debug/local-server >"$state/server.log" 2>&1 &
-server=$!
-trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT
-for _ in $(seq 240); do
-  if [[ -f "$api_dir/dev.env" ]] && curl -fsS "http://127.0.0.1:$port/api/billing/config" >/dev/null 2>&1; then
-    break
-  fi
-  kill -0 "$server" 2>/dev/null || { tail -n 30 "$state/server.log" >&2; echo "web-test: local server exited" >&2; exit 1; }
-  sleep 0.5
-done
-# shellcheck disable=SC1091
-source "$api_dir/dev.env"
+rm -rf "$state/screenshots"
+# shellcheck source=infra/local/local-server.sh
+source infra/local/local-server.sh
+start_local_server "$state" web WEB_DIST="$PWD/web/dist"
 export BILLING_URL DEV_JWT_SECRET DEV_JWT_ISSUER DEV_JWT_AUDIENCE STRIPE_WEBHOOK_SECRET
 
 echo "== generated API types are fresh"

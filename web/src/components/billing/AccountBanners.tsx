@@ -3,21 +3,18 @@ import { t, locale } from "@/i18n";
 import { formatDate } from "@/lib/format";
 import { useOrg, useOrgHref } from "@/app/org";
 import { useBillingAccount } from "@/hooks/billing/useBillingAccount";
-import { useReactivateSubscription, useSubscription } from "@/hooks/billing/useSubscription";
+import { useSubscription } from "@/hooks/billing/useSubscription";
+import { ReactivateButton } from "./ReactivateButton";
 import { usePlans } from "@/hooks/billing/useStripeConfig";
 import { tierById } from "./tiers";
 import { Banner } from "@/components/ui/Banner";
-import { Button } from "@/components/ui/Button";
-import { toast } from "sonner";
-import { errorDetail } from "@/components/ui/QueryError";
 
 /** What needs the customer's attention, each with what to do about it. */
 export function AccountBanners() {
-  const { org, canManage } = useOrg();
+  const { org } = useOrg();
   const href = useOrgHref();
   const account = useBillingAccount(org).data;
   const subscription = useSubscription(org).data;
-  const reactivate = useReactivateSubscription(org);
   const plans = usePlans();
   if (!account) return null;
   const banners = [];
@@ -66,22 +63,7 @@ export function AccountBanners() {
         key="cancel"
         tone="warning"
         title={t("banner.canceling.title", { date: formatDate(subscription.current_period_end, locale) })}
-        action={
-          canManage && (
-            <Button
-              variant="secondary"
-              busy={reactivate.isPending}
-              onClick={() =>
-                reactivate.mutate(undefined, {
-                  onSuccess: () => toast.success(t("plan.reactivated")),
-                  onError: (error) => toast.error(errorDetail(error)),
-                })
-              }
-            >
-              {t("plan.reactivate")}
-            </Button>
-          )
-        }
+        action={<ReactivateButton />}
       >
         {t("banner.canceling.body")}
       </Banner>,

@@ -6,13 +6,14 @@ import { formatDate, formatMoney } from "@/lib/format";
 import { useOrg, useOrgHref } from "@/app/org";
 import { newIdempotencyKey } from "@/api/client";
 import { usePlans } from "@/hooks/billing/useStripeConfig";
-import { useCancelSubscription, useReactivateSubscription, useSubscription } from "@/hooks/billing/useSubscription";
+import { useCancelSubscription, useSubscription } from "@/hooks/billing/useSubscription";
 import { Badge, type Tone } from "@/components/ui/Badge";
 import { Button } from "@/components/ui/Button";
 import { Card, CardHeader } from "@/components/ui/Card";
 import { ConfirmDialog } from "@/components/ui/Dialog";
 import { QueryError, errorDetail } from "@/components/ui/QueryError";
 import { LoadingCard } from "@/components/ui/Skeleton";
+import { ReactivateButton } from "./ReactivateButton";
 import { RoleNote } from "./RoleNote";
 import { tierById } from "./tiers";
 
@@ -37,7 +38,6 @@ export function SubscriptionCard({ linkToPlans = true }: { linkToPlans?: boolean
   const subscription = useSubscription(org);
   const plans = usePlans();
   const cancel = useCancelSubscription(org);
-  const reactivate = useReactivateSubscription(org);
   const [reason, setReason] = useState("");
   if (subscription.isPending) return <LoadingCard label={t("plan.loading")} />;
   if (subscription.error) return <QueryError error={subscription.error} onRetry={() => void subscription.refetch()} />;
@@ -105,20 +105,7 @@ export function SubscriptionCard({ linkToPlans = true }: { linkToPlans?: boolean
             />
           </ConfirmDialog>
         )}
-        {canManage && sub.cancel_at_period_end && (
-          <Button
-            variant="secondary"
-            busy={reactivate.isPending}
-            onClick={() =>
-              reactivate.mutate(undefined, {
-                onSuccess: () => toast.success(t("plan.reactivated")),
-                onError: (error) => toast.error(errorDetail(error)),
-              })
-            }
-          >
-            {t("plan.reactivate")}
-          </Button>
-        )}
+        {sub.cancel_at_period_end && <ReactivateButton />}
       </div>
       <div className="mt-3">
         <RoleNote />
