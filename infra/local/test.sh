@@ -25,5 +25,11 @@ if [ "$#" -eq 0 ]; then
   bash infra/local/web-test.sh || status=$?
   web=$(cat .local/web-summary 2>/dev/null || echo "web: did not run to the end")
 fi
+# The web app's unit and browser tests count with the Rust tests in the closing line.
+read -r web_pass web_fail < <(sed -nE 's/^web: ([0-9]+) unit tests passed; ([0-9]+) browser tests passed, ([0-9]+) failed$/\1 \2 \3/p' \
+  .local/web-summary 2>/dev/null | awk '{ print $1 + $2, $3 }') || true
+if [[ -n "${web_pass:-}" ]]; then
+  counts=$(awk -v c="$counts" -v p="$web_pass" -v f="$web_fail" 'BEGIN { split(c, a, /[ ,]+/); printf "%d passed, %d failed", a[1] + p, a[3] + f }')
+fi
 echo "$counts; $fuzz; $web" | tee .local/test-summary
 exit "$status"
