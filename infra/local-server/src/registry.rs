@@ -8,7 +8,7 @@ use std::sync::Arc;
 use billing::lambda::{HttpHandler, ScheduleHandler, SqsHandler, StreamHandler};
 
 pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
-    let handlers: [(&'static str, Arc<dyn HttpHandler>); 59] = [
+    let handlers: [(&'static str, Arc<dyn HttpHandler>); 60] = [
         ("http-get-openapi", Arc::new(http_get_openapi::handle)),
         ("http-get-config", Arc::new(http_get_config::handle)),
         ("http-get-plans", Arc::new(http_get_plans::handle)),
@@ -68,6 +68,7 @@ pub fn http_handlers() -> BTreeMap<&'static str, Arc<dyn HttpHandler>> {
         ("http-put-admin-account-flag", Arc::new(http_put_admin_account_flag::handle)),
         ("http-put-admin-flag", Arc::new(http_put_admin_flag::handle)),
         ("http-get-admin-flag", Arc::new(http_get_admin_flag::handle)),
+        ("http-get-admin-flags", Arc::new(http_get_admin_flags::handle)),
     ];
     handlers.into_iter().collect()
 }

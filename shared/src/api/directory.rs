@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::admin::AuditEntryResponse;
 use super::costs::BudgetResponse;
 use super::credits::LedgerLine;
-use super::invoices::InvoiceResponse;
+use super::invoices::{CreditNoteResponse, InvoiceResponse};
 use super::subscription::SubscriptionResponse;
 use crate::domain::account::Account;
 use crate::domain::flags::FlagSource;
@@ -135,6 +135,8 @@ pub struct AccountDetailResponse {
     pub recent_ledger: Vec<LedgerLine>,
     /// The 10 most recent invoices, newest first.
     pub recent_invoices: Vec<InvoiceResponse>,
+    /// The 10 most recent credit notes (what voids wrote off), newest first.
+    pub credit_notes: Vec<CreditNoteResponse>,
     pub budget: BudgetResponse,
     /// Every defined flag, evaluated for the organization.
     pub flags: BTreeMap<String, FlagValue>,

@@ -55,6 +55,12 @@ impl From<&Flag> for FlagResponse {
     }
 }
 
+/// `GET admin/flags`: every defined flag, in name order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FlagListResponse {
+    pub flags: Vec<FlagResponse>,
+}
+
 /// `PUT admin/accounts/{org}/flags/{flag}`: `enabled` true or false overrides the flag for
 /// the organization; `null` (or absent) removes the override.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]

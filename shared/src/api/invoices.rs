@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::invoicing::void::CreditNote;
 use crate::domain::invoicing::{Invoice, InvoiceStatus, LineItem};
 use crate::domain::money::dollars;
 
@@ -167,6 +168,31 @@ pub struct VoidInvoiceRequest {
     pub reason: Option<String>,
     #[serde(default)]
     pub rebill_usage: Option<bool>,
+}
+
+/// `ORG#<org>/CREDITNOTE#<invoice>`: what voiding an invoice wrote off, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CreditNoteResponse {
+    pub invoice_id: String,
+    #[serde(with = "rust_decimal::serde::float")]
+    pub amount_usd: Decimal,
+    pub lines: Vec<LineItemResponse>,
+    pub reason: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&CreditNote> for CreditNoteResponse {
+    fn from(note: &CreditNote) -> Self {
+        Self {
+            invoice_id: note.invoice_id.clone(),
+            amount_usd: dollars(note.amount_cents),
+            lines: note.lines.iter().map(LineItemResponse::from).collect(),
+            reason: note.reason.clone(),
+            created_by: note.created_by.clone(),
+            created_at: note.created_at,
+        }
+    }
 }
 
 /// An invoice an operator closed, and what closing it did.

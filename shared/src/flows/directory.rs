@@ -10,7 +10,7 @@ use crate::api::admin::AuditEntryResponse;
 use crate::api::costs::BudgetResponse;
 use crate::api::credits::LedgerLine;
 use crate::api::directory::{AccountDetailResponse, AccountState, FlagValue, OpenHold};
-use crate::api::invoices::InvoiceResponse;
+use crate::api::invoices::{CreditNoteResponse, InvoiceResponse};
 use crate::domain::costs::micros_to_usd;
 use crate::domain::money::dollars;
 use crate::domain::quota::Hold;
@@ -20,6 +20,7 @@ use crate::store::costs::Listing;
 
 const RECENT_LEDGER: i32 = 20;
 const RECENT: usize = 10;
+const RECENT_NOTES: i32 = 10;
 
 fn recent() -> Listing {
     Listing { from: None, to: None, limit: RECENT, cursor: None }
@@ -41,11 +42,12 @@ pub async fn account_detail(app: &App, org: &OrganizationId) -> Result<AccountDe
     let account = app.store.get_account(org).await?.ok_or(AdminError::NoAccount)?;
     let standing = app.store.standing(org).await?;
     let month = period::month_key(app.now());
-    let (subscription, run_holds, ledger, invoices, budget, spent, defined, overrides, audit) = tokio::try_join!(
+    let (subscription, run_holds, ledger, invoices, notes, budget, spent, defined, overrides, audit) = tokio::try_join!(
         async { crate::flows::subscriptions::view::subscription(app, org).await.map_err(AdminError::from) },
         async { app.store.open_run_holds(org).await.map_err(AdminError::from) },
         async { app.store.recent_ledger(org, RECENT_LEDGER).await.map_err(AdminError::from) },
         async { app.store.list_invoices(org, None, &recent()).await.map_err(AdminError::from) },
+        async { app.store.recent_credit_notes(org, RECENT_NOTES).await.map_err(AdminError::from) },
         async { app.store.get_budget(org).await.map_err(AdminError::from) },
         async { app.store.month_billable(org, &month).await.map_err(AdminError::from) },
         async { app.store.list_flags().await.map_err(AdminError::from) },
@@ -70,6 +72,7 @@ pub async fn account_detail(app: &App, org: &OrganizationId) -> Result<AccountDe
         open_holds_complete,
         recent_ledger: ledger.into_iter().map(LedgerLine::from).collect(),
         recent_invoices: invoices.items.iter().map(InvoiceResponse::from).collect(),
+        credit_notes: notes.iter().map(CreditNoteResponse::from).collect(),
         budget: BudgetResponse::new(budget.as_ref(), micros_to_usd(spent), blocked),
         flags: evaluated
             .into_iter()

@@ -59,6 +59,13 @@ pub async fn define(
     Err(FlagsError::Busy)
 }
 
+/// Every defined flag, in name order.
+pub async fn list(app: &App) -> Result<Vec<Flag>, FlagsError> {
+    let mut defined = app.store.list_flags().await?;
+    defined.sort_by(|a, b| a.name.as_str().cmp(b.name.as_str()));
+    Ok(defined)
+}
+
 pub async fn get(app: &App, name: &FlagName) -> Result<Flag, FlagsError> {
     app.store.get_flag(name).await?.ok_or_else(|| FlagsError::Undefined(name.clone()))
 }

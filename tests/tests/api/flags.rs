@@ -186,3 +186,31 @@ async fn concurrent_overrides_of_different_flags_for_one_organization_all_land()
     assert!(names.iter().all(|name| all[name.as_str()] == true), "{all}");
     assert_eq!(trail(&server, "organization_id=flags-race").await.len(), names.len());
 }
+
+#[tokio::test]
+async fn operators_list_every_defined_flag_in_name_order() {
+    let ctx = TestContext::new().await;
+    let server = ctx.serve().await;
+    let admin = server.tokens.admin();
+    let empty = server.get("/api/billing/admin/flags", Some(&admin)).await;
+    assert_eq!((empty.status, &empty.json), (200, &json!({ "flags": [] })), "{empty:?}");
+
+    put(&server, "/api/billing/admin/flags/zeta", json!({ "enabled": true, "reason": "later" })).await;
+    let alpha = put(
+        &server,
+        "/api/billing/admin/flags/alpha",
+        json!({ "enabled": false, "tiers": { "pro": true }, "description": "First", "reason": "beta" }),
+    )
+    .await;
+    assert_eq!(alpha.status, 200, "{alpha:?}");
+
+    let listed = server.get("/api/billing/admin/flags", Some(&admin)).await;
+    assert_eq!(listed.status, 200, "{listed:?}");
+    let flags = listed.json["flags"].as_array().cloned().unwrap_or_default();
+    assert_eq!(flags.iter().map(|f| f["flag"].as_str().unwrap_or("")).collect::<Vec<_>>(), ["alpha", "zeta"]);
+    // Each entry is the single-flag route's answer.
+    assert_eq!(flags[0], alpha.json);
+    // Not for members.
+    let member = server.get("/api/billing/admin/flags", Some(&server.tokens.member("acme"))).await;
+    assert_eq!(member.status, 403, "{member:?}");
+}

@@ -119,6 +119,16 @@ async fn a_void_that_bills_nothing_again_writes_every_owed_line_off_in_a_credit_
     assert_eq!(notes.len(), 1);
     assert_eq!(notes[0].get("amount_cents").and_then(|v| v.as_n().ok()).map(String::as_str), Some("3000"));
     assert_eq!(notes[0].get("reason").and_then(|v| v.as_s().ok()).map(String::as_str), Some("goodwill"));
+    // The operators' view of the account lists the credit note with its lines and who wrote it.
+    let detail = server.get("/api/billing/admin/accounts/forgiven", Some(&server.tokens.admin())).await;
+    assert_eq!(detail.status, 200, "{detail:?}");
+    let listed = &detail.json["credit_notes"];
+    assert_eq!(
+        (&listed[0]["invoice_id"], &listed[0]["amount_usd"], &listed[0]["reason"], &listed[0]["created_by"]),
+        (&json!(invoice.id), &json!(30.0), &json!("goodwill"), &json!("admin")),
+        "{listed}"
+    );
+    assert!(!listed[0]["lines"].as_array().unwrap().is_empty(), "{listed}");
     assert!(
         usage(&ctx, "forgiven").await.iter().all(|r| r.billed && r.invoice_id.as_deref() == Some(invoice.id.as_str()))
     );

@@ -635,6 +635,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/billing/admin/flags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every feature flag with its default and tier values (operators) */
+        get: operations["getAdminFlags"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/billing/admin/flags/{flag}": {
         parameters: {
             query?: never;
@@ -951,6 +968,8 @@ export interface components {
         AccountDetailResponse: {
             account: components["schemas"]["AccountState"];
             budget: components["schemas"]["BudgetResponse"];
+            /** @description The 10 most recent credit notes (what voids wrote off), newest first. */
+            credit_notes: components["schemas"]["CreditNoteResponse"][];
             /** @description The organization's own flag overrides. */
             flag_overrides: {
                 [key: string]: boolean;
@@ -1286,6 +1305,17 @@ export interface components {
             ledger_entry_id: string;
             organization_id: string;
         };
+        /** @description `ORG#<org>/CREDITNOTE#<invoice>`: what voiding an invoice wrote off, and why. */
+        CreditNoteResponse: {
+            /** Format: double */
+            amount_usd: number;
+            /** Format: date-time */
+            created_at: string;
+            created_by: string;
+            invoice_id: string;
+            lines: components["schemas"]["LineItemResponse"][];
+            reason: string;
+        };
         /** @description `POST .../credits/checkout`: buy prepaid credits (above 0, at most the catalog's maximum). */
         CreditPurchaseRequest: {
             /** Format: double */
@@ -1366,6 +1396,10 @@ export interface components {
             };
             organization_id: string;
             tier: string;
+        };
+        /** @description `GET admin/flags`: every defined flag, in name order. */
+        FlagListResponse: {
+            flags: components["schemas"]["FlagResponse"][];
         };
         /** @description `PUT admin/flags/{flag}`: the default, the tiers that differ from it, and why. */
         FlagRequest: {
@@ -3821,6 +3855,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditEntryResponse"][];
+                };
+            };
+            /** @description No valid token: refused by API Gateway, `{message}` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Refused: `{detail, code}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getAdminFlags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlagListResponse"];
                 };
             };
             /** @description No valid token: refused by API Gateway, `{message}` */

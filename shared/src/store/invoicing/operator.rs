@@ -8,13 +8,14 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 
 use super::{build_err, dunning, invoice_key, n, s, unbilled_partition};
+use crate::domain::OrganizationId;
 use crate::domain::audit::AuditEntry;
 use crate::domain::invoicing::void::CreditNote;
 use crate::domain::invoicing::{Invoice, OperatorClosure};
 use crate::domain::usage::{LedgerEntry, UsageRecord};
 use crate::events::Envelope;
 use crate::store::outbox::outbox_put;
-use crate::store::{Store, StoreError, encode, key_item, keys, retrying, timestamp, written};
+use crate::store::{Store, StoreError, decode, encode, key_item, keys, retrying, timestamp, written};
 
 fn put_new(table: &str, item: crate::store::Item) -> Result<TransactWriteItem, StoreError> {
     let put = Put::builder()
@@ -65,6 +66,34 @@ pub struct VoidWrites<'a> {
 }
 
 impl Store {
+    /// The organization's most recent credit notes (at most `limit`), newest first.
+    pub async fn recent_credit_notes(&self, org: &OrganizationId, limit: i32) -> Result<Vec<CreditNote>, StoreError> {
+        let pk = keys::org_partition(org);
+        let out = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .key_condition_expression("PK = :pk AND begins_with(SK, :note)")
+            .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+            .expression_attribute_values(":note", AttributeValue::S("CREDITNOTE#".into()))
+            .scan_index_forward(false)
+            .limit(limit)
+            .send()
+            .await
+            .map_err(|e| StoreError::from_sdk("Query", e))?;
+        let mut notes = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| {
+                let sk = item.get("SK").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+                decode(&keys::Key { pk: pk.clone(), sk }, item)
+            })
+            .collect::<Result<Vec<CreditNote>, StoreError>>()?;
+        notes.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        Ok(notes)
+    }
+
     /// Voids the invoice with everything the void writes; `false` when it was paid, voided or
     /// closed meanwhile. The invoice leaves the dunning list in the same transaction.
     pub async fn void_by_operator(
