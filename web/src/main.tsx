@@ -9,6 +9,7 @@ import { captureTokenFromUrl, currentSession } from "@/auth/session";
 import { applyTheme, preferredTheme } from "@/lib/theme";
 import { OrgProvider } from "@/app/org";
 import { BillingGate } from "@/app/BillingGate";
+import { AdminGate, AdminNotFound } from "@/app/AdminGate";
 import { LoadingCard } from "@/components/ui/Skeleton";
 import { OverviewPage } from "@/pages/OverviewPage";
 import { AuthCallbackPage, NotFoundPage, SignInPage } from "@/pages/StatusPages";
@@ -21,6 +22,13 @@ const InvoicesPage = lazy(() => import("@/pages/InvoicesPage"));
 const InvoicePage = lazy(() => import("@/pages/InvoicePage"));
 const PaymentMethodsPage = lazy(() => import("@/pages/PaymentMethodsPage"));
 const SettingsPage = lazy(() => import("@/pages/SettingsPage"));
+// The operators' console: platform admins only, every page its own chunk.
+const AdminAccountsPage = lazy(() => import("@/pages/admin/AccountsPage"));
+const AdminAccountPage = lazy(() => import("@/pages/admin/AccountPage"));
+const AdminHealthPage = lazy(() => import("@/pages/admin/HealthPage"));
+const AdminFlagsPage = lazy(() => import("@/pages/admin/FlagsPage"));
+const AdminPromoCodesPage = lazy(() => import("@/pages/admin/PromoCodesPage"));
+const AdminAuditPage = lazy(() => import("@/pages/admin/AuditPage"));
 
 captureTokenFromUrl();
 applyTheme(preferredTheme());
@@ -71,6 +79,19 @@ const router = createBrowserRouter([
           { path: "cancel", element: <CheckoutCancelPage /> },
         ],
       },
+    ],
+  },
+  {
+    path: "/admin",
+    element: <AdminGate />,
+    children: [
+      { index: true, element: <Page><AdminAccountsPage /></Page> },
+      { path: "accounts/:org", element: <Page><AdminAccountPage /></Page> },
+      { path: "health", element: <Page><AdminHealthPage /></Page> },
+      { path: "flags", element: <Page><AdminFlagsPage /></Page> },
+      { path: "promo-codes", element: <Page><AdminPromoCodesPage /></Page> },
+      { path: "audit", element: <Page><AdminAuditPage /></Page> },
+      { path: "*", element: <AdminNotFound /> },
     ],
   },
   { path: "*", element: <NotFoundPage /> },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatCost, formatDate, formatDay, formatMoney } from "./format";
+import { formatCost, formatDate, formatDay, formatDuration, formatMoney } from "./format";
 
 describe("money and dates go through Intl in the viewer's locale", () => {
   it("formats dollars with the currency's own symbol and two decimals", () => {
@@ -18,5 +18,15 @@ describe("money and dates go through Intl in the viewer's locale", () => {
     expect(formatDate(null, "en-US")).toBe("—");
     expect(formatDate("not a date", "en-US")).toBe("—");
     expect(formatDay("2026-02-28", "en-US")).toBe("Feb 28");
+  });
+});
+
+describe("durations", () => {
+  it("uses the largest whole unit", () => {
+    expect(formatDuration(45, "en-US")).toBe("45 sec");
+    expect(formatDuration(125, "en-US")).toBe("2 min");
+    expect(formatDuration(7_300, "en-US")).toBe("2 hr");
+    expect(formatDuration(3 * 86_400, "en-US")).toBe("3 days");
+    expect(formatDuration(0, "en-US")).toBe("0 sec");
   });
 });

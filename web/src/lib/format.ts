@@ -68,3 +68,16 @@ export function formatDay(day: string, locale?: Locale): string {
 export function formatGigabytes(value: number, locale?: Locale): string {
   return cached(`gb:${locale}`, () => new Intl.NumberFormat(locale, { style: "unit", unit: "gigabyte", maximumFractionDigits: 1 })).format(value);
 }
+
+/** An age or wait ("45 sec", "12 min", "3 hr", "2 days"): the largest whole unit, through `Intl`. */
+export function formatDuration(seconds: number, locale?: Locale): string {
+  const units: Array<[Intl.NumberFormatOptions["unit"], number]> = [
+    ["day", 86_400],
+    ["hour", 3_600],
+    ["minute", 60],
+    ["second", 1],
+  ];
+  const [unit, size] = units.find(([, s]) => seconds >= s) ?? ["second", 1];
+  const value = Math.floor(seconds / size);
+  return cached(`dur:${locale}:${unit}`, () => new Intl.NumberFormat(locale, { style: "unit", unit, unitDisplay: "short" })).format(value);
+}
