@@ -24,13 +24,20 @@ const th = "py-2 pr-3 font-medium";
 const thead = "border-b border-slate-200 text-slate-600 dark:border-slate-700 dark:text-slate-400";
 const row = "border-b border-slate-100 align-top last:border-0 dark:border-slate-800";
 
+const STATUS_KEYS = { active: "admin.status.active", suspended: "admin.status.suspended", pending: "admin.status.pending" } as const;
+
+/** An account status in words; an unknown one as the API says it. */
+export function statusLabel(status: string): string {
+  return status in STATUS_KEYS ? t(STATUS_KEYS[status as keyof typeof STATUS_KEYS]) : status;
+}
+
 export function statusTone(status: string): Tone {
   return status === "active" ? "success" : status === "suspended" ? "danger" : "neutral";
 }
 
 function Facts({ items }: { items: Array<[string, React.ReactNode]> }) {
   return (
-    <dl className="grid grid-cols-1 gap-x-6 gap-y-2 text-sm sm:grid-cols-2">
+    <dl className="grid grid-cols-1 gap-x-6 gap-y-1 text-sm">
       {items.map(([term, value]) => (
         <div key={term} className="flex justify-between gap-3 border-b border-slate-100 py-1 dark:border-slate-800">
           <dt className="text-slate-600 dark:text-slate-400">{term}</dt>
@@ -55,7 +62,7 @@ function Summary({ d }: { d: Detail }) {
       <CardHeader id="account-summary" title={t("admin.account.summary")} />
       <Facts
         items={[
-          [t("admin.field.status"), <Badge tone={statusTone(a.status)}>{t("admin.status.label", { status: a.status })}</Badge>],
+          [t("admin.field.status"), <Badge tone={statusTone(a.status)}>{statusLabel(a.status)}</Badge>],
           [t("admin.field.tier"), a.tier],
           [t("admin.field.created"), formatDateTime(a.created_at, locale)],
           [t("admin.field.email"), a.billing_email ?? "—"],
@@ -386,7 +393,7 @@ export default function AccountPage() {
           </p>
           <h1 className="text-2xl font-semibold break-all">{t("admin.account.title", { org })}</h1>
           <div className="mt-1 flex flex-wrap gap-2">
-            <Badge tone={statusTone(d.account.status)}>{t("admin.status.label", { status: d.account.status })}</Badge>
+            <Badge tone={statusTone(d.account.status)}>{statusLabel(d.account.status)}</Badge>
             <Badge tone="info">{t("admin.tier.label", { tier: d.account.tier })}</Badge>
           </div>
         </div>

@@ -14,7 +14,7 @@ import { Pager } from "@/components/ui/Pager";
 import { QueryError } from "@/components/ui/QueryError";
 import { ScrollRegion } from "@/components/ui/ScrollRegion";
 import { LoadingCard } from "@/components/ui/Skeleton";
-import { statusTone } from "./AccountPage";
+import { statusLabel, statusTone } from "./AccountPage";
 
 const FIELDS = ["organization_id_prefix", "billing_email", "stripe_customer_id", "tier"] as const;
 const STATUSES = ["active", "suspended", "pending"] as const;
@@ -64,7 +64,7 @@ export default function AccountsPage() {
             <option value="">{t("admin.accounts.any")}</option>
             {STATUSES.map((s) => (
               <option key={s} value={s}>
-                {t("admin.status.label", { status: s })}
+                {statusLabel(s)}
               </option>
             ))}
           </SelectField>
@@ -129,7 +129,7 @@ export default function AccountsPage() {
                         </Link>
                       </td>
                       <td className="py-2 pr-3">
-                        <Badge tone={statusTone(a.status)}>{t("admin.status.label", { status: a.status })}</Badge>
+                        <Badge tone={statusTone(a.status)}>{statusLabel(a.status)}</Badge>
                         {a.suspension_reason && <span className="block text-xs text-slate-600 dark:text-slate-400">{a.suspension_reason}</span>}
                       </td>
                       <td className="py-2 pr-3">{a.tier}</td>

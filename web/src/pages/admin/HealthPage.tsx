@@ -1,4 +1,5 @@
 import { useState } from "react";
+import { Link } from "react-router";
 import type { Schemas } from "@/api/client";
 import { t, locale } from "@/i18n";
 import { dlqDepth, HEALTH_REFRESH_MS, problemCount, queueSeverity, reasonError, scheduleSeverity, stripeSeverity, tableSeverity, type Severity } from "@/lib/admin";
@@ -10,6 +11,7 @@ import { Banner } from "@/components/ui/Banner";
 import { Button } from "@/components/ui/Button";
 import { Card, CardHeader } from "@/components/ui/Card";
 import { ConfirmDialog } from "@/components/ui/Dialog";
+import { SelectField } from "@/components/ui/Field";
 import { QueryError, errorDetail } from "@/components/ui/QueryError";
 import { ScrollRegion } from "@/components/ui/ScrollRegion";
 import { LoadingCard } from "@/components/ui/Skeleton";
@@ -38,46 +40,79 @@ const th = "py-2 pr-3 font-medium";
 const thead = "border-b border-slate-200 text-slate-600 dark:border-slate-700 dark:text-slate-400";
 const count = (n: number | null | undefined) => (n == null ? "—" : formatNumber(n, locale));
 
-function Redrive({ queue }: { queue: Schemas["QueueHealth"] }) {
+/** Moves a dead-letter queue's messages back to their queue: a reason, a confirmation with the count, audited. */
+function Redrive({ queues }: { queues: Schemas["QueueHealth"][] }) {
   const redrive = useRedrive();
+  const redrivable = queues.filter((q) => q.name !== "OutboxDeadLetterQueue");
+  const [alias, setAlias] = useState(redrivable.find((q) => dlqDepth(q) > 0)?.alias ?? redrivable[0]?.alias ?? "");
   const [reason, setReason] = useState("");
   const [touched, setTouched] = useState(false);
-  const valid = reasonError(reason) === null;
-  const depth = dlqDepth(queue);
-  if (queue.name === "OutboxDeadLetterQueue") return <span className="text-xs text-slate-600 dark:text-slate-400">{t("admin.health.notRedrivable")}</span>;
+  const queue = redrivable.find((q) => q.alias === alias);
+  const valid = reasonError(reason) === null && Boolean(queue);
+  const depth = queue ? dlqDepth(queue) : 0;
   return (
-    <div className="flex min-w-56 flex-col gap-2">
-      <ReasonField value={reason} onChange={setReason} touched={touched} label={t("admin.health.redriveReason", { queue: queue.alias })} />
-      <ConfirmDialog
-        trigger={
-          <Button
-            size="sm"
-            variant="secondary"
+    <section aria-labelledby="health-redrive" className="mt-5 border-t border-slate-200 pt-4 dark:border-slate-800">
+      <h3 id="health-redrive" className="mb-3 font-semibold">
+        {t("admin.health.redriveHeading")}
+      </h3>
+      <form className="flex flex-col gap-3" onSubmit={(event) => event.preventDefault()}>
+        <SelectField label={t("admin.health.redriveQueue")} value={alias} onChange={(event) => setAlias(event.target.value)}>
+          {redrivable.map((q) => (
+            <option key={q.alias} value={q.alias}>
+              {t("admin.health.redriveOption", { queue: q.alias, count: formatNumber(dlqDepth(q), locale) })}
+            </option>
+          ))}
+        </SelectField>
+        <ReasonField value={reason} onChange={setReason} touched={touched} />
+        <p className="text-xs text-slate-600 dark:text-slate-400">{t("admin.health.notRedrivable")}</p>
+        <div>
+          <ConfirmDialog
+            trigger={
+              <Button
+                variant="secondary"
+                busy={redrive.isPending}
+                disabled={depth === 0}
+                onClick={(event) => {
+                  setTouched(true);
+                  if (!valid) event.preventDefault();
+                }}
+              >
+                {t("admin.health.redrive", { queue: alias })}
+              </Button>
+            }
+            title={t("admin.health.redriveTitle", { queue: alias })}
+            description={t("admin.health.redriveBody", { count: formatNumber(depth, locale), queue: alias })}
+            confirmLabel={t("admin.health.redriveConfirm")}
+            tone="primary"
             busy={redrive.isPending}
-            disabled={depth === 0}
-            onClick={(event) => {
-              setTouched(true);
-              if (!valid) event.preventDefault();
-            }}
-          >
-            {t("admin.health.redrive", { queue: queue.alias })}
-          </Button>
-        }
-        title={t("admin.health.redriveTitle", { queue: queue.alias })}
-        description={t("admin.health.redriveBody", { count: formatNumber(depth, locale), queue: queue.alias })}
-        confirmLabel={t("admin.health.redriveConfirm")}
-        tone="primary"
-        busy={redrive.isPending}
-        onConfirm={() => redrive.mutate({ queue: queue.alias, reason: reason.trim() }, { onSuccess: () => setReason("") })}
-      />
-      {redrive.isError && <p className="text-sm text-red-700 dark:text-red-300">{errorDetail(redrive.error)}</p>}
-      {redrive.data && (
-        <p role="status" className="text-sm text-emerald-800 dark:text-emerald-200">
-          {t("admin.health.redriven", { moved: redrive.data.moved, failed: redrive.data.failed, source: redrive.data.source_queue, audit: redrive.data.audit_id })}
-          {redrive.data.capped ? ` ${t("admin.health.capped")}` : ""}
-        </p>
-      )}
-    </div>
+            onConfirm={() =>
+              redrive.mutate(
+                { queue: alias, reason: reason.trim() },
+                {
+                  onSuccess: () => {
+                    setReason("");
+                    setTouched(false);
+                  },
+                },
+              )
+            }
+          />
+        </div>
+        {redrive.isError && (
+          <Banner tone="danger" title={t("admin.action.failed")}>
+            {errorDetail(redrive.error)}
+          </Banner>
+        )}
+        {redrive.data && (
+          <Banner tone="success" title={t("admin.health.redriven", { moved: redrive.data.moved, failed: redrive.data.failed, source: redrive.data.source_queue })}>
+            {redrive.data.capped && <p>{t("admin.health.capped")}</p>}
+            <Link className="font-medium underline" to={`/admin/audit?queue=${encodeURIComponent(redrive.data.queue)}`}>
+              {t("admin.health.redriveAudit", { audit: redrive.data.audit_id })}
+            </Link>
+          </Banner>
+        )}
+      </form>
+    </section>
   );
 }
 
@@ -97,7 +132,6 @@ function Queues({ queues, dead }: { queues: Schemas["QueueHealth"][]; dead: bool
               <th scope="col" className={`${th} text-right`}>{t("admin.health.inFlight")}</th>
               <th scope="col" className={`${th} text-right`}>{t("admin.health.delayed")}</th>
               <th scope="col" className={th}>{t("admin.health.oldest")}</th>
-              {dead && <th scope="col" className={th}>{t("admin.health.action")}</th>}
             </tr>
           </thead>
           <tbody>
@@ -125,17 +159,13 @@ function Queues({ queues, dead }: { queues: Schemas["QueueHealth"][]; dead: bool
                   <td className="py-2 pr-3 text-right tabular-nums">{count(q.in_flight)}</td>
                   <td className="py-2 pr-3 text-right tabular-nums">{count(q.delayed)}</td>
                   <td className="py-2 pr-3 whitespace-nowrap">{q.oldest_message_age_seconds == null ? "—" : formatDuration(q.oldest_message_age_seconds, locale)}</td>
-                  {dead && (
-                    <td className="py-2 pr-3">
-                      <Redrive queue={q} />
-                    </td>
-                  )}
                 </tr>
               );
             })}
           </tbody>
         </table>
       </ScrollRegion>
+      {dead && <Redrive queues={queues} />}
     </Card>
   );
 }
