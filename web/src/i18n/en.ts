@@ -672,7 +672,7 @@ export const en = {
 
   "admin.health.title": "System health",
   "admin.health.loading": "Checking the system…",
-  "admin.health.checked": "Checked {at}; refreshed every {seconds} s while open.",
+  "admin.health.checked": "Checked at {at}; refreshed every {seconds} s while open.",
   "admin.health.problems": "{count} problem(s) need an operator",
   "admin.health.problemsBody": "Rows marked ✕ in red below: dead letters waiting, a failed schedule, Stripe or the table not answering.",
   "admin.health.allOk": "No problem: every queue, schedule, Stripe and the table look healthy",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatCost, formatDate, formatDay, formatDuration, formatMoney } from "./format";
+import { formatCost, formatDate, formatDay, formatDuration, formatMoney, formatTime } from "./format";
 
 describe("money and dates go through Intl in the viewer's locale", () => {
   it("formats dollars with the currency's own symbol and two decimals", () => {
@@ -28,5 +28,12 @@ describe("durations", () => {
     expect(formatDuration(7_300, "en-US")).toBe("2 hr");
     expect(formatDuration(3 * 86_400, "en-US")).toBe("3 days");
     expect(formatDuration(0, "en-US")).toBe("0 sec");
+  });
+});
+
+describe("times", () => {
+  it("shows seconds", () => {
+    expect(formatTime("2026-12-07T10:00:05Z", "en-US")).toMatch(/:00:05/);
+    expect(formatTime(null)).toBe("—");
   });
 });

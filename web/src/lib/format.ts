@@ -81,3 +81,11 @@ export function formatDuration(seconds: number, locale?: Locale): string {
   const value = Math.floor(seconds / size);
   return cached(`dur:${locale}:${unit}`, () => new Intl.NumberFormat(locale, { style: "unit", unit, unitDisplay: "short" })).format(value);
 }
+
+/** A moment to the second ("7:34:05 PM"), in the viewer's time zone: when something was last checked. */
+export function formatTime(iso: string | null | undefined, locale?: Locale): string {
+  if (!iso) return "—";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "—";
+  return cached(`time:${locale}`, () => new Intl.DateTimeFormat(locale, { timeStyle: "medium" })).format(date);
+}

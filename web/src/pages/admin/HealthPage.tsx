@@ -3,7 +3,7 @@ import { Link } from "react-router";
 import type { Schemas } from "@/api/client";
 import { t, locale } from "@/i18n";
 import { dlqDepth, HEALTH_REFRESH_MS, problemCount, queueSeverity, reasonError, scheduleSeverity, stripeSeverity, tableSeverity, type Severity } from "@/lib/admin";
-import { formatDateTime, formatDuration, formatNumber } from "@/lib/format";
+import { formatDateTime, formatDuration, formatNumber, formatTime } from "@/lib/format";
 import { usePageTitle } from "@/lib/usePageTitle";
 import { useHealth, useRedrive } from "@/hooks/admin/useAdmin";
 import { Badge, type Tone } from "@/components/ui/Badge";
@@ -229,7 +229,7 @@ export default function HealthPage() {
       <div className="flex flex-wrap items-baseline justify-between gap-2">
         <h1 className="text-2xl font-semibold">{t("admin.health.title")}</h1>
         <p className="text-sm text-slate-600 dark:text-slate-400">
-          {t("admin.health.checked", { at: formatDateTime(h.checked_at, locale), seconds: HEALTH_REFRESH_MS / 1000 })}
+          {t("admin.health.checked", { at: formatTime(h.checked_at, locale), seconds: HEALTH_REFRESH_MS / 1000 })}
         </p>
       </div>
       {problems > 0 ? (
