@@ -413,6 +413,7 @@ export const en = {
   "admin.field.freeRemainingValue": "{count} ({period})",
   "admin.field.periodUsed": "Subscription workflows used",
   "admin.field.periodUsedValue": "{count} ({period})",
+  "admin.field.since": "since {date}",
   "admin.field.totalSpent": "Total spent",
   "admin.field.workflows": "Workflows completed",
   "admin.field.budgetBlocked": "Budget blocked in",

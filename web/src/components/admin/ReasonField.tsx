@@ -10,7 +10,7 @@ export function ReasonField({ value, onChange, touched, label }: { value: string
       label={label ?? t("admin.reason.label")}
       hint={t("admin.reason.hint")}
       value={value}
-      required
+      aria-required="true"
       maxLength={500}
       onChange={(event) => onChange(event.target.value)}
       error={problem ? t(`admin.reason.${problem}`) : null}

@@ -41,7 +41,7 @@ function Facts({ items }: { items: Array<[string, React.ReactNode]> }) {
       {items.map(([term, value]) => (
         <div key={term} className="flex justify-between gap-3 border-b border-slate-100 py-1 dark:border-slate-800">
           <dt className="text-slate-600 dark:text-slate-400">{term}</dt>
-          <dd className="text-right font-medium break-all">{value}</dd>
+          <dd className="text-right font-medium [overflow-wrap:anywhere]">{value}</dd>
         </div>
       ))}
     </dl>
@@ -71,7 +71,7 @@ function Summary({ d }: { d: Detail }) {
           [t("admin.field.creditsAvailable"), money(a.credits_available_usd)],
           [t("admin.field.creditsHeld"), money(a.credits_held_usd)],
           [t("admin.field.freeRemaining"), t("admin.field.freeRemainingValue", { count: formatNumber(a.free_remaining, locale), period: a.free_period })],
-          [t("admin.field.periodUsed"), t("admin.field.periodUsedValue", { count: formatNumber(a.period_used, locale), period: a.usage_period })],
+          [t("admin.field.periodUsed"), t("admin.field.periodUsedValue", { count: formatNumber(a.period_used, locale), period: /^\d{4}-\d{2}-\d{2}T/.test(a.usage_period) ? t("admin.field.since", { date: formatDate(a.usage_period, locale) }) : a.usage_period })],
           [t("admin.field.totalSpent"), money(a.total_spent_usd)],
           [t("admin.field.workflows"), formatNumber(a.total_workflows_completed, locale)],
           [t("admin.field.budgetBlocked"), a.budget_blocked_period ?? "—"],

@@ -70,6 +70,7 @@ function Redrive({ queues }: { queues: Schemas["QueueHealth"][] }) {
             trigger={
               <Button
                 variant="secondary"
+                className="disabled:opacity-50"
                 busy={redrive.isPending}
                 disabled={depth === 0}
                 onClick={(event) => {
