@@ -90,7 +90,7 @@ impl Store {
                 decode(&keys::Key { pk: pk.clone(), sk }, item)
             })
             .collect::<Result<Vec<CreditNote>, StoreError>>()?;
-        notes.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        notes.sort_by_key(|note| std::cmp::Reverse(note.created_at));
         Ok(notes)
     }
 
