@@ -1,4 +1,4 @@
-//! `GET /api/billing/account/{organization_id}/export/{kind}?billed&status&from&to&limit&cursor`
+//! `GET /api/billing/account/{organization_id}/export/{kind}?billed&status&from&to&order&limit&cursor`
 //! — usage records, LLM cost records or invoices as a CSV attachment (`<org>-<kind>.csv`):
 //! the rows of `/usage`, `/costs` or `/invoices` with the same filters, order and cursors, up
 //! to 5,000 rows (or `limit`) per response, the next page's cursor in `x-next-cursor`.
@@ -10,7 +10,7 @@ use billing::api::invoices::InvoiceResponse;
 use billing::api::quota::UsageRecordResponse;
 use billing::domain::invoicing::InvoiceStatus;
 use billing::lambda::HttpResult;
-use billing::lambda::http::{NEXT_CURSOR_HEADER, authorize_org, path_param, time_range};
+use billing::lambda::http::{NEXT_CURSOR_HEADER, authorize_org, list_order, path_param, time_range};
 use billing::store::costs::Listing;
 use billing::{ApiError, App};
 use lambda_http::http::HeaderValue;
@@ -22,7 +22,12 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
     let query = req.query_string_parameters_ref();
     let billed = query.and_then(|q| q.first("billed"));
     let status = query.and_then(|q| q.first("status"));
-    export::check_filters(kind, &[("billed", billed.is_some()), ("status", status.is_some())])?;
+    let order = query.and_then(|q| q.first("order"));
+    export::check_filters(
+        kind,
+        &[("billed", billed.is_some()), ("status", status.is_some()), ("order", order.is_some())],
+    )?;
+    let order = list_order(&req)?;
     let range = time_range(&req)?;
     let listing = Listing {
         from: range.from,
@@ -32,11 +37,11 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
     };
     let (rows, next_cursor) = match kind {
         ExportKind::Usage => {
-            let page = app.store.list_usage(&org, billed.map(parse_billed).transpose()?, &listing).await?;
+            let page = app.store.list_usage(&org, billed.map(parse_billed).transpose()?, &listing, order).await?;
             (page.items.iter().map(|r| export::usage_row(&UsageRecordResponse::from(r))).collect(), page.next_cursor)
         }
         ExportKind::Costs => {
-            let page = app.store.list_costs(&org, &listing).await?;
+            let page = app.store.list_costs(&org, &listing, order).await?;
             (page.items.iter().map(|r| export::cost_row(&CostRecordResponse::from(r))).collect(), page.next_cursor)
         }
         ExportKind::Invoices => {

@@ -1,10 +1,10 @@
-//! `GET /api/billing/account/{organization_id}/usage?billed&from&to&limit&cursor` — usage
-//! records (one per committed run), oldest first, as the frontend guide's
+//! `GET /api/billing/account/{organization_id}/usage?billed&from&to&order&limit&cursor` —
+//! usage records (one per committed run), oldest first unless `order=newest_first`, as the frontend guide's
 //! `UsageRecordResponse`, with the next page's cursor in the `x-next-cursor` header.
 
 use billing::api::quota::UsageRecordResponse;
 use billing::lambda::HttpResult;
-use billing::lambda::http::{authorize_org, list_response, listing};
+use billing::lambda::http::{authorize_org, list_order, list_response, listing};
 use billing::{ApiError, App};
 use lambda_http::{Request, RequestExt};
 
@@ -21,7 +21,7 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
             ));
         }
     };
-    let page = app.store.list_usage(&org, billed, &listing(&req)?).await?;
+    let page = app.store.list_usage(&org, billed, &listing(&req)?, list_order(&req)?).await?;
     let items: Vec<UsageRecordResponse> = page.items.iter().map(UsageRecordResponse::from).collect();
     list_response(&items, page.next_cursor)
 }

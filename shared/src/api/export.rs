@@ -67,7 +67,7 @@ pub enum ExportError {
     UnknownKind,
     #[error("limit must be a whole number from 1 to 5000.")]
     InvalidLimit,
-    #[error("{filter} filters only the {only} export.")]
+    #[error("{filter} applies only to the {only} export.")]
     NotForKind { filter: &'static str, only: &'static str },
 }
 
@@ -85,8 +85,17 @@ pub fn export_limit(raw: Option<&str>) -> Result<usize, ExportError> {
 /// applied.
 pub fn check_filters(kind: ExportKind, given: &[(&'static str, bool)]) -> Result<(), ExportError> {
     for (filter, present) in given {
-        if *present && kind.own_filter() != Some(filter) {
-            let only = if *filter == "billed" { "usage" } else { "invoices" };
+        // Invoices are always newest first; the records can be read either way.
+        let applies = match *filter {
+            "order" => kind != ExportKind::Invoices,
+            filter => kind.own_filter() == Some(filter),
+        };
+        if *present && !applies {
+            let only = match *filter {
+                "billed" => "usage",
+                "order" => "usage and costs",
+                _ => "invoices",
+            };
             return Err(ExportError::NotForKind { filter, only });
         }
     }
@@ -250,6 +259,11 @@ mod tests {
             Err(ExportError::NotForKind { filter: "billed", only: "usage" })
         );
         assert!(check_filters(ExportKind::Usage, &[("status", true)]).is_err());
+        assert_eq!(check_filters(ExportKind::Costs, &[("order", true)]), Ok(()));
+        assert_eq!(
+            check_filters(ExportKind::Invoices, &[("order", true)]),
+            Err(ExportError::NotForKind { filter: "order", only: "usage and costs" })
+        );
     }
 
     #[test]

@@ -210,11 +210,12 @@ const fn query(name: &'static str, accepts: Accepts) -> Query {
     Query { name, accepts }
 }
 
+/// `order` of the lists that read either way (`oldest_first` by default).
+const ORDER: Query = query("order", Accepts::OneOf(&["oldest_first", "newest_first"]));
 const FROM: Query = query("from", Accepts::Instant);
 const TO: Query = query("to", Accepts::Instant);
 const LIMIT: Query = query("limit", Accepts::PageSize);
 const CURSOR: Query = query("cursor", Accepts::Cursor);
-const LIST_QUERY: &[Query] = &[FROM, TO, LIMIT, CURSOR];
 const INVOICE_STATUSES: &[&str] = &["draft", "open", "paid", "past_due", "void"];
 const ACCOUNT_STATUSES: &[&str] = &["pending", "active", "suspended"];
 
@@ -326,7 +327,7 @@ pub const ROUTES: &[Route] = &[
         One("QuotaStandingResponse"),
     ),
     Route {
-        query: &[query("billed", Accepts::Flag), FROM, TO, LIMIT, CURSOR],
+        query: &[query("billed", Accepts::Flag), FROM, TO, ORDER, LIMIT, CURSOR],
         ..route(
             "http-get-usage",
             "GET",
@@ -337,7 +338,7 @@ pub const ROUTES: &[Route] = &[
         )
     },
     Route {
-        query: LIST_QUERY,
+        query: &[FROM, TO, ORDER, LIMIT, CURSOR],
         ..route(
             "http-get-costs",
             "GET",
@@ -364,6 +365,7 @@ pub const ROUTES: &[Route] = &[
             query("status", Accepts::OneOf(INVOICE_STATUSES)),
             FROM,
             TO,
+            ORDER,
             query("limit", Accepts::ExportSize),
             CURSOR,
         ],
@@ -371,7 +373,7 @@ pub const ROUTES: &[Route] = &[
             "http-get-export",
             "GET",
             "/api/billing/account/{organization_id}/export/{kind}",
-            "Usage, costs or invoices as CSV, with their list's filters (`billed` for usage, `status` for invoices), 5,000 rows per page",
+            "Usage, costs or invoices as CSV, with their list's filters (`billed` for usage, `status` for invoices, `order` for usage and costs), 5,000 rows per page",
             User,
             Csv,
         )

@@ -310,6 +310,21 @@ pub fn time_range(req: &Request) -> Result<crate::api::costs::TimeRange, ApiErro
     Ok(crate::api::costs::TimeRange::parse(get("from"), get("to"))?)
 }
 
+/// The `order` query parameter of lists that can be read either way: `oldest_first` (the
+/// default, as the frontend guide's lists were) or `newest_first` (what a person scanning
+/// recent activity wants first).
+pub fn list_order(req: &Request) -> Result<crate::store::costs::Order, ApiError> {
+    use crate::store::costs::Order;
+    match req.query_string_parameters_ref().and_then(|q| q.first("order")) {
+        None | Some("oldest_first") => Ok(Order::OldestFirst),
+        Some("newest_first") => Ok(Order::NewestFirst),
+        Some(other) => Err(ApiError::bad_request(
+            "invalid_query",
+            format!("order must be oldest_first or newest_first, not {other:?}."),
+        )),
+    }
+}
+
 /// `from`, `to`, `limit` (1–100, default 50) and `cursor` query parameters of list routes.
 /// The cursor is checked against the list's query by the store, which knows the list.
 pub fn listing(req: &Request) -> Result<crate::store::costs::Listing, ApiError> {

@@ -318,8 +318,9 @@ impl Listing {
 }
 
 /// Which end of a list comes first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Order {
+    #[default]
     OldestFirst,
     NewestFirst,
 }
@@ -339,15 +340,21 @@ impl Store {
         org: &OrganizationId,
         billed: Option<bool>,
         listing: &Listing,
+        order: Order,
     ) -> Result<Page<crate::domain::usage::UsageRecord>, ListError> {
-        let query = ListQuery::new(ListKind::Usage, org, listing.from, listing.to, billed);
+        let query = ListQuery::new(ListKind::Usage, org, listing.from, listing.to, billed).in_order(order);
         let filter = billed.map(|b| ("billed", ":billed", AttributeValue::Bool(b)));
-        self.decoded_page("USAGE#", filter, &query, listing, Order::OldestFirst).await
+        self.decoded_page("USAGE#", filter, &query, listing, order).await
     }
 
-    pub async fn list_costs(&self, org: &OrganizationId, listing: &Listing) -> Result<Page<CostRecord>, ListError> {
-        let query = ListQuery::new(ListKind::Costs, org, listing.from, listing.to, None);
-        self.decoded_page("COST#", None, &query, listing, Order::OldestFirst).await
+    pub async fn list_costs(
+        &self,
+        org: &OrganizationId,
+        listing: &Listing,
+        order: Order,
+    ) -> Result<Page<CostRecord>, ListError> {
+        let query = ListQuery::new(ListKind::Costs, org, listing.from, listing.to, None).in_order(order);
+        self.decoded_page("COST#", None, &query, listing, order).await
     }
 
     /// One page of `query` over the items whose sort keys start with `prefix` and a time; a

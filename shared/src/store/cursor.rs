@@ -46,6 +46,9 @@ pub struct ListQuery {
     /// The partition listed, for lists outside any organization.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partition: Option<String>,
+    /// A list read newest first: a cursor of one order cannot continue the other.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub newest_first: bool,
 }
 
 impl ListQuery {
@@ -56,7 +59,21 @@ impl ListQuery {
         to: Option<DateTime<Utc>>,
         billed: Option<bool>,
     ) -> Self {
-        Self { list, organization_id: org.to_string(), from, to, billed, status: None, partition: None }
+        Self {
+            list,
+            organization_id: org.to_string(),
+            from,
+            to,
+            billed,
+            status: None,
+            partition: None,
+            newest_first: false,
+        }
+    }
+
+    /// The same query, read in `order`.
+    pub fn in_order(self, order: crate::store::costs::Order) -> Self {
+        Self { newest_first: order == crate::store::costs::Order::NewestFirst, ..self }
     }
 
     /// An audit trail outside any organization, in `partition`.
@@ -69,6 +86,7 @@ impl ListQuery {
             billed: None,
             status: None,
             partition: Some(partition),
+            newest_first: false,
         }
     }
 

@@ -51,7 +51,7 @@ pub async fn run(ctx: &TestContext, name: &str, run_id: &str, kind: RunKind, act
 
 pub async fn usage(ctx: &TestContext, name: &str) -> Vec<UsageRecord> {
     let listing = Listing { from: None, to: None, limit: 100_000, cursor: None };
-    ctx.app.store.list_usage(&org(name), None, &listing).await.unwrap().items
+    ctx.app.store.list_usage(&org(name), None, &listing, billing::store::costs::Order::OldestFirst).await.unwrap().items
 }
 
 async fn invoices(ctx: &TestContext, name: &str) -> Vec<Invoice> {

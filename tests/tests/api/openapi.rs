@@ -116,6 +116,9 @@ fn reads_of(binary: &str) -> (BTreeSet<String>, bool, bool) {
     if source.contains("listing(&req)") {
         query.extend(["from", "to", "limit", "cursor"].map(String::from));
     }
+    if source.contains("list_order(&req)") {
+        query.insert("order".to_owned());
+    }
     if source.contains("time_range(&req)") {
         query.extend(["from", "to"].map(String::from));
     }

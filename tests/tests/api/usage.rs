@@ -121,7 +121,12 @@ async fn committing_through_the_queue_and_through_http_give_the_same_result() {
     let usage = |org_name: &'static str| {
         let ctx = &ctx;
         async move {
-            let page = ctx.app.store.list_usage(&org(org_name), None, &listing()).await.unwrap();
+            let page = ctx
+                .app
+                .store
+                .list_usage(&org(org_name), None, &listing(), billing::store::costs::Order::OldestFirst)
+                .await
+                .unwrap();
             let mut record = page.items.into_iter().next().unwrap();
             record.id.clear();
             record.pk.clear();
@@ -283,6 +288,43 @@ async fn bring_your_own_key_calls_are_recorded_but_never_move_money() {
     assert_eq!((account.credit_balance_cents, account.budget_blocked_period), (1000, None));
     let events = spy.events().await;
     assert!(events.iter().all(|e| e.event.name() == "CostRecorded"), "no budget events: {events:?}");
+}
+
+#[tokio::test]
+async fn usage_reads_newest_first_on_request_and_a_cursor_keeps_its_order() {
+    let ctx = TestContext::with_messaging(&[]).await;
+    let server = ctx.serve().await;
+    ctx.account("newest").await;
+    for i in 0..5 {
+        reserve(&ctx, "newest", &format!("n{i}")).await;
+        ctx.app.store.commit(&org("newest"), &format!("n{i}"), None, false, None, ctx.app.now()).await.unwrap();
+        ctx.clock.advance(chrono::Duration::seconds(1));
+    }
+    let token = server.tokens.member("newest");
+    let runs = |reply: &billing_tests::Reply| -> Vec<String> {
+        reply
+            .json
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["usage_details"]["run_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let base = "/api/billing/account/newest/usage";
+
+    let oldest = server.get(&format!("{base}?limit=5"), Some(&token)).await;
+    let first = server.get(&format!("{base}?order=newest_first&limit=3"), Some(&token)).await;
+    let cursor = first.headers["x-next-cursor"].to_str().unwrap().to_owned();
+    let second = server.get(&format!("{base}?order=newest_first&limit=3&cursor={cursor}"), Some(&token)).await;
+
+    assert_eq!(runs(&oldest), ["n0", "n1", "n2", "n3", "n4"]);
+    assert_eq!(runs(&first), ["n4", "n3", "n2"]);
+    assert_eq!(runs(&second), ["n1", "n0"]);
+    // A newest-first cursor cannot continue the oldest-first list, nor the other way round.
+    let mixed = server.get(&format!("{base}?limit=3&cursor={cursor}"), Some(&token)).await;
+    assert_eq!((mixed.status, mixed.json["code"].as_str()), (400, Some("invalid_cursor")), "{mixed:?}");
+    let bad = server.get(&format!("{base}?order=sideways"), Some(&token)).await;
+    assert_eq!((bad.status, bad.json["code"].as_str()), (400, Some("invalid_query")), "{bad:?}");
 }
 
 #[tokio::test]

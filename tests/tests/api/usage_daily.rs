@@ -121,7 +121,12 @@ async fn a_repeated_commit_counts_its_run_once_whether_its_hold_was_on_the_accou
         assert_eq!(found.runs.len(), 1, "{name}: {found:?}");
         let counted = serde_json::to_value(&found.runs[0]).unwrap();
         assert_eq!(counted[bucket], 1, "{name}: {counted}");
-        let usage = ctx.app.store.list_usage(&org(name), None, &listing()).await.unwrap();
+        let usage = ctx
+            .app
+            .store
+            .list_usage(&org(name), None, &listing(), billing::store::costs::Order::OldestFirst)
+            .await
+            .unwrap();
         assert_eq!(usage.items.len(), 1, "{name}");
     }
 }

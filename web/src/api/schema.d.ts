@@ -149,7 +149,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Usage, costs or invoices as CSV, with their list's filters (`billed` for usage, `status` for invoices), 5,000 rows per page */
+        /** Usage, costs or invoices as CSV, with their list's filters (`billed` for usage, `status` for invoices, `order` for usage and costs), 5,000 rows per page */
         get: operations["getExport"];
         put?: never;
         post?: never;
@@ -2398,6 +2398,7 @@ export interface operations {
             query?: {
                 from?: string;
                 to?: string;
+                order?: "oldest_first" | "newest_first";
                 limit?: number;
                 cursor?: string;
             };
@@ -2577,6 +2578,7 @@ export interface operations {
                 status?: "draft" | "open" | "paid" | "past_due" | "void";
                 from?: string;
                 to?: string;
+                order?: "oldest_first" | "newest_first";
                 limit?: number;
                 cursor?: string;
             };
@@ -3385,6 +3387,7 @@ export interface operations {
                 billed?: boolean;
                 from?: string;
                 to?: string;
+                order?: "oldest_first" | "newest_first";
                 limit?: number;
                 cursor?: string;
             };

@@ -17,7 +17,7 @@ export function CostRecordList({ from, to }: { from: string; to: string }) {
   const records = useCostRecords(org, from, to, pages.cursor);
   return (
     <Card aria-labelledby="cost-records">
-      <CardHeader id="cost-records" title={t("records.costTitle")} action={<ExportButton kind="costs" query={{ from, to }} />} />
+      <CardHeader id="cost-records" title={t("records.costTitle")} action={<ExportButton kind="costs" query={{ from, to, order: "newest_first" }} />} />
       {records.isPending ? (
         <LoadingCard label={t("records.loading")} />
       ) : records.error ? (

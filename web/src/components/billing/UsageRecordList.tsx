@@ -24,7 +24,7 @@ export function UsageRecordList({ from, to }: { from: string; to: string }) {
       <CardHeader
         id="usage-records"
         title={t("records.usageTitle")}
-        action={<ExportButton kind="usage" query={{ billed: billed === "all" ? undefined : String(billed === "billed"), from, to }} />}
+        action={<ExportButton kind="usage" query={{ billed: billed === "all" ? undefined : String(billed === "billed"), from, to, order: "newest_first" }} />}
       />
       <div className="mb-4 max-w-xs">
         <SelectField

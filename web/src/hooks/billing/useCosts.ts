@@ -14,12 +14,13 @@ export function useCosts(org: string, from: string, to: string, enabled = true) 
   });
 }
 
+/** LLM calls of a range, newest first, one page at a time. */
 export function useCostRecords(org: string, from: string, to: string, cursor?: string, limit = 20) {
   return useQuery({
     queryKey: billingKeys.costRecords(org, from, to, cursor),
     queryFn: async (): Promise<Page<Schemas["CostRecordResponse"]>> => {
       const { data, error, response } = await api.GET("/api/billing/account/{organization_id}/costs", {
-        params: { path: { organization_id: org }, query: { from, to, cursor, limit } },
+        params: { path: { organization_id: org }, query: { from, to, order: "newest_first", cursor, limit } },
       });
       const items = await unwrap(Promise.resolve({ data, error, response }));
       return { items, nextCursor: response.headers.get("x-next-cursor") };
