@@ -109,7 +109,7 @@ async fn cors(origin: Arc<axum::http::HeaderValue>, req: Request, next: axum::mi
         let fixed = axum::http::HeaderValue::from_static;
         headers.insert("access-control-allow-origin", origin.as_ref().clone());
         headers.insert("vary", fixed("origin"));
-        headers.insert("access-control-expose-headers", fixed("x-next-cursor"));
+        headers.insert("access-control-expose-headers", fixed("x-next-cursor, content-disposition"));
         if preflight {
             headers.insert("access-control-allow-methods", fixed("GET, POST, PUT, DELETE, OPTIONS"));
             headers.insert("access-control-allow-headers", fixed("authorization, content-type, idempotency-key"));
