@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { Link } from "react-router";
 import type { Schemas } from "@/api/client";
 import { t, locale } from "@/i18n";
@@ -38,7 +38,14 @@ function FlagEditor({ flag, tiers, onDone }: { flag: Schemas["FlagResponse"] | n
   const nameOk = FLAG_NAME.test(name);
   const valid = nameOk && reasonError(reason) === null;
   const heading = flag ? t("admin.flags.editTitle", { flag: flag.flag }) : t("admin.flags.newTitle");
+  // Opened from a row further down: bring the form into view and put the keyboard in it.
+  const region = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    region.current?.scrollIntoView({ block: "start" });
+    region.current?.querySelector<HTMLElement>("input, select")?.focus();
+  }, []);
   return (
+    <div ref={region}>
     <Card aria-labelledby="flag-editor">
       <CardHeader id="flag-editor" title={heading} />
       <form
@@ -101,6 +108,7 @@ function FlagEditor({ flag, tiers, onDone }: { flag: Schemas["FlagResponse"] | n
         {save.data && <ActionDone title={t("admin.flags.saved", { flag: save.data.saved.flag })} audit={save.data.audit} />}
       </form>
     </Card>
+    </div>
   );
 }
 
@@ -170,7 +178,7 @@ export default function FlagsPage() {
                       {t("admin.flags.changedBy", { who: flag.updated_by, when: formatDateTime(flag.updated_at, locale), version: flag.version })}
                     </td>
                     <td className="py-2">
-                      <div className="flex flex-wrap gap-2">
+                      <div className="flex flex-wrap items-center gap-2">
                         <Button size="sm" variant="secondary" onClick={() => setEditing(flag.flag)} aria-label={t("admin.flags.editLabel", { flag: flag.flag })}>
                           {t("admin.flags.edit")}
                         </Button>
