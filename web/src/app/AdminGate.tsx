@@ -1,14 +1,14 @@
-import { NavLink, Outlet } from "react-router";
+import { Outlet } from "react-router";
 import { t } from "@/i18n";
 import { currentSession, clearToken } from "@/auth/session";
 import { Header } from "@/components/layout/AppShell";
 import { Badge } from "@/components/ui/Badge";
 import { Button } from "@/components/ui/Button";
-import { cn } from "@/components/ui/cn";
 import { ErrorBoundary } from "@/components/ui/ErrorBoundary";
+import { SectionNav, SkipLink, type Section } from "@/components/layout/SectionNav";
 import { ForbiddenPage, SignInPage } from "@/pages/StatusPages";
 
-const sections = [
+const sections: readonly Section[] = [
   { to: "/admin", label: "admin.nav.accounts", end: true },
   { to: "/admin/health", label: "admin.nav.health", end: true },
   { to: "/admin/flags", label: "admin.nav.flags", end: true },
@@ -26,9 +26,7 @@ export function AdminGate() {
   if (!session.isPlatformAdmin) return <ForbiddenPage detail={t("admin.forbidden")} />;
   return (
     <div className="min-h-screen">
-      <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:rounded focus:bg-white focus:p-2 dark:focus:bg-slate-900">
-        {t("app.skip")}
-      </a>
+      <SkipLink />
       <Header>
         <Badge tone="warning">{t("admin.badge")}</Badge>
         <span className="text-sm text-slate-700 dark:text-slate-300">{session.subject}</span>
@@ -43,28 +41,7 @@ export function AdminGate() {
           {t("app.signOut")}
         </Button>
       </Header>
-      <nav aria-label={t("admin.nav.label")} className="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-        <ul className="mx-auto flex max-w-6xl gap-1 overflow-x-auto px-4">
-          {sections.map((section) => (
-            <li key={section.to}>
-              <NavLink
-                to={section.to}
-                end={section.end}
-                className={({ isActive }) =>
-                  cn(
-                    "block whitespace-nowrap border-b-2 px-3 py-3 text-sm font-medium",
-                    isActive
-                      ? "border-brand-600 text-brand-700 dark:border-brand-300 dark:text-brand-300"
-                      : "border-transparent text-slate-700 hover:text-slate-900 dark:text-slate-300 dark:hover:text-white",
-                  )
-                }
-              >
-                {t(section.label)}
-              </NavLink>
-            </li>
-          ))}
-        </ul>
-      </nav>
+      <SectionNav label={t("admin.nav.label")} sections={sections} />
       <main id="main" className="mx-auto flex max-w-6xl flex-col gap-6 px-4 py-6">
         <ErrorBoundary>
           <Outlet />

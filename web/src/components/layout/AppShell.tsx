@@ -1,5 +1,5 @@
 import { useState, type ReactNode } from "react";
-import { NavLink, Outlet } from "react-router";
+import { Outlet } from "react-router";
 import { t } from "@/i18n";
 import { clearToken } from "@/auth/session";
 import { preferredTheme, saveTheme, type Theme } from "@/lib/theme";
@@ -7,10 +7,10 @@ import { useOrg, useOrgHref } from "@/app/org";
 import { Badge } from "@/components/ui/Badge";
 import { Banner } from "@/components/ui/Banner";
 import { Button } from "@/components/ui/Button";
-import { cn } from "@/components/ui/cn";
 import { ErrorBoundary } from "@/components/ui/ErrorBoundary";
+import { SectionNav, SkipLink, type Section } from "./SectionNav";
 
-const sections = [
+const sections: readonly Section[] = [
   { to: "/billing", label: "nav.overview", end: true },
   { to: "/billing/usage", label: "nav.usage", end: false },
   { to: "/billing/plan", label: "nav.plan", end: false },
@@ -59,9 +59,7 @@ export function AppShell() {
   const href = useOrgHref();
   return (
     <div className="min-h-screen">
-      <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:rounded focus:bg-white focus:p-2 dark:focus:bg-slate-900">
-        {t("app.skip")}
-      </a>
+      <SkipLink />
       <Header>
         <span className="text-sm text-slate-700 dark:text-slate-300">
           {t("app.organization")}: <strong>{org}</strong>
@@ -83,28 +81,7 @@ export function AppShell() {
           {t("app.signOut")}
         </Button>
       </Header>
-      <nav aria-label={t("nav.label")} className="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-        <ul className="mx-auto flex max-w-6xl gap-1 overflow-x-auto px-4">
-          {sections.map((section) => (
-            <li key={section.to}>
-              <NavLink
-                to={href(section.to)}
-                end={section.end}
-                className={({ isActive }) =>
-                  cn(
-                    "block whitespace-nowrap border-b-2 px-3 py-3 text-sm font-medium",
-                    isActive
-                      ? "border-brand-600 text-brand-700 dark:border-brand-300 dark:text-brand-300"
-                      : "border-transparent text-slate-700 hover:text-slate-900 dark:text-slate-300 dark:hover:text-white",
-                  )
-                }
-              >
-                {t(section.label)}
-              </NavLink>
-            </li>
-          ))}
-        </ul>
-      </nav>
+      <SectionNav label={t("nav.label")} sections={sections} href={href} />
       <main id="main" className="mx-auto flex max-w-6xl flex-col gap-6 px-4 py-6">
         {operatorView && (
           <Banner tone="info" title={t("operator.title", { org })}>
