@@ -30,13 +30,17 @@ test.describe("payment methods", () => {
     const owner = tokens.user(org, "owner");
     await ok(owner, "POST", `/api/billing/account/${org}/payment-method`, { payment_method_id: "pm_card_visa", set_as_default: true }, { "Idempotency-Key": `a-${org}` });
     await ok(owner, "POST", `/api/billing/account/${org}/payment-method`, { payment_method_id: "pm_card_mastercard", set_as_default: false }, { "Idempotency-Key": `b-${org}` });
+    // Each test token attached is a card of its own, as in Stripe's test mode.
+    const before = await ok<Method[]>(tokens.user(org, "member"), "GET", `/api/billing/account/${org}/payment-methods`);
+    const other = before.find((m) => !m.is_default);
+    expect(before).toHaveLength(2);
     await signIn(page, org, "owner", "/billing/payment-methods");
     const list = page.getByRole("list", { name: "Payment methods on file" });
     await expect(list.getByRole("listitem")).toHaveCount(2);
     await list.getByRole("button", { name: /^Make .* the default$/ }).click();
     await expect(page.getByText("Default payment method updated.")).toBeVisible();
     const after = await ok<Method[]>(tokens.user(org, "member"), "GET", `/api/billing/account/${org}/payment-methods`);
-    expect(after.find((m) => m.is_default)?.id).toBe("pm_card_mastercard");
+    expect(after.find((m) => m.is_default)?.id).toBe(other?.id);
   });
 
   test("the customer portal opens", async ({ page }) => {

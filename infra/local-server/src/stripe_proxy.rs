@@ -340,15 +340,22 @@ impl StripeProxy {
             }
             ("GET", ["customers", id]) => patch_default(&state, id, answer),
             ("POST", ["payment_methods", id, "attach"]) => {
+                // A test token (`pm_card_visa`) makes a new payment method each time it is
+                // attached, as in Stripe's test mode, so two customers never share one card
+                // (a retried attach gets the first answer back through its idempotency key).
+                let id = match id.strip_prefix("pm_card_") {
+                    Some(_) => format!("pm_local_{}", &uuid::Uuid::new_v4().simple().to_string()[..14]),
+                    None => (*id).to_owned(),
+                };
                 // stripe-mock's object under the id and customer asked for.
-                let mut pm = state.payment_methods.get(*id).cloned().unwrap_or_else(|| answer.clone());
+                let mut pm = state.payment_methods.get(&id).cloned().unwrap_or_else(|| answer.clone());
                 pm["id"] = json!(id);
                 pm["customer"] = form.get("customer").map_or(Value::Null, |c| json!(c));
                 if pm["created"].as_i64().is_none_or(|c| c < 1_600_000_000) {
                     pm["created"] = json!(chrono::Utc::now().timestamp());
                 }
                 *answer = pm.clone();
-                state.payment_methods.insert((*id).to_owned(), pm);
+                state.payment_methods.insert(id, pm);
             }
             _ => {}
         }
