@@ -3,6 +3,6 @@
 //! (what `infra/local/openapi-lint.sh` lints).
 
 fn main() -> Result<(), serde_json::Error> {
-    println!("{}", serde_json::to_string_pretty(&billing::api::openapi::document())?);
+    println!("{}", serde_json::to_string_pretty(&billing::openapi::document())?);
     Ok(())
 }

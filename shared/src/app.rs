@@ -5,9 +5,9 @@ use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 
+use crate::catalog::rules::Catalog;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError};
-use crate::domain::Catalog;
 use crate::events::Publisher;
 use crate::payments::StripeApi;
 use crate::store::Store;

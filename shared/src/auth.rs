@@ -18,7 +18,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 
 use crate::ApiError;
-use crate::domain::OrganizationId;
+use crate::ids::OrganizationId;
 
 /// Members of this group may act on every organization and use `/admin` routes.
 pub const ADMIN_GROUP: &str = "billing-admin";

@@ -6,9 +6,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::domain::costs::{ModelPrices, PriceTableError};
-use crate::domain::invoicing::dunning::{self, DunningPolicy};
-use crate::domain::{Catalog, CatalogError};
+use crate::catalog::rules::{Catalog, CatalogError};
+use crate::costs::rules::{ModelPrices, PriceTableError};
+use crate::dunning::rules::{self as dunning, DunningPolicy};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -179,7 +179,7 @@ impl Config {
                 })?,
             },
             invoice_payment_terms_days: match get("INVOICE_PAYMENT_TERMS_DAYS") {
-                None => crate::domain::invoicing::DEFAULT_PAYMENT_TERMS_DAYS,
+                None => crate::invoicing::rules::DEFAULT_PAYMENT_TERMS_DAYS,
                 Some(raw) => {
                     raw.parse::<i64>().ok().filter(|n| (0..=365).contains(n)).ok_or_else(|| ConfigError::Invalid {
                         name: "INVOICE_PAYMENT_TERMS_DAYS",
@@ -188,7 +188,7 @@ impl Config {
                 }
             },
             account_close_queue_url: get("ACCOUNT_CLOSE_QUEUE_URL"),
-            queue_urls: crate::domain::queues::QUEUES
+            queue_urls: crate::operators::rules::queues::QUEUES
                 .iter()
                 .filter_map(|q| get(q.env).map(|url| (q.name, url)))
                 .collect(),

@@ -149,9 +149,9 @@ impl From<StoreError> for ApiError {
     }
 }
 
-impl From<crate::api::costs::QueryError> for ApiError {
-    fn from(err: crate::api::costs::QueryError) -> Self {
-        use crate::api::costs::QueryError;
+impl From<crate::costs::http::QueryError> for ApiError {
+    fn from(err: crate::costs::http::QueryError) -> Self {
+        use crate::costs::http::QueryError;
         let code = match err {
             QueryError::InvalidInstant { .. } | QueryError::InvalidLimit => "invalid_query",
             QueryError::OutOfOrder { .. } => "invalid_range",
@@ -160,9 +160,9 @@ impl From<crate::api::costs::QueryError> for ApiError {
     }
 }
 
-impl From<crate::api::export::ExportError> for ApiError {
-    fn from(err: crate::api::export::ExportError) -> Self {
-        use crate::api::export::ExportError;
+impl From<crate::exports::http::ExportError> for ApiError {
+    fn from(err: crate::exports::http::ExportError) -> Self {
+        use crate::exports::http::ExportError;
         match err {
             ExportError::UnknownKind => Self::not_found("unknown_export", err.to_string()),
             ExportError::InvalidLimit | ExportError::NotForKind { .. } => {
@@ -172,9 +172,9 @@ impl From<crate::api::export::ExportError> for ApiError {
     }
 }
 
-impl From<crate::api::daily::DayRangeError> for ApiError {
-    fn from(err: crate::api::daily::DayRangeError) -> Self {
-        use crate::api::daily::DayRangeError;
+impl From<crate::usage::http::DayRangeError> for ApiError {
+    fn from(err: crate::usage::http::DayRangeError) -> Self {
+        use crate::usage::http::DayRangeError;
         let code = match err {
             DayRangeError::InvalidDate { .. } => "invalid_query",
             DayRangeError::OutOfOrder { .. } | DayRangeError::TooLong { .. } => "invalid_range",
@@ -183,9 +183,9 @@ impl From<crate::api::daily::DayRangeError> for ApiError {
     }
 }
 
-impl From<crate::flows::subscriptions::manage::SubscriptionError> for ApiError {
-    fn from(err: crate::flows::subscriptions::manage::SubscriptionError) -> Self {
-        use crate::flows::subscriptions::manage::SubscriptionError as E;
+impl From<crate::subscriptions::flow::manage::SubscriptionError> for ApiError {
+    fn from(err: crate::subscriptions::flow::manage::SubscriptionError) -> Self {
+        use crate::subscriptions::flow::manage::SubscriptionError as E;
         let conflict = |code: &'static str, err: &E| Self::Conflict { code, detail: err.to_string() };
         match err {
             E::Store(e) => e.into(),
@@ -205,10 +205,10 @@ impl From<crate::flows::subscriptions::manage::SubscriptionError> for ApiError {
     }
 }
 
-impl From<crate::flows::admin::AdminError> for ApiError {
-    fn from(err: crate::flows::admin::AdminError) -> Self {
-        use crate::domain::audit::ReasonError;
-        use crate::flows::admin::AdminError as E;
+impl From<crate::operators::flow::AdminError> for ApiError {
+    fn from(err: crate::operators::flow::AdminError) -> Self {
+        use crate::operators::flow::AdminError as E;
+        use crate::operators::rules::audit::ReasonError;
         match err {
             E::Store(e) => e.into(),
             E::List(e) => e.into(),
@@ -219,7 +219,7 @@ impl From<crate::flows::admin::AdminError> for ApiError {
             E::NotSuspended => Self::Conflict { code: "not_suspended", detail: err.to_string() },
             E::Busy => Self::TooManyRequests { code: "account_busy", detail: err.to_string(), retry_after_secs: 1 },
             E::ZeroAmount => Self::bad_request("invalid_amount", err.to_string()),
-            E::Override(crate::domain::limits::OverrideError::Expired(_)) => {
+            E::Override(crate::accounts::rules::limits::OverrideError::Expired(_)) => {
                 Self::bad_request("invalid_expiry", err.to_string())
             }
             E::Override(_) => Self::Conflict { code: "limit_not_overridable", detail: err.to_string() },
@@ -228,11 +228,11 @@ impl From<crate::flows::admin::AdminError> for ApiError {
     }
 }
 
-impl From<crate::flows::flags::FlagsError> for ApiError {
-    fn from(err: crate::flows::flags::FlagsError) -> Self {
-        use crate::domain::audit::ReasonError;
-        use crate::domain::flags::FlagError;
-        use crate::flows::flags::FlagsError as E;
+impl From<crate::flags::flow::FlagsError> for ApiError {
+    fn from(err: crate::flags::flow::FlagsError) -> Self {
+        use crate::flags::flow::FlagsError as E;
+        use crate::flags::rules::FlagError;
+        use crate::operators::rules::audit::ReasonError;
         match err {
             E::Store(e) => e.into(),
             E::Reason(ReasonError::Missing) => Self::bad_request("reason_required", err.to_string()),
@@ -246,10 +246,10 @@ impl From<crate::flows::flags::FlagsError> for ApiError {
     }
 }
 
-impl From<crate::flows::promo_codes::PromoCodesError> for ApiError {
-    fn from(err: crate::flows::promo_codes::PromoCodesError) -> Self {
-        use crate::domain::promo::PromoError as P;
-        use crate::flows::promo_codes::PromoCodesError as E;
+impl From<crate::promotions::flow::PromoCodesError> for ApiError {
+    fn from(err: crate::promotions::flow::PromoCodesError) -> Self {
+        use crate::promotions::flow::PromoCodesError as E;
+        use crate::promotions::rules::PromoError as P;
         match err {
             E::Store(e) => e.into(),
             E::Payment(e) => e.into(),
@@ -272,10 +272,10 @@ impl From<crate::flows::promo_codes::PromoCodesError> for ApiError {
     }
 }
 
-impl From<crate::flows::invoice_actions::InvoiceActionError> for ApiError {
-    fn from(err: crate::flows::invoice_actions::InvoiceActionError) -> Self {
-        use crate::domain::audit::ReasonError;
-        use crate::flows::invoice_actions::InvoiceActionError as E;
+impl From<crate::invoicing::flow::actions::InvoiceActionError> for ApiError {
+    fn from(err: crate::invoicing::flow::actions::InvoiceActionError) -> Self {
+        use crate::invoicing::flow::actions::InvoiceActionError as E;
+        use crate::operators::rules::audit::ReasonError;
         match err {
             E::Store(e) => e.into(),
             E::Payment(e) => e.into(),
@@ -290,10 +290,10 @@ impl From<crate::flows::invoice_actions::InvoiceActionError> for ApiError {
     }
 }
 
-impl From<crate::flows::byo_keys::ByoError> for ApiError {
-    fn from(err: crate::flows::byo_keys::ByoError) -> Self {
-        use crate::domain::byo_keys::ByoKeyError as K;
-        use crate::flows::byo_keys::ByoError as E;
+impl From<crate::byo_keys::flow::ByoError> for ApiError {
+    fn from(err: crate::byo_keys::flow::ByoError) -> Self {
+        use crate::byo_keys::flow::ByoError as E;
+        use crate::byo_keys::rules::ByoKeyError as K;
         match err {
             E::Store(e) => e.into(),
             E::Invalid(K::UnknownProvider(..)) => Self::bad_request("unknown_provider", err.to_string()),
@@ -319,10 +319,10 @@ impl From<crate::flows::byo_keys::ByoError> for ApiError {
     }
 }
 
-impl From<crate::flows::redrive::RedriveError> for ApiError {
-    fn from(err: crate::flows::redrive::RedriveError) -> Self {
-        use crate::domain::audit::ReasonError;
-        use crate::flows::redrive::RedriveError as E;
+impl From<crate::operators::flow::redrive::RedriveError> for ApiError {
+    fn from(err: crate::operators::flow::redrive::RedriveError) -> Self {
+        use crate::operators::flow::redrive::RedriveError as E;
+        use crate::operators::rules::audit::ReasonError;
         match err {
             E::Store(e) => e.into(),
             E::Reason(ReasonError::Missing) => Self::bad_request("reason_required", err.to_string()),
@@ -344,9 +344,9 @@ impl From<crate::store::cursor::CursorError> for ApiError {
     }
 }
 
-impl From<crate::store::costs::ListError> for ApiError {
-    fn from(err: crate::store::costs::ListError) -> Self {
-        use crate::store::costs::ListError;
+impl From<crate::costs::store::ListError> for ApiError {
+    fn from(err: crate::costs::store::ListError) -> Self {
+        use crate::costs::store::ListError;
         match err {
             ListError::Cursor(e) => e.into(),
             ListError::Store(e) => e.into(),
@@ -354,10 +354,10 @@ impl From<crate::store::costs::ListError> for ApiError {
     }
 }
 
-impl From<crate::store::quota::QuotaError> for ApiError {
-    fn from(err: crate::store::quota::QuotaError) -> Self {
-        use crate::domain::quota::{Outcome, Refusal};
-        use crate::store::quota::QuotaError;
+impl From<crate::quota::store::QuotaError> for ApiError {
+    fn from(err: crate::quota::store::QuotaError) -> Self {
+        use crate::quota::rules::{Outcome, Refusal};
+        use crate::quota::store::QuotaError;
         match err {
             QuotaError::Refused(refusal @ Refusal::Suspended) => {
                 Self::forbidden(refusal.code(), "The billing account is suspended; no new runs can start.")
@@ -395,8 +395,8 @@ impl From<crate::store::quota::QuotaError> for ApiError {
                 code: "exceeds_hold",
                 detail: format!(
                     "The actual cost ${} is above the ${} held; set overage_approved to bill the difference.",
-                    crate::domain::money::dollars(e.actual_cents),
-                    crate::domain::money::dollars(e.held_cents)
+                    crate::money::dollars(e.actual_cents),
+                    crate::money::dollars(e.held_cents)
                 ),
             },
             QuotaError::Contended => Self::TooManyRequests {
@@ -409,9 +409,9 @@ impl From<crate::store::quota::QuotaError> for ApiError {
     }
 }
 
-impl From<crate::flows::invoicing::InvoicingError> for ApiError {
-    fn from(err: crate::flows::invoicing::InvoicingError) -> Self {
-        use crate::flows::invoicing::InvoicingError as E;
+impl From<crate::invoicing::flow::InvoicingError> for ApiError {
+    fn from(err: crate::invoicing::flow::InvoicingError) -> Self {
+        use crate::invoicing::flow::InvoicingError as E;
         let detail = err.to_string();
         match err {
             E::NothingToInvoice => Self::Conflict { code: "nothing_to_invoice", detail },

@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::OrganizationId;
+use crate::ids::OrganizationId;
 
 pub const SOURCE: &str = "billing";
 pub const SCHEMA_VERSION: u32 = 1;

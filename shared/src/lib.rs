@@ -1,56 +1,56 @@
-//! The `billing` crate: everything the Lambda functions share.
+//! The `billing` crate: everything the Lambda functions share, one module per concern.
 //!
 //! # Layout
 //!
-//! - [`domain`] — pure types and rules with no I/O: money, billing periods, the plan
-//!   catalog, the account, quota decisions and settlement, usage and ledger records, LLM
-//!   costs and budgets. Everything here is testable without a store.
-//! - [`api`] — the JSON shapes the frontend and the workflow engine see. Field names follow
-//!   the frontend guide (snake_case).
-//! - [`store`] — DynamoDB access: the single-table key layout, item mapping with
-//!   `serde_dynamo`, and the conditional writes that make creation and money moves safe;
-//!   the sharded work index (`store::work_index`) through which schedules find what is due.
-//! - [`auth`] — who is calling: JWT-authorizer claims from the API Gateway request context,
-//!   organization membership and the admin role.
-//! - [`lambda`] — the runners (`run_http`, `run_sqs`, `run_schedule`, `run_dynamodb_stream`)
-//!   that do one-time setup and turn handler results into Lambda responses; HTTP request and
-//!   response helpers.
-//! - [`payments`] — Stripe: the API client wrapper and webhook signature verification.
-//! - [`error`] — the one error type handlers return, and its mapping to HTTP.
-//! - [`events`] — domain events (versioned envelope) and their EventBridge publisher; state
-//!   changes announce theirs through the outbox (`store::outbox`, published by `stream-outbox`).
-//! - [`flows`] — work that spans store, rules and events, shared by the functions that start it.
-//! - [`app`] — the per-process context handed to handlers: config, store, clock, event
-//!   publisher, SQS/SNS clients and the Stripe client.
-//! - [`config`], [`secrets`], [`clock`], [`telemetry`] — environment configuration, secrets
-//!   from Secrets Manager, injectable time, tracing setup and business metrics.
-//! - [`cloudwatch`] — a minimal signed `GetMetricData` reader (only the health view uses it).
-//! - [`sdk_http`] — the AWS SDK's HTTP client on the workspace's one stack (HTTP/1.1, compiled-in roots).
+//! A concern keeps every part of itself under one name, each part a file or a folder:
 //!
-//! Each concern keeps its rules, storage and flow under the same name in those layers, so a
-//! template resource's code is one hop away:
+//! | part | what it holds | may use |
+//! |---|---|---|
+//! | `rules` | pure types and rules: no I/O, no clock of their own, no key fields | other concerns' `rules`, the kernel |
+//! | `store` | DynamoDB items (keys live here) and the conditional writes | `rules`, the store core, `events` |
+//! | `stripe` | the concern's Stripe calls | `rules`, `payments` |
+//! | `flow` | work spanning store, Stripe and events, with typed inputs | everything above, never an HTTP request |
+//! | `http` | request and response shapes, its errors' HTTP mapping | everything above |
 //!
-//! - quota (reserve, commit, release, sweep): `domain::quota`, `store::quota`;
-//! - invoicing (generation, collection, the monthly close and its month lines, dunning):
-//!   `domain::invoicing`, `store::invoicing`, `flows::{invoicing, dunning}`;
-//! - suspension for non-payment: `store::suspension`, `flows::suspension`;
-//! - subscriptions: `domain::subscription`, `store::subscriptions`, `flows::subscriptions`;
-//! - operators (audit trail, suspension, credit grants, limit overrides, health, redrive):
-//!   `domain::{audit, limits, queues}`, `store::{admin, operations}`,
-//!   `flows::{admin, health, redrive}`, `api::admin`; the account directory and one account
-//!   in full: `store::directory`, `flows::directory`, `api::directory`; closing unpaid
-//!   invoices: `domain::invoicing::void`, `store::invoicing::operator`,
-//!   `flows::invoice_actions`;
-//! - feature flags: `domain::flags`, `store::flags`, `flows::flags`, `api::flags`;
-//! - bring-your-own provider keys: `domain::byo_keys`, `crypto::envelope` (feature
-//!   `byo-keys`), `store::byo_keys`, `flows::byo_keys`, `api::byo_keys`;
-//! - business metrics out (EMF) and CloudWatch metrics in (the health view's queue ages):
-//!   `telemetry::metrics`, `cloudwatch`.
+//! Concerns (Kill Bill's module per concern is the model):
+//!
+//! - [`accounts`] — the billing account item, its status and limit overrides;
+//! - [`catalog`] — tiers, limits, prices, packs (data in `shared/catalog/`), the public config;
+//! - [`quota`] — reserve, heartbeat, commit, release, sweep; the monthly free-quota reset;
+//! - [`usage`] — usage records, the per-day aggregates behind the charts, the usage queue's flow;
+//! - [`costs`] — LLM call costs, their aggregates and monthly budgets;
+//! - [`credits`] — the prepaid balance and its ledger;
+//! - [`purchases`] — Checkout (credits, packs, lifetime, subscriptions, cards), the portal, cards;
+//! - [`subscriptions`] — the lifecycle from Stripe's events, customer changes, trials;
+//! - [`launch_offers`] — launch-price phases and their Stripe schedules;
+//! - [`promotions`] — operators' promotion codes mirrored to Stripe;
+//! - [`invoicing`] — invoice generation, collection through Stripe, the monthly close, voids;
+//! - [`dunning`] — chasing unpaid invoices, suspension and its lifting;
+//! - [`stripe_events`] — the webhook's FIFO consumer, event markers, the customer map;
+//! - [`exports`] — CSV exports of the lists;
+//! - [`operators`] — the audit trail, the directory, admin actions, health, redrive;
+//! - [`flags`] — feature flags;
+//! - [`byo_keys`] — bring-your-own provider keys (sealed by [`crypto`], feature `byo-keys`).
+//!
+//! The kernel every concern shares: [`money`] (cents, dollars in request bodies), [`ids`],
+//! [`period`].
+//!
+//! Platform modules, which know no concern's rules:
+//!
+//! - [`store`] — the store core: the table client, key layout, expression builder, one
+//!   `transact`, paging and cursors, the outbox, stored idempotent answers, the work index;
+//! - [`events`] — domain events and their EventBridge publisher;
+//! - [`payments`] — the Stripe client, its transport and webhook signature verification;
+//! - [`lambda`] — the runners (`run_http`, `run_sqs`, `run_schedule`, `run_dynamodb_stream`) and
+//!   HTTP plumbing;
+//! - [`app`], [`config`], [`secrets`], [`clock`], [`auth`], [`telemetry`], [`cloudwatch`],
+//!   [`sdk_http`], [`error`] (the one error type handlers return), [`openapi`].
 //!
 //! A function package is a thin `main.rs` that calls a runner with the handler from its
-//! `lib.rs`; the local server and the tests call those same handlers.
+//! `lib.rs`; the local server and the tests call those same handlers. `tests/layers.rs` fails
+//! when a part imports one above it.
 
-pub mod api;
+// Platform.
 pub mod app;
 pub mod auth;
 pub mod clock;
@@ -58,16 +58,39 @@ pub mod cloudwatch;
 pub mod config;
 #[cfg(feature = "byo-keys")]
 pub mod crypto;
-pub mod domain;
 pub mod error;
 pub mod events;
-pub mod flows;
 pub mod lambda;
+pub mod openapi;
 pub mod payments;
 pub mod sdk_http;
 pub mod secrets;
 pub mod store;
 pub mod telemetry;
+
+// Kernel.
+pub mod ids;
+pub mod money;
+pub mod period;
+
+// Concerns.
+pub mod accounts;
+pub mod byo_keys;
+pub mod catalog;
+pub mod costs;
+pub mod credits;
+pub mod dunning;
+pub mod exports;
+pub mod flags;
+pub mod invoicing;
+pub mod launch_offers;
+pub mod operators;
+pub mod promotions;
+pub mod purchases;
+pub mod quota;
+pub mod stripe_events;
+pub mod subscriptions;
+pub mod usage;
 
 pub use app::App;
 pub use error::ApiError;

@@ -2,7 +2,7 @@
 //! documents, one JSON line per dimension set, written when the runner flushes. Its own test
 //! binary, because the recorder is process-wide and installed once.
 
-use billing::domain::quota::{Outcome, Refusal};
+use billing::quota::rules::{Outcome, Refusal};
 use billing::telemetry::metrics::{self, Settings};
 use serde_json::{Value, json};
 

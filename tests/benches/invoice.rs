@@ -9,9 +9,9 @@
 //!    `sqs-account-close`.
 
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
-use billing::domain::OrganizationId;
-use billing::domain::quota::{Bucket, RunKind};
-use billing::domain::usage::UsageRecord;
+use billing::ids::OrganizationId;
+use billing::quota::rules::{Bucket, RunKind};
+use billing::usage::rules::UsageRecord;
 use billing_tests::TestContext;
 use futures::StreamExt;
 
@@ -90,7 +90,7 @@ async fn generation(records: usize) {
     ctx.capacity.take();
 
     let started = std::time::Instant::now();
-    let generated = billing::flows::invoicing::generate(&ctx.app, &org).await.expect("generate");
+    let generated = billing::invoicing::flow::generate(&ctx.app, &org).await.expect("generate");
     let elapsed = started.elapsed();
 
     let consumed = ctx.capacity.take();
@@ -98,10 +98,10 @@ async fn generation(records: usize) {
     let billed: usize = invoice
         .line_items
         .iter()
-        .filter(|l| l.kind != billing::domain::invoicing::lines::LineKind::Excess)
+        .filter(|l| l.kind != billing::invoicing::rules::lines::LineKind::Excess)
         .map(|l| l.usage_record_ids.len())
         .sum();
-    assert_eq!(billed, records.min(billing::domain::invoicing::MAX_RECORDS_PER_INVOICE), "every record on the invoice");
+    assert_eq!(billed, records.min(billing::invoicing::rules::MAX_RECORDS_PER_INVOICE), "every record on the invoice");
     let item = ctx
         .dynamo
         .get_item()
@@ -156,7 +156,7 @@ async fn monthly_close(accounts: usize) {
                 .await;
                 let org = OrganizationId::parse(name).expect("valid org");
                 for run in ["a", "b"] {
-                    let request = billing::domain::quota::ReserveRequest {
+                    let request = billing::quota::rules::ReserveRequest {
                         run_id: run.into(),
                         kind: RunKind::Standard,
                         estimated_cost_cents: None,
@@ -193,7 +193,7 @@ async fn monthly_close(accounts: usize) {
     assert_eq!(fanned["accounts"].as_u64(), Some(accounts as u64));
     // SQS delivers at least once: a message may come twice, the invoice never does.
     assert!(closed >= accounts, "every account's message was handled");
-    let listing = billing::store::costs::Listing { from: None, to: None, limit: 10, cursor: None };
+    let listing = billing::costs::store::Listing { from: None, to: None, limit: 10, cursor: None };
     for name in &names {
         let org = OrganizationId::parse(name).expect("valid org");
         let invoices = ctx.app.store.list_invoices(&org, None, &listing).await.expect("list invoices").items;

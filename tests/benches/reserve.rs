@@ -29,8 +29,8 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use billing::App;
-use billing::domain::OrganizationId;
-use billing::domain::quota::{ReserveRequest, RunKind};
+use billing::ids::OrganizationId;
+use billing::quota::rules::{ReserveRequest, RunKind};
 use billing::store::calls::CallCounter;
 use billing_tests::TestContext;
 use billing_tests::capacity::{CapacityMeter, Consumed};

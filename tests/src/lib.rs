@@ -14,10 +14,10 @@ use std::sync::{Arc, OnceLock};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use billing::App;
+use billing::accounts::store::AccountItem;
 use billing::clock::{Clock, ManualClock};
 use billing::config::Config;
-use billing::domain::OrganizationId;
-use billing::store::AccountItem;
+use billing::ids::OrganizationId;
 use billing::store::calls::CallCounter;
 use chrono::{DateTime, TimeZone, Utc};
 use local_server::provision::Provisioned;
@@ -166,7 +166,7 @@ impl TestContext {
             ("BYO_KEYS_KMS_KEY_ID".to_owned(), resources.kms_key_ids["ByoKeysKmsKey"].clone()),
         ]);
         // Every queue an operator sees (health, redrive), as the local server sets them.
-        for queue in billing::domain::queues::QUEUES {
+        for queue in billing::operators::rules::queues::QUEUES {
             if let Some(url) = resources.queue_urls.get(queue.name) {
                 env.entry(queue.env.to_owned()).or_insert_with(|| url.clone());
             }

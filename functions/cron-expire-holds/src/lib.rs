@@ -7,7 +7,7 @@
 
 use billing::App;
 use billing::lambda::schedule::ScheduleEvent;
-use billing::store::quota::{QuotaError, SweepEntry};
+use billing::quota::store::{QuotaError, SweepEntry};
 use serde_json::json;
 
 pub async fn handle(app: App, _event: ScheduleEvent) -> anyhow::Result<serde_json::Value> {

@@ -9,9 +9,9 @@
 
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use billing::App;
-use billing::domain::{OrganizationId, period};
+use billing::invoicing::store::close::CLOSE_SHARDS;
 use billing::lambda::schedule::ScheduleEvent;
-use billing::store::invoicing::close::CLOSE_SHARDS;
+use billing::{ids::OrganizationId, period};
 use futures::{StreamExt, TryStreamExt};
 use serde_json::json;
 

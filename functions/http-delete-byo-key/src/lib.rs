@@ -2,7 +2,7 @@
 //! admins) → `{}`: removes the stored key. `404 byo_key_not_found` when there is none.
 
 use billing::App;
-use billing::flows::byo_keys;
+use billing::byo_keys::flow as byo_keys;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, ok_json, path_param};
 use lambda_http::Request;

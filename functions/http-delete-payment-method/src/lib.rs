@@ -2,9 +2,9 @@
 //! detaches a payment method, but only one that belongs to this organization's customer
 //! (anything else is 404, so other customers' ids cannot be probed).
 
-use billing::flows::checkout::{account, stripe};
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, ok_json, path_param};
+use billing::purchases::flow::{account, stripe};
 use billing::{ApiError, App};
 use lambda_http::Request;
 
@@ -12,7 +12,7 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
     let (_caller, org) = authorize_billing(&app, &req)?;
     let payment_method = path_param(&req, "payment_method_id")?;
     let not_found = || ApiError::not_found("payment_method_not_found", "This organization has no such payment method.");
-    if !payment_method.starts_with("pm_") || !billing::domain::ids::is_safe_id(&payment_method) {
+    if !payment_method.starts_with("pm_") || !billing::ids::is_safe_id(&payment_method) {
         return Err(not_found());
     }
     let customer = account(&app, &org).await?.stripe_customer_id.ok_or_else(not_found)?;

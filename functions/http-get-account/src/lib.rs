@@ -2,10 +2,10 @@
 //! on first visit with this month's free quota.
 
 use billing::App;
-use billing::api::BillingAccountResponse;
+use billing::accounts::http::BillingAccountResponse;
+use billing::accounts::store::AccountItem;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_org, ok_json};
-use billing::store::AccountItem;
 use lambda_http::Request;
 
 pub async fn handle(app: App, req: Request) -> HttpResult {

@@ -4,9 +4,9 @@
 //! the organization has no billing account.
 
 use billing::App;
-use billing::flows::directory;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_admin, ok_json};
+use billing::operators::flow::directory;
 use lambda_http::Request;
 
 pub async fn handle(app: App, req: Request) -> HttpResult {

@@ -4,12 +4,12 @@
 //! match. Read from the sharded account directory (`store::directory`): no table scan, no
 //! index key shared by every account.
 
-use billing::api::directory::AccountSummary;
-use billing::domain::account::AccountStatus;
-use billing::domain::ids::is_safe_id;
+use billing::accounts::rules::AccountStatus;
+use billing::ids::is_safe_id;
 use billing::lambda::HttpResult;
 use billing::lambda::http::list_response;
-use billing::store::directory::AccountSearch;
+use billing::operators::http::directory::AccountSummary;
+use billing::operators::store::directory::AccountSearch;
 use billing::{ApiError, App, auth::Caller};
 use lambda_http::{Request, RequestExt};
 
@@ -71,7 +71,7 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
         email: query.and_then(|q| q.first("billing_email")),
     };
     let search = search(&app, filters)?;
-    let limit = billing::api::costs::parse_limit(query.and_then(|q| q.first("limit")))?;
+    let limit = billing::costs::http::parse_limit(query.and_then(|q| q.first("limit")))?;
     let page = app.store.search_accounts(&search, query.and_then(|q| q.first("cursor")), limit).await?;
     let accounts: Vec<AccountSummary> = page.entries.iter().map(AccountSummary::from).collect();
     list_response(&accounts, page.next_cursor)

@@ -4,12 +4,12 @@
 //! one is required: entries live in that partition, and no index key is shared by every
 //! account.
 
-use billing::api::admin::AuditEntryResponse;
-use billing::domain::OrganizationId;
-use billing::domain::audit::{flag_partition, queue_partition};
-use billing::domain::flags::FlagName;
+use billing::flags::rules::FlagName;
+use billing::ids::OrganizationId;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{list_response, listing};
+use billing::operators::http::AuditEntryResponse;
+use billing::operators::rules::audit::{flag_partition, queue_partition};
 use billing::{ApiError, App, auth::Caller};
 use lambda_http::{Request, RequestExt};
 
@@ -33,7 +33,7 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
             app.store.list_platform_audit(flag_partition(&flag), &listing).await?
         }
         (None, None, Some(raw)) => {
-            let queue = billing::domain::queues::find(raw)
+            let queue = billing::operators::rules::queues::find(raw)
                 .ok_or_else(|| ApiError::not_found("unknown_queue", format!("There is no queue {raw:?}.")))?;
             app.store.list_platform_audit(queue_partition(queue.name), &listing).await?
         }

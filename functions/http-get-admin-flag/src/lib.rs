@@ -1,8 +1,8 @@
 //! `GET /api/billing/admin/flags/{flag}` (billing-admin) → `FlagResponse`: the flag's
 //! default, tier values and last change. `404 flag_not_found` when it is not defined.
 
-use billing::api::flags::FlagResponse;
-use billing::flows::flags;
+use billing::flags::flow as flags;
+use billing::flags::http::FlagResponse;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{ok_json, path_flag};
 use billing::{App, auth::Caller};

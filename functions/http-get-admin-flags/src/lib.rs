@@ -2,8 +2,8 @@
 //! with its default, tier values and last change, in name order (one query of the `FLAGS`
 //! partition). The operators' flags page lists them; no flag defined is an empty list.
 
-use billing::api::flags::{FlagListResponse, FlagResponse};
-use billing::flows::flags;
+use billing::flags::flow as flags;
+use billing::flags::http::{FlagListResponse, FlagResponse};
 use billing::lambda::HttpResult;
 use billing::lambda::http::ok_json;
 use billing::{App, auth::Caller};

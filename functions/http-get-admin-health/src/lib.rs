@@ -15,6 +15,6 @@ use lambda_http::Request;
 pub async fn handle(app: App, req: Request) -> HttpResult {
     Caller::from_request(&req)?.require_admin()?;
     let metrics = MetricsReader::new(&app.aws);
-    let health = billing::flows::health::health(&app, &metrics).await?;
+    let health = billing::operators::flow::health::health(&app, &metrics).await?;
     ok_json(&health)
 }

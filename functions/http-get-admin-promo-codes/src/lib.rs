@@ -1,10 +1,10 @@
 //! `GET /api/billing/admin/promo-codes` (billing-admin) → `PromoCodeListResponse`: every
 //! code with its redemptions (paid and held by open checkouts) and its Stripe ids.
 
-use billing::api::promo_codes::{PromoCodeListResponse, PromoCodeResponse};
-use billing::flows::promo_codes;
 use billing::lambda::HttpResult;
 use billing::lambda::http::ok_json;
+use billing::promotions::flow as promo_codes;
+use billing::promotions::http::{PromoCodeListResponse, PromoCodeResponse};
 use billing::{App, auth::Caller};
 use lambda_http::Request;
 

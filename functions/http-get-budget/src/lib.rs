@@ -2,11 +2,11 @@
 //! when none is set), this month's billable spend, and whether new runs are blocked.
 
 use billing::App;
-use billing::api::costs::BudgetResponse;
-use billing::domain::costs::micros_to_usd;
-use billing::domain::period;
+use billing::costs::http::BudgetResponse;
+use billing::costs::rules::micros_to_usd;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_org, ok_json};
+use billing::period;
 use lambda_http::Request;
 
 pub async fn handle(app: App, req: Request) -> HttpResult {

@@ -2,8 +2,8 @@
 //! stored provider key's provider, last four characters, base URL and times — never the key.
 
 use billing::App;
-use billing::api::byo_keys::ByoKeyResponse;
-use billing::flows::byo_keys;
+use billing::byo_keys::flow as byo_keys;
+use billing::byo_keys::http::ByoKeyResponse;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_org, ok_json};
 use lambda_http::Request;

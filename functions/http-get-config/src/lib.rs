@@ -3,7 +3,7 @@
 //! holds nothing secret.
 
 use billing::App;
-use billing::api::StripeConfigResponse;
+use billing::catalog::http::StripeConfigResponse;
 use billing::lambda::HttpResult;
 use billing::lambda::http::ok_json;
 use lambda_http::Request;

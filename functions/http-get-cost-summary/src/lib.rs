@@ -4,7 +4,7 @@
 //! after `to` (given or defaulted) is a 400, not an inverted range DynamoDB would refuse.
 
 use billing::App;
-use billing::api::costs::CostSummaryResponse;
+use billing::costs::http::CostSummaryResponse;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_org, ok_json, time_range};
 use lambda_http::Request;

@@ -2,7 +2,7 @@
 //! records, oldest first unless `order=newest_first`, as the frontend guide's `CostRecordResponse`.
 
 use billing::App;
-use billing::api::costs::CostRecordResponse;
+use billing::costs::http::CostRecordResponse;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_org, list_order, list_response, listing};
 use lambda_http::Request;

@@ -4,14 +4,14 @@
 //! to 5,000 rows (or `limit`) per response, the next page's cursor in `x-next-cursor`.
 //! A filter another kind reads (`billed` on costs) is a 400, not silently ignored.
 
-use billing::api::costs::CostRecordResponse;
-use billing::api::export::{self, ExportKind};
-use billing::api::invoices::InvoiceResponse;
-use billing::api::quota::UsageRecordResponse;
-use billing::domain::invoicing::InvoiceStatus;
+use billing::costs::http::CostRecordResponse;
+use billing::costs::store::Listing;
+use billing::exports::http::{self as export, ExportKind};
+use billing::invoicing::http::InvoiceResponse;
+use billing::invoicing::rules::InvoiceStatus;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{NEXT_CURSOR_HEADER, authorize_org, list_order, path_param, time_range};
-use billing::store::costs::Listing;
+use billing::quota::http::UsageRecordResponse;
 use billing::{ApiError, App};
 use lambda_http::http::HeaderValue;
 use lambda_http::{Body, Request, RequestExt, Response};

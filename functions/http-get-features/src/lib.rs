@@ -3,8 +3,8 @@
 //! else the default).
 
 use billing::App;
-use billing::api::flags::FeaturesResponse;
-use billing::flows::flags;
+use billing::flags::flow as flags;
+use billing::flags::http::FeaturesResponse;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_org, ok_json};
 use lambda_http::Request;

@@ -4,8 +4,8 @@
 //! A stored key that no longer decrypts is `409 byo_key_unreadable`, never a wrong key.
 
 use billing::App;
-use billing::api::byo_keys::ByoKeySecretResponse;
-use billing::flows::byo_keys;
+use billing::byo_keys::flow as byo_keys;
+use billing::byo_keys::http::ByoKeySecretResponse;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_service_org, ok_json, path_param};
 use lambda_http::Request;

@@ -2,7 +2,7 @@
 //! Another organization's invoice answers exactly like a missing one: the id alone never
 //! grants access, nor tells that the invoice exists.
 
-use billing::api::invoices::InvoiceResponse;
+use billing::invoicing::http::InvoiceResponse;
 use billing::lambda::HttpResult;
 use billing::lambda::http::ok_json;
 use billing::{App, auth::Caller};

@@ -2,8 +2,8 @@
 //! organization's invoices, newest first, as the frontend guide's `InvoiceResponse`, with the
 //! next page's cursor in the `x-next-cursor` header (the conventions of `/usage`).
 
-use billing::api::invoices::InvoiceResponse;
-use billing::domain::invoicing::InvoiceStatus;
+use billing::invoicing::http::InvoiceResponse;
+use billing::invoicing::rules::InvoiceStatus;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_org, list_response, listing};
 use billing::{ApiError, App};

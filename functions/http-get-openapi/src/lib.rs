@@ -7,5 +7,5 @@ use billing::lambda::http::ok_json;
 use lambda_http::Request;
 
 pub async fn handle(_app: App, _req: Request) -> HttpResult {
-    ok_json(&billing::api::openapi::document())
+    ok_json(&billing::openapi::document())
 }

@@ -2,10 +2,10 @@
 //! with the customer's default marked. An organization without a Stripe customer has none.
 
 use billing::App;
-use billing::flows::checkout::{account, stripe};
-use billing::flows::payment_methods::PaymentMethodResponse;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_org, ok_json};
+use billing::purchases::flow::{account, stripe};
+use billing::purchases::http::payment_methods::PaymentMethodResponse;
 use lambda_http::Request;
 
 pub async fn handle(app: App, req: Request) -> HttpResult {

@@ -3,10 +3,10 @@
 //! active runs against the concurrency limit.
 
 use billing::App;
-use billing::api::quota::QuotaStandingResponse;
+use billing::accounts::store::AccountItem;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_org, ok_json};
-use billing::store::AccountItem;
+use billing::quota::http::QuotaStandingResponse;
 use lambda_http::Request;
 
 pub async fn handle(app: App, req: Request) -> HttpResult {

@@ -2,9 +2,9 @@
 //! newest first: from, to, when, why and by whom.
 
 use billing::App;
-use billing::flows::subscriptions::view;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_org, ok_json};
+use billing::subscriptions::flow::view;
 use lambda_http::Request;
 
 pub async fn handle(app: App, req: Request) -> HttpResult {

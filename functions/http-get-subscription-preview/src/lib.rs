@@ -2,9 +2,9 @@
 //! to `tier` would cost now (Stripe's proration preview) and from the next period. Changes
 //! nothing.
 
-use billing::flows::subscriptions::manage;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_org, ok_json};
+use billing::subscriptions::flow::manage;
 use billing::{ApiError, App};
 use lambda_http::{Request, RequestExt};
 

@@ -2,9 +2,9 @@
 //! account: its Stripe subscription, or the lifetime, enterprise or free plan it is on.
 
 use billing::App;
-use billing::flows::subscriptions::view;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_org, ok_json};
+use billing::subscriptions::flow::view;
 use lambda_http::Request;
 
 pub async fn handle(app: App, req: Request) -> HttpResult {

@@ -4,9 +4,9 @@
 //! one query for the whole range (`store::daily`), never from the usage records.
 
 use billing::App;
-use billing::api::daily::{DailyUsageResponse, day_range};
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_org, ok_json};
+use billing::usage::http::{DailyUsageResponse, day_range};
 use lambda_http::{Request, RequestExt};
 
 pub async fn handle(app: App, req: Request) -> HttpResult {

@@ -2,9 +2,9 @@
 //! usage records (one per committed run), oldest first unless `order=newest_first`, as the frontend guide's
 //! `UsageRecordResponse`, with the next page's cursor in the `x-next-cursor` header.
 
-use billing::api::quota::UsageRecordResponse;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_org, list_order, list_response, listing};
+use billing::quota::http::UsageRecordResponse;
 use billing::{ApiError, App};
 use lambda_http::{Request, RequestExt};
 

@@ -3,12 +3,12 @@
 //! removes credits, never below what running workflows hold (`409 insufficient_credits`).
 //! Ledger entry of kind `grant` naming the operator and the reason; audited.
 
-use billing::api::admin::{CreditGrantRequest, CreditGrantResponse};
-use billing::api::quota::amount_to_cents;
-use billing::domain::money::dollars;
-use billing::flows::admin::{self, Operator};
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_admin, idempotent, json_body, ok_json};
+use billing::money::dollars;
+use billing::operators::flow::{self as admin, Operator};
+use billing::operators::http::{CreditGrantRequest, CreditGrantResponse};
+use billing::quota::http::amount_to_cents;
 use billing::{ApiError, App};
 use lambda_http::Request;
 

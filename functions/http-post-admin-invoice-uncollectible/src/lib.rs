@@ -3,12 +3,12 @@
 //! and here: it stays payable (`past_due`) but leaves dunning, so no more reminders or
 //! suspensions follow from it. Audited; a retry answers the same.
 
-use billing::api::admin::AdminReasonRequest;
-use billing::api::invoices::InvoiceActionResponse;
-use billing::flows::admin::Operator;
-use billing::flows::invoice_actions;
+use billing::invoicing::flow::actions as invoice_actions;
+use billing::invoicing::http::InvoiceActionResponse;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{json_body, ok_json, path_param};
+use billing::operators::flow::Operator;
+use billing::operators::http::AdminReasonRequest;
 use billing::{App, auth::Caller};
 use lambda_http::Request;
 

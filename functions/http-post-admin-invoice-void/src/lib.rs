@@ -5,12 +5,12 @@
 //! the account, and a non-payment suspension it held is lifted. Audited; a retry finishes
 //! the same void.
 
-use billing::api::invoices::{InvoiceActionResponse, VoidInvoiceRequest};
-use billing::domain::invoicing::void::Rebill;
-use billing::flows::admin::Operator;
-use billing::flows::invoice_actions;
+use billing::invoicing::flow::actions as invoice_actions;
+use billing::invoicing::http::{InvoiceActionResponse, VoidInvoiceRequest};
+use billing::invoicing::rules::void::Rebill;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{json_body, ok_json, path_param};
+use billing::operators::flow::Operator;
 use billing::{App, auth::Caller};
 use lambda_http::Request;
 

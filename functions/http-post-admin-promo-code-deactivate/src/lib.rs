@@ -2,11 +2,11 @@
 //! `PromoCodeResponse`. Turns the Stripe promotion code off, then ours (audited); checkouts
 //! already open keep their discount. Deactivating an inactive code changes nothing.
 
-use billing::api::promo_codes::PromoCodeResponse;
-use billing::flows::admin::Operator;
-use billing::flows::promo_codes;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{ok_json, path_param};
+use billing::operators::flow::Operator;
+use billing::promotions::flow as promo_codes;
+use billing::promotions::http::PromoCodeResponse;
 use billing::{App, auth::Caller};
 use lambda_http::Request;
 

@@ -3,11 +3,11 @@
 //! `201 PromoCodeResponse`. Mirrored first to a Stripe coupon and promotion code; audited in
 //! the code's own trail. An existing code → `409 promo_code_exists`.
 
-use billing::api::promo_codes::{PromoCodeRequest, PromoCodeResponse};
-use billing::flows::admin::Operator;
-use billing::flows::promo_codes;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{json_body, json_response};
+use billing::operators::flow::Operator;
+use billing::promotions::flow as promo_codes;
+use billing::promotions::http::{PromoCodeRequest, PromoCodeResponse};
 use billing::{App, auth::Caller};
 use lambda_http::Request;
 use lambda_http::http::StatusCode;

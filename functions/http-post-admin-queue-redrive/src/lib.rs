@@ -4,12 +4,12 @@
 //! queue's logical id (`UsageDeadLetterQueue`) or alias (`usage-dlq`).
 
 use billing::App;
-use billing::api::admin::{AdminReasonRequest, RedriveResponse};
 use billing::auth::Caller;
-use billing::flows::admin::Operator;
-use billing::flows::redrive;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{json_body_or_empty, ok_json, path_param};
+use billing::operators::flow::Operator;
+use billing::operators::flow::redrive;
+use billing::operators::http::{AdminReasonRequest, RedriveResponse};
 use lambda_http::Request;
 
 pub async fn handle(app: App, req: Request) -> HttpResult {

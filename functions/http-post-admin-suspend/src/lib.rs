@@ -3,10 +3,10 @@
 //! Audited with the operator and the reason; `AccountSuspended`.
 
 use billing::App;
-use billing::api::admin::{AccountStandingResponse, AdminReasonRequest};
-use billing::flows::admin::{self, Operator};
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_admin, json_body_or_empty, ok_json};
+use billing::operators::flow::{self as admin, Operator};
+use billing::operators::http::{AccountStandingResponse, AdminReasonRequest};
 use lambda_http::Request;
 
 pub async fn handle(app: App, req: Request) -> HttpResult {

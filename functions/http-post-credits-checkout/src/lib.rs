@@ -2,11 +2,11 @@
 //! `{amount_usd (0 < x ≤ 1000), success_url?, cancel_url?}` → `{checkout_url, session_id}`.
 //! The credits arrive when Stripe reports the payment (`checkout.session.completed`).
 
-use billing::api::purchases::CreditPurchaseRequest;
-use billing::flows::checkout::{CheckoutResponse, Sale, checkout};
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, idempotent, json_body, ok_json};
 use billing::payments::client::CheckoutItem;
+use billing::purchases::flow::{CheckoutResponse, Sale, checkout};
+use billing::purchases::http::CreditPurchaseRequest;
 use billing::{ApiError, App};
 use lambda_http::Request;
 use rust_decimal::Decimal;
@@ -22,7 +22,7 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
                 format!("amount_usd must be above 0 and at most {max}."),
             ));
         }
-        let cents = billing::domain::money::exact_cents(body.amount_usd)
+        let cents = billing::money::exact_cents(body.amount_usd)
             .map_err(|e| ApiError::bad_request("invalid_amount", format!("amount_usd: {e}.")))?;
         // What Stripe shows the customer: always dollars and cents ("$42.50", not "$42.5").
         let item = CheckoutItem::Amount { cents, name: format!("Prepaid credits (${:.2})", body.amount_usd) };

@@ -3,7 +3,7 @@
 //! the hosted invoice URL when the card is declined or none is on file; `409` when the invoice
 //! is not payable (draft, paid, void). Another organization's invoice is a `404`.
 
-use billing::api::invoices::InvoiceResponse;
+use billing::invoicing::http::InvoiceResponse;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{audit, ok_json};
 use billing::{App, auth::Caller};
@@ -16,8 +16,8 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
     caller.require_billing_role(&org, &app.config.org_role_claim)?;
     billing::lambda::http::idempotent(&app, &req, &org, async {
         // A retried request (same Idempotency-Key) is one charge attempt at Stripe.
-        let key = billing::flows::checkout::idempotency_key(&req, &org, &format!("{}-pay", invoice.id))?;
-        let paid = billing::flows::invoicing::pay(&app, &invoice, &key).await?;
+        let key = billing::purchases::flow::idempotency_key(&req, &org, &format!("{}-pay", invoice.id))?;
+        let paid = billing::invoicing::flow::pay(&app, &invoice, &key).await?;
         audit(&org, "invoice_paid", &paid.id);
         ok_json(&InvoiceResponse::from(&paid))
     })

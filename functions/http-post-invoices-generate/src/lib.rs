@@ -4,8 +4,8 @@
 //! With an `Idempotency-Key`, a repeat gets the first answer.
 
 use billing::App;
-use billing::api::invoices::InvoiceResponse;
-use billing::flows::invoicing::generate;
+use billing::invoicing::flow::generate;
+use billing::invoicing::http::InvoiceResponse;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{audit, authorize_billing, idempotent, json_response};
 use lambda_http::Request;

@@ -1,11 +1,11 @@
 //! `POST /api/billing/account/{organization_id}/lifetime/checkout`
 //! `{success_url?, cancel_url?}` → `{checkout_url, session_id}` for the one-time lifetime plan.
 
-use billing::api::purchases::LifetimePurchaseRequest;
-use billing::domain::promo::PromoTarget;
-use billing::flows::checkout::{Sale, checkout, priced};
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, idempotent, json_body, ok_json};
+use billing::promotions::rules::PromoTarget;
+use billing::purchases::flow::{Sale, checkout, priced};
+use billing::purchases::http::LifetimePurchaseRequest;
 use billing::{ApiError, App};
 use lambda_http::Request;
 
@@ -20,7 +20,7 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
             .iter()
             .find(|t| t.is_lifetime())
             .ok_or_else(|| ApiError::not_found("not_offered", "No lifetime plan is offered."))?;
-        let account = billing::flows::checkout::account(&app, &org).await?;
+        let account = billing::purchases::flow::account(&app, &org).await?;
         if account.tier == tier.id {
             return Err(ApiError::Conflict {
                 code: "already_lifetime",

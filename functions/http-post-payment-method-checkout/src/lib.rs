@@ -5,10 +5,10 @@
 //! completed. Owners and billing admins only; `Idempotency-Key` returns the same session.
 
 use billing::App;
-use billing::api::purchases::PaymentMethodCheckoutRequest;
-use billing::flows::checkout::setup_checkout;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, idempotent, json_body_or_empty, ok_json};
+use billing::purchases::flow::setup_checkout;
+use billing::purchases::http::PaymentMethodCheckoutRequest;
 use lambda_http::Request;
 
 pub async fn handle(app: App, req: Request) -> HttpResult {

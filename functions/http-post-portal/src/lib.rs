@@ -2,10 +2,10 @@
 //! Stripe customer portal session (invoices, cards, plan changes, cancellation).
 
 use billing::App;
-use billing::api::purchases::{PortalRequest, PortalResponse};
-use billing::flows::checkout::{ensure_customer, return_urls, stripe};
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, idempotent, json_body, ok_json};
+use billing::purchases::flow::{ensure_customer, return_urls, stripe};
+use billing::purchases::http::{PortalRequest, PortalResponse};
 use lambda_http::Request;
 
 pub async fn handle(app: App, req: Request) -> HttpResult {

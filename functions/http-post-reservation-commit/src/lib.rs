@@ -5,11 +5,11 @@
 //! `details` are kept as sent up to 4 KB and 16 levels of nesting; beyond that, `400`. A repeat returns `200` with
 //! the same usage record; the first commit answers `201`.
 
-use billing::api::quota::{CommitRequest, CommitResponse, UsageRecordResponse, amount_to_cents};
-use billing::domain::quota::Outcome;
-use billing::domain::usage::RunDetails;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_service_org, json_body, json_response, path_run_id};
+use billing::quota::http::{CommitRequest, CommitResponse, UsageRecordResponse, amount_to_cents};
+use billing::quota::rules::Outcome;
+use billing::usage::rules::RunDetails;
 use billing::{ApiError, App};
 use lambda_http::Request;
 use lambda_http::http::StatusCode;

@@ -2,9 +2,9 @@
 //! Extends the hold's expiry by the hold TTL from now.
 
 use billing::App;
-use billing::api::quota::ReservationResponse;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_service_org, ok_json, path_run_id};
+use billing::quota::http::ReservationResponse;
 use lambda_http::Request;
 
 pub async fn handle(app: App, req: Request) -> HttpResult {

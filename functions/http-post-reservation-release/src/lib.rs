@@ -3,9 +3,9 @@
 //! a hold that already expired answers `200` with outcome `expired`.
 
 use billing::App;
-use billing::api::quota::ReleaseResponse;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_service_org, ok_json, path_run_id};
+use billing::quota::http::ReleaseResponse;
 use lambda_http::Request;
 
 pub async fn handle(app: App, req: Request) -> HttpResult {

@@ -4,13 +4,13 @@
 //! run id was seen before, `402`/`429`/`403` when refused. With `?dry_run=true` it answers
 //! what it would do (`200`, `{"allowed", "bucket", "code", "detail"}`) and writes nothing.
 
-use billing::api::quota::{ReservationCheckResponse, ReservationRequest, ReservationResponse, amount_to_cents};
-use billing::domain::OrganizationId;
-use billing::domain::quota::{Decision, Refusal, ReserveRequest};
 use billing::events::{DomainEvent, Envelope};
+use billing::ids::OrganizationId;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_service_org, json_body, json_response, ok_json, query_flag, validate_run_id};
-use billing::store::quota::QuotaError;
+use billing::quota::http::{ReservationCheckResponse, ReservationRequest, ReservationResponse, amount_to_cents};
+use billing::quota::rules::{Decision, Refusal, ReserveRequest};
+use billing::quota::store::QuotaError;
 use billing::telemetry::metrics;
 use billing::{ApiError, App};
 use lambda_http::Request;

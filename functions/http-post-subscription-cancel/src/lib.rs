@@ -3,10 +3,10 @@
 //! end the service continues until `current_period_end`; otherwise it ends now and the unused
 //! part of the period is credited.
 
-use billing::api::purchases::CancelRequest;
-use billing::flows::subscriptions::manage::{self, Asker};
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, idempotency_key, idempotent, json_body_or_empty, ok_json};
+use billing::purchases::http::CancelRequest;
+use billing::subscriptions::flow::manage::{self, Asker};
 use billing::{ApiError, App};
 use lambda_http::Request;
 

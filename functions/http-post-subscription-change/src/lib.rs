@@ -3,10 +3,10 @@
 //! scheduled for the period end (`pending_change`).
 
 use billing::App;
-use billing::api::purchases::ChangeRequest;
-use billing::flows::subscriptions::manage::{self, Asker};
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, idempotency_key, idempotent, json_body, ok_json};
+use billing::purchases::http::ChangeRequest;
+use billing::subscriptions::flow::manage::{self, Asker};
 use lambda_http::Request;
 
 pub async fn handle(app: App, req: Request) -> HttpResult {

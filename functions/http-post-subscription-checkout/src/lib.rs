@@ -6,11 +6,11 @@
 //! inside the tier's launch window the launch offer's first price is charged instead.
 //! An organization with a subscription already gets `409 already_subscribed` (change plan).
 
-use billing::api::purchases::SubscriptionCheckoutRequest;
-use billing::domain::subscription as lifecycle;
-use billing::flows::checkout::subscription_checkout;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, idempotent, json_body, ok_json};
+use billing::purchases::flow::subscription_checkout;
+use billing::purchases::http::SubscriptionCheckoutRequest;
+use billing::subscriptions::rules as lifecycle;
 use billing::{ApiError, App};
 use lambda_http::Request;
 

@@ -2,9 +2,9 @@
 //! cancellation before the period ends (`409 subscription_ended` once it has ended).
 
 use billing::App;
-use billing::flows::subscriptions::manage::{self, Asker};
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, idempotency_key, idempotent, ok_json};
+use billing::subscriptions::flow::manage::{self, Asker};
 use lambda_http::Request;
 
 pub async fn handle(app: App, req: Request) -> HttpResult {

@@ -3,11 +3,11 @@
 //! flag for the organization, `null` removes the override; audited in the organization's trail.
 
 use billing::App;
-use billing::api::flags::{OrganizationFlagRequest, OrganizationFlagResponse};
-use billing::flows::admin::Operator;
-use billing::flows::flags;
+use billing::flags::flow as flags;
+use billing::flags::http::{OrganizationFlagRequest, OrganizationFlagResponse};
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_admin, json_body, ok_json, path_flag};
+use billing::operators::flow::Operator;
 use lambda_http::Request;
 
 pub async fn handle(app: App, req: Request) -> HttpResult {

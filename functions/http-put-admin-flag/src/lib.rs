@@ -3,11 +3,11 @@
 //! values (tiers must be the catalog's); audited in the flag's own trail
 //! (`GET admin/audit?flag=`).
 
-use billing::api::flags::{FlagRequest, FlagResponse};
-use billing::flows::admin::Operator;
-use billing::flows::flags;
+use billing::flags::flow as flags;
+use billing::flags::http::{FlagRequest, FlagResponse};
 use billing::lambda::HttpResult;
 use billing::lambda::http::{json_body, ok_json, path_flag};
+use billing::operators::flow::Operator;
 use billing::{App, auth::Caller};
 use lambda_http::Request;
 

@@ -4,10 +4,10 @@
 //! reserve, `/quota` and `/subscription` apply them until they expire. Audited.
 
 use billing::App;
-use billing::api::admin::{LimitsRequest, LimitsResponse};
-use billing::flows::admin::{self, Operator};
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_admin, json_body, ok_json};
+use billing::operators::flow::{self as admin, Operator};
+use billing::operators::http::{LimitsRequest, LimitsResponse};
 use lambda_http::Request;
 
 pub async fn handle(app: App, req: Request) -> HttpResult {

@@ -2,13 +2,13 @@
 //! (1–100, default 80), hard_cap}`. Raising the limit above this month's spend lifts a hard-cap
 //! block at once; thresholds already reached under the new budget fire on the next cost.
 
-use billing::api::costs::{BudgetRequest, BudgetResponse};
-use billing::api::quota::amount_to_cents;
-use billing::domain::budget::Budget;
-use billing::domain::costs::micros_to_usd;
-use billing::domain::period;
+use billing::costs::http::{BudgetRequest, BudgetResponse};
+use billing::costs::rules::budget::Budget;
+use billing::costs::rules::micros_to_usd;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, json_body, ok_json};
+use billing::period;
+use billing::quota::http::amount_to_cents;
 use billing::{ApiError, App};
 use lambda_http::Request;
 

@@ -5,8 +5,8 @@
 //! `invalid_base_url`; `409 byo_keys_not_in_plan` when the plan does not include them.
 
 use billing::App;
-use billing::api::byo_keys::{ByoKeyRequest, ByoKeyResponse};
-use billing::flows::byo_keys;
+use billing::byo_keys::flow as byo_keys;
+use billing::byo_keys::http::{ByoKeyRequest, ByoKeyResponse};
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, json_body, ok_json, path_param};
 use lambda_http::Request;

@@ -5,10 +5,10 @@
 
 use aws_lambda_events::sqs::SqsMessage;
 use billing::App;
-use billing::domain::OrganizationId;
-use billing::flows::free_quota::reset_after_close;
-use billing::flows::invoicing::{InvoicingError, close_month};
+use billing::ids::OrganizationId;
+use billing::invoicing::flow::{InvoicingError, close_month};
 use billing::lambda::MessageError;
+use billing::quota::flow::reset_after_close;
 
 pub async fn handle(app: App, message: SqsMessage) -> Result<(), MessageError> {
     let body: serde_json::Value = serde_json::from_str(message.body.as_deref().unwrap_or_default())

@@ -8,5 +8,5 @@ use billing::App;
 use billing::lambda::MessageError;
 
 pub async fn handle(app: App, message: SqsMessage) -> Result<(), MessageError> {
-    billing::flows::stripe_events::process(&app, message.body.as_deref().unwrap_or_default()).await
+    billing::stripe_events::flow::process(&app, message.body.as_deref().unwrap_or_default()).await
 }

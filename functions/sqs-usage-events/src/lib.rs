@@ -5,12 +5,12 @@
 
 use aws_lambda_events::sqs::SqsMessage;
 use billing::App;
-use billing::api::costs::UsageMessage;
+use billing::costs::http::UsageMessage;
 use billing::lambda::MessageError;
 
 pub async fn handle(app: App, message: SqsMessage) -> Result<(), MessageError> {
     let body = message.body.as_deref().unwrap_or_default();
     let parsed: UsageMessage =
         serde_json::from_str(body).map_err(|e| MessageError::Reject(format!("not a usage message: {e}")))?;
-    billing::flows::usage::apply(&app, parsed).await
+    billing::usage::flow::apply(&app, parsed).await
 }

@@ -8,7 +8,7 @@
 use billing::lambda::HttpResult;
 use billing::lambda::http::ok_json;
 use billing::payments::webhook::verify;
-use billing::store::stripe::Receipt;
+use billing::stripe_events::store::Receipt;
 use billing::{ApiError, App};
 use lambda_http::Request;
 use serde_json::{Value, json};
@@ -41,7 +41,7 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
         .stripe_events_queue_url
         .as_deref()
         .ok_or_else(|| ApiError::Unavailable("STRIPE_EVENTS_QUEUE_URL is not set".into()))?;
-    let group = billing::flows::stripe_events::customer_of(&event).unwrap_or("no-customer");
+    let group = billing::stripe_events::flow::customer_of(&event).unwrap_or("no-customer");
     let sent = app
         .sqs()
         .send_message()

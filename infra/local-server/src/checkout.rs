@@ -22,7 +22,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use billing::App;
-use billing::domain::money::exact_cents;
+use billing::money::exact_cents;
 use serde_json::Value;
 
 use crate::checkout_events::{self, Context};

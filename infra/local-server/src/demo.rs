@@ -23,9 +23,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use billing::App;
 use billing::clock::ManualClock;
-use billing::domain::OrganizationId;
-use billing::domain::quota::{ReserveRequest, RunKind};
-use billing::store::quota::QuotaError;
+use billing::ids::OrganizationId;
+use billing::quota::rules::{ReserveRequest, RunKind};
+use billing::quota::store::QuotaError;
 use chrono::{DateTime, Duration, Months, Utc};
 use serde_json::{Value, json};
 
@@ -128,8 +128,8 @@ impl Story {
 
     async fn tell(mut self, proxy: Option<&StripeProxy>) -> anyhow::Result<Seeded> {
         self.clock.set(self.start);
-        billing::flows::checkout::account(&self.app, &self.org).await.map_err(api)?;
-        self.customer = billing::flows::checkout::ensure_customer(&self.app, &self.org).await.map_err(api)?;
+        billing::purchases::flow::account(&self.app, &self.org).await.map_err(api)?;
+        self.customer = billing::purchases::flow::ensure_customer(&self.app, &self.org).await.map_err(api)?;
         self.attach_card().await?;
         let mut period_start = None;
         for day in 0..DAYS {
@@ -208,7 +208,7 @@ impl Story {
                 "recorded_at": self.clock_now(),
             });
             let message = serde_json::from_value(message).context("an LLM call message")?;
-            billing::flows::usage::apply(app, message)
+            billing::usage::flow::apply(app, message)
                 .await
                 .map_err(|e| anyhow::anyhow!("recording an LLM call: {e:?}"))?;
             self.seeded.llm_calls += 1;
@@ -301,9 +301,9 @@ impl Story {
     }
 
     /// Invoices the unbilled usage up to `at` (the generate route's flow).
-    async fn invoice(&mut self, at: DateTime<Utc>) -> anyhow::Result<billing::domain::invoicing::Invoice> {
+    async fn invoice(&mut self, at: DateTime<Utc>) -> anyhow::Result<billing::invoicing::rules::Invoice> {
         self.clock.set(at);
-        let generated = billing::flows::invoicing::generate(&self.app, &self.org)
+        let generated = billing::invoicing::flow::generate(&self.app, &self.org)
             .await
             .with_context(|| format!("generating the invoice of {at}"))?;
         let invoice = generated.invoice;
@@ -313,7 +313,7 @@ impl Story {
     }
 
     /// Stripe's `invoice.paid` for one of our usage invoices (collected by Stripe).
-    async fn pay(&mut self, invoice: &billing::domain::invoicing::Invoice, at: DateTime<Utc>) -> anyhow::Result<()> {
+    async fn pay(&mut self, invoice: &billing::invoicing::rules::Invoice, at: DateTime<Utc>) -> anyhow::Result<()> {
         let Some(stripe_id) = invoice.stripe_invoice_id.as_deref() else { return Ok(()) };
         let object = json!({
             "id": stripe_id, "object": "invoice", "customer": self.customer, "status": "paid",
@@ -334,7 +334,7 @@ impl Story {
         self.clock.set(at);
         let event = json!({ "id": id, "object": "event", "type": kind, "created": at.timestamp(), "livemode": false,
                             "data": { "object": object } });
-        billing::flows::stripe_events::process(&self.app, &event.to_string())
+        billing::stripe_events::flow::process(&self.app, &event.to_string())
             .await
             .map_err(|e| anyhow::anyhow!("processing {kind} {id}: {e:?}"))
     }
@@ -342,7 +342,7 @@ impl Story {
 
 fn tier_cents(app: &App, tier: &str) -> i64 {
     let usd = app.catalog().tier(tier).and_then(|t| t.price_usd).unwrap_or_default();
-    billing::domain::money::exact_cents(usd).unwrap_or_default()
+    billing::money::exact_cents(usd).unwrap_or_default()
 }
 
 /// The demo's Stripe subscription, as the proxy answers it.

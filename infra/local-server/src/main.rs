@@ -62,7 +62,7 @@ async fn main() -> anyhow::Result<()> {
         env.insert("STRIPE_EVENTS_QUEUE_URL".into(), url.clone());
     }
     // Every queue an operator sees (health, redrive), under the variable its function gets.
-    for queue in billing::domain::queues::QUEUES {
+    for queue in billing::operators::rules::queues::QUEUES {
         if let Some(url) = resources.queue_urls.get(queue.name) {
             env.entry(queue.env.into()).or_insert_with(|| url.clone());
         }

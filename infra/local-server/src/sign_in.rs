@@ -12,7 +12,7 @@ use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use billing::domain::OrganizationId;
+use billing::ids::OrganizationId;
 use serde::Deserialize;
 use serde_json::json;
 

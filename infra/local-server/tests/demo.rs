@@ -6,8 +6,8 @@ use std::sync::Arc;
 use billing::App;
 use billing::clock::SystemClock;
 use billing::config::Config;
-use billing::domain::OrganizationId;
-use billing::domain::invoicing::InvoiceStatus;
+use billing::ids::OrganizationId;
+use billing::invoicing::rules::InvoiceStatus;
 use local_server::demo;
 use local_server::stripe_proxy::StripeProxy;
 use local_server::template::Template;
@@ -48,10 +48,10 @@ async fn the_demo_history_is_written_once_across_buckets_with_a_paid_and_an_open
     let stripe_id = sub.stripe_subscription_id.clone().unwrap();
     assert!(proxy.subscription(&stripe_id).is_some(), "the proxy answers for the demo's subscription");
 
-    let listing = billing::store::costs::Listing { from: None, to: None, limit: 20, cursor: None };
+    let listing = billing::costs::store::Listing { from: None, to: None, limit: 20, cursor: None };
     let invoices = app.store.list_invoices(&org, None, &listing).await.unwrap().items;
     let ours: Vec<_> =
-        invoices.iter().filter(|i| i.source == billing::domain::invoicing::InvoiceSource::Usage).collect();
+        invoices.iter().filter(|i| i.source == billing::invoicing::rules::InvoiceSource::Usage).collect();
     assert!(ours.iter().any(|i| i.status == InvoiceStatus::Paid), "{ours:?}");
     assert!(ours.iter().any(|i| i.status == InvoiceStatus::Open && i.amount_due_cents > 0), "{ours:?}");
 

@@ -14,7 +14,7 @@ use aws_sdk_kms::types::DataKeySpec;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::domain::OrganizationId;
+use crate::ids::OrganizationId;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EnvelopeError {

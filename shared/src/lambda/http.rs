@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 use crate::auth::Caller;
-use crate::domain::OrganizationId;
+use crate::ids::OrganizationId;
 use crate::{ApiError, App};
 
 pub type HttpResult = Result<Response<Body>, ApiError>;
@@ -120,9 +120,9 @@ pub fn path_org(req: &Request) -> Result<OrganizationId, ApiError> {
 }
 
 /// The `{flag}` of the path, validated.
-pub fn path_flag(req: &Request) -> Result<crate::domain::flags::FlagName, ApiError> {
+pub fn path_flag(req: &Request) -> Result<crate::flags::rules::FlagName, ApiError> {
     let raw = path_param(req, "flag")?;
-    crate::domain::flags::FlagName::parse(&raw).map_err(|e| ApiError::bad_request("invalid_flag", e.to_string()))
+    crate::flags::rules::FlagName::parse(&raw).map_err(|e| ApiError::bad_request("invalid_flag", e.to_string()))
 }
 
 pub fn path_param(req: &Request, name: &str) -> Result<String, ApiError> {
@@ -281,7 +281,7 @@ pub fn path_run_id(req: &Request) -> Result<String, ApiError> {
 }
 
 pub fn validate_run_id(raw: &str) -> Result<(), ApiError> {
-    if crate::domain::ids::is_safe_id(raw) {
+    if crate::ids::is_safe_id(raw) {
         Ok(())
     } else {
         Err(ApiError::bad_request(
@@ -304,17 +304,17 @@ pub fn query_flag(req: &Request, name: &str) -> Result<bool, ApiError> {
 }
 
 /// The `from` and `to` query parameters, in order.
-pub fn time_range(req: &Request) -> Result<crate::api::costs::TimeRange, ApiError> {
+pub fn time_range(req: &Request) -> Result<crate::costs::http::TimeRange, ApiError> {
     let query = req.query_string_parameters_ref();
     let get = |name: &str| query.and_then(|q| q.first(name));
-    Ok(crate::api::costs::TimeRange::parse(get("from"), get("to"))?)
+    Ok(crate::costs::http::TimeRange::parse(get("from"), get("to"))?)
 }
 
 /// The `order` query parameter of lists that can be read either way: `oldest_first` (the
 /// default, as the frontend guide's lists were) or `newest_first` (what a person scanning
 /// recent activity wants first).
-pub fn list_order(req: &Request) -> Result<crate::store::costs::Order, ApiError> {
-    use crate::store::costs::Order;
+pub fn list_order(req: &Request) -> Result<crate::costs::store::Order, ApiError> {
+    use crate::costs::store::Order;
     match req.query_string_parameters_ref().and_then(|q| q.first("order")) {
         None | Some("oldest_first") => Ok(Order::OldestFirst),
         Some("newest_first") => Ok(Order::NewestFirst),
@@ -327,15 +327,17 @@ pub fn list_order(req: &Request) -> Result<crate::store::costs::Order, ApiError>
 
 /// `from`, `to`, `limit` (1–100, default 50) and `cursor` query parameters of list routes.
 /// The cursor is checked against the list's query by the store, which knows the list.
-pub fn listing(req: &Request) -> Result<crate::store::costs::Listing, ApiError> {
+pub fn listing(req: &Request) -> Result<crate::costs::store::Listing, ApiError> {
     let range = time_range(req)?;
     let query = req.query_string_parameters_ref();
     let get = |name: &str| query.and_then(|q| q.first(name));
-    let limit = crate::api::costs::parse_limit(get("limit"))?;
-    Ok(crate::store::costs::Listing { from: range.from, to: range.to, limit, cursor: get("cursor").map(str::to_owned) })
+    let limit = crate::costs::http::parse_limit(get("limit"))?;
+    Ok(crate::costs::store::Listing { from: range.from, to: range.to, limit, cursor: get("cursor").map(str::to_owned) })
 }
 
-pub use crate::api::NEXT_CURSOR_HEADER;
+/// Header carrying the cursor of the next page of a list (absent on the last page). Lists
+/// answer with a bare JSON array, as the frontend guide's list endpoints do.
+pub const NEXT_CURSOR_HEADER: &str = "x-next-cursor";
 
 /// A list response: the items as a JSON array, the next page's cursor in a header.
 pub fn list_response<T: Serialize>(items: &[T], next_cursor: Option<String>) -> HttpResult {
@@ -352,10 +354,10 @@ pub async fn visible_invoice(
     app: &App,
     req: &Request,
     caller: &Caller,
-) -> Result<crate::domain::invoicing::Invoice, ApiError> {
+) -> Result<crate::invoicing::rules::Invoice, ApiError> {
     let id = path_param(req, "invoice_id")?;
     let missing = || ApiError::not_found("invoice_not_found", "There is no such invoice.");
-    if !crate::domain::ids::is_safe_id(&id) {
+    if !crate::ids::is_safe_id(&id) {
         return Err(missing());
     }
     let invoice = app.store.invoice_by_id(&id).await?.ok_or_else(missing)?;

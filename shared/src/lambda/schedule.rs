@@ -14,7 +14,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use tracing::Instrument;
 
 use crate::App;
-use crate::store::schedules::RunOutcome;
+use crate::operators::store::schedules::RunOutcome;
 
 /// Whatever the schedule sends: EventBridge Scheduler passes its `Input` verbatim (an
 /// EventBridge-shaped event from rules), so jobs take plain JSON and read what they need.
@@ -84,7 +84,7 @@ pub async fn handle_schedule(
 /// Writes the job's last-run record. A failure to record is logged and leaves the job's own
 /// result as it was: the record is for people, the job's outcome is for the scheduler.
 async fn record_last_run(app: &App, job: &str, started_at: chrono::DateTime<chrono::Utc>, outcome: &RunOutcome) {
-    if !crate::domain::ids::is_safe_id(job) {
+    if !crate::ids::is_safe_id(job) {
         tracing::warn!(job, "the schedule's job name is not a valid key; its run is not recorded");
         return;
     }

@@ -20,7 +20,7 @@ use stripe_shared::CheckoutSessionMode;
 
 use super::transport::{RetryPolicy, StripeFailure, StripeHttp};
 use crate::config::StripeConfig;
-use crate::domain::OrganizationId;
+use crate::ids::OrganizationId;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PaymentError {
@@ -38,7 +38,7 @@ pub enum PaymentError {
 
 impl PaymentError {
     /// Stripe's own "no such object" answer for a lookup, told apart from a failure.
-    pub(super) fn or_not_found(err: StripeFailure, what: &'static str) -> Self {
+    pub(crate) fn or_not_found(err: StripeFailure, what: &'static str) -> Self {
         match err.status() {
             Some(404) => Self::NotFound(what),
             _ => Self::Stripe(err),
@@ -321,7 +321,7 @@ impl StripeApi {
 
     /// A schedule taking the subscription over as it stands (one phase, to be replaced by
     /// the caller's); the key's `-create` variant makes a retry return the same schedule.
-    pub(super) async fn schedule_from(
+    pub(crate) async fn schedule_from(
         &self,
         subscription: &str,
         idempotency_key: &str,
@@ -374,7 +374,7 @@ impl StripeApi {
 
     /// One request whose answer is read as plain JSON, so an object shape newer (or older, as
     /// stripe-mock's) than this library's never fails a request Stripe has carried out.
-    pub(super) async fn send_json(
+    pub(crate) async fn send_json(
         &self,
         method: StripeMethod,
         path: &str,

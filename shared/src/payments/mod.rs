@@ -2,9 +2,6 @@
 //! verification. Named `payments` so it never shadows the `stripe` crate.
 
 pub mod client;
-pub mod invoices;
-pub mod promotions;
-pub mod schedules;
 pub mod transport;
 pub mod webhook;
 

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::keys::Key;
-use crate::domain::OrganizationId;
+use crate::ids::OrganizationId;
 
 /// The paginated lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,8 +72,8 @@ impl ListQuery {
     }
 
     /// The same query, read in `order`.
-    pub fn in_order(self, order: crate::store::costs::Order) -> Self {
-        Self { newest_first: order == crate::store::costs::Order::NewestFirst, ..self }
+    pub fn in_order(self, order: crate::costs::store::Order) -> Self {
+        Self { newest_first: order == crate::costs::store::Order::NewestFirst, ..self }
     }
 
     /// An audit trail outside any organization, in `partition`.

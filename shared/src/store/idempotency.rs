@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError, encode, key_item, keys};
-use crate::domain::OrganizationId;
+use crate::ids::OrganizationId;
 
 /// How long a stored answer is replayed.
 const KEEP_HOURS: i64 = 24;

@@ -7,7 +7,7 @@
 //! Later items (ledger, usage, costs, invoices, Stripe maps, idempotency keys) follow the same
 //! pattern: the organization is the partition, the item kind and time order the sort key.
 
-use crate::domain::OrganizationId;
+use crate::ids::OrganizationId;
 
 pub const PK: &str = "PK";
 pub const SK: &str = "SK";

@@ -3,30 +3,12 @@
 //! Items are mapped with `serde_dynamo`; every write that creates something or moves money is
 //! a conditional write, so retries and races resolve in DynamoDB rather than in our code.
 
-pub mod accounts;
-pub mod admin;
-pub mod byo_keys;
 pub mod calls;
-pub mod costs;
 pub mod cursor;
-pub mod daily;
-pub mod directory;
 pub mod expr;
-pub mod flags;
 pub mod idempotency;
-pub mod invoicing;
 pub mod keys;
-pub mod launch_offers;
-pub mod ledger;
-pub mod operations;
 pub mod outbox;
-pub mod promo;
-pub mod quota;
-pub mod schedules;
-pub mod stripe;
-pub mod subscriptions;
-pub mod suspension;
-pub mod trials;
 pub mod work_index;
 
 use std::collections::HashMap;
@@ -35,8 +17,6 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
-
-pub use accounts::AccountItem;
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -131,18 +111,23 @@ pub struct Store {
     table: Arc<str>,
     /// Last account state seen per organization: the first guess for the next reservation,
     /// never trusted without a conditional write.
-    hints: Arc<Mutex<HashMap<String, crate::domain::account::Account>>>,
+    pub(crate) hints: Arc<Mutex<HashMap<String, crate::accounts::rules::Account>>>,
     /// How a reserve starts for an organization this process has not seen yet.
-    first_attempt: quota::FirstAttempt,
+    pub(crate) first_attempt: crate::quota::store::FirstAttempt,
 }
 
 impl Store {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<Arc<str>>) -> Self {
-        Self { client, table: table.into(), hints: Arc::default(), first_attempt: quota::FirstAttempt::default() }
+        Self {
+            client,
+            table: table.into(),
+            hints: Arc::default(),
+            first_attempt: crate::quota::store::FirstAttempt::default(),
+        }
     }
 
     /// The same store with another first-attempt strategy (the fleet benchmark compares them).
-    pub fn with_first_attempt(mut self, first_attempt: quota::FirstAttempt) -> Self {
+    pub fn with_first_attempt(mut self, first_attempt: crate::quota::store::FirstAttempt) -> Self {
         self.first_attempt = first_attempt;
         self
     }

@@ -87,8 +87,8 @@ pub fn outbox_put(table: &str, envelope: &Envelope, now: DateTime<Utc>) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::OrganizationId;
     use crate::events::DomainEvent;
+    use crate::ids::OrganizationId;
     use chrono::TimeZone;
 
     #[test]

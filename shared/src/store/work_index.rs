@@ -10,7 +10,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::{Item, Store, StoreError, retrying};
-use crate::domain::OrganizationId;
+use crate::ids::OrganizationId;
 
 pub const INDEX: &str = "GSI3";
 pub const INDEX_PK: &str = "GSI3PK";

@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use metrics::{Unit, counter, describe_counter, describe_histogram, histogram};
 use metrics_cloudwatch_embedded::Collector;
 
-use crate::domain::quota::{Outcome, Refusal};
+use crate::quota::rules::{Outcome, Refusal};
 
 /// Environment variable naming the CloudWatch namespace (template: `MetricsNamespace`).
 pub const NAMESPACE_ENV: &str = "METRICS_NAMESPACE";

@@ -7,10 +7,10 @@
 use std::collections::{BTreeMap, HashSet};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use billing::domain::OrganizationId;
-use billing::domain::quota::{ReserveRequest, RunKind};
+use billing::ids::OrganizationId;
+use billing::quota::rules::{ReserveRequest, RunKind};
+use billing::quota::store::{FirstAttempt, QuotaError};
 use billing::store::Store;
-use billing::store::quota::{FirstAttempt, QuotaError};
 use billing_tests::TestContext;
 use billing_tests::capacity::{CapacityMeter, Consumed};
 

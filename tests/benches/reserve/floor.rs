@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use billing::domain::OrganizationId;
-use billing::domain::quota::{ReserveRequest, RunKind};
+use billing::ids::OrganizationId;
+use billing::quota::rules::{ReserveRequest, RunKind};
 use billing::store::Store;
 use billing_tests::TestContext;
 use tokio::sync::Barrier;

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use aws_sdk_dynamodb::types::AttributeValue;
 use billing::App;
+use billing::accounts::store::AccountItem;
 use billing::clock::SystemClock;
 use billing::config::Config;
-use billing::domain::OrganizationId;
-use billing::store::AccountItem;
+use billing::ids::OrganizationId;
 use local_server::provision::{Provisioned, provision_all};
 use local_server::template::Template;
 

@@ -38,7 +38,7 @@ async fn an_operators_suspension_stops_new_runs_is_audited_with_who_and_why_and_
     let path = "/api/billing/admin/accounts/ops-a/suspend";
     let refused = server.request("POST", path, Some(&owner), Some(json!({ "reason": "mine" }))).await;
     assert_eq!((refused.status, refused.json["code"].as_str()), (403, Some("admin_required")), "{refused:?}");
-    assert_eq!(ctx.stored_account("ops-a").await.status, billing::domain::account::AccountStatus::Active);
+    assert_eq!(ctx.stored_account("ops-a").await.status, billing::accounts::rules::AccountStatus::Active);
     assert!(audit(&server, "ops-a").await.is_empty());
 
     let suspended = admin_post(&server, "ops-a", "suspend", Some(json!({ "reason": "chargeback review" }))).await;
@@ -195,11 +195,11 @@ async fn credits_are_granted_once_per_key_with_who_and_why_and_never_removed_bel
     assert_eq!((usd(&removed.json["available_usd"]), usd(&removed.json["held_usd"])), (dec!(0), dec!(30)));
 
     // The ledger names the operator and the reason; the trail has one entry per change.
-    let org = billing::domain::OrganizationId::parse("ops-d").unwrap();
+    let org = billing::ids::OrganizationId::parse("ops-d").unwrap();
     let ledger = ctx.app.store.recent_ledger(&org, 50).await.unwrap();
     let grants: Vec<(i64, &str, &str)> = ledger
         .iter()
-        .filter(|e| e.kind == billing::domain::usage::LedgerKind::Grant)
+        .filter(|e| e.kind == billing::usage::rules::LedgerKind::Grant)
         .map(|e| (e.amount_cents, e.actor.as_str(), e.reason.as_str()))
         .collect();
     assert_eq!(grants.len(), 5, "{grants:?}");
@@ -247,7 +247,7 @@ async fn limit_overrides_are_enforced_by_reserve_under_concurrency_shown_everywh
     assert_eq!(subscription.json["agents_limit"], json!(3), "{subscription:?}");
 
     // Once it expires the plan's own limit is back.
-    let org = billing::domain::OrganizationId::parse("ops-e").unwrap();
+    let org = billing::ids::OrganizationId::parse("ops-e").unwrap();
     for reply in &granted {
         let run = reply.json["run_id"].as_str().unwrap();
         ctx.app.store.release(&org, run, ctx.app.now()).await.unwrap();
@@ -269,7 +269,7 @@ async fn a_monthly_quota_override_lets_a_paid_plan_run_past_its_quota_and_unenfo
     ctx.account("ops-f").await;
     // Starter: 20 a month, all used, no card: refused until an operator raises the quota.
     let n = |v: &str| aws_sdk_dynamodb::types::AttributeValue::N(v.into());
-    let period = billing::domain::period::month_key(ctx.app.now());
+    let period = billing::period::month_key(ctx.app.now());
     ctx.update_account(
         "ops-f",
         "SET tier = :t, free_remaining = :z, period_used = :u, usage_period = :p",

@@ -63,7 +63,7 @@ async fn admin_health_reports_what_the_queues_hold_the_last_schedule_runs_stripe
     let server = ctx.serve().await;
     // Nothing yet: every queue of the catalog is there and empty, no schedule has run.
     let empty = health(&server).await;
-    let names: Vec<&str> = billing::domain::queues::QUEUES.iter().map(|q| q.name).collect();
+    let names: Vec<&str> = billing::operators::rules::queues::QUEUES.iter().map(|q| q.name).collect();
     assert_eq!(visible_by_queue(&empty).into_keys().collect::<Vec<_>>(), {
         let mut sorted = names.clone();
         sorted.sort_unstable();
@@ -82,13 +82,13 @@ async fn admin_health_reports_what_the_queues_hold_the_last_schedule_runs_stripe
     send(&ctx, "OutboxDeadLetterQueue", "stream-batch", None).await;
     let at = ctx.app.now();
     let store = &ctx.app.store;
-    use billing::store::schedules::RunOutcome;
+    use billing::operators::store::schedules::RunOutcome;
     store.record_schedule_run("cron-expire-holds", at, at, &RunOutcome::Ok(json!({ "released": 2 }))).await.unwrap();
     store.record_schedule_run("cron-overdue-invoices", at, at, &RunOutcome::Error("boom".into())).await.unwrap();
 
     // CloudWatch's oldest-message age of the usage queue, a minute ago (SQS publishes it).
     let usage_url = &ctx.app.config.queue_urls["UsageQueue"];
-    let usage_name = billing::domain::queues::queue_name(usage_url).unwrap();
+    let usage_name = billing::operators::rules::queues::queue_name(usage_url).unwrap();
     put_oldest_age(usage_name, 42, ctx.app.now() - chrono::Duration::minutes(1)).await;
 
     let seen = health(&server).await;
@@ -132,7 +132,10 @@ async fn admin_health_reports_what_the_queues_hold_the_last_schedule_runs_stripe
         .flat_map(|f| f.schedules.into_iter().map(|s| s.input["job"].as_str().unwrap_or_default().to_owned()))
         .collect();
     jobs.sort();
-    assert_eq!(jobs, billing::flows::health::SCHEDULED_JOBS.iter().map(|j| j.to_string()).collect::<Vec<_>>());
+    assert_eq!(
+        jobs,
+        billing::operators::flow::health::SCHEDULED_JOBS.iter().map(|j| j.to_string()).collect::<Vec<_>>()
+    );
 
     assert_eq!(seen["table"]["status"], "ACTIVE", "{seen}");
     // No Stripe key in this context.
@@ -276,7 +279,7 @@ async fn admin_redrive_of_a_fifo_dead_letter_queue_keeps_each_messages_group() {
 
 #[test]
 fn admin_queue_catalog_matches_the_templates_queues_and_redrive_policies() {
-    use billing::domain::queues::{DeadLetters, QUEUES, find};
+    use billing::operators::rules::queues::{DeadLetters, QUEUES, find};
     let queues = template().queues();
     let mut in_template: Vec<&str> = queues.iter().map(|q| q.logical_id.as_str()).collect();
     let mut in_catalog: Vec<&str> = QUEUES.iter().map(|q| q.name).collect();

@@ -112,9 +112,9 @@ async fn every_route_answers_every_kind_of_caller_as_its_access_class_says() {
     // An invoice of demo's, for the routes addressed by invoice id.
     ctx.account("demo").await;
     crate::invoices::paid_account(&ctx, "demo", 0, 20, 0).await;
-    crate::invoices::run(&ctx, "demo", "matrix-run", billing::domain::quota::RunKind::Standard, None).await;
-    let org = billing::domain::OrganizationId::parse("demo").unwrap();
-    let invoice = billing::flows::invoicing::generate(&ctx.app, &org).await.unwrap().invoice.id;
+    crate::invoices::run(&ctx, "demo", "matrix-run", billing::quota::rules::RunKind::Standard, None).await;
+    let org = billing::ids::OrganizationId::parse("demo").unwrap();
+    let invoice = billing::invoicing::flow::generate(&ctx.app, &org).await.unwrap().invoice.id;
     let functions = template().functions().unwrap();
     let mut checked = 0;
     // DynamoDB operations each function made while answering, to hold against its policy.
@@ -190,18 +190,18 @@ async fn every_scheduled_function_uses_the_table_only_as_its_policy_allows() {
     let server = ctx.serve().await;
     // Work for every job: a hold left to expire, a month to close, an invoice overdue long
     // enough for every dunning step.
-    let holder = billing::domain::OrganizationId::parse("holder").unwrap();
-    let request = billing::domain::quota::ReserveRequest {
+    let holder = billing::ids::OrganizationId::parse("holder").unwrap();
+    let request = billing::quota::rules::ReserveRequest {
         run_id: "abandoned".into(),
-        kind: billing::domain::quota::RunKind::Standard,
+        kind: billing::quota::rules::RunKind::Standard,
         estimated_cost_cents: None,
     };
     let store = &ctx.app.store;
     store.reserve(&holder, &request, ctx.app.catalog(), ctx.app.now(), ctx.app.hold_ttl()).await.unwrap();
     crate::invoices::paid_account(&ctx, "owes", 0, 20, 0).await;
-    crate::invoices::run(&ctx, "owes", "owed-run", billing::domain::quota::RunKind::Standard, None).await;
-    let owes = billing::domain::OrganizationId::parse("owes").unwrap();
-    billing::flows::invoicing::generate(&ctx.app, &owes).await.unwrap();
+    crate::invoices::run(&ctx, "owes", "owed-run", billing::quota::rules::RunKind::Standard, None).await;
+    let owes = billing::ids::OrganizationId::parse("owes").unwrap();
+    billing::invoicing::flow::generate(&ctx.app, &owes).await.unwrap();
     ctx.clock.advance(chrono::Duration::days(22));
 
     let functions = template().functions().unwrap();

@@ -125,9 +125,9 @@ async fn a_stripe_event_s_lag_is_measured_from_its_created_time_once() {
     let event: Value =
         json!({ "id": "evt_lag_1", "type": "customer.created", "created": created, "data": { "object": {} } });
 
-    billing::flows::stripe_events::process(&ctx.app, &event.to_string()).await.unwrap();
+    billing::stripe_events::flow::process(&ctx.app, &event.to_string()).await.unwrap();
     ctx.clock.advance(Duration::seconds(30));
-    billing::flows::stripe_events::process(&ctx.app, &event.to_string()).await.unwrap();
+    billing::stripe_events::flow::process(&ctx.app, &event.to_string()).await.unwrap();
 
     let (_, lags) = read(&snapshotter);
     assert_eq!(
@@ -210,7 +210,7 @@ fn the_dashboard_is_valid_json_and_shows_every_business_metric_by_the_names_the_
     ];
     assert_eq!(dashboard_metric_names(&body), emitted.iter().map(|n| n.to_string()).collect());
     // The by-reason widget lists every refusal code.
-    use billing::domain::quota::Refusal;
+    use billing::quota::rules::Refusal;
     let reasons: std::collections::BTreeSet<String> = [
         Refusal::Suspended,
         Refusal::ConcurrencyFull { limit: 1, retry_after_secs: 1 },

@@ -284,8 +284,8 @@ async fn runs_on_the_customers_key_count_toward_quota_and_are_never_charged() {
         "provider": "anthropic", "model": "claude-sonnet-4", "prompt_tokens": 100000, "completion_tokens": 5000,
         "prompt_cost_usd": 3, "completion_cost_usd": 0.75, "payer": "customer_key", "recorded_at": "2026-11-23T09:30:00Z"
     });
-    let message: billing::api::costs::UsageMessage = serde_json::from_value(call).unwrap();
-    billing::flows::usage::apply(&ctx.app, message).await.unwrap();
+    let message: billing::costs::http::UsageMessage = serde_json::from_value(call).unwrap();
+    billing::usage::flow::apply(&ctx.app, message).await.unwrap();
     let commit = "/api/billing/internal/quota/byo-run/reservations/r1/commit";
     let reply = server.request("POST", commit, Some(&engine), Some(json!({}))).await;
     assert_eq!((reply.status, &reply.json["usage"]["total_price"]), (201, &json!(0.0)), "{reply:?}");
@@ -305,11 +305,9 @@ async fn runs_on_the_customers_key_count_toward_quota_and_are_never_charged() {
     );
     let budget = server.get("/api/billing/account/byo-run/budget", Some(&member)).await;
     assert_eq!(budget.json["month_to_date_usd"], json!(0.0), "{budget:?}");
-    match billing::flows::invoicing::generate(&ctx.app, &billing::domain::OrganizationId::parse("byo-run").unwrap())
-        .await
-    {
+    match billing::invoicing::flow::generate(&ctx.app, &billing::ids::OrganizationId::parse("byo-run").unwrap()).await {
         Ok(generated) => assert_eq!(generated.invoice.amount_due_cents, 0, "{generated:?}"),
-        Err(billing::flows::invoicing::InvoicingError::NothingToInvoice) => {}
+        Err(billing::invoicing::flow::InvoicingError::NothingToInvoice) => {}
         Err(other) => panic!("{other:?}"),
     }
 }

@@ -1,4 +1,4 @@
-use billing::domain::Catalog;
+use billing::catalog::rules::Catalog;
 use billing_tests::TestContext;
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 //! match exactly once in organization-id order, from a sharded index that reserves never
 //! write to, without a scan.
 
-use billing::domain::OrganizationId;
+use billing::ids::OrganizationId;
 use billing_tests::{TestContext, TestServer};
 use serde_json::{Value, json};
 
@@ -22,7 +22,7 @@ async fn search_all(server: &TestServer, query: &str, limit: usize) -> Vec<Strin
         let page = reply.json.as_array().cloned().unwrap_or_default();
         assert!(page.len() <= limit);
         found.extend(page.iter().map(|a| a["organization_id"].as_str().unwrap_or_default().to_owned()));
-        cursor = reply.header(billing::api::NEXT_CURSOR_HEADER);
+        cursor = reply.header(billing::lambda::http::NEXT_CURSOR_HEADER);
         if cursor.is_none() {
             return found;
         }
@@ -101,7 +101,7 @@ async fn searches_page_through_every_match_once_in_order_without_a_scan() {
 
     // Refusals: a cursor of another search, bad filters, not an operator.
     let first = server.get("/api/billing/admin/accounts?limit=2&status=active", Some(&server.tokens.admin())).await;
-    let cursor = first.header(billing::api::NEXT_CURSOR_HEADER).expect("more than two active accounts");
+    let cursor = first.header(billing::lambda::http::NEXT_CURSOR_HEADER).expect("more than two active accounts");
     let other = server
         .get(
             &format!("/api/billing/admin/accounts?limit=2&status=suspended&cursor={cursor}"),

@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use billing::domain::OrganizationId;
-use billing::domain::invoicing::dunning::ReminderOutcome;
-use billing::domain::invoicing::{Invoice, InvoiceStatus};
-use billing::domain::quota::RunKind;
+use billing::dunning::rules::ReminderOutcome;
 use billing::events::{DomainEvent, Envelope};
-use billing::flows::invoicing;
+use billing::ids::OrganizationId;
+use billing::invoicing::flow as invoicing;
+use billing::invoicing::rules::{Invoice, InvoiceStatus};
+use billing::quota::rules::RunKind;
 use billing_tests::TestContext;
 use billing_tests::fake_stripe::FakeStripe;
 use billing_tests::faults::{Fault, FaultInjector};
@@ -115,7 +115,7 @@ async fn an_unpaid_invoice_is_reminded_once_per_offset_marked_past_due_once_and_
         if n == 2 {
             // Paid before any reminder: never chased.
             let paid = our_event("evt_punctual_paid", "invoice.paid", &ctx, "punctual", &punctual, 1);
-            billing::flows::stripe_events::process(&ctx.app, &paid.to_string()).await.unwrap();
+            billing::stripe_events::flow::process(&ctx.app, &paid.to_string()).await.unwrap();
         }
         // Two runs at once, then the schedule's retry.
         let (first, second) = tokio::join!(chase(&ctx), chase(&ctx));
@@ -164,7 +164,7 @@ async fn an_unpaid_invoice_is_reminded_once_per_offset_marked_past_due_once_and_
         unreachable!()
     };
     assert_eq!((invoice_id, *due_date), (&late.id, late.due_date.unwrap()));
-    assert_eq!(*amount_due_usd, billing::domain::money::dollars(3_000));
+    assert_eq!(*amount_due_usd, billing::money::dollars(3_000));
     assert_eq!(hosted_invoice_url, &late.hosted_invoice_url, "the reminder says where to pay");
     assert_eq!(of("InvoiceOverdue", "late").len(), 1);
     let suspended = of("AccountSuspended", "late");
@@ -214,7 +214,7 @@ async fn paying_the_overdue_invoice_through_the_pay_route_reactivates_the_accoun
     assert_eq!(reactivated.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), [format!("reactivated-{}", invoice.id)]);
     // Stripe's own paid event, and the job, afterwards: nothing more.
     let event = our_event("evt_payroute_paid", "invoice.paid", &ctx, "payroute", &invoice, 1);
-    billing::flows::stripe_events::process(&ctx.app, &event.to_string()).await.unwrap();
+    billing::stripe_events::flow::process(&ctx.app, &event.to_string()).await.unwrap();
     assert_eq!(outbox(&ctx, "AccountReactivated").await.len(), 1);
     assert_eq!(count(&chase(&ctx).await, "examined"), 0, "a paid invoice left the dunning list");
 }
@@ -228,7 +228,7 @@ async fn stripes_paid_event_for_the_stripe_invoice_behind_an_overdue_invoice_rea
     assert_eq!(count(&chase(&ctx).await, "accounts_suspended"), 1);
 
     let event = our_event("evt_hook_paid", "invoice.paid", &ctx, "hook", &invoice, 1);
-    billing::flows::stripe_events::process(&ctx.app, &event.to_string()).await.unwrap();
+    billing::stripe_events::flow::process(&ctx.app, &event.to_string()).await.unwrap();
 
     assert_eq!(suspension(&ctx, "hook").await, active());
     assert_eq!(stored(&ctx, &invoice.id).await.status, InvoiceStatus::Paid);
@@ -266,7 +266,7 @@ async fn with_two_overdue_invoices_paying_one_keeps_the_account_suspended_until_
     assert_eq!(count(&chase(&ctx).await, "examined"), 0);
 
     let event = our_event("evt_two_other_paid", "invoice.paid", &ctx, "two", other, 1);
-    billing::flows::stripe_events::process(&ctx.app, &event.to_string()).await.unwrap();
+    billing::stripe_events::flow::process(&ctx.app, &event.to_string()).await.unwrap();
 
     assert_eq!(suspension(&ctx, "two").await, active());
     assert_eq!(outbox(&ctx, "AccountSuspended").await.len(), 1, "suspended once");
@@ -287,7 +287,7 @@ async fn a_failed_payment_and_an_overdue_invoice_both_count_as_non_payment_and_e
     };
     for attempt in 1..=3 {
         let failed = subscription_invoice(&format!("evt_mixed_{attempt}"), "invoice.payment_failed", attempt, attempt);
-        billing::flows::stripe_events::process(&ctx.app, &failed.to_string()).await.unwrap();
+        billing::stripe_events::flow::process(&ctx.app, &failed.to_string()).await.unwrap();
     }
     let by_failure = ("suspended".to_owned(), Some("payment_failed".to_owned()), Some("in_mixed_sub".to_owned()));
     assert_eq!(suspension(&ctx, "mixed").await, by_failure);
@@ -299,12 +299,12 @@ async fn a_failed_payment_and_an_overdue_invoice_both_count_as_non_payment_and_e
 
     // The subscription invoice is paid: the overdue usage invoice holds the suspension now.
     let paid = subscription_invoice("evt_mixed_paid", "invoice.paid", 10, 4);
-    billing::flows::stripe_events::process(&ctx.app, &paid.to_string()).await.unwrap();
+    billing::stripe_events::flow::process(&ctx.app, &paid.to_string()).await.unwrap();
     assert_eq!(suspension(&ctx, "mixed").await, suspended_for(&usage));
     assert_eq!(count(&chase(&ctx).await, "accounts_suspended"), 0, "held already: nothing to do");
 
     let paid = our_event("evt_mixed_usage_paid", "invoice.paid", &ctx, "mixed", &usage, 1);
-    billing::flows::stripe_events::process(&ctx.app, &paid.to_string()).await.unwrap();
+    billing::stripe_events::flow::process(&ctx.app, &paid.to_string()).await.unwrap();
     assert_eq!(suspension(&ctx, "mixed").await, active());
     assert_eq!(outbox(&ctx, "AccountReactivated").await.len(), 1);
 }
@@ -410,7 +410,7 @@ async fn under_throttling_conflicts_and_lost_answers_every_dunning_step_still_ha
     let mut failed_runs = 0;
     for n in 1..=22 {
         ctx.clock.set(day(start, n));
-        let racing = (billing::flows::dunning::run(&ctx.app), billing::flows::dunning::run(&ctx.app));
+        let racing = (billing::dunning::flow::run(&ctx.app), billing::dunning::flow::run(&ctx.app));
         let (a, b) = tokio::join!(racing.0, racing.1);
         for result in [a, b] {
             match result {
@@ -425,7 +425,7 @@ async fn under_throttling_conflicts_and_lost_answers_every_dunning_step_still_ha
     }
     let (injected, by_operation) = (faults.injected(), faults.injected_by_operation());
     faults.stop();
-    let last = billing::flows::dunning::run(&ctx.app).await.unwrap();
+    let last = billing::dunning::flow::run(&ctx.app).await.unwrap();
     sent += last.reminders_sent;
 
     assert!(

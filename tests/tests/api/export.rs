@@ -1,10 +1,10 @@
 //! CSV exports: the list routes' records, filters and cursors as a well-formed attachment.
 
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
-use billing::api::export::ExportKind;
-use billing::domain::OrganizationId;
-use billing::domain::costs::{CostRecord, Payer};
-use billing::domain::quota::RunKind;
+use billing::costs::rules::{CostRecord, Payer};
+use billing::exports::http::ExportKind;
+use billing::ids::OrganizationId;
+use billing::quota::rules::RunKind;
 use billing_tests::{Reply, TestContext, TestServer};
 use chrono::{Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
@@ -137,7 +137,7 @@ async fn the_list_filters_apply_to_exports() {
     for i in 0..3 {
         run(&ctx, "filters", &format!("r{i}"), RunKind::Standard, None).await;
     }
-    let generated = billing::flows::invoicing::generate(&ctx.app, &org("filters")).await.unwrap();
+    let generated = billing::invoicing::flow::generate(&ctx.app, &org("filters")).await.unwrap();
     ctx.clock.advance(Duration::minutes(1));
     run(&ctx, "filters", "later", RunKind::Standard, None).await;
     store_costs(&ctx, (0..4).map(|i| cost("filters", i * 86_400, "a")).collect()).await;

@@ -4,9 +4,9 @@
 //! dunning.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use billing::domain::OrganizationId;
-use billing::domain::invoicing::{Invoice, InvoiceStatus};
-use billing::flows::invoicing;
+use billing::ids::OrganizationId;
+use billing::invoicing::flow as invoicing;
+use billing::invoicing::rules::{Invoice, InvoiceStatus};
 use billing_tests::fake_stripe::FakeStripe;
 use billing_tests::{Reply, TestContext, TestServer};
 use futures::future::join_all;

@@ -2,11 +2,11 @@
 //! is interrupted, the pay route, and webhook deliveries in any order and number.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use billing::domain::OrganizationId;
-use billing::domain::invoicing::{Invoice, InvoiceSource, InvoiceStatus};
-use billing::domain::quota::RunKind;
-use billing::flows::invoicing;
+use billing::ids::OrganizationId;
+use billing::invoicing::flow as invoicing;
+use billing::invoicing::rules::{Invoice, InvoiceSource, InvoiceStatus};
 use billing::payments::transport::RetryPolicy;
+use billing::quota::rules::RunKind;
 use billing_tests::TestContext;
 use billing_tests::fake_stripe::{Failure, FakeStripe};
 use serde_json::{Value, json};
@@ -117,7 +117,7 @@ async fn paying_charges_the_card_answers_402_with_the_hosted_page_when_declined_
     assert_eq!((again.status, again.json["code"].as_str()), (409, Some("invoice_not_payable")));
     // Stripe's own paid event arrives afterwards: nothing changes twice.
     let event = our_event("evt_pay", "invoice.paid", &ctx, "payer", &invoice, 1);
-    billing::flows::stripe_events::process(&ctx.app, &event.to_string()).await.unwrap();
+    billing::stripe_events::flow::process(&ctx.app, &event.to_string()).await.unwrap();
     assert_eq!(ctx.outbox_events("InvoicePaid").await, 1);
     assert_eq!(stored(&ctx, &invoice.id).await.amount_paid_cents, 3_000);
 }
@@ -176,7 +176,7 @@ async fn paid_failed_and_voided_webhooks_duplicated_and_reordered_end_in_the_sam
             let mut again = event.clone();
             again["id"] = json!(format!("evt_{name}_{i}_again"));
             for delivery in [&event, &event, &again] {
-                billing::flows::stripe_events::process(&ctx.app, &delivery.to_string()).await.unwrap();
+                billing::stripe_events::flow::process(&ctx.app, &delivery.to_string()).await.unwrap();
             }
         }
         let after = stored(&ctx, &invoice.id).await;
@@ -209,7 +209,7 @@ async fn stripes_own_subscription_invoices_join_the_list_and_paid_is_final() {
         sub_invoice("evt_s1", "invoice.finalized", "open"),
         sub_invoice("evt_s1b", "invoice.finalized", "open"),
     ] {
-        billing::flows::stripe_events::process(&ctx.app, &event.to_string()).await.unwrap();
+        billing::stripe_events::flow::process(&ctx.app, &event.to_string()).await.unwrap();
     }
 
     let recorded = stored(&ctx, "in_sub1").await;
@@ -237,11 +237,11 @@ async fn a_failed_usage_invoice_leaves_the_subscription_as_it_is() {
         "data": { "object": { "id": "sub_subbed", "object": "subscription", "customer": "cus_subbed", "status": "active",
             "created": now, "cancel_at_period_end": false, "metadata": { "organization_id": "subbed" },
             "items": { "data": [{ "price": { "id": "price_starter" }, "current_period_start": now, "current_period_end": now + 2_592_000 }] } } } });
-    billing::flows::stripe_events::process(&ctx.app, &subscribed.to_string()).await.unwrap();
+    billing::stripe_events::flow::process(&ctx.app, &subscribed.to_string()).await.unwrap();
     let invoice = invoicing::generate(&ctx.app, &org("subbed")).await.unwrap().invoice;
 
     let failed = our_event("evt_fail", "invoice.payment_failed", &ctx, "subbed", &invoice, 1);
-    billing::flows::stripe_events::process(&ctx.app, &failed.to_string()).await.unwrap();
+    billing::stripe_events::flow::process(&ctx.app, &failed.to_string()).await.unwrap();
 
     let sub = ctx.app.store.subscription(&org("subbed")).await.unwrap().unwrap();
     assert_eq!(sub.status, "active");

@@ -4,15 +4,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use billing::domain::OrganizationId;
-use billing::domain::invoicing::lines::LineKind;
-use billing::domain::invoicing::{Invoice, InvoiceStatus, new_invoice_id};
-use billing::domain::money::Cents;
-use billing::domain::quota::{Bucket, ReserveRequest, RunKind};
-use billing::domain::usage::{LedgerKind, UsageRecord};
-use billing::flows::invoicing::{self, InvoicingError};
-use billing::store::costs::Listing;
-use billing::store::invoicing::DraftPointer;
+use billing::costs::store::Listing;
+use billing::ids::OrganizationId;
+use billing::invoicing::flow::{self as invoicing, InvoicingError};
+use billing::invoicing::rules::lines::LineKind;
+use billing::invoicing::rules::{Invoice, InvoiceStatus, new_invoice_id};
+use billing::invoicing::store::DraftPointer;
+use billing::money::Cents;
+use billing::quota::rules::{Bucket, ReserveRequest, RunKind};
+use billing::usage::rules::{LedgerKind, UsageRecord};
 use billing_tests::TestContext;
 use futures::future::join_all;
 
@@ -51,7 +51,7 @@ pub async fn run(ctx: &TestContext, name: &str, run_id: &str, kind: RunKind, act
 
 pub async fn usage(ctx: &TestContext, name: &str) -> Vec<UsageRecord> {
     let listing = Listing { from: None, to: None, limit: 100_000, cursor: None };
-    ctx.app.store.list_usage(&org(name), None, &listing, billing::store::costs::Order::OldestFirst).await.unwrap().items
+    ctx.app.store.list_usage(&org(name), None, &listing, billing::costs::store::Order::OldestFirst).await.unwrap().items
 }
 
 async fn invoices(ctx: &TestContext, name: &str) -> Vec<Invoice> {
@@ -259,7 +259,7 @@ async fn credits_applied_never_exceed_the_available_balance_and_the_ledger_recon
     assert_eq!(applications[0].amount_cents, -1_500);
     assert_eq!(applications[0].idempotency_key, format!("invoice-{}", invoice.id));
     let total_change: Cents = ledger.iter().map(|e| e.amount_cents).sum();
-    let total = |a: &billing::store::AccountItem| a.credit_balance_cents + a.credit_held_cents;
+    let total = |a: &billing::accounts::store::AccountItem| a.credit_balance_cents + a.credit_held_cents;
     assert_eq!(total_change, total(&after) - total(&before), "the ledger explains every change of the balance");
     // The hold still settles normally from what it reserved.
     fresh.release(&org("cred"), "held", ctx.app.now()).await.unwrap();

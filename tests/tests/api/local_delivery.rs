@@ -71,7 +71,7 @@ async fn a_suspension_travels_from_the_stripe_queue_through_the_outbox_stream_to
         .await
         .unwrap();
     ctx.account("streamed").await;
-    let org = billing::domain::OrganizationId::parse("streamed").unwrap();
+    let org = billing::ids::OrganizationId::parse("streamed").unwrap();
     ctx.app.store.link_customer(&org, "cus_streamed", None).await.unwrap();
     local_server::pump::start_all(&ctx.app, &ctx.aws, template(), &resources, &ctx.prefix).await.unwrap();
 

@@ -2,9 +2,9 @@
 //! no scan), one message per account, and each close invoices that month exactly once.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use billing::domain::OrganizationId;
-use billing::domain::invoicing::InvoiceStatus;
-use billing::domain::quota::RunKind;
+use billing::ids::OrganizationId;
+use billing::invoicing::rules::InvoiceStatus;
+use billing::quota::rules::RunKind;
 use billing_tests::TestContext;
 use chrono::TimeZone;
 
@@ -72,7 +72,7 @@ async fn the_monthly_close_invoices_each_accounts_month_once_and_leaves_the_next
     // The schedule retried, and a message redelivered: nothing more.
     let again = cron_monthly_close::handle(ctx.app.clone(), serde_json::json!({ "month": "2026-11" })).await.unwrap();
     assert_eq!(again["accounts"].as_u64(), Some(0));
-    billing::flows::invoicing::close_month(&ctx.app, &org("close-a"), "2026-11").await.unwrap();
+    billing::invoicing::flow::close_month(&ctx.app, &org("close-a"), "2026-11").await.unwrap();
     assert_eq!(ctx.app.store.list_invoices(&org("close-a"), None, &listing()).await.unwrap().items.len(), 1);
 }
 
@@ -95,7 +95,7 @@ async fn closing_a_month_starts_the_next_months_free_quota_once_and_never_moves_
     assert_eq!(fanned["accounts"].as_u64(), Some(3), "{fanned}");
     assert_eq!(drain_closes(&ctx).await, 3);
 
-    let free = |a: &billing::store::AccountItem| (a.free_period.clone(), a.free_remaining);
+    let free = |a: &billing::accounts::store::AccountItem| (a.free_period.clone(), a.free_remaining);
     assert_eq!(free(&ctx.stored_account("used").await), ("2026-12".into(), 5), "started eagerly");
     assert_eq!(free(&ctx.stored_account("ahead").await), ("2027-01".into(), 2), "never moved back");
     assert_eq!(free(&ctx.stored_account("early").await), ("2026-12".into(), 4), "the lazy start stands");
@@ -116,14 +116,14 @@ async fn closing_a_month_starts_the_next_months_free_quota_once_and_never_moves_
     assert_eq!(ctx.items_with_prefix("OUTBOX#free-quota-reset-").await.len(), 1);
 }
 
-fn listing() -> billing::store::costs::Listing {
-    billing::store::costs::Listing { from: None, to: None, limit: 100, cursor: None }
+fn listing() -> billing::costs::store::Listing {
+    billing::costs::store::Listing { from: None, to: None, limit: 100, cursor: None }
 }
 
 /// Applies one usage-queue message (`llm_call`, `storage_snapshot`) as the consumer would.
 async fn usage_message(ctx: &TestContext, message: serde_json::Value) {
-    let message: billing::api::costs::UsageMessage = serde_json::from_value(message).unwrap();
-    billing::flows::usage::apply(&ctx.app, message).await.unwrap();
+    let message: billing::costs::http::UsageMessage = serde_json::from_value(message).unwrap();
+    billing::usage::flow::apply(&ctx.app, message).await.unwrap();
 }
 
 /// `cost_usd` is the JSON number text, e.g. `"2.5"`: exact, as the engine sends it.
@@ -164,15 +164,15 @@ async fn a_closed_month_bills_storage_above_the_limit_and_llm_tokens_where_the_c
         ctx.app.store.schedule_close(&org(name), "2026-11").await.unwrap();
     }
     // Month lines come only with the close, never with an on-demand invoice.
-    let early = billing::flows::invoicing::generate(&ctx.app, &org("disk-heavy")).await;
-    assert!(matches!(early, Err(billing::flows::invoicing::InvoicingError::NothingToInvoice)), "{early:?}");
+    let early = billing::invoicing::flow::generate(&ctx.app, &org("disk-heavy")).await;
+    assert!(matches!(early, Err(billing::invoicing::flow::InvoicingError::NothingToInvoice)), "{early:?}");
 
     ctx.clock.set(chrono::Utc.with_ymd_and_hms(2026, 12, 1, 2, 0, 0).unwrap());
     cron_monthly_close::handle(ctx.app.clone(), serde_json::json!({ "job": "monthly-close" })).await.unwrap();
     assert_eq!(drain_closes(&ctx).await, 3);
     // Redelivered and repeated closes add nothing.
     for name in ["disk-heavy", "tokens", "light"] {
-        billing::flows::invoicing::close_month(&ctx.app, &org(name), "2026-11").await.unwrap();
+        billing::invoicing::flow::close_month(&ctx.app, &org(name), "2026-11").await.unwrap();
     }
 
     let storage = ctx.app.store.list_invoices(&org("disk-heavy"), None, &listing()).await.unwrap().items;
@@ -203,7 +203,7 @@ async fn a_closed_month_bills_storage_above_the_limit_and_llm_tokens_where_the_c
     usage_message(&ctx, llm_call_at("tokens", "t-dec", "platform", "1.0", "2026-12-05T00:00:00Z")).await;
     ctx.clock.set(chrono::Utc.with_ymd_and_hms(2027, 1, 1, 2, 0, 0).unwrap());
     for _ in 0..2 {
-        billing::flows::invoicing::close_month(&ctx.app, &org("tokens"), "2026-12").await.unwrap();
+        billing::invoicing::flow::close_month(&ctx.app, &org("tokens"), "2026-12").await.unwrap();
     }
     let tokens = ctx.app.store.list_invoices(&org("tokens"), None, &listing()).await.unwrap().items;
     assert_eq!(tokens.len(), 2);
@@ -220,7 +220,7 @@ async fn a_closed_month_bills_storage_above_the_limit_and_llm_tokens_where_the_c
     on_tier(&ctx, "racing", "enterprise").await;
     usage_message(&ctx, llm_call("racing", "r-1", "platform", "2.5")).await;
     let racer = org("racing");
-    let close = || billing::flows::invoicing::close_month(&ctx.app, &racer, "2026-11");
+    let close = || billing::invoicing::flow::close_month(&ctx.app, &racer, "2026-11");
     let (a, b, c) = tokio::join!(close(), close(), close());
     let ids: std::collections::BTreeSet<String> =
         [a, b, c].into_iter().filter_map(|r| r.unwrap()).map(|invoice| invoice.id).collect();

@@ -69,7 +69,7 @@ fn properties(doc: &Value, schema: &str) -> BTreeSet<String> {
 
 #[test]
 fn response_schemas_name_the_frontend_guides_fields() {
-    let doc = serde_json::to_value(billing::api::openapi::document()).unwrap();
+    let doc = serde_json::to_value(billing::openapi::document()).unwrap();
     let guide: [(&str, &[&str]); 3] = [
         ("SubscriptionResponse", &SUBSCRIPTION_RESPONSE_FIELDS),
         (
@@ -92,7 +92,7 @@ fn response_schemas_name_the_frontend_guides_fields() {
                 "updated_at",
             ],
         ),
-        ("InvoiceResponse", &billing::api::invoices::InvoiceResponse::GUIDE_FIELDS),
+        ("InvoiceResponse", &billing::invoicing::http::InvoiceResponse::GUIDE_FIELDS),
     ];
     for (schema, fields) in guide {
         let have = properties(&doc, schema);
@@ -127,7 +127,7 @@ fn reads_of(binary: &str) -> (BTreeSet<String>, bool, bool) {
 
 #[test]
 fn each_operation_documents_the_query_parameters_and_body_its_function_reads() {
-    let doc = serde_json::to_value(billing::api::openapi::document()).unwrap();
+    let doc = serde_json::to_value(billing::openapi::document()).unwrap();
     for (route, binary) in template().routes().unwrap() {
         let op = &doc["paths"][&route.path][route.method.to_lowercase()];
         let documented: BTreeSet<String> = op["parameters"]
@@ -154,14 +154,14 @@ fn each_operation_documents_the_query_parameters_and_body_its_function_reads() {
 /// follow the function packages.
 #[test]
 fn operation_ids_are_unique_identifiers_named_after_each_routes_function() {
-    let doc = serde_json::to_value(billing::api::openapi::document()).unwrap();
+    let doc = serde_json::to_value(billing::openapi::document()).unwrap();
     let mut seen = BTreeSet::new();
     for (route, binary) in template().routes().unwrap() {
         let id = doc["paths"][&route.path][route.method.to_lowercase()]["operationId"].as_str().unwrap().to_owned();
         let mut chars = id.chars();
         assert!(chars.next().is_some_and(|c| c.is_ascii_lowercase()), "{id}");
         assert!(chars.all(|c| c.is_ascii_alphanumeric()), "{id} is not an identifier");
-        assert_eq!(id, billing::api::openapi::operation_id(&binary), "{} {}", route.method, route.path);
+        assert_eq!(id, billing::openapi::operation_id(&binary), "{} {}", route.method, route.path);
         assert!(seen.insert(id.clone()), "{id} is used twice");
     }
     let ids: BTreeSet<&str> = ["getAccount", "postCreditsCheckout", "webhookStripe"].into();
@@ -172,7 +172,7 @@ fn operation_ids_are_unique_identifiers_named_after_each_routes_function() {
 /// names its scheme, and the server is relative: the document is served by the API it describes.
 #[test]
 fn public_routes_are_explicitly_open_and_the_server_is_relative() {
-    let doc = serde_json::to_value(billing::api::openapi::document()).unwrap();
+    let doc = serde_json::to_value(billing::openapi::document()).unwrap();
     assert_eq!(doc["servers"], serde_json::json!([{ "url": "/" }]));
     for (route, binary) in template().routes().unwrap() {
         let security = &doc["paths"][&route.path][route.method.to_lowercase()]["security"];

@@ -1,7 +1,7 @@
 //! Adding a card through Stripe Checkout in setup mode: the session for the organization's
 //! customer, then the completed session's card made the default when there is none.
 
-use billing::domain::OrganizationId;
+use billing::ids::OrganizationId;
 use billing_tests::fake_stripe::FakeStripe;
 use billing_tests::{TestContext, TestServer};
 use serde_json::{Value, json};

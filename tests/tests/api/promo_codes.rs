@@ -6,9 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use billing::domain::OrganizationId;
-use billing::domain::promo::PromoTarget;
-use billing::flows::promo_codes::{self, PromoCodesError};
+use billing::ids::OrganizationId;
+use billing::promotions::flow::{self as promo_codes, PromoCodesError};
+use billing::promotions::rules::PromoTarget;
 use billing_tests::fake_stripe::FakeStripe;
 use billing_tests::faults::FaultInjector;
 use billing_tests::{Reply, TestContext, TestServer};
@@ -241,17 +241,21 @@ async fn holds_stay_exact_when_dynamodb_conflicts_and_throttles_under_a_race() {
     let faults = FaultInjector::new(250, 20_261_202);
     let ctx = TestContext::with_faults(faults.clone()).await;
     let catalog = ctx.app.catalog();
-    let request = billing::domain::promo::PromoRequest {
+    let request = billing::promotions::rules::PromoRequest {
         code: "FAULTY".into(),
         percent_off: Some(rust_decimal::Decimal::TEN),
-        duration: Some(billing::domain::promo::PromoDuration::Once),
+        duration: Some(billing::promotions::rules::PromoDuration::Once),
         max_redemptions: Some(3),
         ..Default::default()
     };
     let definition = request.definition(catalog, ctx.app.now()).unwrap();
-    let item =
-        billing::store::promo::PromoCodeItem::new(definition, ("co_1".into(), "promo_1".into()), "ops", ctx.app.now());
-    let entry = billing::domain::audit::AuditEntry::for_promo_code(
+    let item = billing::promotions::store::PromoCodeItem::new(
+        definition,
+        ("co_1".into(), "promo_1".into()),
+        "ops",
+        ctx.app.now(),
+    );
+    let entry = billing::operators::rules::audit::AuditEntry::for_promo_code(
         &item.definition.code,
         "ops",
         "promo_code_created",
@@ -270,7 +274,7 @@ async fn holds_stay_exact_when_dynamodb_conflicts_and_throttles_under_a_race() {
     }))
     .await;
     faults.stop();
-    let held: Vec<&billing::flows::promo_codes::Held> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
+    let held: Vec<&billing::promotions::flow::Held> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
     let exhausted = outcomes
         .iter()
         .filter(|o| matches!(o, Err(PromoCodesError::Refused(r)) if r.code() == "promo_code_exhausted"))

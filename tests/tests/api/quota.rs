@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use billing::domain::OrganizationId;
-use billing::domain::quota::{Bucket, Outcome, Refusal, ReserveRequest, RunKind};
-use billing::store::quota::{QuotaError, Reserved};
+use billing::ids::OrganizationId;
+use billing::quota::rules::{Bucket, Outcome, Refusal, ReserveRequest, RunKind};
+use billing::quota::store::{QuotaError, Reserved};
 use billing_tests::TestContext;
 use chrono::{Duration, TimeZone, Utc};
 use futures::future::join_all;

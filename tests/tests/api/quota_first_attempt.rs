@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use billing::domain::quota::{Outcome, Refusal, ReserveRequest, RunKind};
+use billing::quota::rules::{Outcome, Refusal, ReserveRequest, RunKind};
+use billing::quota::store::{FirstAttempt, QuotaError, Reserved};
 use billing::store::Store;
-use billing::store::quota::{FirstAttempt, QuotaError, Reserved};
 use billing_tests::TestContext;
 use billing_tests::capacity::Consumed;
 use billing_tests::faults::{Fault, FaultInjector};

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_dynamodb::types::AttributeValue;
-use billing::domain::quota::{Bucket, Outcome, RunKind};
-use billing::store::quota::{QuotaError, SWEEP_INDEX, SWEEP_SHARDS};
+use billing::quota::rules::{Bucket, Outcome, RunKind};
+use billing::quota::store::{QuotaError, SWEEP_INDEX, SWEEP_SHARDS};
 use billing_tests::TestContext;
 use billing_tests::capacity::item_size;
 use chrono::{Duration, TimeZone, Utc};

@@ -2,7 +2,7 @@
 //! ended, its summary or its error; a failure keeps the time of the last success.
 
 use billing::lambda::schedule::handle_schedule;
-use billing::store::schedules::MAX_ERROR_BYTES;
+use billing::operators::store::schedules::MAX_ERROR_BYTES;
 use billing_tests::TestContext;
 use chrono::Duration;
 use serde_json::json;

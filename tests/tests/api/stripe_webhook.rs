@@ -2,9 +2,9 @@
 //! processor's effects, with payloads signed here the way Stripe signs them.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use billing::domain::OrganizationId;
-use billing::domain::quota::{ReserveRequest, RunKind};
+use billing::ids::OrganizationId;
 use billing::payments::webhook::sign;
+use billing::quota::rules::{ReserveRequest, RunKind};
 use billing_tests::{TestContext, TestServer};
 use serde_json::{Value, json};
 
@@ -410,7 +410,7 @@ fn invoice_event(id: &str, kind: &str, created: i64, org: &str, invoice: &str, a
 /// Applies an event straight through the processor, as a redelivery from the queue would
 /// (the webhook's dedupe marker does not stop it).
 async fn redeliver_to_processor(ctx: &TestContext, event: &Value) {
-    billing::flows::stripe_events::process(&ctx.app, &event.to_string()).await.unwrap();
+    billing::stripe_events::flow::process(&ctx.app, &event.to_string()).await.unwrap();
 }
 
 async fn status(ctx: &TestContext, org: &str) -> String {
@@ -682,7 +682,10 @@ pub(crate) fn subscription_object(
                                   "current_period_end": period_start + 2_592_000 }] } })
 }
 
-pub(crate) async fn stored_subscription(ctx: &TestContext, org: &str) -> billing::store::stripe::SubscriptionItem {
+pub(crate) async fn stored_subscription(
+    ctx: &TestContext,
+    org: &str,
+) -> billing::stripe_events::store::SubscriptionItem {
     ctx.app.store.subscription(&OrganizationId::parse(org).unwrap()).await.unwrap().expect("a subscription item")
 }
 

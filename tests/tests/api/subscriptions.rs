@@ -1,8 +1,8 @@
 //! The subscription lifecycle routes against stripe-mock, with Stripe's later word delivered
 //! as signed webhook events: see, cancel, reactivate, change plan, preview and history.
 
-use billing::api::costs::UsageMessage;
-use billing::domain::OrganizationId;
+use billing::costs::http::UsageMessage;
+use billing::ids::OrganizationId;
 use billing_tests::{Reply, TestContext, TestServer};
 use chrono::Duration;
 use serde_json::{Value, json};
@@ -140,7 +140,7 @@ async fn storage_snapshots_keep_the_latest_and_announce_each_crossing_of_the_lim
     };
     // Above the free plan's 2 GB, still above, an older one arriving late, below, above again.
     for (gb, minutes) in [("1.5", 0), ("3.25", 10), ("4", 20), ("0.5", 15), ("4", 20), ("1", 30), ("2.5", 40)] {
-        billing::flows::usage::apply(&ctx.app, snapshot(gb, minutes)).await.unwrap();
+        billing::usage::flow::apply(&ctx.app, snapshot(gb, minutes)).await.unwrap();
     }
     let view = call(&server, "GET", "disk", "subscription", None).await;
     assert_eq!(view.json["storage_used_gb"], json!(2.5), "the latest snapshot: {view:?}");
@@ -153,7 +153,7 @@ async fn storage_snapshots_keep_the_latest_and_announce_each_crossing_of_the_lim
         "type": "storage_snapshot", "organization_id": "disk", "used_gb": -1, "recorded_at": t0 + Duration::hours(1),
     }))
     .unwrap();
-    assert!(matches!(billing::flows::usage::apply(&ctx.app, bad).await, Err(billing::lambda::MessageError::Reject(_))));
+    assert!(matches!(billing::usage::flow::apply(&ctx.app, bad).await, Err(billing::lambda::MessageError::Reject(_))));
 }
 
 #[tokio::test]

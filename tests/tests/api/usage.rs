@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_dynamodb::types::AttributeValue;
-use billing::domain::OrganizationId;
-use billing::domain::quota::{ReserveRequest, RunKind};
+use billing::ids::OrganizationId;
+use billing::quota::rules::{ReserveRequest, RunKind};
 use billing_tests::TestContext;
 use futures::future::join_all;
 use serde_json::{Value, json};
@@ -124,7 +124,7 @@ async fn committing_through_the_queue_and_through_http_give_the_same_result() {
             let page = ctx
                 .app
                 .store
-                .list_usage(&org(org_name), None, &listing(), billing::store::costs::Order::OldestFirst)
+                .list_usage(&org(org_name), None, &listing(), billing::costs::store::Order::OldestFirst)
                 .await
                 .unwrap();
             let mut record = page.items.into_iter().next().unwrap();
@@ -140,8 +140,8 @@ async fn committing_through_the_queue_and_through_http_give_the_same_result() {
     assert_eq!(usage("via-http").await, usage("via-queue").await);
 }
 
-fn listing() -> billing::store::costs::Listing {
-    billing::store::costs::Listing { from: None, to: None, limit: 100, cursor: None }
+fn listing() -> billing::costs::store::Listing {
+    billing::costs::store::Listing { from: None, to: None, limit: 100, cursor: None }
 }
 
 #[tokio::test]
@@ -178,7 +178,7 @@ async fn the_cost_summary_equals_the_sum_of_the_records_for_random_data() {
     let records = list.json.as_array().unwrap();
     assert_eq!(records.len(), 40);
     let micros =
-        |v: &Value| billing::domain::costs::usd_to_micros(v.to_string().parse::<rust_decimal::Decimal>().unwrap());
+        |v: &Value| billing::costs::rules::usd_to_micros(v.to_string().parse::<rust_decimal::Decimal>().unwrap());
     let total: i64 = records.iter().map(|r| micros(&r["total_cost"])).sum();
     let tokens: u64 = records.iter().map(|r| r["total_tokens"].as_u64().unwrap()).sum();
     assert_eq!(micros(&summary.json["total_cost"]), total);
@@ -267,7 +267,7 @@ async fn bring_your_own_key_calls_are_recorded_but_never_move_money() {
         .store
         .put_budget(
             &org("byo"),
-            &billing::domain::budget::Budget {
+            &billing::costs::rules::budget::Budget {
                 monthly_limit_cents: 1,
                 warn_at_percent: 50,
                 hard_cap: true,
@@ -368,7 +368,7 @@ async fn usage_lists_page_with_a_cursor_and_filter_by_billed() {
     // (`billed` means "on an invoice"); the invoice takes all seven, at $0.
     let unbilled = server.get("/api/billing/account/lister/usage?billed=false", Some(&token)).await;
     assert_eq!(unbilled.json.as_array().unwrap().len(), 7);
-    let invoice = billing::flows::invoicing::generate(&ctx.app, &org("lister")).await.unwrap().invoice;
+    let invoice = billing::invoicing::flow::generate(&ctx.app, &org("lister")).await.unwrap().invoice;
     assert_eq!((invoice.total_cents, invoice.line_items.len()), (0, 2));
     let billed = server.get("/api/billing/account/lister/usage?billed=true", Some(&token)).await;
     assert_eq!(billed.json.as_array().unwrap().len(), 7);
@@ -573,7 +573,7 @@ async fn the_cost_summary_the_budget_and_the_cost_records_agree_on_billable_cost
     assert_eq!((summary.status, month.status, budget.status, records.status), (200, 200, 200, 200));
     assert_eq!(summary.json, month.json, "the default range is this month");
     let micros =
-        |v: &Value| billing::domain::costs::usd_to_micros(v.to_string().parse::<rust_decimal::Decimal>().unwrap());
+        |v: &Value| billing::costs::rules::usd_to_micros(v.to_string().parse::<rust_decimal::Decimal>().unwrap());
     let records = records.json.as_array().unwrap();
     let billable_sum: i64 = records.iter().map(|r| micros(&r["billable_cost"])).sum();
     let cost_sum: i64 = records.iter().map(|r| micros(&r["total_cost"])).sum();

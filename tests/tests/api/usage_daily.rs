@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use billing::domain::OrganizationId;
-use billing::domain::quota::{ReserveRequest, RunKind};
+use billing::ids::OrganizationId;
+use billing::quota::rules::{ReserveRequest, RunKind};
 use billing_tests::TestContext;
 use chrono::{TimeZone, Utc};
 use rust_decimal::Decimal;
@@ -124,15 +124,15 @@ async fn a_repeated_commit_counts_its_run_once_whether_its_hold_was_on_the_accou
         let usage = ctx
             .app
             .store
-            .list_usage(&org(name), None, &listing(), billing::store::costs::Order::OldestFirst)
+            .list_usage(&org(name), None, &listing(), billing::costs::store::Order::OldestFirst)
             .await
             .unwrap();
         assert_eq!(usage.items.len(), 1, "{name}");
     }
 }
 
-fn listing() -> billing::store::costs::Listing {
-    billing::store::costs::Listing { from: None, to: None, limit: 100, cursor: None }
+fn listing() -> billing::costs::store::Listing {
+    billing::costs::store::Listing { from: None, to: None, limit: 100, cursor: None }
 }
 
 #[tokio::test]

@@ -1,0 +1,6 @@
+//! TODO-DOC byo_keys
+
+pub mod flow;
+pub mod http;
+pub mod rules;
+pub mod store;

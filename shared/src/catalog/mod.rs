@@ -1,0 +1,4 @@
+//! TODO-DOC catalog
+
+pub mod http;
+pub mod rules;

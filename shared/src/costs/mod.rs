@@ -1,0 +1,5 @@
+//! TODO-DOC costs
+
+pub mod http;
+pub mod rules;
+pub mod store;

@@ -1,0 +1,377 @@
+//! Cost records, their aggregates, budgets and threshold marks.
+//!
+//! A cost record is written in one transaction with two atomic `ADD`s: the day's aggregate
+//! for its provider and model (`COSTAGG#<yyyy-mm-dd>#<provider>#<model>`, what summaries read)
+//! and the month's total (`COSTMONTH#<yyyy-mm>`, what budgets read). The record's key is the
+//! message's event id, so a redelivery fails the transaction and adds nothing twice.
+
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::costs::rules::budget::{Budget, Threshold};
+use crate::costs::rules::{CostRecord, Micros};
+use crate::ids::OrganizationId;
+use crate::period;
+use crate::store::cursor::{self, CursorError, ListKind, ListQuery};
+use crate::store::{Item, Store, StoreError, decode, encode, key_item, keys, written};
+
+/// One provider/model's cost on one day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostAggregate {
+    pub day: String,
+    pub provider: String,
+    pub model: String,
+    pub cost_micros: Micros,
+    pub billable_micros: Micros,
+    pub tokens: u64,
+    pub records: u64,
+}
+
+/// A page of items and the cursor for the next one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+fn day_key(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
+fn month_total_key(org: &OrganizationId, month: &str) -> keys::Key {
+    keys::Key { pk: keys::org_partition(org), sk: format!("COSTMONTH#{month}") }
+}
+
+fn budget_key(org: &OrganizationId) -> keys::Key {
+    keys::Key { pk: keys::org_partition(org), sk: "BUDGET".to_owned() }
+}
+
+fn mark_key(org: &OrganizationId, month: &str, threshold: Threshold) -> keys::Key {
+    keys::Key { pk: keys::org_partition(org), sk: format!("BUDGETMARK#{month}#{}", threshold.as_str()) }
+}
+
+impl Store {
+    /// Records an LLM call's cost and adds it to the aggregates, exactly once per event id.
+    /// Returns whether it was new and the month's billable total afterwards.
+    pub async fn record_cost(&self, record: &CostRecord) -> Result<(bool, Micros), StoreError> {
+        let org = &record.organization_id;
+        let day = day_key(record.recorded_at);
+        let month = period::month_key(record.recorded_at);
+        let put = Put::builder()
+            .table_name(self.table())
+            .set_item(Some(encode(record)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(|e| StoreError::Dynamo { operation: "TransactWriteItems", message: e.to_string() })?;
+        let agg_key = keys::Key {
+            pk: keys::org_partition(org),
+            sk: format!("COSTAGG#{day}#{}#{}", record.provider, record.model),
+        };
+        let aggregate = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(key_item(&agg_key)))
+            .update_expression(
+                "SET #day = :day, provider = :provider, #model = :model \
+                 ADD cost_micros :cost, billable_micros :billable, tokens :tokens, records :one",
+            )
+            .expression_attribute_names("#day", "day")
+            .expression_attribute_names("#model", "model")
+            .expression_attribute_values(":day", AttributeValue::S(day.clone()))
+            .expression_attribute_values(":provider", AttributeValue::S(record.provider.clone()))
+            .expression_attribute_values(":model", AttributeValue::S(record.model.clone()))
+            .expression_attribute_values(":cost", AttributeValue::N(record.total_cost_micros().to_string()))
+            .expression_attribute_values(":billable", AttributeValue::N(record.billable_micros.to_string()))
+            .expression_attribute_values(":tokens", AttributeValue::N(record.total_tokens().to_string()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .build()
+            .map_err(|e| StoreError::Dynamo { operation: "TransactWriteItems", message: e.to_string() })?;
+        let month_total = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(key_item(&month_total_key(org, &month))))
+            .update_expression("ADD cost_micros :cost, billable_micros :billable")
+            .expression_attribute_values(":cost", AttributeValue::N(record.total_cost_micros().to_string()))
+            .expression_attribute_values(":billable", AttributeValue::N(record.billable_micros.to_string()))
+            .build()
+            .map_err(|e| StoreError::Dynamo { operation: "TransactWriteItems", message: e.to_string() })?;
+        let result = self
+            .client()
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .transact_items(TransactWriteItem::builder().update(aggregate).build())
+            .transact_items(TransactWriteItem::builder().update(month_total).build())
+            .send()
+            .await;
+        let created = match result {
+            Ok(_) => true,
+            Err(err) => {
+                let duplicate = matches!(
+                    err.as_service_error(),
+                    Some(TransactWriteItemsError::TransactionCanceledException(c))
+                        if c.cancellation_reasons().first().and_then(|r| r.code()) == Some("ConditionalCheckFailed")
+                );
+                if !duplicate {
+                    return Err(StoreError::from_sdk("TransactWriteItems", err));
+                }
+                false
+            }
+        };
+        Ok((created, self.month_billable(org, &month).await?))
+    }
+
+    pub async fn month_billable(&self, org: &OrganizationId, month: &str) -> Result<Micros, StoreError> {
+        #[derive(Deserialize)]
+        struct Total {
+            #[serde(default)]
+            billable_micros: Micros,
+        }
+        let total: Option<Total> = self.get_item(month_total_key(org, month)).await?;
+        Ok(total.map_or(0, |t| t.billable_micros))
+    }
+
+    /// Daily aggregates for `from..=to` (UTC days).
+    pub async fn cost_aggregates(
+        &self,
+        org: &OrganizationId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<CostAggregate>, StoreError> {
+        let low = format!("COSTAGG#{}", from.format("%Y-%m-%d"));
+        let high = format!("COSTAGG#{}~", to.format("%Y-%m-%d"));
+        let pk = keys::org_partition(org);
+        let (items, _) = self.query_range(&pk, &low, &high, None, None, usize::MAX, Order::OldestFirst).await?;
+        // The days' run aggregates share this key range (`store::daily`).
+        items
+            .into_iter()
+            .filter(|(key, _)| !crate::usage::store::is_run_day(&key.sk))
+            .map(|(key, item)| decode(&key, item))
+            .collect()
+    }
+
+    /// Items of one partition whose sort key lies in `low..=high`, in `order`, optionally
+    /// filtered, `limit` at most, resuming after the key `after`. Also returns the key to
+    /// resume from when more may follow (DynamoDB's `LastEvaluatedKey`).
+    #[allow(clippy::too_many_arguments)] // each is one part of the key condition or page
+    pub(crate) async fn query_range(
+        &self,
+        pk: &str,
+        low: &str,
+        high: &str,
+        filter: Option<(&str, &str, AttributeValue)>,
+        after: Option<keys::Key>,
+        limit: usize,
+        order: Order,
+    ) -> Result<(Vec<(keys::Key, Item)>, Option<keys::Key>), StoreError> {
+        let pk = pk.to_owned();
+        let mut items = Vec::new();
+        let mut start = after.map(|key| key_item(&key));
+        loop {
+            let mut query = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("PK = :pk AND SK BETWEEN :low AND :high")
+                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                .expression_attribute_values(":low", AttributeValue::S(low.to_owned()))
+                .expression_attribute_values(":high", AttributeValue::S(high.to_owned()))
+                .scan_index_forward(order == Order::OldestFirst)
+                .set_exclusive_start_key(start.take());
+            if let Some((attribute, placeholder, value)) = &filter {
+                query = query
+                    .filter_expression(format!("#f = {placeholder}"))
+                    .expression_attribute_names("#f", *attribute)
+                    .expression_attribute_values(*placeholder, value.clone());
+            }
+            if limit != usize::MAX {
+                query = query.limit(i32::try_from(limit - items.len()).unwrap_or(i32::MAX).max(1));
+            }
+            let page = query.send().await.map_err(|e| StoreError::from_sdk("Query", e))?;
+            for item in page.items.unwrap_or_default() {
+                let sk = item.get("SK").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+                items.push((keys::Key { pk: pk.clone(), sk }, item));
+            }
+            match page.last_evaluated_key {
+                Some(last) if items.len() < limit => start = Some(last),
+                Some(last) => {
+                    let sk = last.get("SK").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+                    return Ok((items, Some(keys::Key { pk, sk })));
+                }
+                None => return Ok((items, None)),
+            }
+        }
+    }
+
+    pub async fn get_budget(&self, org: &OrganizationId) -> Result<Option<Budget>, StoreError> {
+        self.get_item(budget_key(org)).await
+    }
+
+    /// Sets the budget. A budget raised above this month's spend lifts a hard-cap block and
+    /// forgets thresholds no longer reached, so crossing the new limit notifies again.
+    pub async fn put_budget(
+        &self,
+        org: &OrganizationId,
+        budget: &Budget,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let key = budget_key(org);
+        let mut item = encode(budget)?;
+        item.extend(key_item(&key));
+        self.client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| StoreError::from_sdk("PutItem", e))?;
+        let month = period::month_key(now);
+        let reached = budget.reached(self.month_billable(org, &month).await?);
+        for threshold in [Threshold::Warning, Threshold::Exceeded] {
+            if !reached.contains(&threshold) {
+                self.client()
+                    .delete_item()
+                    .table_name(self.table())
+                    .set_key(Some(key_item(&mark_key(org, &month, threshold))))
+                    .send()
+                    .await
+                    .map_err(|e| StoreError::from_sdk("DeleteItem", e))?;
+            }
+        }
+        if !(budget.hard_cap && reached.contains(&Threshold::Exceeded)) {
+            self.set_budget_block(org, None).await?;
+        }
+        Ok(())
+    }
+
+    /// Marks a threshold as notified for the month; `true` only for the one caller that
+    /// marked it first.
+    pub async fn mark_threshold(
+        &self,
+        org: &OrganizationId,
+        month: &str,
+        threshold: Threshold,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(key_item(&mark_key(org, month, threshold))))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        written("PutItem", result)
+    }
+
+    /// Forgets a mark whose notification could not be sent, so a retry sends it.
+    pub async fn unmark_threshold(
+        &self,
+        org: &OrganizationId,
+        month: &str,
+        threshold: Threshold,
+    ) -> Result<(), StoreError> {
+        self.client()
+            .delete_item()
+            .table_name(self.table())
+            .set_key(Some(key_item(&mark_key(org, month, threshold))))
+            .send()
+            .await
+            .map_err(|e| StoreError::from_sdk("DeleteItem", e))?;
+        Ok(())
+    }
+
+    /// Blocks new reservations for `month` (hard cap reached), or lifts the block (`None`).
+    pub async fn set_budget_block(&self, org: &OrganizationId, month: Option<&str>) -> Result<(), StoreError> {
+        let request = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key_item(&keys::account(org))))
+            .condition_expression("attribute_exists(PK)");
+        let request = match month {
+            Some(month) => request
+                .update_expression("SET budget_blocked_period = :m")
+                .expression_attribute_values(":m", AttributeValue::S(month.to_owned())),
+            None => request.update_expression("REMOVE budget_blocked_period"),
+        };
+        // No account yet: nothing to block or unblock.
+        written("UpdateItem", request.send().await).map(drop)
+    }
+}
+
+/// Listing bounds: records from `from` to `to` (inclusive), `limit` per page, resuming at
+/// `cursor` (a token from the previous page of the same query).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listing {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub limit: usize,
+    pub cursor: Option<String>,
+}
+
+impl Listing {
+    fn bounds(&self, prefix: &str) -> (String, String) {
+        let stamp = |at: DateTime<Utc>| at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        let low = format!("{prefix}{}", self.from.map(stamp).unwrap_or_default());
+        let high = format!("{prefix}{}~", self.to.map(stamp).unwrap_or_else(|| "9999".to_owned()));
+        (low, high)
+    }
+}
+
+/// Which end of a list comes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Order {
+    #[default]
+    OldestFirst,
+    NewestFirst,
+}
+
+/// Why a page of a list could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    #[error(transparent)]
+    Cursor(#[from] CursorError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Store {
+    pub async fn list_usage(
+        &self,
+        org: &OrganizationId,
+        billed: Option<bool>,
+        listing: &Listing,
+        order: Order,
+    ) -> Result<Page<crate::usage::rules::UsageRecord>, ListError> {
+        let query = ListQuery::new(ListKind::Usage, org, listing.from, listing.to, billed).in_order(order);
+        let filter = billed.map(|b| ("billed", ":billed", AttributeValue::Bool(b)));
+        self.decoded_page("USAGE#", filter, &query, listing, order).await
+    }
+
+    pub async fn list_costs(
+        &self,
+        org: &OrganizationId,
+        listing: &Listing,
+        order: Order,
+    ) -> Result<Page<CostRecord>, ListError> {
+        let query = ListQuery::new(ListKind::Costs, org, listing.from, listing.to, None).in_order(order);
+        self.decoded_page("COST#", None, &query, listing, order).await
+    }
+
+    /// One page of `query` over the items whose sort keys start with `prefix` and a time; a
+    /// cursor is checked against the query before DynamoDB sees it.
+    pub(crate) async fn decoded_page<T: serde::de::DeserializeOwned>(
+        &self,
+        prefix: &str,
+        filter: Option<(&str, &str, AttributeValue)>,
+        query: &ListQuery,
+        listing: &Listing,
+        order: Order,
+    ) -> Result<Page<T>, ListError> {
+        let (low, high) = listing.bounds(prefix);
+        let after = listing.cursor.as_deref().map(|raw| cursor::decode(raw, query, &low, &high)).transpose()?;
+        let pk = query.partition();
+        let (items, last) = self.query_range(&pk, &low, &high, filter, after, listing.limit, order).await?;
+        let items = items.into_iter().map(|(key, item)| decode(&key, item)).collect::<Result<Vec<T>, _>>()?;
+        Ok(Page { items, next_cursor: last.map(|key| cursor::encode(query, &key)) })
+    }
+}

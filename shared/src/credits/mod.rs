@@ -1,0 +1,4 @@
+//! TODO-DOC credits
+
+pub mod http;
+pub mod store;

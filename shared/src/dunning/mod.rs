@@ -1,0 +1,5 @@
+//! TODO-DOC dunning
+
+pub mod flow;
+pub mod rules;
+pub mod store;

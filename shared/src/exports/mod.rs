@@ -1,0 +1,3 @@
+//! TODO-DOC exports
+
+pub mod http;

@@ -1,0 +1,6 @@
+//! TODO-DOC flags
+
+pub mod flow;
+pub mod http;
+pub mod rules;
+pub mod store;

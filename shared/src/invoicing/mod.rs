@@ -1,0 +1,7 @@
+//! TODO-DOC invoicing
+
+pub mod flow;
+pub mod http;
+pub mod rules;
+pub mod store;
+pub mod stripe;

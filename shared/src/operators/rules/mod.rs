@@ -1,0 +1,4 @@
+//! TODO-DOC operators::rules
+
+pub mod audit;
+pub mod queues;

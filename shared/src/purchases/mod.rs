@@ -1,0 +1,4 @@
+//! TODO-DOC purchases
+
+pub mod flow;
+pub mod http;

@@ -1,0 +1,4 @@
+//! TODO-DOC stripe_events
+
+pub mod flow;
+pub mod store;
