@@ -6,11 +6,15 @@
 //!
 //! | part | what it holds | may use |
 //! |---|---|---|
-//! | `rules` | pure types and rules: no I/O, no clock of their own, no key fields | other concerns' `rules`, the kernel |
+//! | `rules` | pure types and rules: no I/O, no clock of their own | other concerns' `rules`, the kernel |
 //! | `store` | DynamoDB items (keys live here) and the conditional writes | `rules`, the store core, `events` |
 //! | `stripe` | the concern's Stripe calls | `rules`, `payments` |
-//! | `flow` | work spanning store, Stripe and events, with typed inputs | everything above, never an HTTP request |
-//! | `http` | request and response shapes, its errors' HTTP mapping | everything above |
+//! | `http` | request and response shapes, the HTTP mapping of store and rule errors; no I/O | the parts above |
+//! | `flow` | work spanning store, Stripe and events, typed inputs in, a shape out; its errors' HTTP mapping | all of the above, never a Lambda request |
+//!
+//! A function package (`functions/<name>`) is the handler above them all: it reads the request,
+//! authorizes, calls a flow (or a store read) and answers with a shape. `tests/layers.rs` fails
+//! when a part imports one above it, or the platform core imports a concern.
 //!
 //! Concerns (Kill Bill's module per concern is the model):
 //!
@@ -44,11 +48,10 @@
 //! - [`lambda`] — the runners (`run_http`, `run_sqs`, `run_schedule`, `run_dynamodb_stream`) and
 //!   HTTP plumbing;
 //! - [`app`], [`config`], [`secrets`], [`clock`], [`auth`], [`telemetry`], [`cloudwatch`],
-//!   [`sdk_http`], [`error`] (the one error type handlers return), [`openapi`].
+//!   [`sdk_http`], [`messages`] (how a queue message fails), [`error`] (the one error type handlers return), [`openapi`].
 //!
 //! A function package is a thin `main.rs` that calls a runner with the handler from its
-//! `lib.rs`; the local server and the tests call those same handlers. `tests/layers.rs` fails
-//! when a part imports one above it.
+//! `lib.rs`; the local server and the tests call those same handlers.
 
 // Platform.
 pub mod app;
@@ -61,6 +64,7 @@ pub mod crypto;
 pub mod error;
 pub mod events;
 pub mod lambda;
+pub mod messages;
 pub mod openapi;
 pub mod payments;
 pub mod sdk_http;

@@ -63,3 +63,9 @@ mod tests {
         }
     }
 }
+
+/// An audit line for a state change a customer made: who, what, which organization. (Operators'
+/// actions are audited in the table, with their change: `crate::operators::rules::audit`.)
+pub fn audit(org: &crate::ids::OrganizationId, action: &str, detail: &str) {
+    tracing::info!(audit = true, org = %org, action, detail, "audit");
+}

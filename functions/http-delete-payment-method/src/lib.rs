@@ -27,6 +27,6 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
     stripe.detach_payment_method(&payment_method).await?;
     let remaining = stripe.payment_methods(&customer).await?;
     app.store.set_has_payment_method(&org, !remaining.is_empty()).await?;
-    billing::lambda::http::audit(&org, "payment_method_detached", &payment_method);
+    billing::telemetry::audit(&org, "payment_method_detached", &payment_method);
     ok_json(&serde_json::json!({ "deleted": true, "id": payment_method }))
 }

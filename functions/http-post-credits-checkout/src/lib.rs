@@ -2,6 +2,7 @@
 //! `{amount_usd (0 < x ≤ 1000), success_url?, cancel_url?}` → `{checkout_url, session_id}`.
 //! The credits arrive when Stripe reports the payment (`checkout.session.completed`).
 
+use billing::lambda::http::idempotency_key;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, idempotent, json_body, ok_json};
 use billing::payments::client::CheckoutItem;
@@ -27,7 +28,7 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
         // What Stripe shows the customer: always dollars and cents ("$42.50", not "$42.5").
         let item = CheckoutItem::Amount { cents, name: format!("Prepaid credits (${:.2})", body.amount_usd) };
         let response: CheckoutResponse =
-            checkout(&app, &req, &org, Sale::new("credits", item), (body.success_url, body.cancel_url)).await?;
+            checkout(&app, &idempotency_key(&req)?, &org, Sale::new("credits", item), (body.success_url, body.cancel_url)).await?;
         ok_json(&response)
     })
     .await

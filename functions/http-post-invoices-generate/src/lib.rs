@@ -7,7 +7,8 @@ use billing::App;
 use billing::invoicing::flow::generate;
 use billing::invoicing::http::InvoiceResponse;
 use billing::lambda::HttpResult;
-use billing::lambda::http::{audit, authorize_billing, idempotent, json_response};
+use billing::lambda::http::{authorize_billing, idempotent, json_response};
+use billing::telemetry::audit;
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
 

@@ -1,6 +1,7 @@
 //! `POST /api/billing/account/{organization_id}/lifetime/checkout`
 //! `{success_url?, cancel_url?}` → `{checkout_url, session_id}` for the one-time lifetime plan.
 
+use billing::lambda::http::idempotency_key;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, idempotent, json_body, ok_json};
 use billing::promotions::rules::PromoTarget;
@@ -33,7 +34,7 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
             &format!("{} plan", tier.name),
         )?;
         let sale = Sale::new("lifetime", item).with_promo(body.promo_code.as_deref(), PromoTarget::Lifetime);
-        let response = checkout(&app, &req, &org, sale, (body.success_url, body.cancel_url)).await?;
+        let response = checkout(&app, &idempotency_key(&req)?, &org, sale, (body.success_url, body.cancel_url)).await?;
         ok_json(&response)
     })
     .await

@@ -2,6 +2,7 @@
 //! `{pack: 10 | 50, success_url?, cancel_url?}` → `{checkout_url, session_id}`.
 //! Packs and their prices come from the catalog (or a configured Stripe price per pack).
 
+use billing::lambda::http::idempotency_key;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, idempotent, json_body, ok_json};
 use billing::promotions::rules::PromoTarget;
@@ -27,7 +28,7 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
         let sale = Sale::new("pack", item)
             .with_metadata("pack", id.clone())
             .with_promo(body.promo_code.as_deref(), PromoTarget::Pack(&id));
-        let response = checkout(&app, &req, &org, sale, (body.success_url, body.cancel_url)).await?;
+        let response = checkout(&app, &idempotency_key(&req)?, &org, sale, (body.success_url, body.cancel_url)).await?;
         ok_json(&response)
     })
     .await

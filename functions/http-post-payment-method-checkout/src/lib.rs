@@ -4,6 +4,7 @@
 //! The card is saved, and made the default if there is none, when Stripe reports the session
 //! completed. Owners and billing admins only; `Idempotency-Key` returns the same session.
 
+use billing::lambda::http::idempotency_key;
 use billing::App;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, idempotent, json_body_or_empty, ok_json};
@@ -15,7 +16,7 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
     let (_caller, org) = authorize_billing(&app, &req)?;
     idempotent(&app, &req, &org, async {
         let body: PaymentMethodCheckoutRequest = json_body_or_empty(&req)?;
-        ok_json(&setup_checkout(&app, &req, &org, (body.success_url, body.cancel_url)).await?)
+        ok_json(&setup_checkout(&app, &idempotency_key(&req)?, &org, (body.success_url, body.cancel_url)).await?)
     })
     .await
 }

@@ -27,7 +27,7 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
             stripe.set_default_payment_method(&customer, &method.id).await?;
         }
         app.store.set_has_payment_method(&org, true).await?;
-        billing::lambda::http::audit(&org, "payment_method_attached", &method.id);
+        billing::telemetry::audit(&org, "payment_method_attached", &method.id);
         ok_json(&PaymentMethodResponse::new(&method, body.set_as_default))
     })
     .await

@@ -6,6 +6,7 @@
 //! inside the tier's launch window the launch offer's first price is charged instead.
 //! An organization with a subscription already gets `409 already_subscribed` (change plan).
 
+use billing::lambda::http::idempotency_key;
 use billing::lambda::HttpResult;
 use billing::lambda::http::{authorize_billing, idempotent, json_body, ok_json};
 use billing::purchases::flow::subscription_checkout;
@@ -40,7 +41,7 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
             });
         }
         let urls = (body.success_url, body.cancel_url);
-        let response = subscription_checkout(&app, &req, &org, (tier, price), body.promo_code.as_deref(), urls).await?;
+        let response = subscription_checkout(&app, &idempotency_key(&req)?, &org, (tier, price), body.promo_code.as_deref(), urls).await?;
         ok_json(&response)
     })
     .await

@@ -34,7 +34,7 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
     let month = period::month_key(now);
     let spent = app.store.month_billable(&org, &month).await?;
     let blocked = app.store.get_account(&org).await?.and_then(|a| a.budget_blocked_period).is_some_and(|m| m == month);
-    billing::lambda::http::audit(
+    billing::telemetry::audit(
         &org,
         "budget_updated",
         &format!("limit {limit} cents, warn at {}%, hard cap {}", budget.warn_at_percent, budget.hard_cap),

@@ -7,7 +7,7 @@ use aws_lambda_events::sqs::SqsMessage;
 use billing::App;
 use billing::ids::OrganizationId;
 use billing::invoicing::flow::{InvoicingError, close_month};
-use billing::lambda::MessageError;
+use billing::messages::MessageError;
 use billing::quota::flow::reset_after_close;
 
 pub async fn handle(app: App, message: SqsMessage) -> Result<(), MessageError> {

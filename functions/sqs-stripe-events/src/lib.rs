@@ -5,7 +5,7 @@
 
 use aws_lambda_events::sqs::SqsMessage;
 use billing::App;
-use billing::lambda::MessageError;
+use billing::messages::MessageError;
 
 pub async fn handle(app: App, message: SqsMessage) -> Result<(), MessageError> {
     billing::stripe_events::flow::process(&app, message.body.as_deref().unwrap_or_default()).await

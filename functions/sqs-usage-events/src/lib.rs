@@ -6,7 +6,7 @@
 use aws_lambda_events::sqs::SqsMessage;
 use billing::App;
 use billing::costs::http::UsageMessage;
-use billing::lambda::MessageError;
+use billing::messages::MessageError;
 
 pub async fn handle(app: App, message: SqsMessage) -> Result<(), MessageError> {
     let body = message.body.as_deref().unwrap_or_default();

@@ -6,7 +6,7 @@
 
 use aws_lambda_events::dynamodb::EventRecord;
 use billing::App;
-use billing::lambda::MessageError;
+use billing::messages::MessageError;
 use billing::store::outbox::{OutboxItem, is_outbox_insert};
 
 pub async fn handle(app: App, record: EventRecord) -> Result<(), MessageError> {

@@ -133,3 +133,34 @@ mod sealed {
 
 #[cfg(feature = "byo-keys")]
 pub use sealed::{reveal, save};
+
+// How this flow's errors reach a client (status and code), beside the errors.
+
+impl From<crate::byo_keys::flow::ByoError> for crate::error::ApiError {
+    fn from(err: crate::byo_keys::flow::ByoError) -> Self {
+        use crate::byo_keys::flow::ByoError as E;
+        use crate::byo_keys::rules::ByoKeyError as K;
+        match err {
+            E::Store(e) => e.into(),
+            E::Invalid(K::UnknownProvider(..)) => Self::bad_request("unknown_provider", err.to_string()),
+            E::Invalid(K::InvalidKey) => Self::bad_request("invalid_api_key", err.to_string()),
+            E::Invalid(K::InvalidBaseUrl) => Self::bad_request("invalid_base_url", err.to_string()),
+            E::NotInPlan(_) => Self::Conflict { code: "byo_keys_not_in_plan", detail: err.to_string() },
+            E::NoKey(_) => Self::not_found("byo_key_not_found", err.to_string()),
+            #[cfg(feature = "byo-keys")]
+            E::Envelope(e) => {
+                use crate::crypto::envelope::EnvelopeError as V;
+                match e {
+                    // Said plainly, never answered with a wrong key: the customer saves it again.
+                    V::Tampered => Self::Conflict {
+                        code: "byo_key_unreadable",
+                        detail: "The stored key no longer decrypts (it was altered or corrupted); save it again."
+                            .into(),
+                    },
+                    V::Kms(why) => Self::Unavailable(format!("KMS: {why}")),
+                    V::NotConfigured | V::Seal => Self::Internal(anyhow::anyhow!(e)),
+                }
+            }
+        }
+    }
+}

@@ -8,90 +8,12 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::costs::rules::budget::Budget;
-use crate::costs::rules::{CostRecord, Payer, micros_to_usd};
+use crate::costs::rules::{CostRecord, micros_to_usd};
 use crate::costs::store::CostAggregate;
 use crate::ids::OrganizationId;
 use crate::money::dollars;
 
-/// A message on the usage queue, as the workflow engine sends it.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum UsageMessage {
-    RunCompleted {
-        event_id: String,
-        organization_id: OrganizationId,
-        run_id: String,
-        #[serde(default, deserialize_with = "crate::money::usd::option::deserialize")]
-        actual_cost_usd: Option<Decimal>,
-        #[serde(default)]
-        overage_approved: bool,
-        #[serde(default)]
-        details: Option<serde_json::Value>,
-    },
-    RunFailed {
-        event_id: String,
-        organization_id: OrganizationId,
-        run_id: String,
-        #[serde(default)]
-        reason: Option<String>,
-    },
-    RunCancelled {
-        event_id: String,
-        organization_id: OrganizationId,
-        run_id: String,
-        #[serde(default)]
-        reason: Option<String>,
-    },
-    LlmCall(LlmCall),
-    /// How much storage the organization uses now (the workflow engine reports it).
-    StorageSnapshot {
-        organization_id: OrganizationId,
-        #[serde(deserialize_with = "crate::money::usd::deserialize")]
-        used_gb: Decimal,
-        recorded_at: chrono::DateTime<chrono::Utc>,
-    },
-}
-
-impl UsageMessage {
-    pub fn organization_id(&self) -> &OrganizationId {
-        match self {
-            Self::RunCompleted { organization_id, .. }
-            | Self::RunFailed { organization_id, .. }
-            | Self::RunCancelled { organization_id, .. }
-            | Self::LlmCall(LlmCall { organization_id, .. })
-            | Self::StorageSnapshot { organization_id, .. } => organization_id,
-        }
-    }
-}
-
-/// An `llm_call` message: one call to an LLM provider.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LlmCall {
-    pub event_id: String,
-    pub organization_id: OrganizationId,
-    #[serde(default)]
-    pub run_id: Option<String>,
-    #[serde(default)]
-    pub agent_id: Option<String>,
-    #[serde(default)]
-    pub sandbox_id: Option<String>,
-    pub provider: String,
-    pub model: String,
-    pub prompt_tokens: u64,
-    pub completion_tokens: u64,
-    #[serde(default, deserialize_with = "crate::money::usd::option::deserialize")]
-    pub prompt_cost_usd: Option<Decimal>,
-    #[serde(default, deserialize_with = "crate::money::usd::option::deserialize")]
-    pub completion_cost_usd: Option<Decimal>,
-    pub payer: Payer,
-    pub recorded_at: DateTime<Utc>,
-}
-
-/// A provider or model name: it becomes part of aggregate keys, so `#` and spaces are out.
-pub fn is_model_name(raw: &str) -> bool {
-    (1..=64).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:/".contains(&b))
-}
+pub use crate::usage::rules::message::{LlmCall, UsageMessage, is_model_name};
 
 /// The frontend guide's `CostRecordResponse`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -312,6 +234,19 @@ pub fn parse_limit(raw: Option<&str>) -> Result<usize, QueryError> {
     match raw {
         None => Ok(50),
         Some(raw) => raw.parse::<usize>().ok().filter(|n| (1..=100).contains(n)).ok_or(QueryError::InvalidLimit),
+    }
+}
+
+// How this concern's errors reach a client (status and code).
+
+impl From<crate::costs::http::QueryError> for crate::error::ApiError {
+    fn from(err: crate::costs::http::QueryError) -> Self {
+        use crate::costs::http::QueryError;
+        let code = match err {
+            QueryError::InvalidInstant { .. } | QueryError::InvalidLimit => "invalid_query",
+            QueryError::OutOfOrder { .. } => "invalid_range",
+        };
+        Self::bad_request(code, err.to_string())
     }
 }
 

@@ -240,6 +240,20 @@ pub fn invoice_row(invoice: &InvoiceResponse) -> Vec<String> {
     ]
 }
 
+// How this concern's errors reach a client (status and code).
+
+impl From<crate::exports::http::ExportError> for crate::error::ApiError {
+    fn from(err: crate::exports::http::ExportError) -> Self {
+        use crate::exports::http::ExportError;
+        match err {
+            ExportError::UnknownKind => Self::not_found("unknown_export", err.to_string()),
+            ExportError::InvalidLimit | ExportError::NotForKind { .. } => {
+                Self::bad_request("invalid_query", err.to_string())
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

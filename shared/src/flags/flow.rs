@@ -126,3 +126,23 @@ async fn tier_of(app: &App, org: &OrganizationId) -> Result<TierId, StoreError> 
     let account = app.store.get_account(org).await?;
     Ok(account.map_or_else(|| app.catalog().free_tier.clone(), |a| a.tier))
 }
+
+// How this flow's errors reach a client (status and code), beside the errors.
+
+impl From<crate::flags::flow::FlagsError> for crate::error::ApiError {
+    fn from(err: crate::flags::flow::FlagsError) -> Self {
+        use crate::flags::flow::FlagsError as E;
+        use crate::flags::rules::FlagError;
+        use crate::operators::rules::audit::ReasonError;
+        match err {
+            E::Store(e) => e.into(),
+            E::Reason(ReasonError::Missing) => Self::bad_request("reason_required", err.to_string()),
+            E::Reason(ReasonError::TooLong) => Self::bad_request("invalid_reason", err.to_string()),
+            E::Invalid(FlagError::InvalidName) => Self::bad_request("invalid_flag", err.to_string()),
+            E::Invalid(FlagError::UnknownTier(_)) => Self::bad_request("unknown_tier", err.to_string()),
+            E::Invalid(FlagError::DescriptionTooLong) => Self::bad_request("invalid_description", err.to_string()),
+            E::Undefined(_) => Self::not_found("flag_not_found", err.to_string()),
+            E::Busy => Self::TooManyRequests { code: "flag_busy", detail: err.to_string(), retry_after_secs: 1 },
+        }
+    }
+}

@@ -368,11 +368,6 @@ pub async fn visible_invoice(
     Ok(invoice)
 }
 
-/// An audit line for a state change made through the API: who, what, which organization.
-pub fn audit(org: &OrganizationId, action: &str, detail: &str) {
-    tracing::info!(audit = true, org = %org, action, detail, "audit");
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

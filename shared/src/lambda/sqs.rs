@@ -19,16 +19,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use tracing::Instrument;
 
 use crate::App;
-
-#[derive(Debug, thiserror::Error)]
-pub enum MessageError {
-    /// Try again later (a dependency failed, the account was busy).
-    #[error("{0:#}")]
-    Retry(#[from] anyhow::Error),
-    /// This message can never be processed (malformed, refers to nothing).
-    #[error("rejected: {0}")]
-    Reject(String),
-}
+pub use crate::messages::MessageError;
 
 pub trait SqsHandler: Send + Sync + 'static {
     fn call(&self, app: App, message: SqsMessage) -> BoxFuture<'static, Result<(), MessageError>>;

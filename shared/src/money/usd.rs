@@ -27,3 +27,11 @@ pub mod option {
             .transpose()
     }
 }
+
+/// Converts a caller-supplied non-negative dollar amount to cents, refusing sub-cent values.
+pub fn amount_to_cents(field: &str, usd: Decimal) -> Result<super::Cents, String> {
+    if usd.is_sign_negative() && !usd.is_zero() {
+        return Err(format!("{field} must not be negative"));
+    }
+    super::exact_cents(usd).map_err(|e| format!("{field}: {e}"))
+}

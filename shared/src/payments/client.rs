@@ -46,18 +46,6 @@ impl PaymentError {
     }
 }
 
-impl From<PaymentError> for crate::ApiError {
-    fn from(err: PaymentError) -> Self {
-        match err {
-            PaymentError::NotConfigured => {
-                crate::ApiError::Unavailable("payments are not configured on this deployment".into())
-            }
-            PaymentError::NotFound(what) => crate::ApiError::not_found("not_found", format!("No such {what}.")),
-            other => crate::ApiError::PaymentProvider(other.to_string()),
-        }
-    }
-}
-
 /// What a Checkout session sells.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CheckoutItem {

@@ -171,3 +171,31 @@ pub async fn on_checkout_closed(
     tracing::info!(org = %org, promo_code = %code, paid, changed, "promo code checkout closed");
     Ok(())
 }
+
+// How this flow's errors reach a client (status and code), beside the errors.
+
+impl From<crate::promotions::flow::PromoCodesError> for crate::error::ApiError {
+    fn from(err: crate::promotions::flow::PromoCodesError) -> Self {
+        use crate::promotions::flow::PromoCodesError as E;
+        use crate::promotions::rules::PromoError as P;
+        match err {
+            E::Store(e) => e.into(),
+            E::Payment(e) => e.into(),
+            E::Refused(refusal) => Self::bad_request(refusal.code(), refusal.to_string()),
+            E::Invalid(ref invalid) => {
+                let code = match invalid {
+                    P::InvalidCode => "invalid_promo_code",
+                    P::DiscountRequired | P::InvalidPercent | P::InvalidAmount => "invalid_discount",
+                    P::DurationRequired | P::MonthsRequired | P::MonthsNotAllowed => "invalid_duration",
+                    P::InvalidMaxRedemptions => "invalid_max_redemptions",
+                    P::ExpiryInPast => "invalid_expiry",
+                    P::UnknownTarget(_) => "unknown_promo_target",
+                };
+                Self::bad_request(code, err.to_string())
+            }
+            E::Exists(_) => Self::Conflict { code: "promo_code_exists", detail: err.to_string() },
+            E::NotFound(_) => Self::not_found("promo_code_not_found", err.to_string()),
+            E::Busy => Self::TooManyRequests { code: "promo_code_busy", detail: err.to_string(), retry_after_secs: 1 },
+        }
+    }
+}

@@ -7,7 +7,6 @@
 
 use std::collections::HashMap;
 
-use lambda_http::Request;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -41,7 +40,7 @@ pub async fn ensure_customer(app: &App, org: &OrganizationId) -> Result<String, 
         .create_customer(org, account.billing_email.as_deref(), &format!("customer-{}", account.id))
         .await?;
     app.store.link_customer(org, &customer, None).await?;
-    crate::lambda::http::audit(org, "stripe_customer_created", &customer);
+    crate::telemetry::audit(org, "stripe_customer_created", &customer);
     Ok(customer)
 }
 
@@ -69,10 +68,11 @@ pub fn return_urls(app: &App, success: Option<String>, cancel: Option<String>) -
     ))
 }
 
-/// A Stripe idempotency key for this request: from the client's `Idempotency-Key` header when
-/// given (a retried POST returns the same session), otherwise unique.
-pub fn idempotency_key(req: &Request, org: &OrganizationId, purpose: &str) -> Result<String, ApiError> {
-    Ok(format!("{org}-{purpose}-{}", crate::lambda::http::idempotency_key(req)?))
+/// A Stripe idempotency key for one request: the client's key (its `Idempotency-Key` header
+/// when given, so a retried POST returns the same session; otherwise a fresh one), scoped to
+/// the organization and what is bought.
+pub fn idempotency_key(client_key: &str, org: &OrganizationId, purpose: &str) -> String {
+    format!("{org}-{purpose}-{client_key}")
 }
 
 /// A promotion code a checkout asks for, and what the checkout sells (the code must apply).
@@ -116,7 +116,7 @@ impl<'a> Sale<'a> {
 /// (`store::trials`). The offer is the introduction, so it comes without a trial.
 pub async fn subscription_checkout(
     app: &App,
-    req: &Request,
+    client_key: &str,
     org: &OrganizationId,
     (tier, price): (&crate::catalog::rules::Tier, &str),
     promo_code: Option<&str>,
@@ -138,7 +138,7 @@ pub async fn subscription_checkout(
     if let Some(offer) = offer {
         sale = sale.with_metadata("launch_offer", offer.id.clone());
     }
-    checkout(app, req, org, Sale { trial_days, ..sale }, urls).await
+    checkout(app, client_key, org, Sale { trial_days, ..sale }, urls).await
 }
 
 /// Starts a Checkout session for `sale`. A promotion code is held for the organization
@@ -146,14 +146,14 @@ pub async fn subscription_checkout(
 /// session, the hold is given back.
 pub async fn checkout(
     app: &App,
-    req: &Request,
+    client_key: &str,
     org: &OrganizationId,
     sale: Sale<'_>,
     urls: (Option<String>, Option<String>),
 ) -> Result<CheckoutResponse, ApiError> {
     let purpose = sale.purpose;
     let (success_url, cancel_url) = return_urls(app, urls.0, urls.1)?;
-    let idempotency_key = idempotency_key(req, org, purpose)?;
+    let idempotency_key = idempotency_key(client_key, org, purpose);
     let customer = ensure_customer(app, org).await?;
     let mut metadata: HashMap<String, String> =
         HashMap::from([("organization_id".to_owned(), org.to_string()), ("purpose".to_owned(), purpose.to_owned())]);
@@ -201,7 +201,7 @@ pub async fn checkout(
         // The session's own metadata names the hold; this is for operators reading the item.
         tracing::warn!(org = %org, error = %e, "promo code hold not linked to its session");
     }
-    crate::lambda::http::audit(org, "checkout_started", &format!("{purpose} {session_id}"));
+    crate::telemetry::audit(org, "checkout_started", &format!("{purpose} {session_id}"));
     Ok(CheckoutResponse { checkout_url, session_id })
 }
 
@@ -211,7 +211,7 @@ pub async fn checkout(
 /// the customer has none. Returns by default to the payment methods page.
 pub async fn setup_checkout(
     app: &App,
-    req: &Request,
+    client_key: &str,
     org: &OrganizationId,
     (success, cancel): (Option<String>, Option<String>),
 ) -> Result<CheckoutResponse, ApiError> {
@@ -221,7 +221,7 @@ pub async fn setup_checkout(
         Some(success.unwrap_or_else(|| format!("{base}/billing/payment-methods?added=1"))),
         Some(cancel.unwrap_or_else(|| format!("{base}/billing/payment-methods"))),
     )?;
-    let idempotency_key = idempotency_key(req, org, "setup")?;
+    let idempotency_key = idempotency_key(client_key, org, "setup");
     let customer = ensure_customer(app, org).await?;
     let metadata: HashMap<String, String> = HashMap::from([
         ("organization_id".to_owned(), org.to_string()),
@@ -229,7 +229,7 @@ pub async fn setup_checkout(
     ]);
     let (checkout_url, session_id) =
         stripe(app)?.create_setup_checkout(&customer, &metadata, (&success_url, &cancel_url), &idempotency_key).await?;
-    crate::lambda::http::audit(org, "checkout_started", &format!("{SETUP_PURPOSE} {session_id}"));
+    crate::telemetry::audit(org, "checkout_started", &format!("{SETUP_PURPOSE} {session_id}"));
     Ok(CheckoutResponse { checkout_url, session_id })
 }
 

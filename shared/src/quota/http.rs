@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::rules::Account;
-use crate::money::{self, Cents, dollars};
+use crate::money::dollars;
 use crate::quota::rules::{self as quota, Bucket, Hold, Outcome, RunKind, Settlement};
 use crate::{catalog::rules::Catalog, period};
 
@@ -36,13 +36,7 @@ pub struct CommitRequest {
     pub details: Option<serde_json::Value>,
 }
 
-/// Converts a caller-supplied non-negative dollar amount to cents, refusing sub-cent values.
-pub fn amount_to_cents(field: &str, usd: Decimal) -> Result<Cents, String> {
-    if usd.is_sign_negative() && !usd.is_zero() {
-        return Err(format!("{field} must not be negative"));
-    }
-    money::exact_cents(usd).map_err(|e| format!("{field}: {e}"))
-}
+pub use crate::money::usd::amount_to_cents;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReservationResponse {
@@ -241,4 +235,61 @@ pub struct CommitResponse {
     pub run_id: String,
     pub outcome: Outcome,
     pub usage: UsageRecordResponse,
+}
+
+// How this concern's errors reach a client (status and code).
+
+impl From<crate::quota::store::QuotaError> for crate::error::ApiError {
+    fn from(err: crate::quota::store::QuotaError) -> Self {
+        use crate::quota::rules::{Outcome, Refusal};
+        use crate::quota::store::QuotaError;
+        match err {
+            QuotaError::Refused(refusal @ Refusal::Suspended) => {
+                Self::forbidden(refusal.code(), "The billing account is suspended; no new runs can start.")
+            }
+            QuotaError::Refused(refusal @ Refusal::Exhausted) => Self::PaymentRequired {
+                code: refusal.code(),
+                detail: "No free workflows, credits, subscription quota or overage allowance is left for this run."
+                    .into(),
+            },
+            QuotaError::Refused(refusal @ Refusal::BudgetExceeded) => Self::PaymentRequired {
+                code: refusal.code(),
+                detail: "This month's budget is spent and capped; raise the budget or wait for next month.".into(),
+            },
+            QuotaError::Refused(ref refusal @ Refusal::ConcurrencyFull { limit, retry_after_secs }) => {
+                Self::TooManyRequests {
+                    code: refusal.code(),
+                    detail: format!("All {limit} concurrent run slots of this plan are in use."),
+                    retry_after_secs,
+                }
+            }
+            QuotaError::AlreadySettled { run_id, outcome } => match outcome {
+                Outcome::Expired => Self::Gone {
+                    code: "reservation_expired",
+                    detail: format!("The reservation for run {run_id} expired and its quota was returned."),
+                },
+                outcome => Self::Conflict {
+                    code: "reservation_settled",
+                    detail: format!("The reservation for run {run_id} was already {}.", outcome.as_str()),
+                },
+            },
+            QuotaError::NotFound(run_id) => {
+                Self::not_found("reservation_not_found", format!("There is no reservation for run {run_id}."))
+            }
+            QuotaError::ExceedsHold(e) => Self::Conflict {
+                code: "exceeds_hold",
+                detail: format!(
+                    "The actual cost ${} is above the ${} held; set overage_approved to bill the difference.",
+                    crate::money::dollars(e.actual_cents),
+                    crate::money::dollars(e.held_cents)
+                ),
+            },
+            QuotaError::Contended => Self::TooManyRequests {
+                code: "account_busy",
+                detail: "Too many simultaneous changes to this account; retry shortly.".into(),
+                retry_after_secs: 1,
+            },
+            QuotaError::Store(e) => e.into(),
+        }
+    }
 }

@@ -16,7 +16,7 @@ use crate::App;
 use crate::dunning::flow::suspension;
 use crate::dunning::store::suspension::NonPayment;
 use crate::events::{DomainEvent, Envelope};
-use crate::lambda::MessageError;
+use crate::messages::MessageError;
 use crate::money::{Cents, rounded_cents};
 use crate::stripe_events::store::{InvoiceClosed, Payment, Purchase, SubscriptionGuard};
 use crate::subscriptions::flow::apply::{
@@ -221,7 +221,7 @@ async fn setup_completed(app: &App, session: &Value) -> Result<(), MessageError>
         }
     };
     app.store.set_has_payment_method(&org, true).await.map_err(retry)?;
-    crate::lambda::http::audit(
+    crate::telemetry::audit(
         &org,
         "payment_method_added",
         &format!("{method} through checkout {session_id}; made default: {made_default}"),

@@ -2,16 +2,16 @@
 //! queue's run outcomes, which settle reservations exactly like the HTTP routes do.
 
 use crate::App;
-use crate::costs::http::{LlmCall, UsageMessage, is_model_name};
 use crate::costs::rules::budget::Threshold;
 use crate::costs::rules::{CostRecord, Micros, billable, micros_to_usd, usd_to_micros};
 use crate::events::{DomainEvent, Envelope};
 use crate::ids::is_safe_id;
-use crate::lambda::MessageError;
-use crate::quota::http::amount_to_cents;
+use crate::messages::MessageError;
+use crate::money::usd::amount_to_cents;
 use crate::quota::rules::Reporter;
 use crate::quota::store::QuotaError;
 use crate::usage::rules::RunDetails;
+use crate::usage::rules::message::{LlmCall, UsageMessage, is_model_name};
 use crate::{ids::OrganizationId, period};
 
 /// Applies one usage-queue message.

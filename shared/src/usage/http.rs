@@ -154,6 +154,19 @@ impl DailyUsageResponse {
     }
 }
 
+// How this concern's errors reach a client (status and code).
+
+impl From<crate::usage::http::DayRangeError> for crate::error::ApiError {
+    fn from(err: crate::usage::http::DayRangeError) -> Self {
+        use crate::usage::http::DayRangeError;
+        let code = match err {
+            DayRangeError::InvalidDate { .. } => "invalid_query",
+            DayRangeError::OutOfOrder { .. } | DayRangeError::TooLong { .. } => "invalid_range",
+        };
+        Self::bad_request(code, err.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

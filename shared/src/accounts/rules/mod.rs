@@ -1,6 +1,7 @@
 //! The billing account as stored: status, tier, every quota bucket and the open holds of
 //! tiers with a concurrency limit. Pure data plus read-only views; writes live in `store`.
 
+pub mod holds;
 pub mod limits;
 
 use std::collections::BTreeMap;
@@ -8,9 +9,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::accounts::rules::holds::Hold;
 use crate::accounts::rules::limits::LimitOverrides;
 use crate::money::Cents;
-use crate::quota::rules::Hold;
 use crate::{catalog::rules::TierId, ids::OrganizationId, period};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -264,3 +264,23 @@ pub async fn mark_uncollectible(
     }
     Err(InvoiceActionError::Busy)
 }
+
+// How this flow's errors reach a client (status and code), beside the errors.
+
+impl From<crate::invoicing::flow::actions::InvoiceActionError> for crate::error::ApiError {
+    fn from(err: crate::invoicing::flow::actions::InvoiceActionError) -> Self {
+        use crate::invoicing::flow::actions::InvoiceActionError as E;
+        use crate::operators::rules::audit::ReasonError;
+        match err {
+            E::Store(e) => e.into(),
+            E::Payment(e) => e.into(),
+            E::Reason(ReasonError::Missing) => Self::bad_request("reason_required", err.to_string()),
+            E::Reason(ReasonError::TooLong) => Self::bad_request("invalid_reason", err.to_string()),
+            E::NotFound => Self::not_found("invoice_not_found", err.to_string()),
+            E::NotOpen(_) => Self::Conflict { code: "invoice_not_open", detail: err.to_string() },
+            E::PartlyPaid => Self::Conflict { code: "invoice_partly_paid", detail: err.to_string() },
+            E::AlreadyClosed(_) => Self::Conflict { code: "invoice_already_closed", detail: err.to_string() },
+            E::Busy => Self::TooManyRequests { code: "invoice_busy", detail: err.to_string(), retry_after_secs: 1 },
+        }
+    }
+}

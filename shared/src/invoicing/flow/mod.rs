@@ -39,7 +39,7 @@ use crate::invoicing::rules::{
 };
 use crate::invoicing::store::{DraftPointer, PointerState};
 use crate::invoicing::stripe::{Collection, is_declined};
-use crate::lambda::MessageError;
+use crate::messages::MessageError;
 use crate::money::{Cents, dollars};
 use crate::payments::PaymentError;
 use crate::store::StoreError;
@@ -769,4 +769,31 @@ async fn record_subscription_invoice(
     let recorded = app.store.record_stripe_invoice(&invoice).await.map_err(retry)?;
     tracing::info!(org = %org, stripe_invoice = stripe_id, status = status.as_str(), recorded, "subscription invoice recorded");
     Ok(())
+}
+
+// How this flow's errors reach a client (status and code), beside the errors.
+
+impl From<crate::invoicing::flow::InvoicingError> for crate::error::ApiError {
+    fn from(err: crate::invoicing::flow::InvoicingError) -> Self {
+        use crate::invoicing::flow::InvoicingError as E;
+        let detail = err.to_string();
+        match err {
+            E::NothingToInvoice => Self::Conflict { code: "nothing_to_invoice", detail },
+            E::NotPayable(_) => Self::Conflict { code: "invoice_not_payable", detail },
+            E::NoAccount => Self::not_found("account_not_found", detail),
+            E::Busy => Self::TooManyRequests { code: "invoice_generation_in_progress", detail, retry_after_secs: 2 },
+            E::NoPaymentMethod { hosted_invoice_url } => {
+                Self::InvoiceUnpaid { code: "no_payment_method", detail, hosted_invoice_url }
+            }
+            E::Declined { hosted_invoice_url } => {
+                Self::InvoiceUnpaid { code: "payment_declined", detail, hosted_invoice_url }
+            }
+            E::Incomplete { hosted_invoice_url } => {
+                Self::InvoiceUnpaid { code: "payment_incomplete", detail, hosted_invoice_url }
+            }
+            E::Inconsistent(_) => Self::Internal(anyhow::anyhow!(detail)),
+            E::Store(e) => e.into(),
+            E::Payment(e) => e.into(),
+        }
+    }
 }

@@ -235,3 +235,28 @@ pub async fn set_limits(
     }
     Err(AdminError::Busy)
 }
+
+// How this flow's errors reach a client (status and code), beside the errors.
+
+impl From<crate::operators::flow::AdminError> for crate::error::ApiError {
+    fn from(err: crate::operators::flow::AdminError) -> Self {
+        use crate::operators::flow::AdminError as E;
+        use crate::operators::rules::audit::ReasonError;
+        match err {
+            E::Store(e) => e.into(),
+            E::List(e) => e.into(),
+            E::Reason(ReasonError::Missing) => Self::bad_request("reason_required", err.to_string()),
+            E::Reason(ReasonError::TooLong) => Self::bad_request("invalid_reason", err.to_string()),
+            E::NoAccount => Self::not_found("account_not_found", err.to_string()),
+            E::AlreadySuspended => Self::Conflict { code: "already_suspended", detail: err.to_string() },
+            E::NotSuspended => Self::Conflict { code: "not_suspended", detail: err.to_string() },
+            E::Busy => Self::TooManyRequests { code: "account_busy", detail: err.to_string(), retry_after_secs: 1 },
+            E::ZeroAmount => Self::bad_request("invalid_amount", err.to_string()),
+            E::Override(crate::accounts::rules::limits::OverrideError::Expired(_)) => {
+                Self::bad_request("invalid_expiry", err.to_string())
+            }
+            E::Override(_) => Self::Conflict { code: "limit_not_overridable", detail: err.to_string() },
+            E::BelowHolds { .. } => Self::Conflict { code: "insufficient_credits", detail: err.to_string() },
+        }
+    }
+}

@@ -222,3 +222,24 @@ async fn move_batch(
     }
     Ok((moved, u32::try_from(sent.failed().len()).unwrap_or(u32::MAX)))
 }
+
+// How this flow's errors reach a client (status and code), beside the errors.
+
+impl From<crate::operators::flow::redrive::RedriveError> for crate::error::ApiError {
+    fn from(err: crate::operators::flow::redrive::RedriveError) -> Self {
+        use crate::operators::flow::redrive::RedriveError as E;
+        use crate::operators::rules::audit::ReasonError;
+        match err {
+            E::Store(e) => e.into(),
+            E::Reason(ReasonError::Missing) => Self::bad_request("reason_required", err.to_string()),
+            E::Reason(ReasonError::TooLong) => Self::bad_request("invalid_reason", err.to_string()),
+            E::UnknownQueue(_) => Self::not_found("unknown_queue", err.to_string()),
+            E::NotRedrivable(_) => Self::Conflict { code: "not_redrivable", detail: err.to_string() },
+            E::NotConfigured(_) => Self::Internal(anyhow::anyhow!(err)),
+            E::Sqs { .. } => {
+                tracing::error!(error = %err, "redrive failed at SQS");
+                Self::Unavailable("The queue service could not be reached; retry shortly.".into())
+            }
+        }
+    }
+}

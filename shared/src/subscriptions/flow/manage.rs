@@ -201,7 +201,7 @@ pub async fn cancel(
         // A successful cancellation has ended the subscription whatever else the answer says.
         let status = if at_period_end || lifecycle::is_terminal(answered) { answered } else { "canceled" };
         apply_answer(app, org, &answer, status, &key).await?;
-        crate::lambda::http::audit(org, "subscription_canceled", &format!("{sub_id} at_period_end={at_period_end}"));
+        crate::telemetry::audit(org, "subscription_canceled", &format!("{sub_id} at_period_end={at_period_end}"));
         Ok(view::subscription(app, org).await?)
     })
     .await
@@ -226,7 +226,7 @@ pub async fn reactivate(
         if let Some(answer) = launch_offers::after_reactivation(app, org, &sub_id, &key).await? {
             apply_answer(app, org, &answer, answer["status"].as_str().unwrap_or(&sub.status), &key).await?;
         }
-        crate::lambda::http::audit(org, "subscription_reactivated", &sub_id);
+        crate::telemetry::audit(org, "subscription_reactivated", &sub_id);
         Ok(view::subscription(app, org).await?)
     })
     .await
@@ -333,11 +333,7 @@ pub async fn change(
                 app.store.put_subscription_request(&request).await?;
             }
         }
-        crate::lambda::http::audit(
-            org,
-            "subscription_change_requested",
-            &format!("{sub_id} to {tier} ({direction:?})"),
-        );
+        crate::telemetry::audit(org, "subscription_change_requested", &format!("{sub_id} to {tier} ({direction:?})"));
         Ok(view::subscription(app, org).await?)
     })
     .await
@@ -373,4 +369,28 @@ pub async fn preview(app: &App, org: &OrganizationId, tier: &str) -> Result<Chan
         effective_at,
         currency: app.catalog().currency.clone(),
     })
+}
+
+// How this flow's errors reach a client (status and code), beside the errors.
+
+impl From<crate::subscriptions::flow::manage::SubscriptionError> for crate::error::ApiError {
+    fn from(err: crate::subscriptions::flow::manage::SubscriptionError) -> Self {
+        use crate::subscriptions::flow::manage::SubscriptionError as E;
+        let conflict = |code: &'static str, err: &E| Self::Conflict { code, detail: err.to_string() };
+        match err {
+            E::Store(e) => e.into(),
+            E::Payment(e) => e.into(),
+            E::InvalidTier(..) => Self::bad_request("invalid_tier", err.to_string()),
+            E::ToFree => Self::bad_request("use_cancel", err.to_string()),
+            E::NoSubscription => conflict("no_subscription", &err),
+            E::Ended => conflict("subscription_ended", &err),
+            E::CancellationPending => conflict("cancellation_pending", &err),
+            E::SameTier(_) => conflict("same_tier", &err),
+            E::NoPrice(_) => conflict("tier_unavailable", &err),
+            E::PastDue => conflict("subscription_past_due", &err),
+            E::Busy => {
+                Self::TooManyRequests { code: "subscription_busy", detail: err.to_string(), retry_after_secs: 2 }
+            }
+        }
+    }
 }

@@ -1,6 +1,8 @@
 //! Usage records (one per committed run) and credit ledger entries (one per change to an
 //! account's total credit balance), as stored.
 
+pub mod message;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
