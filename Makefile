@@ -2,7 +2,7 @@
 # Both install what is missing (pinned, into .cache/) on first use.
 SHELL := /bin/bash
 
-.PHONY: dev test fuzz web web-test web-types web-bench deploy-web lint validate build sizes bench bench-lambda clean-local
+.PHONY: dev test fuzz web web-test web-types web-bench deploy-web lint validate build sizes bench bench-lambda clean-local generate check-generated
 
 dev: ## Start the emulators and the local API in the foreground; Ctrl-C stops everything.
 	@bash infra/local/dev.sh
@@ -28,8 +28,15 @@ deploy-web: ## Upload the pages to the deployed stack's bucket and refresh Cloud
 web-types: ## Regenerate web/src/api/schema.d.ts from the OpenAPI document the server serves.
 	@bash infra/local/web-types.sh
 
-lint: ## Formatting, one HTTP/TLS stack, each function compiling alone and clippy, as CI runs them.
+generate: ## Rewrite what is derived from template.yaml and functions/*: the OpenAPI route table, the local server's registry and dependencies.
+	python3 infra/gen/generate.py
+
+check-generated: ## Fail if a file `make generate` writes is stale (CI runs it).
+	python3 infra/gen/generate.py --check
+
+lint: ## Formatting, generated files, one HTTP/TLS stack, each function compiling alone and clippy, as CI runs them.
 	cargo fmt --all --check
+	python3 infra/gen/generate.py --check
 	@bash infra/local/check-deps.sh
 	@bash infra/local/check-functions-alone.sh
 	cargo clippy --workspace --all-targets -- -D warnings

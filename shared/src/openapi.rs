@@ -1,10 +1,11 @@
 //! The OpenAPI 3.1 description of the HTTP API, served at `GET /api/billing/openapi.json`.
 //!
-//! Schemas are derived from the request and response types themselves (utoipa); the route
-//! table names each route's types and who may call it, and a test holds the table equal to
-//! template.yaml's routes.
+//! Schemas are derived from the request and response types themselves (utoipa). The route
+//! table, [`ROUTES`], is generated (`make generate`, `infra/gen/generate.py`) into
+//! `openapi/routes.rs`: each route's method, path and caller from template.yaml, its summary,
+//! types and query parameters from its function's package (`[package.metadata.billing]` in
+//! `functions/<binary>/Cargo.toml`). This file holds what every route shares.
 
-use utoipa::OpenApi;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
@@ -12,6 +13,11 @@ use utoipa::openapi::{
     ArrayBuilder, ContentBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, Ref, RefOr, Required, ResponseBuilder,
     Schema, SchemaFormat, Type,
 };
+use utoipa::{OpenApi, ToSchema};
+
+mod routes;
+
+pub use routes::ROUTES;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -19,87 +25,7 @@ use utoipa::openapi::{
         title = "Billing API",
         description = "Usage-based billing: quota, purchases, subscriptions, usage, costs and invoices."
     ),
-    components(schemas(
-        crate::catalog::http::StripeConfigResponse,
-        crate::catalog::rules::Catalog,
-        crate::catalog::rules::ByoProvider,
-        crate::accounts::http::BillingAccountResponse,
-        crate::quota::http::ReservationRequest,
-        crate::quota::http::ReservationResponse,
-        crate::quota::http::ReservationCheckResponse,
-        crate::quota::http::CommitRequest,
-        crate::quota::http::CommitResponse,
-        crate::quota::http::ReleaseResponse,
-        crate::quota::http::QuotaStandingResponse,
-        crate::quota::http::UsageRecordResponse,
-        crate::costs::http::CostRecordResponse,
-        crate::costs::http::CostSummaryResponse,
-        crate::usage::http::DailyUsageResponse,
-        crate::costs::http::BudgetRequest,
-        crate::costs::http::BudgetResponse,
-        crate::purchases::flow::CheckoutResponse,
-        crate::purchases::http::payment_methods::PaymentMethodResponse,
-        crate::subscriptions::http::SubscriptionResponse,
-        crate::subscriptions::http::PlanHistoryResponse,
-        crate::subscriptions::http::ChangePreviewResponse,
-        crate::invoicing::http::InvoiceResponse,
-        crate::credits::http::CreditsResponse,
-        crate::credits::http::LedgerLine,
-        crate::purchases::http::CreditPurchaseRequest,
-        crate::purchases::http::PackPurchaseRequest,
-        crate::purchases::http::LifetimePurchaseRequest,
-        crate::purchases::http::SubscriptionCheckoutRequest,
-        crate::purchases::http::PaymentMethodRequest,
-        crate::purchases::http::PaymentMethodCheckoutRequest,
-        crate::purchases::http::PortalRequest,
-        crate::purchases::http::PortalResponse,
-        crate::purchases::http::CancelRequest,
-        crate::purchases::http::ChangeRequest,
-        crate::usage::rules::LedgerKind,
-        crate::operators::http::AdminReasonRequest,
-        crate::operators::http::AccountStandingResponse,
-        crate::operators::http::AuditEntryResponse,
-        crate::operators::http::CreditGrantRequest,
-        crate::operators::http::CreditGrantResponse,
-        crate::operators::http::LimitsRequest,
-        crate::operators::http::LimitsResponse,
-        crate::accounts::rules::limits::LimitOverride,
-        crate::accounts::rules::limits::LimitOverrides,
-        crate::accounts::rules::limits::LimitsInForce,
-        crate::operators::http::HealthResponse,
-        crate::operators::http::QueueHealth,
-        crate::operators::http::ScheduleHealth,
-        crate::operators::http::StripeHealth,
-        crate::operators::http::TableHealth,
-        crate::operators::http::RedriveResponse,
-        crate::operators::http::directory::AccountSummary,
-        crate::operators::http::directory::AccountState,
-        crate::operators::http::directory::OpenHold,
-        crate::operators::http::directory::FlagValue,
-        crate::operators::http::directory::AccountDetailResponse,
-        crate::invoicing::http::VoidInvoiceRequest,
-        crate::invoicing::http::InvoiceActionResponse,
-        crate::invoicing::http::CreditNoteResponse,
-        crate::byo_keys::http::ByoKeyRequest,
-        crate::byo_keys::http::ByoKeyResponse,
-        crate::byo_keys::http::ByoKeySecretResponse,
-        crate::promotions::http::PromoCodeRequest,
-        crate::subscriptions::http::PricePhaseResponse,
-        crate::catalog::rules::LaunchOffer,
-        crate::catalog::rules::IntroPhase,
-        crate::promotions::http::PromoCodeResponse,
-        crate::promotions::http::PromoCodeListResponse,
-        crate::promotions::rules::PromoDuration,
-        crate::flags::http::FlagRequest,
-        crate::flags::http::FlagResponse,
-        crate::flags::http::FlagListResponse,
-        crate::flags::http::OrganizationFlagRequest,
-        crate::flags::http::OrganizationFlagResponse,
-        crate::flags::http::FeaturesResponse,
-        crate::flags::rules::FlagSource,
-        crate::error::ErrorBody,
-        GatewayError,
-    ))
+    components(schemas(crate::error::ErrorBody, GatewayError))
 )]
 struct Schemas;
 
@@ -152,6 +78,9 @@ pub struct Route {
     pub query: &'static [Query],
     /// `201` with the answer when it created something, `200` when it already existed.
     pub creates: bool,
+    /// Takes an `Idempotency-Key` though it is an operators' route (every customer POST does):
+    /// those that move money.
+    pub idempotency_key: bool,
 }
 
 /// A request body, by schema name.
@@ -195,615 +124,8 @@ pub enum Accepts {
     Email,
 }
 
-const fn route(
-    binary: &'static str,
-    method: &'static str,
-    path: &'static str,
-    summary: &'static str,
-    caller: Caller,
-    answer: Answer,
-) -> Route {
-    Route { binary, method, path, summary, caller, request: None, answer, query: &[], creates: false }
-}
-
-const fn query(name: &'static str, accepts: Accepts) -> Query {
-    Query { name, accepts }
-}
-
-/// `order` of the lists that read either way (`oldest_first` by default).
-const ORDER: Query = query("order", Accepts::OneOf(&["oldest_first", "newest_first"]));
-const FROM: Query = query("from", Accepts::Instant);
-const TO: Query = query("to", Accepts::Instant);
-const LIMIT: Query = query("limit", Accepts::PageSize);
-const CURSOR: Query = query("cursor", Accepts::Cursor);
-const INVOICE_STATUSES: &[&str] = &["draft", "open", "paid", "past_due", "void"];
-const ACCOUNT_STATUSES: &[&str] = &["pending", "active", "suspended"];
-
 use Answer::{Csv, Either, List, Object, One};
 use Caller::{Public, Service, Stripe, User};
-
-/// Every route of the API.
-pub const ROUTES: &[Route] = &[
-    route("http-get-openapi", "GET", "/api/billing/openapi.json", "This document", Public, Object),
-    route(
-        "http-get-config",
-        "GET",
-        "/api/billing/config",
-        "Stripe publishable key and whether payments are on",
-        Public,
-        One("StripeConfigResponse"),
-    ),
-    route("http-get-plans", "GET", "/api/billing/plans", "The plan catalog", Public, One("Catalog")),
-    route(
-        "http-get-account",
-        "GET",
-        "/api/billing/account/{organization_id}",
-        "The billing account",
-        User,
-        One("BillingAccountResponse"),
-    ),
-    Route {
-        query: &[query("dry_run", Accepts::Flag)],
-        request: Some(Body::Required("ReservationRequest")),
-        creates: true,
-        ..route(
-            "http-post-reservation",
-            "POST",
-            "/api/billing/internal/quota/{organization_id}/reservations",
-            "Reserve quota for a run",
-            Service,
-            Either("ReservationResponse", "ReservationCheckResponse"),
-        )
-    },
-    route(
-        "http-post-reservation-heartbeat",
-        "POST",
-        "/api/billing/internal/quota/{organization_id}/reservations/{run_id}/heartbeat",
-        "Extend a hold",
-        Service,
-        One("ReservationResponse"),
-    ),
-    Route {
-        request: Some(Body::Optional("CommitRequest")),
-        creates: true,
-        ..route(
-            "http-post-reservation-commit",
-            "POST",
-            "/api/billing/internal/quota/{organization_id}/reservations/{run_id}/commit",
-            "Settle a run with its usage",
-            Service,
-            One("CommitResponse"),
-        )
-    },
-    route(
-        "http-post-reservation-release",
-        "POST",
-        "/api/billing/internal/quota/{organization_id}/reservations/{run_id}/release",
-        "Give a hold back",
-        Service,
-        One("ReleaseResponse"),
-    ),
-    route(
-        "http-get-internal-byo-key",
-        "GET",
-        "/api/billing/internal/byo-keys/{organization_id}/{provider}",
-        "A bring-your-own provider key, decrypted (the workflow engine)",
-        Service,
-        One("ByoKeySecretResponse"),
-    ),
-    Route {
-        request: Some(Body::Required("ByoKeyRequest")),
-        ..route(
-            "http-put-byo-key",
-            "PUT",
-            "/api/billing/account/{organization_id}/byo-keys/{provider}",
-            "Save a bring-your-own provider key",
-            User,
-            One("ByoKeyResponse"),
-        )
-    },
-    route(
-        "http-get-byo-keys",
-        "GET",
-        "/api/billing/account/{organization_id}/byo-keys",
-        "Stored provider keys (never the keys)",
-        User,
-        List("ByoKeyResponse"),
-    ),
-    route(
-        "http-delete-byo-key",
-        "DELETE",
-        "/api/billing/account/{organization_id}/byo-keys/{provider}",
-        "Remove a provider key",
-        User,
-        Object,
-    ),
-    route(
-        "http-get-quota",
-        "GET",
-        "/api/billing/account/{organization_id}/quota",
-        "Every quota bucket at a glance",
-        User,
-        One("QuotaStandingResponse"),
-    ),
-    Route {
-        query: &[query("billed", Accepts::Flag), FROM, TO, ORDER, LIMIT, CURSOR],
-        ..route(
-            "http-get-usage",
-            "GET",
-            "/api/billing/account/{organization_id}/usage",
-            "Usage records",
-            User,
-            List("UsageRecordResponse"),
-        )
-    },
-    Route {
-        query: &[FROM, TO, ORDER, LIMIT, CURSOR],
-        ..route(
-            "http-get-costs",
-            "GET",
-            "/api/billing/account/{organization_id}/costs",
-            "LLM cost records",
-            User,
-            List("CostRecordResponse"),
-        )
-    },
-    Route {
-        query: &[FROM, TO],
-        ..route(
-            "http-get-cost-summary",
-            "GET",
-            "/api/billing/account/{organization_id}/costs/summary",
-            "LLM costs by provider and model",
-            User,
-            One("CostSummaryResponse"),
-        )
-    },
-    Route {
-        query: &[
-            query("billed", Accepts::Flag),
-            query("status", Accepts::OneOf(INVOICE_STATUSES)),
-            FROM,
-            TO,
-            ORDER,
-            query("limit", Accepts::ExportSize),
-            CURSOR,
-        ],
-        ..route(
-            "http-get-export",
-            "GET",
-            "/api/billing/account/{organization_id}/export/{kind}",
-            "Usage, costs or invoices as CSV, with their list's filters (`billed` for usage, `status` for invoices, `order` for usage and costs), 5,000 rows per page",
-            User,
-            Csv,
-        )
-    },
-    Route {
-        query: &[query("from", Accepts::Date), query("to", Accepts::Date)],
-        ..route(
-            "http-get-usage-daily",
-            "GET",
-            "/api/billing/account/{organization_id}/usage/daily",
-            "Runs, run charges and LLM cost per day, every day of the range (default the last 30, at most 366)",
-            User,
-            One("DailyUsageResponse"),
-        )
-    },
-    route(
-        "http-get-budget",
-        "GET",
-        "/api/billing/account/{organization_id}/budget",
-        "The monthly budget",
-        User,
-        One("BudgetResponse"),
-    ),
-    Route {
-        request: Some(Body::Required("BudgetRequest")),
-        ..route(
-            "http-put-budget",
-            "PUT",
-            "/api/billing/account/{organization_id}/budget",
-            "Set the monthly budget",
-            User,
-            One("BudgetResponse"),
-        )
-    },
-    Route {
-        request: Some(Body::Required("CreditPurchaseRequest")),
-        ..route(
-            "http-post-credits-checkout",
-            "POST",
-            "/api/billing/account/{organization_id}/credits/checkout",
-            "Checkout for prepaid credits",
-            User,
-            One("CheckoutResponse"),
-        )
-    },
-    Route {
-        request: Some(Body::Required("PackPurchaseRequest")),
-        ..route(
-            "http-post-pack-checkout",
-            "POST",
-            "/api/billing/account/{organization_id}/workflow-packs/checkout",
-            "Checkout for a workflow pack",
-            User,
-            One("CheckoutResponse"),
-        )
-    },
-    Route {
-        request: Some(Body::Optional("LifetimePurchaseRequest")),
-        ..route(
-            "http-post-lifetime-checkout",
-            "POST",
-            "/api/billing/account/{organization_id}/lifetime/checkout",
-            "Checkout for the lifetime plan",
-            User,
-            One("CheckoutResponse"),
-        )
-    },
-    Route {
-        request: Some(Body::Required("SubscriptionCheckoutRequest")),
-        ..route(
-            "http-post-subscription-checkout",
-            "POST",
-            "/api/billing/account/{organization_id}/subscription/checkout",
-            "Checkout for a subscription",
-            User,
-            One("CheckoutResponse"),
-        )
-    },
-    route(
-        "http-get-subscription",
-        "GET",
-        "/api/billing/account/{organization_id}/subscription",
-        "The subscription (every account has one)",
-        User,
-        One("SubscriptionResponse"),
-    ),
-    route(
-        "http-get-subscription-history",
-        "GET",
-        "/api/billing/account/{organization_id}/subscription/history",
-        "Every plan change",
-        User,
-        One("PlanHistoryResponse"),
-    ),
-    Route {
-        query: &[query("tier", Accepts::CatalogId)],
-        ..route(
-            "http-get-subscription-preview",
-            "GET",
-            "/api/billing/account/{organization_id}/subscription/preview",
-            "What a plan change would cost",
-            User,
-            One("ChangePreviewResponse"),
-        )
-    },
-    Route {
-        request: Some(Body::Optional("CancelRequest")),
-        ..route(
-            "http-post-subscription-cancel",
-            "POST",
-            "/api/billing/account/{organization_id}/subscription/cancel",
-            "Cancel at period end or now",
-            User,
-            One("SubscriptionResponse"),
-        )
-    },
-    route(
-        "http-post-subscription-reactivate",
-        "POST",
-        "/api/billing/account/{organization_id}/subscription/reactivate",
-        "Undo a pending cancellation",
-        User,
-        One("SubscriptionResponse"),
-    ),
-    Route {
-        request: Some(Body::Required("ChangeRequest")),
-        ..route(
-            "http-post-subscription-change",
-            "POST",
-            "/api/billing/account/{organization_id}/subscription/change",
-            "Upgrade now or downgrade at period end",
-            User,
-            One("SubscriptionResponse"),
-        )
-    },
-    Route {
-        request: Some(Body::Optional("PortalRequest")),
-        ..route(
-            "http-post-portal",
-            "POST",
-            "/api/billing/account/{organization_id}/portal",
-            "A Stripe customer portal session",
-            User,
-            One("PortalResponse"),
-        )
-    },
-    route(
-        "http-get-credits",
-        "GET",
-        "/api/billing/account/{organization_id}/credits",
-        "Credit balance and recent ledger",
-        User,
-        One("CreditsResponse"),
-    ),
-    Route {
-        request: Some(Body::Required("PaymentMethodRequest")),
-        ..route(
-            "http-post-payment-method",
-            "POST",
-            "/api/billing/account/{organization_id}/payment-method",
-            "Save a payment method",
-            User,
-            One("PaymentMethodResponse"),
-        )
-    },
-    Route {
-        request: Some(Body::Optional("PaymentMethodCheckoutRequest")),
-        ..route(
-            "http-post-payment-method-checkout",
-            "POST",
-            "/api/billing/account/{organization_id}/payment-methods/checkout",
-            "Checkout in setup mode to add a card (the default when there is none)",
-            User,
-            One("CheckoutResponse"),
-        )
-    },
-    route(
-        "http-get-payment-methods",
-        "GET",
-        "/api/billing/account/{organization_id}/payment-methods",
-        "Saved payment methods",
-        User,
-        List("PaymentMethodResponse"),
-    ),
-    route(
-        "http-delete-payment-method",
-        "DELETE",
-        "/api/billing/account/{organization_id}/payment-methods/{payment_method_id}",
-        "Remove a payment method",
-        User,
-        Object,
-    ),
-    Route {
-        query: &[query("status", Accepts::OneOf(INVOICE_STATUSES)), FROM, TO, LIMIT, CURSOR],
-        ..route(
-            "http-get-invoices",
-            "GET",
-            "/api/billing/account/{organization_id}/invoices",
-            "Invoices, newest first",
-            User,
-            List("InvoiceResponse"),
-        )
-    },
-    route("http-get-invoice", "GET", "/api/billing/invoices/{invoice_id}", "One invoice", User, One("InvoiceResponse")),
-    route(
-        "http-post-invoice-pay",
-        "POST",
-        "/api/billing/invoices/{invoice_id}/pay",
-        "Charge an invoice",
-        User,
-        One("InvoiceResponse"),
-    ),
-    Route {
-        creates: true,
-        ..route(
-            "http-post-invoices-generate",
-            "POST",
-            "/api/billing/account/{organization_id}/invoices/generate",
-            "Invoice unbilled usage now",
-            User,
-            One("InvoiceResponse"),
-        )
-    },
-    route("webhook-stripe", "POST", "/api/billing/webhook", "Stripe events (signed)", Stripe, Object),
-    Route {
-        request: Some(Body::Required("AdminReasonRequest")),
-        ..route(
-            "http-post-admin-suspend",
-            "POST",
-            "/api/billing/admin/accounts/{organization_id}/suspend",
-            "Suspend an account (operators)",
-            User,
-            One("AccountStandingResponse"),
-        )
-    },
-    Route {
-        request: Some(Body::Required("AdminReasonRequest")),
-        ..route(
-            "http-post-admin-unsuspend",
-            "POST",
-            "/api/billing/admin/accounts/{organization_id}/unsuspend",
-            "Lift a suspension (operators)",
-            User,
-            One("AccountStandingResponse"),
-        )
-    },
-    Route {
-        request: Some(Body::Required("CreditGrantRequest")),
-        ..route(
-            "http-post-admin-credits",
-            "POST",
-            "/api/billing/admin/accounts/{organization_id}/credits",
-            "Grant or remove credits (operators)",
-            User,
-            One("CreditGrantResponse"),
-        )
-    },
-    Route {
-        request: Some(Body::Required("LimitsRequest")),
-        ..route(
-            "http-put-admin-limits",
-            "PUT",
-            "/api/billing/admin/accounts/{organization_id}/limits",
-            "Override an account's limits (operators)",
-            User,
-            One("LimitsResponse"),
-        )
-    },
-    Route {
-        query: &[
-            query("organization_id", Accepts::Id),
-            query("flag", Accepts::FlagName),
-            query("queue", Accepts::Id),
-            FROM,
-            TO,
-            LIMIT,
-            CURSOR,
-        ],
-        ..route(
-            "http-get-admin-audit",
-            "GET",
-            "/api/billing/admin/audit",
-            "An organization's, a flag's or a queue's audit trail (operators)",
-            User,
-            List("AuditEntryResponse"),
-        )
-    },
-    route(
-        "http-get-admin-health",
-        "GET",
-        "/api/billing/admin/health",
-        "Queues, schedules, Stripe and the table at a glance (operators)",
-        User,
-        One("HealthResponse"),
-    ),
-    Route {
-        request: Some(Body::Required("AdminReasonRequest")),
-        ..route(
-            "http-post-admin-queue-redrive",
-            "POST",
-            "/api/billing/admin/queues/{queue}/redrive",
-            "Move a dead-letter queue's messages back to their queue (operators)",
-            User,
-            One("RedriveResponse"),
-        )
-    },
-    Route {
-        query: &[
-            query("organization_id_prefix", Accepts::Id),
-            query("status", Accepts::OneOf(ACCOUNT_STATUSES)),
-            query("tier", Accepts::CatalogId),
-            query("stripe_customer_id", Accepts::Id),
-            query("billing_email", Accepts::Email),
-            LIMIT,
-            CURSOR,
-        ],
-        ..route(
-            "http-get-admin-accounts",
-            "GET",
-            "/api/billing/admin/accounts",
-            "Search the account directory (operators)",
-            User,
-            List("AccountSummary"),
-        )
-    },
-    route(
-        "http-get-admin-account",
-        "GET",
-        "/api/billing/admin/accounts/{organization_id}",
-        "One account in full (operators)",
-        User,
-        One("AccountDetailResponse"),
-    ),
-    Route {
-        request: Some(Body::Required("VoidInvoiceRequest")),
-        ..route(
-            "http-post-admin-invoice-void",
-            "POST",
-            "/api/billing/admin/invoices/{invoice_id}/void",
-            "Void an unpaid invoice (operators)",
-            User,
-            One("InvoiceActionResponse"),
-        )
-    },
-    Route {
-        request: Some(Body::Required("AdminReasonRequest")),
-        ..route(
-            "http-post-admin-invoice-uncollectible",
-            "POST",
-            "/api/billing/admin/invoices/{invoice_id}/uncollectible",
-            "Write an unpaid invoice off as uncollectible (operators)",
-            User,
-            One("InvoiceActionResponse"),
-        )
-    },
-    Route {
-        request: Some(Body::Required("PromoCodeRequest")),
-        creates: true,
-        ..route(
-            "http-post-admin-promo-code",
-            "POST",
-            "/api/billing/admin/promo-codes",
-            "Create a promotion code, mirrored to Stripe (operators)",
-            User,
-            One("PromoCodeResponse"),
-        )
-    },
-    route(
-        "http-get-admin-promo-codes",
-        "GET",
-        "/api/billing/admin/promo-codes",
-        "Every promotion code with its redemptions (operators)",
-        User,
-        One("PromoCodeListResponse"),
-    ),
-    route(
-        "http-post-admin-promo-code-deactivate",
-        "POST",
-        "/api/billing/admin/promo-codes/{code}/deactivate",
-        "Deactivate a promotion code (operators)",
-        User,
-        One("PromoCodeResponse"),
-    ),
-    route(
-        "http-get-admin-flags",
-        "GET",
-        "/api/billing/admin/flags",
-        "Every feature flag with its default and tier values (operators)",
-        User,
-        One("FlagListResponse"),
-    ),
-    route(
-        "http-get-admin-flag",
-        "GET",
-        "/api/billing/admin/flags/{flag}",
-        "A feature flag (operators)",
-        User,
-        One("FlagResponse"),
-    ),
-    Route {
-        request: Some(Body::Required("FlagRequest")),
-        ..route(
-            "http-put-admin-flag",
-            "PUT",
-            "/api/billing/admin/flags/{flag}",
-            "Define a feature flag's default and tier values (operators)",
-            User,
-            One("FlagResponse"),
-        )
-    },
-    Route {
-        request: Some(Body::Required("OrganizationFlagRequest")),
-        ..route(
-            "http-put-admin-account-flag",
-            "PUT",
-            "/api/billing/admin/accounts/{organization_id}/flags/{flag}",
-            "Override a feature flag for an organization (operators)",
-            User,
-            One("OrganizationFlagResponse"),
-        )
-    },
-    route(
-        "http-get-features",
-        "GET",
-        "/api/billing/account/{organization_id}/features",
-        "The organization's feature flags",
-        User,
-        One("FeaturesResponse"),
-    ),
-];
 
 fn method(name: &str) -> HttpMethod {
     match name {
@@ -854,9 +176,6 @@ fn gateway_or_function_refusal() -> utoipa::openapi::Response {
 fn json(schema: RefOr<Schema>) -> utoipa::openapi::Content {
     ContentBuilder::new().schema(Some(schema)).build()
 }
-
-/// Operators' routes that move money and so take (and require) an `Idempotency-Key`.
-const KEYED_OPERATOR_ROUTES: &[&str] = &["/api/billing/admin/accounts/{organization_id}/credits"];
 
 /// Identifiers in paths: what `domain::ids::is_safe_id` accepts.
 const SAFE_ID: &str = "^[A-Za-z0-9_-]{1,64}$";
@@ -949,10 +268,9 @@ pub fn document() -> utoipa::openapi::OpenApi {
             );
         }
         // Every POST a customer makes moves money or the plan, so each takes a key; of the
-        // operators' routes, those that move money.
+        // operators' routes, those that move money (`idempotency_key = true` in their package).
         let operators = route.path.starts_with("/api/billing/admin/");
-        if route.caller == User && route.method == "POST" && (!operators || KEYED_OPERATOR_ROUTES.contains(&route.path))
-        {
+        if route.caller == User && route.method == "POST" && (!operators || route.idempotency_key) {
             op = op.parameter(
                 ParameterBuilder::new()
                     .name("Idempotency-Key")
@@ -1018,6 +336,9 @@ pub fn document() -> utoipa::openapi::OpenApi {
         doc.paths.add_path_operation(route.path, vec![method(route.method)], op.build());
     }
     let components = doc.components.get_or_insert_with(Default::default);
+    let mut schemas = Vec::new();
+    routes::schemas(&mut schemas);
+    components.schemas.extend(schemas);
     components.security_schemes.insert(
         "bearer".into(),
         SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
@@ -1032,4 +353,37 @@ pub fn document() -> utoipa::openapi::OpenApi {
         )),
     );
     doc
+}
+
+/// Adds `T`'s schema, and those of the types it contains, under their names: what
+/// `#[openapi(components(schemas(T)))]` does for a type.
+fn schema<T: ToSchema>(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+    T::schemas(schemas);
+    schemas.push((T::name().into_owned(), T::schema()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The generated table names schemas by their types' names; each must be one the document has.
+    #[test]
+    fn every_schema_a_route_names_is_in_the_document() {
+        let doc = document();
+        let have = &doc.components.as_ref().unwrap().schemas;
+        for route in ROUTES {
+            let body = match route.request {
+                Some(Body::Required(name) | Body::Optional(name)) => vec![name],
+                None => vec![],
+            };
+            let answer = match route.answer {
+                One(name) | List(name) => vec![name],
+                Either(first, second) => vec![first, second],
+                Object | Csv => vec![],
+            };
+            for name in body.into_iter().chain(answer) {
+                assert!(have.contains_key(name), "{}: no schema {name}", route.binary);
+            }
+        }
+    }
 }
