@@ -2,7 +2,7 @@
 # Both install what is missing (pinned, into .cache/) on first use.
 SHELL := /bin/bash
 
-.PHONY: dev test fuzz web web-test web-types web-bench deploy-web lint validate build sizes bench bench-lambda clean-local generate check-generated
+.PHONY: dev test fuzz web web-test web-types web-bench deploy-web lint validate build sizes bench bench-lambda clean-local generate check-generated new-function
 
 dev: ## Start the emulators and the local API in the foreground; Ctrl-C stops everything.
 	@bash infra/local/dev.sh
@@ -33,6 +33,9 @@ generate: ## Rewrite what is derived from template.yaml and functions/*: the Ope
 
 check-generated: ## Fail if a file `make generate` writes is stale (CI runs it).
 	python3 infra/gen/generate.py --check
+
+new-function: ## Scaffold functions/$(NAME) and its template.yaml entry, then generate (NAME=http-get-foo, http-post-…, cron-…, sqs-…, stream-…, event-…).
+	python3 infra/gen/new_function.py "$(NAME)"
 
 lint: ## Formatting, generated files, one HTTP/TLS stack, each function compiling alone and clippy, as CI runs them.
 	cargo fmt --all --check
