@@ -2,7 +2,7 @@
 # Both install what is missing (pinned, into .cache/) on first use.
 SHELL := /bin/bash
 
-.PHONY: dev test fuzz web web-test web-types web-bench deploy-web lint validate build sizes bench bench-lambda clean-local generate check-generated new-function
+.PHONY: dev test fuzz web web-test web-types web-bench deploy-web lint validate build sizes bench bench-lambda clean-local generate check-generated new-function scan
 
 dev: ## Start the emulators and the local API in the foreground; Ctrl-C stops everything.
 	@bash infra/local/dev.sh
@@ -44,9 +44,13 @@ lint: ## Formatting, generated files, one HTTP/TLS stack, each function compilin
 	@bash infra/local/check-functions-alone.sh
 	cargo clippy --workspace --all-targets -- -D warnings
 
-validate: ## sam validate --lint with the pinned SAM CLI.
+validate: ## sam validate --lint with the pinned SAM CLI, and the stack's size after the SAM transform (fails above 400 resources).
 	@bash infra/local/stack.sh install tools
 	@SAM_CLI_TELEMETRY=0 .cache/venv-tools/bin/sam validate --lint --region us-east-1
+	@.cache/venv-tools/bin/python infra/local/check-template-size.py template.yaml
+
+scan: ## checkov's CloudFormation checks on template.yaml; what does not apply is skipped with its reason (infra/checkov.yaml).
+	@bash infra/local/scan.sh
 
 bench: ## Reservation throughput/latency and invoice generation against DynamoDB Local (Markdown tables).
 	@bash infra/local/test.sh --bench-only

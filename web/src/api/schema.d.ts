@@ -1846,6 +1846,13 @@ export interface components {
              */
             oldest_message_age_seconds?: number | null;
             /**
+             * @description The queue a redrive sends this dead-letter queue's messages back to (its logical id);
+             *     `null` for a queue that is not redriven: a source queue, or one holding records to read
+             *     rather than messages to redeliver (stream batches and asynchronous invocations that
+             *     failed).
+             */
+            redrives_to?: string | null;
+            /**
              * Format: int64
              * @description Messages waiting (`ApproximateNumberOfMessages`).
              */

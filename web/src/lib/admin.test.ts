@@ -20,6 +20,7 @@ const queue = (over: Partial<Schemas["QueueHealth"]>): Schemas["QueueHealth"] =>
   name: "UsageQueue",
   alias: "usage",
   dead_letter_queue: false,
+  redrives_to: null,
   visible: 0,
   in_flight: 0,
   delayed: 0,

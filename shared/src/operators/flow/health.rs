@@ -10,7 +10,7 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use crate::App;
 use crate::cloudwatch::MetricsReader;
 use crate::operators::http::{HealthResponse, QueueHealth, ScheduleHealth, StripeHealth, TableHealth};
-use crate::operators::rules::queues::{QUEUES, queue_name};
+use crate::operators::rules::queues::{DeadLetters, QUEUES, queue_name};
 use crate::store::StoreError;
 
 /// Every scheduled job, by the binary name its schedule sends (`{"job": …}` in the template).
@@ -35,6 +35,10 @@ async fn queues(app: &App, metrics: &MetricsReader) -> Vec<QueueHealth> {
             name: q.name.to_owned(),
             alias: q.alias.to_owned(),
             dead_letter_queue: q.is_dead_letter_queue(),
+            redrives_to: match q.dead_letters {
+                Some(DeadLetters::From(source)) => Some(source.to_owned()),
+                _ => None,
+            },
             visible: None,
             in_flight: None,
             delayed: None,

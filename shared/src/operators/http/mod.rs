@@ -153,6 +153,11 @@ pub struct QueueHealth {
     /// Short name accepted by the redrive route, e.g. `usage-dlq`.
     pub alias: String,
     pub dead_letter_queue: bool,
+    /// The queue a redrive sends this dead-letter queue's messages back to (its logical id);
+    /// `null` for a queue that is not redriven: a source queue, or one holding records to read
+    /// rather than messages to redeliver (stream batches and asynchronous invocations that
+    /// failed).
+    pub redrives_to: Option<String>,
     /// Messages waiting (`ApproximateNumberOfMessages`).
     pub visible: Option<i64>,
     /// Messages received and not yet deleted (`ApproximateNumberOfMessagesNotVisible`).

@@ -26,6 +26,9 @@ pub enum DeadLetters {
     /// Records of stream batches a function gave up on: metadata, not messages to redeliver
     /// (the outbox items themselves are replayed from the table).
     StreamFailures,
+    /// Records of asynchronous invocations (schedules, the event rule's target) that failed
+    /// after Lambda's retries: what failed and why. A schedule runs again at its next time.
+    AsyncFailures,
 }
 
 pub const QUEUES: &[QueueDef] = &[
@@ -70,6 +73,13 @@ pub const QUEUES: &[QueueDef] = &[
         alias: "outbox-dlq",
         env: "OUTBOX_DEAD_LETTER_QUEUE_URL",
         dead_letters: Some(DeadLetters::StreamFailures),
+        fifo: false,
+    },
+    QueueDef {
+        name: "AsyncFailuresQueue",
+        alias: "async-failures",
+        env: "ASYNC_FAILURES_QUEUE_URL",
+        dead_letters: Some(DeadLetters::AsyncFailures),
         fifo: false,
     },
 ];

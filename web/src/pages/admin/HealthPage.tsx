@@ -43,7 +43,7 @@ const count = (n: number | null | undefined) => (n == null ? "—" : formatNumbe
 /** Moves a dead-letter queue's messages back to their queue: a reason, a confirmation with the count, audited. */
 function Redrive({ queues }: { queues: Schemas["QueueHealth"][] }) {
   const redrive = useRedrive();
-  const redrivable = queues.filter((q) => q.name !== "OutboxDeadLetterQueue");
+  const redrivable = queues.filter((q) => q.redrives_to);
   const [alias, setAlias] = useState(redrivable.find((q) => dlqDepth(q) > 0)?.alias ?? redrivable[0]?.alias ?? "");
   const [reason, setReason] = useState("");
   const [touched, setTouched] = useState(false);
