@@ -6,7 +6,8 @@
 //! - [`tokens`] — sign and verify the dev JWTs that stand in for the identity provider.
 //! - [`pump`] — SQS event source mappings and EventBridge rule targets, done locally.
 //! - [`stream`] — the DynamoDB stream event source mapping (the outbox), done locally.
-//! - [`registry`] — binary name → handler, for every function package.
+//! - [`registry`] — binary name → handler, for every function package (generated from
+//!   template.yaml by `make generate`).
 //! - [`server`] — the HTTP router that turns requests into API Gateway v2 events.
 //! - [`sign_in`] — `/_local/sign-in`: dev tokens handed to the web app in the URL fragment.
 //! - [`stripe_proxy`] — a recording proxy in front of stripe-mock (sessions, subscriptions).
