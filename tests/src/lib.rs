@@ -3,11 +3,24 @@
 //!
 //! The emulator endpoints come from the environment; `make test` starts the stack and sets
 //! them. Run outside `make test`, the harness says so instead of failing obscurely.
+//!
+//! Beside the harness, typed helpers per concern of the `billing` crate ([`quota`],
+//! [`invoicing`], [`stripe_events`], …): what the tests of several behaviour groups share, so
+//! no test module imports from another.
 
+pub mod accounts;
 pub mod capacity;
 pub mod fake_stripe;
 pub mod faults;
 pub mod iam;
+pub mod invoicing;
+pub mod operators;
+pub mod purchases;
+pub mod quota;
+pub mod stripe_events;
+pub mod subscriptions;
+pub mod usage;
+pub mod values;
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};

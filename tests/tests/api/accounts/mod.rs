@@ -1,0 +1,3 @@
+//! The billing account: created once on a first visit.
+
+mod first_visit;

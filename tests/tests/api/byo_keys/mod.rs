@@ -1,0 +1,3 @@
+//! Bring-your-own provider keys.
+
+mod provider_keys;

@@ -1,0 +1,3 @@
+//! The prepaid balance and its ledger.
+
+mod ledger;

@@ -1,0 +1,3 @@
+//! Chasing unpaid invoices, suspension and its lifting.
+
+mod overdue_invoices;

@@ -1,0 +1,3 @@
+//! CSV exports of the lists.
+
+mod csv;

@@ -1,0 +1,3 @@
+//! Feature flags.
+
+mod overrides;

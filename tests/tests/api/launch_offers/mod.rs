@@ -1,0 +1,3 @@
+//! Launch-price phases and their Stripe schedules.
+
+mod phases;

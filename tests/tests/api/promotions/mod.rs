@@ -1,0 +1,3 @@
+//! Promotion codes mirrored to Stripe.
+
+mod promo_codes;

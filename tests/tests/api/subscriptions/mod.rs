@@ -1,0 +1,4 @@
+//! The subscription lifecycle and trials.
+
+mod lifecycle;
+mod trials;
