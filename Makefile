@@ -28,18 +28,25 @@ deploy-web: ## Upload the pages to the deployed stack's bucket and refresh Cloud
 web-types: ## Regenerate web/src/api/schema.d.ts from the OpenAPI document the server serves.
 	@bash infra/local/web-types.sh
 
+# The generator reads YAML: it runs on the pinned tools' Python (PyYAML comes with the SAM
+# CLI), so nothing depends on what the machine's own Python happens to have.
+GEN_PYTHON := .cache/venv-tools/bin/python
+
 generate: ## Rewrite what is derived from template.yaml and functions/*: the OpenAPI route table, the local server's registry and dependencies.
-	python3 infra/gen/generate.py
+	@bash infra/local/stack.sh install tools
+	$(GEN_PYTHON) infra/gen/generate.py
 
 check-generated: ## Fail if a file `make generate` writes is stale (CI runs it).
-	python3 infra/gen/generate.py --check
+	@bash infra/local/stack.sh install tools
+	$(GEN_PYTHON) infra/gen/generate.py --check
 
 new-function: ## Scaffold functions/$(NAME) and its template.yaml entry, then generate (NAME=http-get-foo, http-post-…, cron-…, sqs-…, stream-…, event-…).
-	python3 infra/gen/new_function.py "$(NAME)"
+	@bash infra/local/stack.sh install tools
+	$(GEN_PYTHON) infra/gen/new_function.py "$(NAME)"
 
 lint: ## Formatting, generated files, one HTTP/TLS stack, each function compiling alone and clippy, as CI runs them.
 	cargo fmt --all --check
-	python3 infra/gen/generate.py --check
+	@$(MAKE) --no-print-directory check-generated
 	@bash infra/local/check-deps.sh
 	@bash infra/local/check-functions-alone.sh
 	cargo clippy --workspace --all-targets -- -D warnings

@@ -37,6 +37,12 @@ fn log_filter(directives: Option<&str>) -> Targets {
         .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO))
 }
 
+/// An audit line for a state change a customer made: who, what, which organization. (Operators'
+/// actions are audited in the table, with their change: `crate::operators::rules::audit`.)
+pub fn audit(org: &crate::ids::OrganizationId, action: &str, detail: &str) {
+    tracing::info!(audit = true, org = %org, action, detail, "audit");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,10 +68,4 @@ mod tests {
             assert!(!filter.would_enable("billing", &Level::DEBUG), "{directives:?}");
         }
     }
-}
-
-/// An audit line for a state change a customer made: who, what, which organization. (Operators'
-/// actions are audited in the table, with their change: `crate::operators::rules::audit`.)
-pub fn audit(org: &crate::ids::OrganizationId, action: &str, detail: &str) {
-    tracing::info!(audit = true, org = %org, action, detail, "audit");
 }

@@ -152,7 +152,7 @@ fn paths_in(code: &str) -> Vec<Vec<String>> {
     while i < tokens.len() {
         if tokens[i] == "use" {
             let end = tokens[i..].iter().position(|t| t == ";").map_or(tokens.len(), |p| i + p);
-            expand(&tokens[i + 1..end], &mut Vec::new(), &mut paths);
+            expand(&tokens[i + 1..end], &[], &mut paths);
             i = end + 1;
             continue;
         }
@@ -202,7 +202,7 @@ fn tokenize(code: &str) -> Vec<String> {
 }
 
 /// Expands a `use` tree (`crate::{a::b, c::{self, d}}`) into its leaves.
-fn expand(tokens: &[String], prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+fn expand(tokens: &[String], prefix: &[String], out: &mut Vec<Vec<String>>) {
     let mut depth = 0;
     let mut start = 0;
     // Split at top-level commas first (only inside braces; the outer tree has none).
@@ -220,13 +220,13 @@ fn expand(tokens: &[String], prefix: &mut Vec<String>, out: &mut Vec<Vec<String>
     }
     items.push(&tokens[start..]);
     for item in items {
-        let mut path = prefix.clone();
+        let mut path = prefix.to_vec();
         let mut i = 0;
         while i < item.len() {
             match item[i].as_str() {
                 "{" => {
                     let inner = &item[i + 1..item.len() - 1];
-                    expand(inner, &mut path, out);
+                    expand(inner, &path, out);
                     path.clear();
                     break;
                 }
