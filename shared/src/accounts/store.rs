@@ -3,9 +3,8 @@
 
 pub use crate::accounts::rules::{Account as AccountItem, AccountStatus};
 use crate::ids::OrganizationId;
-use crate::store::{Store, StoreError, decode, encode, keys};
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
+use crate::store::conditional::Checked;
+use crate::store::{Retry, Store, StoreError, decode, encode, keys};
 
 impl Store {
     pub async fn get_account(&self, org: &OrganizationId) -> Result<Option<AccountItem>, StoreError> {
@@ -23,18 +22,17 @@ impl Store {
         }
         let fresh = crate::operators::store::directory::listed(fresh);
         let key = keys::Key { pk: fresh.pk.clone(), sk: fresh.sk.clone() };
-        let result = self
+        let put = self
             .client()
             .put_item()
             .table_name(self.table())
             .set_item(Some(encode(&fresh)?))
             .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", keys::PK)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(_) => {
+            .expression_attribute_names("#pk", keys::PK);
+        // One attempt: sent again after a lost answer, the put would find its own account and
+        // take it for another request's, and the new account would miss its listing below.
+        match self.put_checked(put, Retry::Never).await? {
+            Checked::Written(()) => {
                 tracing::info!(org = %fresh.organization_id, account_id = %fresh.id, "billing account created");
                 // Listed for its first monthly close (generation lists it again if this fails).
                 let month = crate::period::month_key(fresh.created_at);
@@ -43,20 +41,13 @@ impl Store {
                 }
                 Ok(fresh)
             }
-            Err(err) => {
-                let lost_race = match err.as_service_error() {
-                    Some(PutItemError::ConditionalCheckFailedException(lost)) => Some(lost.item.clone()),
-                    _ => None,
-                };
-                match lost_race {
-                    None => Err(StoreError::from_sdk("PutItem", err)),
-                    Some(Some(winner)) => decode(&key, winner),
-                    // Emulators that ignore ReturnValuesOnConditionCheckFailure: read the winner.
-                    Some(None) => self.get_account(&fresh.organization_id).await?.ok_or_else(|| StoreError::Dynamo {
-                        operation: "PutItem",
-                        message: "account creation lost a race but no account exists".to_owned(),
-                    }),
-                }
+            Checked::Refused(Some(winner)) => decode(&key, winner),
+            // Emulators that ignore ReturnValuesOnConditionCheckFailure: read the winner.
+            Checked::Refused(None) => {
+                self.get_account(&fresh.organization_id).await?.ok_or_else(|| StoreError::Dynamo {
+                    operation: "PutItem",
+                    message: "account creation lost a race but no account exists".to_owned(),
+                })
             }
         }
     }

@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::byo_keys::rules::{KEY_PREFIX, StoredKey};
-use crate::costs::store::Order;
 use crate::ids::OrganizationId;
+use crate::store::paging::Order;
 use crate::store::{Store, StoreError, decode, key_item, keys, retrying, timestamp, written};
 
 /// `ORG#<org>` / `BYOKEYRING`: the organization's data key, encrypted under the KMS key.

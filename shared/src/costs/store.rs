@@ -5,7 +5,6 @@
 //! and the month's total (`COSTMONTH#<yyyy-mm>`, what budgets read). The record's key is the
 //! message's event id, so a redelivery fails the transaction and adds nothing twice.
 
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -14,8 +13,11 @@ use crate::costs::rules::budget::{Budget, Threshold};
 use crate::costs::rules::{CostRecord, Micros};
 use crate::ids::OrganizationId;
 use crate::period;
-use crate::store::cursor::{self, CursorError, ListKind, ListQuery};
-use crate::store::{Item, Store, StoreError, decode, encode, key_item, keys, written};
+use crate::store::cursor::{ListKind, ListQuery};
+// The paging types live in the store core; named here too for the callers outside the store
+// parts (HTTP, flows, functions, tests) that still import them from this module.
+pub use crate::store::paging::{ListError, Listing, Order, Page};
+use crate::store::{Retry, Store, StoreError, decode, encode, key_item, keys, written};
 
 /// One provider/model's cost on one day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,13 +29,6 @@ pub struct CostAggregate {
     pub billable_micros: Micros,
     pub tokens: u64,
     pub records: u64,
-}
-
-/// A page of items and the cursor for the next one.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub next_cursor: Option<String>,
 }
 
 fn day_key(at: DateTime<Utc>) -> String {
@@ -95,28 +90,15 @@ impl Store {
             .expression_attribute_values(":billable", AttributeValue::N(record.billable_micros.to_string()))
             .build()
             .map_err(|e| StoreError::Dynamo { operation: "TransactWriteItems", message: e.to_string() })?;
-        let result = self
-            .client()
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(put).build())
-            .transact_items(TransactWriteItem::builder().update(aggregate).build())
-            .transact_items(TransactWriteItem::builder().update(month_total).build())
-            .send()
-            .await;
-        let created = match result {
-            Ok(_) => true,
-            Err(err) => {
-                let duplicate = matches!(
-                    err.as_service_error(),
-                    Some(TransactWriteItemsError::TransactionCanceledException(c))
-                        if c.cancellation_reasons().first().and_then(|r| r.code()) == Some("ConditionalCheckFailed")
-                );
-                if !duplicate {
-                    return Err(StoreError::from_sdk("TransactWriteItems", err));
-                }
-                false
-            }
-        };
+        let items = vec![
+            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder().update(aggregate).build(),
+            TransactWriteItem::builder().update(month_total).build(),
+        ];
+        // One attempt, as this write always made: a failure returns the message to its queue,
+        // and the redelivery takes a record written meanwhile for a duplicate and still runs
+        // the follow-ups. Only the record's put (item 0) decides a duplicate.
+        let created = self.transact(items, Retry::Never).await?.committed_unless(0)?;
         Ok((created, self.month_billable(org, &month).await?))
     }
 
@@ -147,59 +129,6 @@ impl Store {
             .filter(|(key, _)| !crate::usage::store::is_run_day(&key.sk))
             .map(|(key, item)| decode(&key, item))
             .collect()
-    }
-
-    /// Items of one partition whose sort key lies in `low..=high`, in `order`, optionally
-    /// filtered, `limit` at most, resuming after the key `after`. Also returns the key to
-    /// resume from when more may follow (DynamoDB's `LastEvaluatedKey`).
-    #[allow(clippy::too_many_arguments)] // each is one part of the key condition or page
-    pub(crate) async fn query_range(
-        &self,
-        pk: &str,
-        low: &str,
-        high: &str,
-        filter: Option<(&str, &str, AttributeValue)>,
-        after: Option<keys::Key>,
-        limit: usize,
-        order: Order,
-    ) -> Result<(Vec<(keys::Key, Item)>, Option<keys::Key>), StoreError> {
-        let pk = pk.to_owned();
-        let mut items = Vec::new();
-        let mut start = after.map(|key| key_item(&key));
-        loop {
-            let mut query = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .key_condition_expression("PK = :pk AND SK BETWEEN :low AND :high")
-                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
-                .expression_attribute_values(":low", AttributeValue::S(low.to_owned()))
-                .expression_attribute_values(":high", AttributeValue::S(high.to_owned()))
-                .scan_index_forward(order == Order::OldestFirst)
-                .set_exclusive_start_key(start.take());
-            if let Some((attribute, placeholder, value)) = &filter {
-                query = query
-                    .filter_expression(format!("#f = {placeholder}"))
-                    .expression_attribute_names("#f", *attribute)
-                    .expression_attribute_values(*placeholder, value.clone());
-            }
-            if limit != usize::MAX {
-                query = query.limit(i32::try_from(limit - items.len()).unwrap_or(i32::MAX).max(1));
-            }
-            let page = query.send().await.map_err(|e| StoreError::from_sdk("Query", e))?;
-            for item in page.items.unwrap_or_default() {
-                let sk = item.get("SK").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-                items.push((keys::Key { pk: pk.clone(), sk }, item));
-            }
-            match page.last_evaluated_key {
-                Some(last) if items.len() < limit => start = Some(last),
-                Some(last) => {
-                    let sk = last.get("SK").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-                    return Ok((items, Some(keys::Key { pk, sk })));
-                }
-                None => return Ok((items, None)),
-            }
-        }
     }
 
     pub async fn get_budget(&self, org: &OrganizationId) -> Result<Option<Budget>, StoreError> {
@@ -298,42 +227,6 @@ impl Store {
     }
 }
 
-/// Listing bounds: records from `from` to `to` (inclusive), `limit` per page, resuming at
-/// `cursor` (a token from the previous page of the same query).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Listing {
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-    pub limit: usize,
-    pub cursor: Option<String>,
-}
-
-impl Listing {
-    fn bounds(&self, prefix: &str) -> (String, String) {
-        let stamp = |at: DateTime<Utc>| at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
-        let low = format!("{prefix}{}", self.from.map(stamp).unwrap_or_default());
-        let high = format!("{prefix}{}~", self.to.map(stamp).unwrap_or_else(|| "9999".to_owned()));
-        (low, high)
-    }
-}
-
-/// Which end of a list comes first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Order {
-    #[default]
-    OldestFirst,
-    NewestFirst,
-}
-
-/// Why a page of a list could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum ListError {
-    #[error(transparent)]
-    Cursor(#[from] CursorError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
 impl Store {
     pub async fn list_usage(
         &self,
@@ -355,23 +248,5 @@ impl Store {
     ) -> Result<Page<CostRecord>, ListError> {
         let query = ListQuery::new(ListKind::Costs, org, listing.from, listing.to, None).in_order(order);
         self.decoded_page("COST#", None, &query, listing, order).await
-    }
-
-    /// One page of `query` over the items whose sort keys start with `prefix` and a time; a
-    /// cursor is checked against the query before DynamoDB sees it.
-    pub(crate) async fn decoded_page<T: serde::de::DeserializeOwned>(
-        &self,
-        prefix: &str,
-        filter: Option<(&str, &str, AttributeValue)>,
-        query: &ListQuery,
-        listing: &Listing,
-        order: Order,
-    ) -> Result<Page<T>, ListError> {
-        let (low, high) = listing.bounds(prefix);
-        let after = listing.cursor.as_deref().map(|raw| cursor::decode(raw, query, &low, &high)).transpose()?;
-        let pk = query.partition();
-        let (items, last) = self.query_range(&pk, &low, &high, filter, after, listing.limit, order).await?;
-        let items = items.into_iter().map(|(key, item)| decode(&key, item)).collect::<Result<Vec<T>, _>>()?;
-        Ok(Page { items, next_cursor: last.map(|key| cursor::encode(query, &key)) })
     }
 }

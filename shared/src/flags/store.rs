@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
-use crate::costs::store::Order;
 use crate::flags::rules::{FLAG_PREFIX, FLAGS_PARTITION, Flag, FlagName};
 use crate::ids::OrganizationId;
 use crate::operators::rules::audit::AuditEntry;
-use crate::store::{Store, StoreError, decode, encode, key_item, keys};
+use crate::store::paging::Order;
+use crate::store::{Retry, Store, StoreError, decode, encode, key_item, keys};
 
 /// `ORG#<org>` / `FLAGS`: the organization's overrides by flag name.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -79,7 +79,8 @@ impl Store {
     /// entry. `false` when someone changed it meanwhile.
     pub async fn put_flag(&self, flag: &Flag, read_version: u64, entry: &AuditEntry) -> Result<bool, StoreError> {
         let put = versioned_put(self.table(), encode(flag)?, read_version)?;
-        self.transact(vec![TransactWriteItem::builder().put(put).build(), audit_put(self.table(), entry)?]).await
+        let items = vec![TransactWriteItem::builder().put(put).build(), audit_put(self.table(), entry)?];
+        self.transact(items, Retry::Transient).await?.committed()
     }
 
     /// The organization's overrides (none: an empty set at version 0).
@@ -108,11 +109,11 @@ impl Store {
             .condition_expression("attribute_exists(PK)")
             .build()
             .map_err(build_err)?;
-        self.transact(vec![
+        let items = vec![
             TransactWriteItem::builder().put(put).build(),
             TransactWriteItem::builder().condition_check(defined).build(),
             audit_put(self.table(), entry)?,
-        ])
-        .await
+        ];
+        self.transact(items, Retry::Transient).await?.committed()
     }
 }

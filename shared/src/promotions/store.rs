@@ -16,12 +16,12 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Up
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::costs::store::Order;
 use crate::flags::store::audit_put;
 use crate::ids::OrganizationId;
 use crate::operators::rules::audit::AuditEntry;
 use crate::promotions::rules::{PromoCodeName, PromoDefinition};
-use crate::store::{Store, StoreError, decode, encode, key_item, keys, timestamp};
+use crate::store::paging::Order;
+use crate::store::{Retry, Store, StoreError, decode, encode, key_item, keys, timestamp};
 
 const PARTITION: &str = "PROMOS";
 const CODE_PREFIX: &str = "CODE#";
@@ -177,7 +177,8 @@ impl Store {
             .condition_expression("attribute_not_exists(PK)")
             .build()
             .map_err(build_err)?;
-        self.transact(vec![TransactWriteItem::builder().put(put).build(), audit_put(self.table(), entry)?]).await
+        let items = vec![TransactWriteItem::builder().put(put).build(), audit_put(self.table(), entry)?];
+        self.transact(items, Retry::Transient).await?.committed()
     }
 
     /// Turns an active code off, with its audit entry; `false` when it was already off.
@@ -197,7 +198,8 @@ impl Store {
             .expression_attribute_values(":at", s(timestamp(at)))
             .build()
             .map_err(build_err)?;
-        self.transact(vec![TransactWriteItem::builder().update(update).build(), audit_put(self.table(), entry)?]).await
+        let items = vec![TransactWriteItem::builder().update(update).build(), audit_put(self.table(), entry)?];
+        self.transact(items, Retry::Transient).await?.committed()
     }
 
     pub async fn promo_redemption(
@@ -226,11 +228,9 @@ impl Store {
             .condition_expression("attribute_not_exists(PK)")
             .build()
             .map_err(build_err)?;
-        self.transact(vec![
-            TransactWriteItem::builder().update(take).build(),
-            TransactWriteItem::builder().put(put).build(),
-        ])
-        .await
+        let items =
+            vec![TransactWriteItem::builder().update(take).build(), TransactWriteItem::builder().put(put).build()];
+        self.transact(items, Retry::Transient).await?.committed()
     }
 
     /// Notes the Checkout session a hold belongs to.
@@ -244,7 +244,8 @@ impl Store {
             .expression_attribute_values(":hold", s(&hold.hold_id))
             .build()
             .map_err(build_err)?;
-        self.transact(vec![TransactWriteItem::builder().update(update).build()]).await
+        let items = vec![TransactWriteItem::builder().update(update).build()];
+        self.transact(items, Retry::Transient).await?.committed()
     }
 
     /// Gives a held redemption back (its checkout expired or never started); `false` when it
@@ -264,11 +265,11 @@ impl Store {
             .expression_attribute_values(":hold", s(hold_id))
             .build()
             .map_err(build_err)?;
-        self.transact(vec![
+        let items = vec![
             TransactWriteItem::builder().delete(delete).build(),
             count(self.table(), code, "SET taken = taken - :one")?,
-        ])
-        .await
+        ];
+        self.transact(items, Retry::Transient).await?.committed()
     }
 
     /// Counts a held redemption as redeemed (its checkout was paid); `false` when it is no
@@ -292,10 +293,10 @@ impl Store {
             .expression_attribute_values(":at", s(timestamp(at)))
             .build()
             .map_err(build_err)?;
-        self.transact(vec![
+        let items = vec![
             TransactWriteItem::builder().update(update).build(),
             count(self.table(), code, "SET redeemed = redeemed + :one")?,
-        ])
-        .await
+        ];
+        self.transact(items, Retry::Transient).await?.committed()
     }
 }

@@ -72,8 +72,8 @@ impl ListQuery {
     }
 
     /// The same query, read in `order`.
-    pub fn in_order(self, order: crate::costs::store::Order) -> Self {
-        Self { newest_first: order == crate::costs::store::Order::NewestFirst, ..self }
+    pub fn in_order(self, order: super::paging::Order) -> Self {
+        Self { newest_first: order == super::paging::Order::NewestFirst, ..self }
     }
 
     /// An audit trail outside any organization, in `partition`.

@@ -2,12 +2,12 @@
 //! kept for a day by TTL): the first request runs and its answer is kept; a repeat gets that
 //! answer again; the same key on a different request is refused.
 
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, encode, key_item, keys};
+use super::conditional::Checked;
+use super::{Retry, Store, StoreError, encode, key_item, keys};
 use crate::ids::OrganizationId;
 
 /// How long a stored answer is replayed.
@@ -68,7 +68,7 @@ impl Store {
             body: None,
             expires_at: (now + Duration::hours(KEEP_HOURS)).timestamp(),
         };
-        let result = self
+        let put = self
             .client()
             .put_item()
             .table_name(self.table())
@@ -79,16 +79,12 @@ impl Store {
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":running", AttributeValue::S("running".into()))
             .expression_attribute_values(":now", AttributeValue::N(now.timestamp_millis().to_string()))
-            .expression_attribute_values(":hash", AttributeValue::S(request_hash.to_owned()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        let old = match result {
-            Ok(_) => return Ok(Claim::Run),
-            Err(err) => match err.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(failed)) => failed.item().cloned(),
-                _ => return Err(StoreError::from_sdk("PutItem", err)),
-            },
+            .expression_attribute_values(":hash", AttributeValue::S(request_hash.to_owned()));
+        // One attempt: sent again after a lost answer, the claim would find its own running
+        // claim and answer `InUse` to the request that holds it. The client retries instead.
+        let old = match self.put_checked(put, Retry::Never).await? {
+            Checked::Written(()) => return Ok(Claim::Run),
+            Checked::Refused(old) => old,
         };
         let Some(old) = old else { return Ok(Claim::InUse) };
         let old: IdempotencyRecord = super::decode(&k, old)?;

@@ -2,13 +2,31 @@
 //!
 //! Items are mapped with `serde_dynamo`; every write that creates something or moves money is
 //! a conditional write, so retries and races resolve in DynamoDB rather than in our code.
+//!
+//! # Layout
+//!
+//! The store core, which knows no concern's items (each concern's `store` part does):
+//!
+//! - this file — the [`Store`] handle, [`StoreError`], [`Retry`] and the retry of transient
+//!   failures every request goes through, single-item reads and writes, `written`;
+//! - [`transact`] — the one way to run a transaction, its retry policy, and how it ended;
+//! - [`conditional`] — a conditional put or update that hands back the stored item when its
+//!   condition fails;
+//! - [`paging`] — following `LastEvaluatedKey`, the sort-key ranges lists read, the listed
+//!   page's types; [`cursor`] — the tokens that resume a list;
+//! - [`keys`] — the key layout; [`expr`] — update and condition expressions;
+//! - [`outbox`] — domain events written with their change; [`idempotency`] — stored answers;
+//!   [`work_index`] — how scheduled jobs find their work; [`calls`] — request counts.
 
 pub mod calls;
+pub mod conditional;
 pub mod cursor;
 pub mod expr;
 pub mod idempotency;
 pub mod keys;
 pub mod outbox;
+pub mod paging;
+pub mod transact;
 pub mod work_index;
 
 use std::collections::HashMap;
@@ -78,22 +96,62 @@ pub fn is_transient_code(code: &str) -> bool {
 /// The SDK's own retries (throttling and 5xx) happen inside each attempt.
 pub const TRANSIENT_ATTEMPTS: u32 = 6;
 
+/// Whether a request is sent again after a failure that a later attempt may overcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Up to [`TRANSIENT_ATTEMPTS`] attempts, a jittered, growing pause in between.
+    Transient,
+    /// One attempt. For a write that, sent again after its answer was lost, would meet its
+    /// own first attempt and take it for somebody else's; its caller is retried whole instead
+    /// (a queue's redelivery, a client's retry). Each use says why.
+    Never,
+}
+
+impl Retry {
+    fn attempts(self) -> u32 {
+        match self {
+            Self::Transient => TRANSIENT_ATTEMPTS,
+            Self::Never => 1,
+        }
+    }
+}
+
 /// Runs `request` until it succeeds, fails for good, or has failed transiently
 /// [`TRANSIENT_ATTEMPTS`] times, waiting a jittered, growing pause in between.
-pub(crate) async fn retrying<T, F, Fut>(mut request: F) -> Result<T, StoreError>
+pub(crate) async fn retrying<T, F, Fut>(request: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    retry_while(Retry::Transient, transient_failure, request).await
+}
+
+/// What makes `result` worth another attempt, if anything: a store that was unavailable.
+pub(crate) fn transient_failure<T>(result: &Result<T, StoreError>) -> Option<String> {
+    result.as_ref().err().filter(|e| e.is_unavailable()).map(ToString::to_string)
+}
+
+/// Runs `request` as long as `again` names a reason to (a transient failure) and `retry`
+/// allows another attempt, waiting a jittered, growing pause in between.
+pub(crate) async fn retry_while<T, F, Fut>(
+    retry: Retry,
+    again: impl Fn(&Result<T, StoreError>) -> Option<String>,
+    mut request: F,
+) -> Result<T, StoreError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, StoreError>>,
 {
     let mut attempt = 0;
     loop {
-        match request().await {
-            Err(err) if err.is_unavailable() && attempt + 1 < TRANSIENT_ATTEMPTS => {
-                tracing::warn!(error = %err, attempt, "transient DynamoDB failure; retrying");
+        let result = request().await;
+        match again(&result) {
+            Some(error) if attempt + 1 < retry.attempts() => {
+                tracing::warn!(error, attempt, "transient DynamoDB failure; retrying");
                 jittered_pause(attempt).await;
                 attempt += 1;
             }
-            other => return other,
+            _ => return result,
         }
     }
 }

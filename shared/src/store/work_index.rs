@@ -9,7 +9,8 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::{Item, Store, StoreError, retrying};
+use super::paging::Reach;
+use super::{Item, Store, StoreError};
 use crate::ids::OrganizationId;
 
 pub const INDEX: &str = "GSI3";
@@ -45,34 +46,21 @@ impl Store {
     /// Keys of every entry in one index partition, or only those whose sort key is at most
     /// `at_most` (entries due by then). Pages through the whole answer.
     pub(crate) async fn index_entries(&self, pk: &str, at_most: Option<&str>) -> Result<Vec<Item>, StoreError> {
-        let mut found = Vec::new();
-        let mut start = None;
-        loop {
-            let page = retrying(|| async {
-                let mut query = self
-                    .client()
-                    .query()
-                    .table_name(self.table())
-                    .index_name(INDEX)
-                    .expression_attribute_names("#pk", INDEX_PK)
-                    .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
-                    .set_exclusive_start_key(start.clone());
-                query = match at_most {
-                    Some(due) => query
-                        .key_condition_expression("#pk = :pk AND #sk <= :due")
-                        .expression_attribute_names("#sk", INDEX_SK)
-                        .expression_attribute_values(":due", AttributeValue::S(due.to_owned())),
-                    None => query.key_condition_expression("#pk = :pk"),
-                };
-                query.send().await.map_err(|e| StoreError::from_sdk("Query", e))
-            })
-            .await?;
-            found.extend(page.items.unwrap_or_default());
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(found);
-            }
-        }
+        let query = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .index_name(INDEX)
+            .expression_attribute_names("#pk", INDEX_PK)
+            .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()));
+        let query = match at_most {
+            Some(due) => query
+                .key_condition_expression("#pk = :pk AND #sk <= :due")
+                .expression_attribute_names("#sk", INDEX_SK)
+                .expression_attribute_values(":due", AttributeValue::S(due.to_owned())),
+            None => query.key_condition_expression("#pk = :pk"),
+        };
+        Ok(self.query_pages(query, None, Reach::All).await?.items)
     }
 }
 

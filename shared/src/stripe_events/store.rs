@@ -10,16 +10,17 @@
 //! | Plan change (history) | `ORG#<org>` | `PLAN#<timestamp>#<event id>` |
 //! | Invoice state | `ORG#<org>` | `STRIPEINV#<invoice>` |
 
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::events::Envelope;
 use crate::ids::OrganizationId;
 use crate::money::Cents;
+use crate::store::conditional::Checked;
 use crate::store::outbox::outbox_put;
-use crate::store::{Store, StoreError, encode, key_item, keys, timestamp, written};
+use crate::store::paging::Reach;
+use crate::store::{Retry, Store, StoreError, encode, key_item, keys, timestamp, written};
 use crate::subscriptions::rules::ChangeCause;
 use crate::usage::rules::{LedgerEntry, LedgerKind};
 
@@ -340,24 +341,21 @@ impl Store {
             received_at: now,
             expires_at: (now + chrono::Duration::days(EVENT_MARKER_DAYS)).timestamp(),
         };
-        let result = self
+        let put = self
             .client()
             .put_item()
             .table_name(self.table())
             .set_item(Some(encode(&marker)?))
-            .condition_expression("attribute_not_exists(PK)")
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(Receipt::New),
-            Err(err) => match err.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(seen)) => {
-                    let status = seen.item.as_ref().and_then(|i| i.get("status")).and_then(|s| s.as_s().ok()).cloned();
-                    Ok(if status.as_deref() == Some("received") { Receipt::Unconfirmed } else { Receipt::Duplicate })
-                }
-                _ => Err(StoreError::from_sdk("PutItem", err)),
-            },
+            .condition_expression("attribute_not_exists(PK)");
+        // One attempt: sent again after a lost answer, the put would find its own marker and
+        // take the event for one seen before. A failure answers Stripe 5xx, and Stripe sends
+        // the event again.
+        match self.put_checked(put, Retry::Never).await? {
+            Checked::Written(()) => Ok(Receipt::New),
+            Checked::Refused(seen) => {
+                let status = seen.as_ref().and_then(|i| i.get("status")).and_then(|s| s.as_s().ok()).cloned();
+                Ok(if status.as_deref() == Some("received") { Receipt::Unconfirmed } else { Receipt::Duplicate })
+            }
         }
     }
 
@@ -473,19 +471,15 @@ impl Store {
             .expression_attribute_values(":now", AttributeValue::S(timestamp(entry.created_at)))
             .build()
             .map_err(build_err)?;
-        let result = self
-            .client()
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(put_new(encode(purchase)?)?).build())
-            .transact_items(TransactWriteItem::builder().update(credit).build())
-            .transact_items(TransactWriteItem::builder().put(put_new(encode(entry)?)?).build())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if first_condition_failed(&err) => Ok(false),
-            Err(err) => Err(StoreError::from_sdk("TransactWriteItems", err)),
-        }
+        let items = vec![
+            TransactWriteItem::builder().put(put_new(encode(purchase)?)?).build(),
+            TransactWriteItem::builder().update(credit).build(),
+            TransactWriteItem::builder().put(put_new(encode(entry)?)?).build(),
+        ];
+        // One attempt, as this write always made: a failure returns the event to its queue,
+        // whose redelivery grants the purchase or finds it granted. The purchase (item 0)
+        // decides whether it is new; any other failed condition (no account) is an error.
+        self.transact(items, Retry::Never).await?.committed_unless(0)
     }
 
     pub async fn purchase(&self, payment_ref: &str) -> Result<Option<Purchase>, StoreError> {
@@ -550,20 +544,16 @@ impl Store {
             .condition_expression("attribute_not_exists(PK)")
             .build()
             .map_err(build_err)?;
-        let result = self
-            .client()
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(mark).build())
-            .transact_items(TransactWriteItem::builder().update(debit).build())
-            .transact_items(TransactWriteItem::builder().put(ledger).build())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(reversed),
-            // Another delivery reversed it first.
-            Err(err) if first_condition_failed(&err) => Ok(0),
-            Err(err) => Err(StoreError::from_sdk("TransactWriteItems", err)),
-        }
+        let items = vec![
+            TransactWriteItem::builder().update(mark).build(),
+            TransactWriteItem::builder().update(debit).build(),
+            TransactWriteItem::builder().put(ledger).build(),
+        ];
+        // One attempt, as this write always made: a failure returns the event to its queue.
+        // The mark (item 0) decides: when its condition fails, another delivery reversed it
+        // first; any other failed condition (no account) is an error.
+        let reversed_here = self.transact(items, Retry::Never).await?.committed_unless(0)?;
+        Ok(if reversed_here { reversed } else { 0 })
     }
 
     pub async fn subscription(&self, org: &OrganizationId) -> Result<Option<SubscriptionItem>, StoreError> {
@@ -746,30 +736,20 @@ impl Store {
             .condition_expression("attribute_not_exists(PK)")
             .build()
             .map_err(build_err)?;
-        let result = self
-            .client()
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(history).build())
-            .transact_items(TransactWriteItem::builder().update(account).build())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if first_condition_failed(&err) => Ok(false),
-            Err(err) => Err(StoreError::from_sdk("TransactWriteItems", err)),
-        }
+        let items = vec![
+            TransactWriteItem::builder().put(history).build(),
+            TransactWriteItem::builder().update(account).build(),
+        ];
+        // One attempt, as this write always made: its caller (a Stripe event's delivery, a
+        // customer's request) is retried whole. The history entry (item 0) decides whether the
+        // change is new; any other failed condition (no account) is an error.
+        self.transact(items, Retry::Never).await?.committed_unless(0)
     }
 
     /// The organization's plan history, oldest first.
     pub async fn plan_history(&self, org: &OrganizationId) -> Result<Vec<PlanChange>, StoreError> {
         let page = self
-            .client()
-            .query()
-            .table_name(self.table())
-            .consistent_read(true)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .expression_attribute_values(":pk", AttributeValue::S(keys::org_partition(org)))
-            .expression_attribute_values(":prefix", AttributeValue::S(PLAN_PREFIX.into()))
+            .prefix_query(keys::org_partition(org), PLAN_PREFIX)
             .send()
             .await
             .map_err(|e| StoreError::from_sdk("Query", e))?;
@@ -839,14 +819,13 @@ impl Store {
             .expression_attribute_values(":a", AttributeValue::N(attempt_count.to_string()))
             .build()
             .map_err(build_err)?;
-        let result = self
-            .client()
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(put).build())
-            .transact_items(TransactWriteItem::builder().put(outbox_put(self.table(), failed, now)?).build())
-            .send()
-            .await;
-        transacted(result)
+        let items = vec![
+            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder().put(outbox_put(self.table(), failed, now)?).build(),
+        ];
+        // One attempt, as this write always made: a failure returns the event to its queue,
+        // and the redelivery applies it again harmlessly.
+        self.transact(items, Retry::Never).await?.committed()
     }
 
     /// Closes the invoice (paid or voided), unless it already is: `false` when it was closed
@@ -876,35 +855,14 @@ impl Store {
     /// Stripe invoices whose failed payments suspend the account on their own (not paid, at
     /// least `threshold` failed attempts), oldest id first.
     pub async fn failed_invoices(&self, org: &OrganizationId, threshold: u32) -> Result<Vec<String>, StoreError> {
-        let mut found = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .consistent_read(true)
-                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-                .filter_expression("#st = :failed AND attempt_count >= :n")
-                .expression_attribute_names("#st", "status")
-                .expression_attribute_values(":pk", AttributeValue::S(keys::org_partition(org)))
-                .expression_attribute_values(":prefix", AttributeValue::S(INVOICE_STATE_PREFIX.into()))
-                .expression_attribute_values(":failed", AttributeValue::S(INVOICE_FAILED.into()))
-                .expression_attribute_values(":n", AttributeValue::N(threshold.to_string()))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| StoreError::from_sdk("Query", e))?;
-            for item in page.items.unwrap_or_default() {
-                if let Some(id) = item.get("stripe_invoice_id").and_then(|v| v.as_s().ok()) {
-                    found.push(id.clone());
-                }
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(found);
-            }
-        }
+        let query = self
+            .prefix_query(keys::org_partition(org), INVOICE_STATE_PREFIX)
+            .filter_expression("#st = :failed AND attempt_count >= :n")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":failed", AttributeValue::S(INVOICE_FAILED.into()))
+            .expression_attribute_values(":n", AttributeValue::N(threshold.to_string()));
+        let read = self.query_pages(query, None, Reach::All).await?;
+        Ok(read.items.iter().filter_map(|item| item.get("stripe_invoice_id")?.as_s().ok().cloned()).collect())
     }
 
     /// Records a paid Stripe invoice (`ORG#<org>` / `PAYMENT#<invoice>`), once.
@@ -934,47 +892,4 @@ impl Store {
             .map_err(|e| StoreError::from_sdk("UpdateItem", e))?;
         Ok(())
     }
-}
-
-pub(crate) fn first_condition_failed(
-    err: &aws_sdk_dynamodb::error::SdkError<
-        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
-        aws_sdk_dynamodb::config::http::HttpResponse,
-    >,
-) -> bool {
-    matches!(
-        err.as_service_error(),
-        Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c))
-            if c.cancellation_reasons().first().and_then(|r| r.code()) == Some("ConditionalCheckFailed")
-    )
-}
-
-/// Whether a transaction committed: a failed condition on any of its items is `Ok(false)`.
-fn transacted(
-    result: Result<
-        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput,
-        aws_sdk_dynamodb::error::SdkError<
-            aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
-            aws_sdk_dynamodb::config::http::HttpResponse,
-        >,
-    >,
-) -> Result<bool, StoreError> {
-    match result {
-        Ok(_) => Ok(true),
-        Err(err) if any_condition_failed(&err) => Ok(false),
-        Err(err) => Err(StoreError::from_sdk("TransactWriteItems", err)),
-    }
-}
-
-fn any_condition_failed(
-    err: &aws_sdk_dynamodb::error::SdkError<
-        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
-        aws_sdk_dynamodb::config::http::HttpResponse,
-    >,
-) -> bool {
-    matches!(
-        err.as_service_error(),
-        Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c))
-            if c.cancellation_reasons().iter().any(|r| r.code() == Some("ConditionalCheckFailed"))
-    )
 }

@@ -12,16 +12,17 @@
 //! is conditional on its absence), so a retried or repeated commit never counts twice and a
 //! crash never counts a run without its record.
 
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::costs::store::{CostAggregate, Order};
+use crate::costs::store::CostAggregate;
 use crate::ids::OrganizationId;
 use crate::money::Cents;
 use crate::quota::rules::Bucket;
-use crate::store::{Item, Store, StoreError, decode, encode, key_item, keys, retrying};
+use crate::store::paging::Order;
+use crate::store::transact::Transacted;
+use crate::store::{Item, Retry, Store, StoreError, decode, encode, key_item, keys};
 use crate::usage::rules::UsageRecord;
 
 /// What ends a run aggregate's sort key (after `COSTAGG#<day>`).
@@ -118,31 +119,13 @@ impl Store {
             TransactWriteItem::builder().put(put).build(),
             TransactWriteItem::builder().update(self.count_run(usage)?).build(),
         ];
-        let found = retrying(|| async {
-            match self.client().transact_write_items().set_transact_items(Some(items.clone())).send().await {
-                Ok(_) => Ok(None),
-                Err(err) => match err.as_service_error() {
-                    Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
-                        let reasons = cancelled.cancellation_reasons();
-                        let put = reasons.first();
-                        if put.and_then(|r| r.code()) == Some("ConditionalCheckFailed") {
-                            return Ok(Some(put.and_then(|r| r.item().cloned())));
-                        }
-                        if reasons.iter().filter_map(|r| r.code()).any(|c| {
-                            matches!(c, "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded")
-                        }) {
-                            return Err(StoreError::Unavailable {
-                                operation: "TransactWriteItems",
-                                message: "transaction conflict".into(),
-                            });
-                        }
-                        Err(StoreError::from_sdk("TransactWriteItems", err))
-                    }
-                    _ => Err(StoreError::from_sdk("TransactWriteItems", err)),
-                },
+        let found = match self.transact(items, Retry::Transient).await? {
+            Transacted::ConditionFailed(failed) if failed.index == 0 => Some(failed.old),
+            other => {
+                other.committed_unless(0)?;
+                None
             }
-        })
-        .await?;
+        };
         match found {
             None => Ok(None),
             Some(Some(existing)) if !existing.is_empty() => Ok(Some(existing)),
@@ -189,7 +172,7 @@ mod tests {
         assert!(key.sk.as_str() >= "COSTAGG#2026-11-23" && key.sk.as_str() <= "COSTAGG#2026-11-23~");
         assert!(key.sk.as_str() > "COSTAGG#2026-11-22~" && key.sk.as_str() < "COSTAGG#2026-11-24");
         assert!(is_run_day(&key.sk));
-        assert!(!crate::costs::http::is_model_name("~runs"), "no provider can end a cost key like this");
+        assert!(!crate::usage::rules::message::is_model_name("~runs"), "no provider can end a cost key like this");
         assert!(!is_run_day("COSTAGG#2026-11-23#openai#gpt-4o"));
     }
 }

@@ -31,8 +31,9 @@ use crate::invoicing::rules::{Invoice, InvoiceSource, InvoiceStatus};
 use crate::invoicing::store::build_err;
 use crate::money::Cents;
 use crate::store::outbox::outbox_put;
+use crate::store::paging::Reach;
 use crate::store::work_index::{self, SHARDS};
-use crate::store::{Store, StoreError, encode, key_item, keys, retrying, timestamp, written};
+use crate::store::{Retry, Store, StoreError, encode, key_item, keys, retrying, timestamp, written};
 
 const DUNNING_PREFIX: &str = "DUNNING#";
 
@@ -213,12 +214,12 @@ impl Store {
             .expression_attribute_values(":now", s(timestamp(now)))
             .build()
             .map_err(build_err)?;
-        self.transact(vec![
+        let items = vec![
             TransactWriteItem::builder().update(invoice).build(),
             TransactWriteItem::builder().update(marked).build(),
             TransactWriteItem::builder().put(outbox_put(self.table(), overdue, now)?).build(),
-        ])
-        .await
+        ];
+        self.transact(items, Retry::Transient).await?.committed()
     }
 
     /// Records reminder `offset` as sent, with its `DunningReminder` event, once: the
@@ -251,11 +252,11 @@ impl Store {
             update = update.expression_attribute_names(format!("#s{i}"), earlier.to_string());
         }
         let update = update.update_expression(format!("SET {}", sets.join(", "))).build().map_err(build_err)?;
-        self.transact(vec![
+        let items = vec![
             TransactWriteItem::builder().update(update).build(),
             TransactWriteItem::builder().put(outbox_put(self.table(), reminder, now)?).build(),
-        ])
-        .await
+        ];
+        self.transact(items, Retry::Transient).await?.committed()
     }
 
     /// Moves the entry to its next attention time, or off the index (`None`), and records a
@@ -302,34 +303,13 @@ impl Store {
     /// Ids of the organization's unpaid usage invoices whose due date is at or before
     /// `due_by` (Unix second): those overdue long enough to suspend the account.
     pub async fn overdue_invoices(&self, org: &OrganizationId, due_by: i64) -> Result<Vec<String>, StoreError> {
-        let mut found = Vec::new();
-        let mut start = None;
-        loop {
-            let page = retrying(|| async {
-                self.client()
-                    .query()
-                    .table_name(self.table())
-                    .consistent_read(true)
-                    .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-                    .filter_expression("due_at <= :due_by")
-                    .projection_expression("invoice_id")
-                    .expression_attribute_values(":pk", s(keys::org_partition(org)))
-                    .expression_attribute_values(":prefix", s(DUNNING_PREFIX))
-                    .expression_attribute_values(":due_by", AttributeValue::N(due_by.to_string()))
-                    .set_exclusive_start_key(start.clone())
-                    .send()
-                    .await
-                    .map_err(|e| StoreError::from_sdk("Query", e))
-            })
-            .await?;
-            found.extend(
-                page.items.unwrap_or_default().iter().filter_map(|i| i.get("invoice_id")?.as_s().ok().cloned()),
-            );
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(found);
-            }
-        }
+        let query = self
+            .prefix_query(keys::org_partition(org), DUNNING_PREFIX)
+            .filter_expression("due_at <= :due_by")
+            .projection_expression("invoice_id")
+            .expression_attribute_values(":due_by", AttributeValue::N(due_by.to_string()));
+        let read = self.query_pages(query, None, Reach::All).await?;
+        Ok(read.items.iter().filter_map(|i| i.get("invoice_id")?.as_s().ok().cloned()).collect())
     }
 
     /// Whether the invoice behind a dunning item is paid or void (so the item is stale).

@@ -18,7 +18,7 @@ use crate::dunning::store::dunning_key;
 use crate::events::Envelope;
 use crate::ids::OrganizationId;
 use crate::store::outbox::outbox_put;
-use crate::store::{Store, StoreError, key_item, keys, retrying, timestamp, written};
+use crate::store::{Retry, Store, StoreError, key_item, keys, retrying, timestamp, written};
 use crate::stripe_events::store::{INVOICE_FAILED, invoice_state_key};
 
 /// `suspension_reason` of an account suspended because a payment failed too often.
@@ -146,12 +146,12 @@ impl Store {
                 )
                 .build(),
         };
-        self.transact(vec![
+        let items = vec![
             TransactWriteItem::builder().update(account).build(),
             still_unpaid,
             TransactWriteItem::builder().put(outbox_put(self.table(), suspended, now)?).build(),
-        ])
-        .await
+        ];
+        self.transact(items, Retry::Transient).await?.committed()
     }
 
     /// Every unpaid invoice that would suspend the account on its own: Stripe invoices with
@@ -201,11 +201,11 @@ impl Store {
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
             .build()
             .map_err(build_err)?;
-        self.transact(vec![
+        let items = vec![
             TransactWriteItem::builder().update(account).build(),
             TransactWriteItem::builder().put(outbox_put(self.table(), reactivated, now)?).build(),
-        ])
-        .await
+        ];
+        self.transact(items, Retry::Transient).await?.committed()
     }
 
     /// Hands a non-payment suspension from a settled invoice to another unpaid one (with its

@@ -30,14 +30,14 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWr
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::costs::store::{ListError, Listing, Order, Page};
 use crate::events::Envelope;
 use crate::ids::OrganizationId;
 use crate::invoicing::rules::{Invoice, InvoiceStatus};
 use crate::money::Cents;
 use crate::store::cursor::{ListKind, ListQuery};
 use crate::store::outbox::outbox_put;
-use crate::store::{Item, Store, StoreError, decode, encode, key_item, keys, retrying, timestamp, written};
+use crate::store::paging::{ListError, Listing, Order, Page, Reach};
+use crate::store::{Item, Retry, Store, StoreError, decode, encode, key_item, keys, retrying, timestamp, written};
 use crate::usage::rules::{LedgerEntry, UsageRecord};
 
 pub const POINTER_SK: &str = "INVOICEDRAFT";
@@ -225,36 +225,7 @@ impl Store {
             let marker = close::month_charges_put(self.table(), &draft.organization_id, billed, &draft.id)?;
             items.push(TransactWriteItem::builder().put(marker).build());
         }
-        self.transact(items).await
-    }
-
-    /// Runs a transaction; a failed condition on any item is `Ok(false)`, a conflict is retried.
-    pub(crate) async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<bool, StoreError> {
-        use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-        retrying(|| async {
-            match self.client().transact_write_items().set_transact_items(Some(items.clone())).send().await {
-                Ok(_) => Ok(true),
-                Err(err) => {
-                    let reasons: Vec<String> = match err.as_service_error() {
-                        Some(TransactWriteItemsError::TransactionCanceledException(c)) => {
-                            c.cancellation_reasons().iter().filter_map(|r| r.code().map(str::to_owned)).collect()
-                        }
-                        _ => Vec::new(),
-                    };
-                    if reasons.iter().any(|r| r == "ConditionalCheckFailed") {
-                        Ok(false)
-                    } else if reasons.iter().any(|r| r == "TransactionConflict") {
-                        Err(StoreError::Unavailable {
-                            operation: "TransactWriteItems",
-                            message: "transaction conflict".into(),
-                        })
-                    } else {
-                        Err(StoreError::from_sdk("TransactWriteItems", err))
-                    }
-                }
-            }
-        })
-        .await
+        self.transact(items, Retry::Transient).await?.committed()
     }
 
     /// Whether any usage recorded up to `cutoff` is still unbilled (one index read).
@@ -273,24 +244,18 @@ impl Store {
         limit: i32,
     ) -> Result<(Vec<String>, Option<Item>), StoreError> {
         let high = format!("{}~", cutoff.format("%Y-%m-%dT%H:%M:%S%.3fZ"));
-        let out = retrying(|| async {
-            self.client()
-                .query()
-                .table_name(self.table())
-                .index_name("GSI2")
-                .key_condition_expression("GSI2PK = :pk AND GSI2SK <= :high")
-                .expression_attribute_values(":pk", s(unbilled_partition(org)))
-                .expression_attribute_values(":high", s(high.clone()))
-                .projection_expression("PK, SK, GSI2PK, GSI2SK")
-                .set_exclusive_start_key(start.clone())
-                .limit(limit)
-                .send()
-                .await
-                .map_err(|e| StoreError::from_sdk("Query", e))
-        })
-        .await?;
-        let keys = out.items.unwrap_or_default().iter().map(sk_of).filter(|sk| sk.starts_with("USAGE#")).collect();
-        Ok((keys, out.last_evaluated_key))
+        let query = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .index_name("GSI2")
+            .key_condition_expression("GSI2PK = :pk AND GSI2SK <= :high")
+            .expression_attribute_values(":pk", s(unbilled_partition(org)))
+            .expression_attribute_values(":high", s(high))
+            .projection_expression("PK, SK, GSI2PK, GSI2SK");
+        let read = self.query_pages(query, start, Reach::Items(usize::try_from(limit).unwrap_or_default())).await?;
+        let keys = read.items.iter().map(sk_of).filter(|sk| sk.starts_with("USAGE#")).collect();
+        Ok((keys, read.next))
     }
 
     /// Notes the usage keys a draft is about to claim, before claiming them.
@@ -365,29 +330,8 @@ impl Store {
     /// Items of the organization's partition whose sort key starts with `prefix`, read
     /// strongly consistently.
     async fn partition_prefix(&self, org: &OrganizationId, prefix: &str) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let out = retrying(|| async {
-                self.client()
-                    .query()
-                    .table_name(self.table())
-                    .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-                    .expression_attribute_values(":pk", s(keys::org_partition(org)))
-                    .expression_attribute_values(":prefix", s(prefix))
-                    .consistent_read(true)
-                    .set_exclusive_start_key(start.clone())
-                    .send()
-                    .await
-                    .map_err(|e| StoreError::from_sdk("Query", e))
-            })
-            .await?;
-            items.extend(out.items.unwrap_or_default());
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(items);
-            }
-        }
+        let query = self.prefix_query(keys::org_partition(org), prefix);
+        Ok(self.query_pages(query, None, Reach::All).await?.items)
     }
 
     /// Up to 100 items of the organization's partition by sort key, consistently; keys
@@ -448,11 +392,11 @@ impl Store {
             .expression_attribute_values(":no", AttributeValue::Bool(false))
             .build()
             .map_err(build_err)?;
-        self.transact(vec![
+        let items = vec![
             TransactWriteItem::builder().put(put).build(),
             TransactWriteItem::builder().put(outbox_put(self.table(), event, now)?).build(),
-        ])
-        .await
+        ];
+        self.transact(items, Retry::Transient).await?.committed()
     }
 
     /// Deletes a draft that found nothing to bill, and its pointer.
@@ -478,12 +422,12 @@ impl Store {
             .set_key(Some(key_item(&lookup_key(draft_id))))
             .build()
             .map_err(build_err)?;
-        self.transact(vec![
+        let items = vec![
             TransactWriteItem::builder().delete(delete_pointer).build(),
             TransactWriteItem::builder().delete(delete_draft).build(),
             TransactWriteItem::builder().delete(delete_lookup).build(),
-        ])
-        .await
+        ];
+        self.transact(items, Retry::Transient).await?.committed()
     }
 
     /// Applies `amount` of the available credit balance to the invoice, once: the account's
@@ -538,7 +482,7 @@ impl Store {
             items.push(TransactWriteItem::builder().update(account).build());
             items.push(TransactWriteItem::builder().put(ledger).build());
         }
-        self.transact(items).await
+        self.transact(items, Retry::Transient).await?.committed()
     }
 
     /// The number of the organization's last finalized invoice (0: none yet).
@@ -586,11 +530,11 @@ impl Store {
             .expression_attribute_values(":draft", s("draft"))
             .build()
             .map_err(build_err)?;
-        self.transact(vec![
+        let items = vec![
             TransactWriteItem::builder().put(counter_put.build().map_err(build_err)?).build(),
             TransactWriteItem::builder().update(invoice_update).build(),
-        ])
-        .await
+        ];
+        self.transact(items, Retry::Transient).await?.committed()
     }
 
     /// Records the Stripe invoice that collects ours.
@@ -657,7 +601,7 @@ impl Store {
                 TransactWriteItem::builder().put(crate::dunning::store::dunning_put(self.table(), item)?).build(),
             );
         }
-        self.transact(items).await
+        self.transact(items, Retry::Transient).await?.committed()
     }
 
     /// Marks an issued invoice paid (final), with its payment record and `InvoicePaid`, and
@@ -693,13 +637,13 @@ impl Store {
         let payment_put =
             Put::builder().table_name(self.table()).set_item(Some(encode(payment)?)).build().map_err(build_err)?;
         let off_the_list = crate::dunning::store::dunning_delete(self.table(), &invoice.organization_id, &invoice.id)?;
-        self.transact(vec![
+        let items = vec![
             TransactWriteItem::builder().update(update).build(),
             TransactWriteItem::builder().put(payment_put).build(),
             TransactWriteItem::builder().put(outbox_put(self.table(), event, now)?).build(),
             TransactWriteItem::builder().delete(off_the_list).build(),
-        ])
-        .await
+        ];
+        self.transact(items, Retry::Transient).await?.committed()
     }
 
     /// Moves an invoice from one of `from` to `to`; `false` if it is in none of them. An
@@ -740,11 +684,11 @@ impl Store {
             return written("UpdateItem", sent);
         }
         let off_the_list = crate::dunning::store::dunning_delete(self.table(), &invoice.organization_id, &invoice.id)?;
-        self.transact(vec![
+        let items = vec![
             TransactWriteItem::builder().update(update).build(),
             TransactWriteItem::builder().delete(off_the_list).build(),
-        ])
-        .await
+        ];
+        self.transact(items, Retry::Transient).await?.committed()
     }
 
     /// Records an invoice Stripe issued itself (subscription fees). Paid and void are final:

@@ -13,7 +13,7 @@ use crate::invoicing::rules::void::CreditNote;
 use crate::invoicing::rules::{Invoice, OperatorClosure};
 use crate::operators::rules::audit::AuditEntry;
 use crate::store::outbox::outbox_put;
-use crate::store::{Store, StoreError, decode, encode, key_item, keys, retrying, timestamp, written};
+use crate::store::{Retry, Store, StoreError, decode, encode, key_item, keys, retrying, timestamp, written};
 use crate::usage::rules::{LedgerEntry, UsageRecord};
 use crate::{
     dunning::store as dunning,
@@ -131,7 +131,7 @@ impl Store {
             items.push(TransactWriteItem::builder().update(account).build());
             items.push(put_new(table, encode(refund)?)?);
         }
-        self.transact(items).await
+        self.transact(items, Retry::Transient).await?.committed()
     }
 
     /// Hands a usage record of a voided invoice back to unbilled (into the unbilled index at
@@ -170,14 +170,14 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let table = self.table();
-        self.transact(vec![
+        let items = vec![
             TransactWriteItem::builder().update(close_invoice(table, invoice, "past_due", closure, now)?).build(),
             TransactWriteItem::builder()
                 .delete(dunning::dunning_delete(table, &invoice.organization_id, &invoice.id)?)
                 .build(),
             put_new(table, encode(audit)?)?,
             TransactWriteItem::builder().put(outbox_put(table, event, now)?).build(),
-        ])
-        .await
+        ];
+        self.transact(items, Retry::Transient).await?.committed()
     }
 }

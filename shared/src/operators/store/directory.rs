@@ -20,8 +20,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::rules::{Account, AccountStatus};
 use crate::store::cursor::CursorError;
+use crate::store::paging::Reach;
 use crate::store::work_index::{SHARDS, partition, shard_partition};
-use crate::store::{Store, StoreError, retrying};
+use crate::store::{Store, StoreError};
 use crate::{catalog::rules::TierId, ids::OrganizationId};
 
 pub const INDEX: &str = "GSI4";
@@ -127,7 +128,7 @@ impl Store {
         search: &AccountSearch,
         cursor: Option<&str>,
         limit: usize,
-    ) -> Result<DirectoryPage, crate::costs::store::ListError> {
+    ) -> Result<DirectoryPage, crate::store::paging::ListError> {
         let after = cursor.map(|raw| decode_cursor(raw, search)).transpose()?;
         if let Some(customer) = &search.stripe_customer_id {
             // An exact lookup: at most one account, so one page.
@@ -183,46 +184,37 @@ impl Store {
             filters.push("billing_email = :email");
             values.push((":email", AttributeValue::S(email.clone())));
         }
-        let mut found = Vec::new();
-        let mut start = None;
-        loop {
-            let page = retrying(|| async {
-                let mut query = self
-                    .client()
-                    .query()
-                    .table_name(self.table())
-                    .index_name(INDEX)
-                    .key_condition_expression("GSI4PK = :pk AND GSI4SK BETWEEN :low AND :high")
-                    .set_exclusive_start_key(start.clone());
-                for (name, value) in &values {
-                    query = query.expression_attribute_values(*name, value.clone());
-                }
-                if filters.is_empty() {
-                    // One more than a page tells whether another page follows.
-                    query = query.limit(i32::try_from(limit + 1).unwrap_or(i32::MAX));
-                } else {
-                    query = query.filter_expression(filters.join(" AND "));
-                    if search.status.is_some() {
-                        query = query.expression_attribute_names("#status", "status");
-                    }
-                }
-                query.send().await.map_err(|e| StoreError::from_sdk("Query", e))
-            })
-            .await?;
-            for item in page.items.unwrap_or_default() {
-                found.push(serde_dynamo::from_item(item).map_err(|source| StoreError::Decode {
-                    pk: shard_partition(PREFIX, shard),
-                    sk: "directory entry".to_owned(),
-                    source,
-                })?);
-            }
-            start = page.last_evaluated_key;
-            if found.len() > limit || start.is_none() {
-                let more = found.len() > limit || start.is_some();
-                found.truncate(limit);
-                return Ok((found, more));
-            }
+        let mut query = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .index_name(INDEX)
+            .key_condition_expression("GSI4PK = :pk AND GSI4SK BETWEEN :low AND :high");
+        for (name, value) in values {
+            query = query.expression_attribute_values(name, value);
         }
+        // One more than a page tells whether another page follows.
+        let reach = if filters.is_empty() {
+            Reach::Items(limit + 1)
+        } else {
+            query = query.filter_expression(filters.join(" AND "));
+            if search.status.is_some() {
+                query = query.expression_attribute_names("#status", "status");
+            }
+            Reach::WholePages(limit + 1)
+        };
+        let read = self.query_pages(query, None, reach).await?;
+        let more = read.items.len() > limit || read.next.is_some();
+        let mut found = Vec::new();
+        for item in read.items {
+            found.push(serde_dynamo::from_item(item).map_err(|source| StoreError::Decode {
+                pk: shard_partition(PREFIX, shard),
+                sk: "directory entry".to_owned(),
+                source,
+            })?);
+        }
+        found.truncate(limit);
+        Ok((found, more))
     }
 
     /// The account's directory entry (read from the account itself).

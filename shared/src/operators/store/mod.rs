@@ -14,14 +14,14 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::accounts::rules::limits::LimitOverrides;
-use crate::costs::store::{ListError, Listing, Order, Page};
 use crate::events::Envelope;
 use crate::ids::OrganizationId;
 use crate::money::Cents;
 use crate::operators::rules::audit::{AUDIT_PREFIX, AuditEntry};
 use crate::store::cursor::{ListKind, ListQuery};
 use crate::store::outbox::outbox_put;
-use crate::store::{Store, StoreError, encode, key_item, keys, timestamp};
+use crate::store::paging::{ListError, Listing, Order, Page};
+use crate::store::{Retry, Store, StoreError, encode, key_item, keys, timestamp};
 use crate::usage::rules::LedgerEntry;
 
 /// `suspension_reason` of an account an operator suspended.
@@ -140,12 +140,12 @@ impl Store {
             .condition_expression(format!("attribute_exists(PK) AND #s = :read_status AND {reason_check}"))
             .build()
             .map_err(build_err)?;
-        self.transact(vec![
+        let items = vec![
             TransactWriteItem::builder().update(update).build(),
             TransactWriteItem::builder().put(audit_put(self.table(), entry)?).build(),
             TransactWriteItem::builder().put(outbox_put(self.table(), event, now)?).build(),
-        ])
-        .await
+        ];
+        self.transact(items, Retry::Transient).await?.committed()
     }
 
     /// Lifts any suspension as an operator, with its audit entry and `AccountReactivated`;
@@ -173,12 +173,12 @@ impl Store {
         let (reason_check, update) = unchanged_reason(update, read);
         let update =
             update.condition_expression(format!("#s = :suspended AND {reason_check}")).build().map_err(build_err)?;
-        self.transact(vec![
+        let items = vec![
             TransactWriteItem::builder().update(update).build(),
             TransactWriteItem::builder().put(audit_put(self.table(), entry)?).build(),
             TransactWriteItem::builder().put(outbox_put(self.table(), event, now)?).build(),
-        ])
-        .await
+        ];
+        self.transact(items, Retry::Transient).await?.committed()
     }
 
     /// Grants (or, negative, removes) credits with their ledger entry and audit entry, once
@@ -225,13 +225,13 @@ impl Store {
             .condition_expression("attribute_not_exists(PK)")
             .build()
             .map_err(build_err)?;
-        self.transact(vec![
+        let items = vec![
             TransactWriteItem::builder().put(once).build(),
             TransactWriteItem::builder().update(update.build().map_err(build_err)?).build(),
             TransactWriteItem::builder().put(ledger_put).build(),
             TransactWriteItem::builder().put(audit_put(self.table(), entry)?).build(),
-        ])
-        .await
+        ];
+        self.transact(items, Retry::Transient).await?.committed()
     }
 
     /// Replaces the account's limit overrides, with the audit entry, if the account is still
@@ -259,11 +259,11 @@ impl Store {
                 .update_expression("SET limit_overrides = :overrides, updated_at = :now ADD version :one")
                 .expression_attribute_values(":overrides", value)
         };
-        self.transact(vec![
+        let items = vec![
             TransactWriteItem::builder().update(update.build().map_err(build_err)?).build(),
             TransactWriteItem::builder().put(audit_put(self.table(), entry)?).build(),
-        ])
-        .await
+        ];
+        self.transact(items, Retry::Transient).await?.committed()
     }
 
     /// The grant an operator's key already made, if any.

@@ -32,17 +32,18 @@ mod reset;
 mod settle;
 mod sweep;
 
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnValue};
 use chrono::{DateTime, Duration, Utc};
 
 pub use self::sweep::{SWEEP_INDEX, SWEEP_SHARDS, SweepEntry};
 use crate::accounts::rules::Account;
 use crate::quota::rules::{self as quota, Decision, ExceedsHold, Grant, Hold, Outcome, Refusal, ReserveRequest, Take};
+use crate::store::conditional::Checked;
 use crate::store::expr::UpdateExpr;
-use crate::store::{Item, Store, StoreError, decode, encode, jittered_pause, key_item, keys, retrying, timestamp};
+use crate::store::{
+    Item, Retry, Store, StoreError, decode, encode, jittered_pause, key_item, keys, retrying, timestamp,
+};
 use crate::usage::rules::{RunRecord, UsageRecord};
 use crate::{catalog::rules::Catalog, ids::OrganizationId};
 
@@ -540,41 +541,13 @@ impl Store {
     /// condition hands back the item as it is (`ALL_OLD`), so no extra read is needed.
     async fn conditional_update(&self, org: &OrganizationId, u: &UpdateExpr) -> Result<Written<Account>, StoreError> {
         let key = keys::account(org);
-        let result = retrying(|| async {
-            let sent = self
-                .client()
-                .update_item()
-                .table_name(self.table())
-                .set_key(Some(key_item(&key)))
-                .update_expression(u.update_expression())
-                .set_condition_expression(u.condition_expression())
-                .set_expression_attribute_names(u.names())
-                .set_expression_attribute_values(u.values())
-                .return_values(ReturnValue::AllNew)
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-                .send()
-                .await;
-            match sent {
-                Ok(out) => Ok(Ok(out.attributes.unwrap_or_default())),
-                Err(SdkError::ServiceError(service))
-                    if matches!(service.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
-                {
-                    let UpdateItemError::ConditionalCheckFailedException(failed) = service.into_err() else {
-                        unreachable!()
-                    };
-                    Ok(Err(failed.item))
-                }
-                Err(err) => Err(StoreError::from_sdk("UpdateItem", err)),
-            }
-        })
-        .await?;
-        match result {
-            Ok(item) => {
+        match self.update_checked(self.update_request(&key, u), Retry::Transient).await? {
+            Checked::Written(item) => {
                 let account: Account = decode(&key, item)?;
                 self.remember(&account);
                 Ok(Written::Done(account))
             }
-            Err(old) => {
+            Checked::Refused(old) => {
                 let current: Option<Account> = old.map(|item| decode(&key, item)).transpose()?;
                 if let Some(account) = &current {
                     self.remember(account);
@@ -587,64 +560,39 @@ impl Store {
     /// A conditional update of any item, returning the new item, or `None` when the
     /// condition failed.
     async fn update_item_returning(&self, key: &keys::Key, u: &UpdateExpr) -> Result<Option<Item>, StoreError> {
-        retrying(|| async {
-            let sent = self
-                .client()
-                .update_item()
-                .table_name(self.table())
-                .set_key(Some(key_item(key)))
-                .update_expression(u.update_expression())
-                .set_condition_expression(u.condition_expression())
-                .set_expression_attribute_names(u.names())
-                .set_expression_attribute_values(u.values())
-                .return_values(ReturnValue::AllNew)
-                .send()
-                .await;
-            match sent {
-                Ok(out) => Ok(Some(out.attributes.unwrap_or_default())),
-                Err(err)
-                    if err.as_service_error().is_some_and(UpdateItemError::is_conditional_check_failed_exception) =>
-                {
-                    Ok(None)
-                }
-                Err(err) => Err(StoreError::from_sdk("UpdateItem", err)),
-            }
+        Ok(match self.update_checked(self.update_request(key, u), Retry::Transient).await? {
+            Checked::Written(item) => Some(item),
+            Checked::Refused(_) => None,
         })
-        .await
+    }
+
+    /// The update `u` of the item at `key`, answering the item as it is after it.
+    fn update_request(&self, key: &keys::Key, u: &UpdateExpr) -> UpdateItemFluentBuilder {
+        self.client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key_item(key)))
+            .update_expression(u.update_expression())
+            .set_condition_expression(u.condition_expression())
+            .set_expression_attribute_names(u.names())
+            .set_expression_attribute_values(u.values())
+            .return_values(ReturnValue::AllNew)
     }
 
     /// Puts a new item; `Some(existing)` instead when one with its key already exists. A put
     /// retried after a lost response finds its own item, which callers treat as existing.
     async fn put_if_absent(&self, item: &Item) -> Result<Option<Item>, StoreError> {
-        let found = retrying(|| async {
-            let sent = self
-                .client()
-                .put_item()
-                .table_name(self.table())
-                .set_item(Some(item.clone()))
-                .condition_expression("attribute_not_exists(PK)")
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-                .send()
-                .await;
-            match sent {
-                Ok(_) => Ok(None),
-                Err(SdkError::ServiceError(service))
-                    if matches!(service.err(), PutItemError::ConditionalCheckFailedException(_)) =>
-                {
-                    let PutItemError::ConditionalCheckFailedException(failed) = service.into_err() else {
-                        unreachable!()
-                    };
-                    Ok(Some(failed.item))
-                }
-                Err(err) => Err(StoreError::from_sdk("PutItem", err)),
-            }
-        })
-        .await?;
-        match found {
-            None => Ok(None),
-            Some(Some(existing)) => Ok(Some(existing)),
+        let put = self
+            .client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item.clone()))
+            .condition_expression("attribute_not_exists(PK)");
+        match self.put_checked(put, Retry::Transient).await? {
+            Checked::Written(()) => Ok(None),
+            Checked::Refused(Some(existing)) => Ok(Some(existing)),
             // Emulators that ignore ReturnValuesOnConditionCheckFailure: read it.
-            Some(None) => {
+            Checked::Refused(None) => {
                 let key = keys::Key { pk: string_attr(item, "PK"), sk: string_attr(item, "SK") };
                 Ok(Some(self.get_raw_item(&key).await?.unwrap_or_default()))
             }

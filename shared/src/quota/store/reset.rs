@@ -11,7 +11,7 @@ use crate::events::Envelope;
 use crate::ids::OrganizationId;
 use crate::store::expr::UpdateExpr;
 use crate::store::outbox::outbox_put;
-use crate::store::{Store, StoreError, key_item, keys, timestamp};
+use crate::store::{Retry, Store, StoreError, key_item, keys, timestamp};
 
 /// Adds "the free quota of `period` starts with `remaining`" to an account update, only if the
 /// stored period is earlier.
@@ -47,10 +47,10 @@ impl Store {
             .set_expression_attribute_values(u.values())
             .build()
             .map_err(|e| StoreError::Dynamo { operation: "TransactWriteItems", message: e.to_string() })?;
-        self.transact(vec![
+        let items = vec![
             TransactWriteItem::builder().update(update).build(),
             TransactWriteItem::builder().put(outbox_put(self.table(), reset, now)?).build(),
-        ])
-        .await
+        ];
+        self.transact(items, Retry::Transient).await?.committed()
     }
 }

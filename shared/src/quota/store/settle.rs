@@ -16,7 +16,6 @@
 //! Holds kept in run items (tiers without limits) settle in one small transaction of the run
 //! item and its usage record; the account item is not touched.
 
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 
@@ -26,7 +25,7 @@ use crate::ids::OrganizationId;
 use crate::money::Cents;
 use crate::quota::rules::{self as quota, Bucket, Excess, Hold, Outcome, Reporter, Settlement};
 use crate::store::expr::UpdateExpr;
-use crate::store::{Store, StoreError, decode, encode, jittered_pause, key_item, retrying, timestamp};
+use crate::store::{Retry, Store, StoreError, decode, encode, jittered_pause, key_item, timestamp};
 use crate::usage::rules::{LedgerEntry, LedgerKind, RunRecord, UsageRecord};
 
 pub use super::{Committed, Released};
@@ -399,51 +398,11 @@ impl Store {
             TransactWriteItem::builder().put(put).build(),
             TransactWriteItem::builder().update(self.count_run(usage)?).build(),
         ];
-        let done = retrying(|| async {
-            match self.client().transact_write_items().set_transact_items(Some(items.clone())).send().await {
-                Ok(_) => Ok(true),
-                Err(err) => match cancellation(&err) {
-                    Cancelled::ByCondition => Ok(false),
-                    Cancelled::ByConflict => Err(StoreError::Unavailable {
-                        operation: "TransactWriteItems",
-                        message: "transaction conflict".into(),
-                    }),
-                    Cancelled::No => Err(StoreError::from_sdk("TransactWriteItems", err)),
-                },
-            }
-        })
-        .await?;
+        let done = self.transact(items, Retry::Transient).await?.committed()?;
         if done {
             tracing::info!(org = %org, run_id, outcome = settlement.outcome.as_str(), "run item settled");
         }
         Ok(done)
-    }
-}
-
-enum Cancelled {
-    ByCondition,
-    ByConflict,
-    No,
-}
-
-fn cancellation(
-    err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
-) -> Cancelled {
-    match err.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
-            let codes: Vec<&str> = cancelled.cancellation_reasons().iter().filter_map(|r| r.code()).collect();
-            if codes.contains(&"ConditionalCheckFailed") {
-                Cancelled::ByCondition
-            } else if codes
-                .iter()
-                .any(|c| matches!(*c, "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded"))
-            {
-                Cancelled::ByConflict
-            } else {
-                Cancelled::No
-            }
-        }
-        _ => Cancelled::No,
     }
 }
 

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::events::Envelope;
 use crate::ids::OrganizationId;
 use crate::store::outbox::outbox_put;
-use crate::store::{Store, StoreError, encode, key_item, keys, timestamp, written};
+use crate::store::{Retry, Store, StoreError, encode, key_item, keys, timestamp, written};
 use crate::subscriptions::rules::Request;
 
 fn request_key(org: &OrganizationId) -> keys::Key {
@@ -214,17 +214,12 @@ impl Store {
             .expression_attribute_values(":at", at)
             .build()
             .map_err(|e| StoreError::Dynamo { operation: "PutItem", message: e.to_string() })?;
-        let result = self
-            .client()
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(put).build())
-            .transact_items(TransactWriteItem::builder().put(outbox_put(self.table(), event, now)?).build())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if crate::stripe_events::store::first_condition_failed(&err) => Ok(false),
-            Err(err) => Err(StoreError::from_sdk("TransactWriteItems", err)),
-        }
+        let items = vec![
+            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder().put(outbox_put(self.table(), event, now)?).build(),
+        ];
+        // One attempt, as this write always made: a failure returns the message to its queue.
+        // The snapshot (item 0) decides whether it is later than the one stored.
+        self.transact(items, Retry::Never).await?.committed_unless(0)
     }
 }
