@@ -5,7 +5,7 @@
 
 use billing::invoicing::http::InvoiceResponse;
 use billing::lambda::HttpResult;
-use billing::lambda::http::{ok_json};
+use billing::lambda::http::ok_json;
 use billing::telemetry::audit;
 use billing::{App, auth::Caller};
 use lambda_http::Request;
@@ -17,7 +17,11 @@ pub async fn handle(app: App, req: Request) -> HttpResult {
     caller.require_billing_role(&org, &app.config.org_role_claim)?;
     billing::lambda::http::idempotent(&app, &req, &org, async {
         // A retried request (same Idempotency-Key) is one charge attempt at Stripe.
-        let key = billing::purchases::flow::idempotency_key(&billing::lambda::http::idempotency_key(&req)?, &org, &format!("{}-pay", invoice.id));
+        let key = billing::purchases::flow::idempotency_key(
+            &billing::lambda::http::idempotency_key(&req)?,
+            &org,
+            &format!("{}-pay", invoice.id),
+        );
         let paid = billing::invoicing::flow::pay(&app, &invoice, &key).await?;
         audit(&org, "invoice_paid", &paid.id);
         ok_json(&InvoiceResponse::from(&paid))

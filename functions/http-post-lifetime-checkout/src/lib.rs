@@ -1,8 +1,8 @@
 //! `POST /api/billing/account/{organization_id}/lifetime/checkout`
 //! `{success_url?, cancel_url?}` → `{checkout_url, session_id}` for the one-time lifetime plan.
 
-use billing::lambda::http::idempotency_key;
 use billing::lambda::HttpResult;
+use billing::lambda::http::idempotency_key;
 use billing::lambda::http::{authorize_billing, idempotent, json_body, ok_json};
 use billing::promotions::rules::PromoTarget;
 use billing::purchases::flow::{Sale, checkout, priced};

@@ -2,8 +2,8 @@
 //! `{pack: 10 | 50, success_url?, cancel_url?}` → `{checkout_url, session_id}`.
 //! Packs and their prices come from the catalog (or a configured Stripe price per pack).
 
-use billing::lambda::http::idempotency_key;
 use billing::lambda::HttpResult;
+use billing::lambda::http::idempotency_key;
 use billing::lambda::http::{authorize_billing, idempotent, json_body, ok_json};
 use billing::promotions::rules::PromoTarget;
 use billing::purchases::flow::{Sale, checkout, priced};

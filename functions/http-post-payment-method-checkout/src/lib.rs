@@ -4,9 +4,9 @@
 //! The card is saved, and made the default if there is none, when Stripe reports the session
 //! completed. Owners and billing admins only; `Idempotency-Key` returns the same session.
 
-use billing::lambda::http::idempotency_key;
 use billing::App;
 use billing::lambda::HttpResult;
+use billing::lambda::http::idempotency_key;
 use billing::lambda::http::{authorize_billing, idempotent, json_body_or_empty, ok_json};
 use billing::purchases::flow::setup_checkout;
 use billing::purchases::http::PaymentMethodCheckoutRequest;

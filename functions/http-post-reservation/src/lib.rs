@@ -71,13 +71,14 @@ fn check_response(decision: Decision) -> ReservationCheckResponse {
     }
 }
 
-/// Tells subscribers a run was refused for lack of quota. The refusal stands either way; a
-/// failed publish is logged, not turned into a 5xx.
+/// Tells subscribers a run was refused for lack of quota, through the outbox like every other
+/// event (the stream publishes it, retrying a failed PutEvents). The refusal stands either
+/// way; a failed write is logged, not turned into a 5xx.
 async fn announce_exhausted(app: &App, org: &OrganizationId, request: &ReserveRequest) {
     let kind = serde_json::to_value(request.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     let event = DomainEvent::QuotaExhausted { run_id: request.run_id.clone(), kind };
     let envelope = Envelope::new(format!("quota-exhausted-{org}-{}", request.run_id), org, app.now(), event);
-    if let Err(err) = app.events().publish(&envelope).await {
-        tracing::error!(error = %err, "could not publish QuotaExhausted");
+    if let Err(err) = app.store.announce(&envelope, app.now()).await {
+        tracing::error!(error = %err, "could not announce QuotaExhausted");
     }
 }

@@ -6,8 +6,8 @@
 //! inside the tier's launch window the launch offer's first price is charged instead.
 //! An organization with a subscription already gets `409 already_subscribed` (change plan).
 
-use billing::lambda::http::idempotency_key;
 use billing::lambda::HttpResult;
+use billing::lambda::http::idempotency_key;
 use billing::lambda::http::{authorize_billing, idempotent, json_body, ok_json};
 use billing::purchases::flow::subscription_checkout;
 use billing::purchases::http::SubscriptionCheckoutRequest;

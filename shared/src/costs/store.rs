@@ -11,9 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::costs::rules::budget::{Budget, Threshold};
 use crate::costs::rules::{CostRecord, Micros};
+use crate::events::Envelope;
 use crate::ids::OrganizationId;
 use crate::period;
 use crate::store::cursor::{ListKind, ListQuery};
+use crate::store::outbox::outbox_put;
 // The paging types live in the store core; named here too for the callers outside the store
 // parts (HTTP, flows, functions, tests) that still import them from this module.
 pub use crate::store::paging::{ListError, Listing, Order, Page};
@@ -50,7 +52,15 @@ fn mark_key(org: &OrganizationId, month: &str, threshold: Threshold) -> keys::Ke
 impl Store {
     /// Records an LLM call's cost and adds it to the aggregates, exactly once per event id.
     /// Returns whether it was new and the month's billable total afterwards.
-    pub async fn record_cost(&self, record: &CostRecord) -> Result<(bool, Micros), StoreError> {
+    /// Records a call's cost once, with its `CostRecorded` announcement in the same
+    /// transaction (published by the outbox stream if and only if the record was written).
+    /// Answers whether this call wrote it, and the month's billable total after it.
+    pub async fn record_cost(
+        &self,
+        record: &CostRecord,
+        announcement: &Envelope,
+        now: DateTime<Utc>,
+    ) -> Result<(bool, Micros), StoreError> {
         let org = &record.organization_id;
         let day = day_key(record.recorded_at);
         let month = period::month_key(record.recorded_at);
@@ -94,6 +104,7 @@ impl Store {
             TransactWriteItem::builder().put(put).build(),
             TransactWriteItem::builder().update(aggregate).build(),
             TransactWriteItem::builder().update(month_total).build(),
+            TransactWriteItem::builder().put(outbox_put(self.table(), announcement, now)?).build(),
         ];
         // One attempt, as this write always made: a failure returns the message to its queue,
         // and the redelivery takes a record written meanwhile for a duplicate and still runs
@@ -172,40 +183,29 @@ impl Store {
         Ok(())
     }
 
-    /// Marks a threshold as notified for the month; `true` only for the one caller that
-    /// marked it first.
+    /// Marks `threshold` reached for `month`, once, with its announcement in the same
+    /// transaction: the first caller writes both and gets `true`; any later one (a concurrent
+    /// cost, a redelivery) finds the mark and writes nothing. An announcement is never lost
+    /// between the mark and the bus, and never sent twice.
     pub async fn mark_threshold(
         &self,
         org: &OrganizationId,
         month: &str,
         threshold: Threshold,
+        announcement: &Envelope,
+        now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let result = self
-            .client()
-            .put_item()
+        let mark = Put::builder()
             .table_name(self.table())
             .set_item(Some(key_item(&mark_key(org, month, threshold))))
             .condition_expression("attribute_not_exists(PK)")
-            .send()
-            .await;
-        written("PutItem", result)
-    }
-
-    /// Forgets a mark whose notification could not be sent, so a retry sends it.
-    pub async fn unmark_threshold(
-        &self,
-        org: &OrganizationId,
-        month: &str,
-        threshold: Threshold,
-    ) -> Result<(), StoreError> {
-        self.client()
-            .delete_item()
-            .table_name(self.table())
-            .set_key(Some(key_item(&mark_key(org, month, threshold))))
-            .send()
-            .await
-            .map_err(|e| StoreError::from_sdk("DeleteItem", e))?;
-        Ok(())
+            .build()
+            .map_err(|e| StoreError::Dynamo { operation: "TransactWriteItems", message: e.to_string() })?;
+        let items = vec![
+            TransactWriteItem::builder().put(mark).build(),
+            TransactWriteItem::builder().put(outbox_put(self.table(), announcement, now)?).build(),
+        ];
+        self.transact(items, Retry::Transient).await?.committed_unless(0)
     }
 
     /// Blocks new reservations for `month` (hard cap reached), or lifts the block (`None`).

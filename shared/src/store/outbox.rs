@@ -84,6 +84,15 @@ pub fn outbox_put(table: &str, envelope: &Envelope, now: DateTime<Utc>) -> Resul
         .map_err(|e| StoreError::Dynamo { operation: "TransactWriteItems", message: e.to_string() })
 }
 
+impl super::Store {
+    /// Announces an event that goes with no state change of ours (a refused reservation, a
+    /// trial about to end): the outbox item alone. Its id is derived from its cause, so a
+    /// repeat writes the same item, which is not a new `INSERT` and is published once.
+    pub async fn announce(&self, envelope: &Envelope, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.put(&OutboxItem::new(envelope, now)?).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -116,7 +116,7 @@ fn settle_outcome(result: Result<(), QuotaError>) -> Result<(), MessageError> {
     }
 }
 
-/// Records a call's cost once, publishes `CostRecorded`, and fires budget thresholds.
+/// Records a call's cost once with its `CostRecorded` announcement, and fires budget thresholds.
 pub async fn record_llm_call(app: &App, org: &OrganizationId, call: LlmCall) -> Result<CostRecord, MessageError> {
     let (prompt_cost, completion_cost, priced_by) = match (call.prompt_cost_usd, call.completion_cost_usd) {
         (None, None) => {
@@ -158,12 +158,9 @@ pub async fn record_llm_call(app: &App, org: &OrganizationId, call: LlmCall) -> 
         priced_by: priced_by.to_owned(),
         recorded_at: call.recorded_at,
     };
-    let (created, month_billable) = app.store.record_cost(&record).await.map_err(|e| MessageError::Retry(e.into()))?;
-    if !created {
-        tracing::info!(event_id = %record.id, "cost already recorded; checking its follow-ups only");
-    }
-    // Published on redelivery too: a crash after the write must not lose the event, and the
-    // envelope id lets subscribers drop the duplicate.
+    // Announced with the record, in its transaction: published by the outbox stream if and
+    // only if the record was written, so neither a crash nor a failed PutEvents loses it, and
+    // a redelivery (the record exists) announces nothing twice.
     let event = DomainEvent::CostRecorded {
         cost_record_id: record.id.clone(),
         run_id: record.run_id.clone(),
@@ -174,7 +171,11 @@ pub async fn record_llm_call(app: &App, org: &OrganizationId, call: LlmCall) -> 
         payer: serde_json::to_value(record.payer).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
     };
     let envelope = Envelope::new(format!("cost-{}", record.id), org, record.recorded_at, event);
-    app.events().publish(&envelope).await.map_err(|e| MessageError::Retry(e.into()))?;
+    let (created, month_billable) =
+        app.store.record_cost(&record, &envelope, app.now()).await.map_err(|e| MessageError::Retry(e.into()))?;
+    if !created {
+        tracing::info!(event_id = %record.id, "cost already recorded; checking its follow-ups only");
+    }
     if record.billable_micros > 0 || !created {
         check_budget(app, org, &period::month_key(record.recorded_at), month_billable).await?;
     }
@@ -182,7 +183,7 @@ pub async fn record_llm_call(app: &App, org: &OrganizationId, call: LlmCall) -> 
 }
 
 /// Fires each budget threshold that `spent` has reached, once per month, and applies the
-/// hard cap. A threshold whose event cannot be published is unmarked so a retry fires it.
+/// hard cap. Each threshold's mark and its announcement are one write (the outbox).
 pub async fn check_budget(app: &App, org: &OrganizationId, month: &str, spent: Micros) -> Result<(), MessageError> {
     let retry = |e: crate::store::StoreError| MessageError::Retry(e.into());
     let Some(budget) = app.store.get_budget(org).await.map_err(retry)? else {
@@ -193,9 +194,6 @@ pub async fn check_budget(app: &App, org: &OrganizationId, month: &str, spent: M
         app.store.set_budget_block(org, Some(month)).await.map_err(retry)?;
     }
     for threshold in reached {
-        if !app.store.mark_threshold(org, month, threshold).await.map_err(retry)? {
-            continue;
-        }
         let (spent_usd, limit_usd) = (micros_to_usd(spent), crate::money::dollars(budget.monthly_limit_cents));
         let event = match threshold {
             Threshold::Warning => DomainEvent::BudgetWarning {
@@ -209,10 +207,7 @@ pub async fn check_budget(app: &App, org: &OrganizationId, month: &str, spent: M
             }
         };
         let envelope = Envelope::new(format!("budget-{org}-{month}-{}", threshold.as_str()), org, app.now(), event);
-        if let Err(err) = app.events().publish(&envelope).await {
-            app.store.unmark_threshold(org, month, threshold).await.map_err(retry)?;
-            return Err(MessageError::Retry(err.into()));
-        }
+        app.store.mark_threshold(org, month, threshold, &envelope, app.now()).await.map_err(retry)?;
     }
     Ok(())
 }

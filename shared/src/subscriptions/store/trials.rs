@@ -5,9 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::events::Envelope;
 use crate::ids::OrganizationId;
-use crate::store::outbox::OutboxItem;
 use crate::store::{Store, StoreError, keys};
 
 /// `ORG#<org>` / `TRIAL`: the organization's one trial.
@@ -59,11 +57,5 @@ impl Store {
     /// Records the organization's trial; `false` when one was recorded before.
     pub async fn record_trial(&self, trial: &TrialRecord) -> Result<bool, StoreError> {
         self.put_new(trial).await
-    }
-
-    /// Announces an event that changes nothing else (its id is derived from its cause, so a
-    /// redelivery writes the same outbox item and is not announced twice).
-    pub async fn announce(&self, envelope: &Envelope, now: DateTime<Utc>) -> Result<(), StoreError> {
-        self.put(&OutboxItem::new(envelope, now)?).await
     }
 }

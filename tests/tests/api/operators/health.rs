@@ -72,6 +72,7 @@ async fn admin_health_reports_what_the_queues_hold_the_last_schedule_runs_stripe
     let expected: BTreeMap<String, i64> = [
         ("AccountCloseDeadLetterQueue", 0),
         ("AccountCloseQueue", 0),
+        ("AsyncFailuresQueue", 0),
         ("OutboxDeadLetterQueue", 1),
         ("StripeEventsDeadLetterQueue", 1),
         ("StripeEventsQueue", 0),
@@ -84,6 +85,14 @@ async fn admin_health_reports_what_the_queues_hold_the_last_schedule_runs_stripe
     assert_eq!(visible_by_queue(&seen), expected, "{seen}");
     let usage_dlq = seen["queues"].as_array().unwrap().iter().find(|q| q["name"] == "UsageDeadLetterQueue").unwrap();
     assert_eq!((&usage_dlq["alias"], &usage_dlq["dead_letter_queue"]), (&json!("usage-dlq"), &json!(true)));
+    // Where each queue's messages can be sent back: only a consumer's dead letters go anywhere.
+    let redrives_to: BTreeMap<&str, &Value> =
+        seen["queues"].as_array().unwrap().iter().map(|q| (q["name"].as_str().unwrap(), &q["redrives_to"])).collect();
+    assert_eq!(redrives_to["UsageDeadLetterQueue"], &json!("UsageQueue"));
+    assert_eq!(redrives_to["StripeEventsDeadLetterQueue"], &json!("StripeEventsQueue"));
+    for records in ["OutboxDeadLetterQueue", "AsyncFailuresQueue", "UsageQueue"] {
+        assert!(redrives_to[records].is_null(), "{records}: {seen}");
+    }
 
     let schedules: BTreeMap<&str, &Value> =
         seen["schedules"].as_array().unwrap().iter().map(|s| (s["job"].as_str().unwrap(), s)).collect();

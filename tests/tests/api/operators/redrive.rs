@@ -27,8 +27,11 @@ async fn admin_redrive_moves_every_dead_letter_back_to_its_queue_exactly_once_an
         assert_eq!((refused.status, refused.json["code"].as_str()), (404, Some("unknown_queue")), "{refused:?}");
         assert!(refused.json["detail"].is_string());
     }
-    let refused = redrive(&server, "OutboxDeadLetterQueue", Some(json!({ "reason": "x" }))).await;
-    assert_eq!((refused.status, refused.json["code"].as_str()), (409, Some("not_redrivable")), "{refused:?}");
+    // Records of failures (stream batches, asynchronous invocations) are read, never redelivered.
+    for records in ["OutboxDeadLetterQueue", "async-failures"] {
+        let refused = redrive(&server, records, Some(json!({ "reason": "x" }))).await;
+        assert_eq!((refused.status, refused.json["code"].as_str()), (409, Some("not_redrivable")), "{refused:?}");
+    }
     let owner = server.tokens.owner("demo");
     let path = "/api/billing/admin/queues/usage-dlq/redrive";
     assert_eq!(server.request("POST", path, Some(&owner), Some(json!({ "reason": "mine" }))).await.status, 403);

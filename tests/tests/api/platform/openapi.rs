@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use billing_tests::subscriptions::SUBSCRIPTION_RESPONSE_FIELDS;
 use billing_tests::{TestContext, template};
 use serde_json::Value;
 
@@ -34,34 +35,6 @@ async fn the_document_is_public_and_describes_exactly_the_templates_routes() {
         assert!(doc["components"]["schemas"].get(name).is_some(), "missing schema {name}");
     }
 }
-
-/// The frontend guide's `SubscriptionResponse`, field for field.
-pub const SUBSCRIPTION_RESPONSE_FIELDS: [&str; 24] = [
-    "id",
-    "organization_id",
-    "billing_account_id",
-    "tier",
-    "status",
-    "current_period_start",
-    "current_period_end",
-    "cancel_at_period_end",
-    "canceled_at",
-    "trial_start",
-    "trial_end",
-    "workflows_limit",
-    "workflows_used",
-    "workflows_remaining",
-    "agents_limit",
-    "storage_limit_gb",
-    "storage_used_gb",
-    "is_lifetime",
-    "lifetime_purchase_date",
-    "lifetime_purchase_amount",
-    "is_byo",
-    "byo_providers_configured",
-    "created_at",
-    "updated_at",
-];
 
 fn properties(doc: &Value, schema: &str) -> BTreeSet<String> {
     doc["components"]["schemas"][schema]["properties"].as_object().unwrap().keys().cloned().collect()

@@ -110,10 +110,12 @@ fn every_queue_has_a_dead_letter_queue_and_a_visibility_timeout_of_at_least_six_
     let queues = template().queues();
     let on_failure: Vec<String> =
         template().functions().unwrap().into_iter().flat_map(|f| f.streams).filter_map(|s| s.on_failure).collect();
+    let async_failures: Vec<String> = async_failure_destinations().into_values().collect();
     let dead_letter: Vec<&str> = queues
         .iter()
         .filter_map(|q| q.redrive.as_ref().map(|(d, _)| d.as_str()))
         .chain(on_failure.iter().map(String::as_str))
+        .chain(async_failures.iter().map(String::as_str))
         .collect();
     for queue in queues.iter().filter(|q| !dead_letter.contains(&q.logical_id.as_str())) {
         assert!(queue.redrive.is_some(), "{} has no dead-letter queue", queue.logical_id);
@@ -207,5 +209,135 @@ fn only_the_functions_given_the_stripe_secrets_link_the_secrets_manager_client()
             "{}: the `stripe-secrets` feature and STRIPE_SECRETS_ARN go together",
             function.binary
         );
+    }
+}
+
+/// template.yaml as plain YAML, for the properties the local server has no use for.
+fn raw_template() -> serde_yaml::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+    serde_yaml::from_str(&std::fs::read_to_string(path).expect("template.yaml")).expect("valid YAML")
+}
+
+/// `!GetAtt Name.Attribute` → `("Name", "Attribute")`; `!Ref Name` → `("Name", "Ref")`.
+fn reference(value: &serde_yaml::Value) -> Option<(String, String)> {
+    let serde_yaml::Value::Tagged(tagged) = value else { return None };
+    let text = tagged.value.as_str()?;
+    match tagged.tag.to_string().as_str() {
+        "!GetAtt" => text.split_once('.').map(|(n, a)| (n.to_owned(), a.to_owned())),
+        "!Ref" => Some((text.to_owned(), "Ref".to_owned())),
+        _ => None,
+    }
+}
+
+fn resources_of(raw: &serde_yaml::Value, kind: &str) -> Vec<(String, serde_yaml::Value)> {
+    raw["Resources"]
+        .as_mapping()
+        .expect("resources")
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some(kind))
+        .map(|(id, r)| (id.as_str().unwrap().to_owned(), r.clone()))
+        .collect()
+}
+
+/// Each asynchronously invoked function (a schedule or an event rule invokes it) and the
+/// queue its failed invocations go to.
+fn async_failure_destinations() -> std::collections::BTreeMap<String, String> {
+    const ASYNC_EVENTS: &[&str] = &["Schedule", "ScheduleV2", "EventBridgeRule", "CloudWatchEvent", "SNS", "S3"];
+    let raw = raw_template();
+    let mut destinations = std::collections::BTreeMap::new();
+    for (id, function) in resources_of(&raw, "AWS::Serverless::Function") {
+        let events = function["Properties"]["Events"].as_mapping().cloned().unwrap_or_default();
+        let invoked_async = events.values().any(|e| e["Type"].as_str().is_some_and(|t| ASYNC_EVENTS.contains(&t)));
+        if !invoked_async {
+            continue;
+        }
+        let on_failure = &function["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"];
+        assert_eq!(
+            on_failure["Type"].as_str(),
+            Some("SQS"),
+            "{id} is invoked asynchronously: where do its failures go?"
+        );
+        let (queue, attribute) = reference(&on_failure["Destination"]).expect("a queue of the template");
+        assert_eq!(attribute, "Arn", "{id}");
+        destinations.insert(id, queue);
+    }
+    destinations
+}
+
+#[test]
+fn every_asynchronously_invoked_function_sends_its_failed_invocations_to_an_alarmed_queue() {
+    let destinations = async_failure_destinations();
+    let jobs: Vec<&str> = destinations.keys().map(String::as_str).collect();
+    assert_eq!(
+        jobs,
+        ["CronExpireHoldsFunction", "CronMonthlyCloseFunction", "CronOverdueInvoicesFunction", "EventNotifierFunction"]
+    );
+    let raw = raw_template();
+    let queues: Vec<String> = resources_of(&raw, "AWS::SQS::Queue").into_iter().map(|(id, _)| id).collect();
+    let alarmed: Vec<String> = resources_of(&raw, "AWS::CloudWatch::Alarm")
+        .into_iter()
+        .filter(|(_, alarm)| alarm["Properties"]["AlarmActions"].as_sequence().is_some_and(|a| !a.is_empty()))
+        .filter_map(|(_, alarm)| {
+            let dimensions = alarm["Properties"]["Dimensions"].as_sequence()?.clone();
+            dimensions.iter().find_map(|d| reference(&d["Value"]).filter(|(_, a)| a == "QueueName").map(|(q, _)| q))
+        })
+        .collect();
+    for (function, queue) in &destinations {
+        assert!(queues.contains(queue), "{function} sends its failures to {queue}, not a queue of the template");
+        assert!(alarmed.contains(queue), "nobody is paged when {queue} receives {function}'s failures");
+        let watched = billing::operators::rules::queues::find(queue).expect("the health view watches it");
+        assert_eq!(
+            watched.dead_letters,
+            Some(billing::operators::rules::queues::DeadLetters::AsyncFailures),
+            "{queue} holds records to read, not messages to redeliver"
+        );
+    }
+}
+
+#[test]
+fn every_queue_and_topic_states_its_encryption_and_alarms_may_use_the_topics_key() {
+    let raw = raw_template();
+    for (id, queue) in resources_of(&raw, "AWS::SQS::Queue") {
+        let properties = &queue["Properties"];
+        let stated =
+            properties["SqsManagedSseEnabled"].as_bool() == Some(true) || !properties["KmsMasterKeyId"].is_null();
+        assert!(stated, "{id} does not state its encryption");
+    }
+    for (id, topic) in resources_of(&raw, "AWS::SNS::Topic") {
+        let (key, _) =
+            reference(&topic["Properties"]["KmsMasterKeyId"]).unwrap_or_else(|| panic!("{id} is not encrypted"));
+        let policy = &raw["Resources"][key.as_str()]["Properties"]["KeyPolicy"]["Statement"];
+        let alarms_may_publish = policy.as_sequence().unwrap().iter().any(|s| {
+            s["Principal"]["Service"].as_str() == Some("cloudwatch.amazonaws.com")
+                && s["Action"]
+                    .as_sequence()
+                    .is_some_and(|a| a.iter().any(|a| a.as_str() == Some("kms:GenerateDataKey*")))
+        });
+        assert!(alarms_may_publish, "CloudWatch alarms could not publish to {id} through {key}");
+    }
+}
+
+#[test]
+fn the_api_writes_an_access_log_and_every_log_group_keeps_a_retention() {
+    let raw = raw_template();
+    let groups: Vec<(String, serde_yaml::Value)> = resources_of(&raw, "AWS::Logs::LogGroup");
+    for (id, group) in &groups {
+        assert!(!group["Properties"]["RetentionInDays"].is_null(), "{id} keeps its logs forever");
+    }
+    let group_ids: Vec<&str> = groups.iter().map(|(id, _)| id.as_str()).collect();
+    let (api_id, api) = resources_of(&raw, "AWS::Serverless::HttpApi").into_iter().next().expect("the HTTP API");
+    let settings = &api["Properties"]["AccessLogSettings"];
+    let (destination, _) =
+        reference(&settings["DestinationArn"]).unwrap_or_else(|| panic!("{api_id} logs no requests"));
+    assert!(group_ids.contains(&destination.as_str()), "{api_id} logs to {destination}");
+    let format: serde_json::Value = serde_json::from_str(settings["Format"].as_str().unwrap()).expect("JSON lines");
+    for field in ["requestId", "route", "status", "latencyMs", "integrationError"] {
+        assert!(format.get(field).is_some(), "the access log has no {field}");
+    }
+    // Functions log into a group of the template (with its retention), not an unbounded default.
+    let (group, _) = reference(&raw["Globals"]["Function"]["LoggingConfig"]["LogGroup"]).expect("a log group");
+    assert!(group_ids.contains(&group.as_str()), "functions log to {group}");
+    for (id, function) in resources_of(&raw, "AWS::Serverless::Function") {
+        assert!(function["Properties"]["LoggingConfig"].is_null(), "{id} overrides the functions' log group");
     }
 }

@@ -179,6 +179,10 @@ async fn a_reservation_refused_for_lack_of_quota_announces_quota_exhausted() {
         .await;
 
     assert_eq!(refused.status, 402);
+    // Through the outbox, like every event: the stream publishes it.
+    assert_eq!(ctx.outbox_events("QuotaExhausted").await, 1);
+    let mut outbox = ctx.outbox().await;
+    ctx.drain_outbox(&mut outbox, &ctx.app).await;
     let events = spy.events().await;
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0].id, "quota-exhausted-empty-r9");
