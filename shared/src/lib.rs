@@ -7,7 +7,7 @@
 //! | part | what it holds | may use |
 //! |---|---|---|
 //! | `rules` | pure types and rules: no I/O, no clock of their own | other concerns' `rules`, the kernel |
-//! | `store` | DynamoDB items (keys live here) and the conditional writes | `rules`, the store core, `events` |
+//! | `store` | DynamoDB items and the conditional writes (some rule types still carry their key attributes: docs/design/layout.md) | `rules`, the store core, `events` |
 //! | `stripe` | the concern's Stripe calls | `rules`, `payments` |
 //! | `http` | request and response shapes, the HTTP mapping of store and rule errors; no I/O | the parts above |
 //! | `flow` | work spanning store, Stripe and events, typed inputs in, a shape out; its errors' HTTP mapping | all of the above, never a Lambda request |
