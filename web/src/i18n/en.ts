@@ -699,7 +699,8 @@ export const en = {
   "admin.health.behind": "Falling behind",
   "admin.health.dlqHasMessages": "Messages dead-lettered",
   "admin.health.unanswered": "SQS did not answer",
-  "admin.health.notRedrivable": "The outbox dead-letter queue holds stream records, not messages: replay those from the table.",
+  "admin.health.notRedrivable":
+    "The outbox dead-letter queue holds stream records (replay those from the table) and async-failures holds failed scheduled or event-rule runs (read, then rerun): neither is redriven.",
   "admin.health.redrive": "Redrive {queue}",
   "admin.health.redriveTitle": "Redrive {queue}?",
   "admin.health.redriveBody": "About {count} message(s) go back from {queue} to the queue they came from, to be processed again (consumers apply each once). The redrive is audited.",
